@@ -1,0 +1,40 @@
+/**
+ * Learned parameters of biased matrix factorisation (Koren, Bell & Volinsky 2009):
+ *   r̂(u,i) = μ + b_u + b_i + p_u · q_i
+ * Factor matrices are row-major float32: p_u = userFactors[u*factors … (u+1)*factors).
+ */
+export interface MFParams {
+  /** Number of latent factors k. */
+  readonly factors: number;
+  readonly numUsers: number;
+  readonly numItems: number;
+  /** μ, the global mean rating. */
+  globalMean: number;
+  /** b_u, length numUsers. */
+  readonly userBias: Float32Array;
+  /** b_i, length numItems. */
+  readonly itemBias: Float32Array;
+  /** P, numUsers × factors. */
+  readonly userFactors: Float32Array;
+  /** Q, numItems × factors. */
+  readonly itemFactors: Float32Array;
+}
+
+/** A user's parameters outside the trained matrices, e.g. from fold-in. */
+export interface UserVector {
+  bias: number;
+  factors: Float32Array;
+}
+
+export function allocParams(numUsers: number, numItems: number, factors: number, globalMean = 0): MFParams {
+  return {
+    factors,
+    numUsers,
+    numItems,
+    globalMean,
+    userBias: new Float32Array(numUsers),
+    itemBias: new Float32Array(numItems),
+    userFactors: new Float32Array(numUsers * factors),
+    itemFactors: new Float32Array(numItems * factors),
+  };
+}

@@ -1,0 +1,2 @@
+export { type RatingColumns, takeRows } from './columns.ts';
+export { IdMap } from './id-map.ts';
