@@ -1,1 +1,1 @@
-export {};
+export type { Engine, EpochStats, FitOptions, TrainConfig } from './engine.ts';

@@ -1,0 +1,36 @@
+import type { RatingColumns } from './columns.ts';
+import type { IdMap } from './id-map.ts';
+
+/** Movie metadata by dense item index (same indices as Dataset.items). */
+export interface MovieTable {
+  /** Title without the trailing "(1995)"; '' where the source has an empty title. */
+  readonly titles: string[];
+  /** Release year parsed from the title, 0 where unknown. */
+  readonly years: Int16Array;
+  /** Genres per movie ([] for "(no genres listed)"). */
+  readonly genres: string[][];
+}
+
+/** What a reader skipped or merged, by reason (only with onBadRow: 'skip'; duplicates are always counted). */
+export interface LoadReport {
+  /** Rows read from the ratings file(s), before dropping anything. */
+  rowsRead: number;
+  /** Skipped rows by reason, e.g. { 'non-numeric rating': 3 }. */
+  skipped: Record<string, number>;
+  /** Duplicate (user, movie) pairs collapsed to the latest by timestamp. */
+  duplicates: number;
+}
+
+/** A loaded rating dataset: columns plus the ID maps that give their indices meaning. */
+export interface Dataset {
+  /** Human name, e.g. 'ml-latest-small' or the file name. */
+  readonly name: string;
+  readonly ratings: RatingColumns;
+  /** External user ID ↔ dense user index. */
+  readonly users: IdMap;
+  /** External movie ID ↔ dense item index. Movies listed in metadata but never rated are included. */
+  readonly items: IdMap;
+  /** Present where the format carries metadata. */
+  readonly movies?: MovieTable;
+  readonly report: LoadReport;
+}
