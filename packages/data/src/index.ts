@@ -1,3 +1,3 @@
 export { type RatingColumns, takeRows } from './columns.ts';
-export { IdMap } from './id-map.ts';
 export type { Dataset, LoadReport, MovieTable } from './dataset.ts';
+export { IdMap } from './id-map.ts';
