@@ -1,0 +1,19 @@
+import type { Command } from './framework/command.ts';
+import type { Program } from './framework/router.ts';
+
+export const commands: Command[] = [];
+
+export const program: Program = {
+  bin: 'movierec',
+  summary: 'Ops CLI of the movie recommender: data, database, training, evaluation, queries, models, API.',
+  commands,
+  epilogue: [
+    'Environment:',
+    '  DATABASE_URL        postgres://… to use that PostgreSQL; unset: the embedded PGlite database',
+    '  MOVIEREC_DATA_DIR   folder of the embedded database (default: .data/pglite at the repo root)',
+    '  MOVIEREC_CACHE_DIR  where `data fetch` keeps downloads (default: .cache/datasets at the repo root)',
+    '  PORT, HOST          where `serve` and the main job listen (default 4000, 127.0.0.1)',
+    '',
+    'Exit codes: 0 done, 1 failed, 2 usage (unknown command or flag, bad argument), 130 interrupted (Ctrl-C).',
+  ].join('\n'),
+};
