@@ -1,2 +1,20 @@
+export {
+  deserializeModel,
+  loadModel,
+  MODEL_FORMAT_VERSION,
+  saveModel,
+  serializeModel,
+} from './artifact.ts';
+export { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
+export { choleskyInPlace, choleskySolveInPlace, solveBiasedRidge } from './linalg.ts';
+export {
+  type EpochRecord,
+  type FoldInOptions,
+  MFModel,
+  type MFModelInit,
+  type TrainingLog,
+} from './model.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
+export { buildRatedIndex, type RatedIndex, ratedItems } from './rated-index.ts';
 export type { Recommender, RecommendOptions, ScoredItem } from './recommender.ts';
+export { TopK } from './top-k.ts';

@@ -28,6 +28,9 @@ export interface Recommender {
   recommend(user: number | UserVector, options: RecommendOptions): ScoredItem[];
   similarItems(item: number, k: number): ScoredItem[];
   similarUsers(user: number, k: number): ScoredItem[];
-  /** Bias and factors for a user from their ratings, by regularised least squares against the fixed item factors. */
-  foldIn(items: Int32Array, ratings: Float32Array): UserVector;
+  /**
+   * Bias and factors for a user from their ratings, by regularised least squares against the fixed item factors;
+   * `options.l2` is λ in (AᵀA + λI)x = Aᵀ(r − μ − b_i).
+   */
+  foldIn(items: Int32Array, ratings: Float32Array, options?: { l2?: number }): UserVector;
 }

@@ -1,0 +1,140 @@
+import { IdMap } from '@movierec/data';
+import { describe, expect, it } from 'vitest';
+import { buildRatedIndex, MFModel, UnknownItemError, UnknownUserError } from '../src/index.ts';
+import { randomParams, rng } from './helpers.ts';
+
+function bruteScores(model: MFModel, p: Float32Array, bias: number): number[] {
+  const k = model.factors;
+  const out: number[] = [];
+  for (let i = 0; i < model.numItems; i++) {
+    let dot = 0;
+    for (let f = 0; f < k; f++) dot += p[f]! * model.params.itemFactors[i * k + f]!;
+    out.push(model.globalMean + bias + model.params.itemBias[i]! + dot);
+  }
+  return out;
+}
+
+describe('MFModel', () => {
+  const params = randomParams(20, 300, 7, 3);
+  const users = IdMap.fromJSON(Array.from({ length: 20 }, (_, j) => `u${j}`));
+  const items = IdMap.fromJSON(Array.from({ length: 300 }, (_, j) => 1000 + j));
+  const ratings = {
+    length: 6,
+    users: Int32Array.from([0, 0, 0, 1, 1, 0]),
+    items: Int32Array.from([5, 2, 250, 7, 7, 2]),
+    ratings: Float32Array.from([4, 3, 5, 1, 2, 3]),
+    timestamps: new Int32Array(6),
+  };
+  const model = new MFModel({ params, users, items, rated: buildRatedIndex(ratings, 20) });
+
+  it('predicts μ + b_u + b_i + p_u·q_i', () => {
+    const k = 7;
+    let dot = 0;
+    for (let f = 0; f < k; f++) dot += params.userFactors[3 * k + f]! * params.itemFactors[11 * k + f]!;
+    const want = 3.5 + params.userBias[3]! + params.itemBias[11]! + dot;
+    expect(model.predict(3, 11)).toBeCloseTo(want, 5);
+    const many = model.predictMany(Int32Array.from([3, 0]), Int32Array.from([11, 299]));
+    expect(many[0]).toBeCloseTo(want, 5);
+    expect(many[1]).toBeCloseTo(model.predict(0, 299), 5);
+  });
+
+  it('throws typed errors for unknown users and items, naming them', () => {
+    expect(() => model.predict(20, 0)).toThrow(UnknownUserError);
+    expect(() => model.predict(0, -1)).toThrow(UnknownItemError);
+    expect(() => model.userIndex('nobody')).toThrow(/"nobody"/);
+    expect(() => model.itemIndex(99)).toThrow(UnknownItemError);
+    expect(model.itemIndex('1005')).toBe(5);
+    try {
+      model.predictMany(Int32Array.from([0, 1]), Int32Array.from([0, 300]));
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(UnknownItemError);
+      expect((err as UnknownItemError).item).toBe(300);
+    }
+  });
+
+  it('recommends the same top-k as a full sort, excluding rated items and honouring the filter', () => {
+    const brute = bruteScores(model, params.userFactors.subarray(0, 7), params.userBias[0]!);
+    const rated = new Set([2, 5, 250]);
+    const order = brute
+      .map((score, item) => ({ item, score }))
+      .filter((s) => !rated.has(s.item) && s.item % 3 !== 0)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 10);
+    const got = model.recommend(0, { k: 10, filter: (i) => i % 3 !== 0 });
+    expect(got.map((s) => s.item)).toEqual(order.map((s) => s.item));
+    for (const [j, s] of got.entries()) expect(s.score).toBeCloseTo(order[j]!.score, 4);
+    // without exclusion the rated items may come back; with an explicit unsorted list only those are dropped
+    const all = model.recommend(0, { k: 300, excludeRated: false });
+    expect(all).toHaveLength(300);
+    const explicit = model.recommend(0, { k: 300, excludeRated: Int32Array.from([9, 4]) });
+    expect(explicit.map((s) => s.item).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 300 }, (_, j) => j).filter((j) => j !== 4 && j !== 9),
+    );
+    expect(model.recommend(0, { k: 0 })).toEqual([]);
+  });
+
+  it('finds similar items and users by cosine similarity', () => {
+    const k = 7;
+    const cos = (m: Float32Array, a: number, b: number) => {
+      let d = 0;
+      let na = 0;
+      let nb = 0;
+      for (let f = 0; f < k; f++) {
+        d += m[a * k + f]! * m[b * k + f]!;
+        na += m[a * k + f]! ** 2;
+        nb += m[b * k + f]! ** 2;
+      }
+      return d / Math.sqrt(na * nb);
+    };
+    const want = Array.from({ length: 300 }, (_, j) => ({ item: j, score: cos(params.itemFactors, 42, j) }))
+      .filter((s) => s.item !== 42)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 5);
+    const got = model.similarItems(42, 5);
+    expect(got.map((s) => s.item)).toEqual(want.map((s) => s.item));
+    expect(got[0]!.score).toBeCloseTo(want[0]!.score, 5);
+    const users5 = model.similarUsers(4, 19);
+    expect(users5).toHaveLength(19);
+    expect(users5.some((s) => s.item === 4)).toBe(false);
+    expect(users5[0]!.score).toBeCloseTo(cos(params.userFactors, 4, users5[0]!.item), 5);
+  });
+
+  it('folds in a new user: the solution zeroes the gradient of the regularised least-squares objective', () => {
+    const r = rng(9);
+    const n = 10;
+    const foldItems = Int32Array.from({ length: n }, () => Math.floor(r() * 300));
+    const foldRatings = Float32Array.from({ length: n }, () => 1 + Math.round(r() * 8) / 2);
+    const lambda = 0.7;
+    const v = model.foldIn(foldItems, foldRatings, { l2: lambda });
+    const k = 7;
+    // ∂/∂p_f = −2 Σ e_j q_jf + 2λ p_f, ∂/∂b = −2 Σ e_j + 2λ b, with e_j = r_j − μ − b_i − b − p·q_i
+    const grad = new Float64Array(k + 1);
+    for (let j = 0; j < n; j++) {
+      const i = foldItems[j]!;
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += v.factors[f]! * params.itemFactors[i * k + f]!;
+      const e = foldRatings[j]! - 3.5 - params.itemBias[i]! - v.bias - dot;
+      for (let f = 0; f < k; f++) grad[f]! += -2 * e * params.itemFactors[i * k + f]!;
+      grad[k]! += -2 * e;
+    }
+    for (let f = 0; f < k; f++) grad[f]! += 2 * lambda * v.factors[f]!;
+    grad[k]! += 2 * lambda * v.bias;
+    for (const g of grad) expect(Math.abs(g)).toBeLessThan(1e-4);
+    // and the folded-in vector predicts through the Recommender interface
+    expect(model.predict(v, 3)).toBeCloseTo(
+      3.5 +
+        v.bias +
+        params.itemBias[3]! +
+        v.factors.reduce((s, x, f) => s + x * params.itemFactors[3 * k + f]!, 0),
+      5,
+    );
+    expect(() => model.foldIn(Int32Array.from([300]), Float32Array.from([4]))).toThrow(UnknownItemError);
+    expect(() => model.foldIn(Int32Array.from([1, 2]), Float32Array.from([4]))).toThrow(/2 entries/);
+  });
+
+  it('rejects parameters whose shapes disagree', () => {
+    const bad = { ...randomParams(2, 3, 4), numItems: 4 };
+    expect(() => new MFModel({ params: bad })).toThrow(/itemBias has length 3, expected 4/);
+  });
+});
