@@ -1,7 +1,8 @@
+import { predictCommand, recommendCommand, similarCommand } from './commands/query.ts';
 import type { Command } from './framework/command.ts';
 import type { Program } from './framework/router.ts';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [recommendCommand, similarCommand, predictCommand];
 
 export const program: Program = {
   bin: 'movierec',

@@ -1,0 +1,105 @@
+import type { MFModel, ScoredItem } from '@movierec/core';
+import { type Command, intFlag, requireArg } from '../framework/command.ts';
+import { table } from '../framework/table.ts';
+import { movieTitles, resolveModel } from '../model-source.ts';
+
+const modelOption = {
+  model: {
+    type: 'string' as const,
+    valueName: 'id|file',
+    description: 'a model version ID in the database or a model file (default: the active version)',
+  },
+};
+
+function ranked(model: MFModel, list: ScoredItem[], titles: Map<string, string>) {
+  return list.map((s, rank) => {
+    const movieId = model.items.externalId(s.item);
+    return { rank: rank + 1, movieId, title: titles.get(movieId) ?? null, score: s.score };
+  });
+}
+
+export const recommendCommand: Command = {
+  name: 'recommend',
+  summary: 'top-k movies for a user, from the active model version (or --model)',
+  args: [{ name: 'userId', required: true, description: 'external user ID (as in the ratings file)' }],
+  options: {
+    k: { type: 'string', valueName: 'n', description: 'how many movies', defaultText: '10' },
+    'include-rated': { type: 'boolean', description: 'also list movies the user rated in training' },
+    ...modelOption,
+  },
+  examples: ['movierec recommend 1 --k 5', 'movierec recommend 1 --model model.mfm --json'],
+  async run(ctx, input) {
+    const userId = requireArg(input, 'userId');
+    const k = intFlag(input.values, 'k', 1) ?? 10;
+    const { model, source } = await resolveModel(ctx, input.values);
+    const user = model.userIndex(userId);
+    const list = model.recommend(user, { k, excludeRated: !input.values['include-rated'] });
+    const items = ranked(model, list, await movieTitles(ctx, source));
+    ctx.print(`Top ${k} for user ${userId} (model ${source.label}):`);
+    ctx.print(
+      table(
+        ['rank', 'movieId', 'predicted', 'title'],
+        items.map((r) => [r.rank, r.movieId, r.score, r.title ?? '']),
+        2,
+      ),
+    );
+    return { userId, model: source.json, items };
+  },
+};
+
+export const similarCommand: Command = {
+  name: 'similar',
+  summary: 'movies closest to a movie (cosine similarity of the learned movie factors)',
+  args: [{ name: 'movieId', required: true, description: 'external movie ID' }],
+  options: {
+    k: { type: 'string', valueName: 'n', description: 'how many movies', defaultText: '10' },
+    ...modelOption,
+  },
+  examples: ['movierec similar 1 --k 5'],
+  async run(ctx, input) {
+    const movieId = requireArg(input, 'movieId');
+    const k = intFlag(input.values, 'k', 1) ?? 10;
+    const { model, source } = await resolveModel(ctx, input.values);
+    const item = model.itemIndex(movieId);
+    const titles = await movieTitles(ctx, source);
+    const items = ranked(model, model.similarItems(item, k), titles).map(({ score, ...r }) => ({
+      ...r,
+      similarity: score,
+    }));
+    ctx.print(
+      `Movies like ${movieId}${titles.has(movieId) ? ` (${titles.get(movieId)})` : ''}, model ${source.label}:`,
+    );
+    ctx.print(
+      table(
+        ['rank', 'movieId', 'cosine', 'title'],
+        items.map((r) => [r.rank, r.movieId, r.similarity, r.title ?? '']),
+        3,
+      ),
+    );
+    return { movieId, title: titles.get(movieId) ?? null, model: source.json, items };
+  },
+};
+
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'predicted rating r̂(u,i) = μ + b_u + b_i + p_u·q_i of a user for a movie',
+  args: [
+    { name: 'userId', required: true, description: 'external user ID' },
+    { name: 'movieId', required: true, description: 'external movie ID' },
+  ],
+  options: { ...modelOption },
+  examples: ['movierec predict 1 31'],
+  async run(ctx, input) {
+    const userId = requireArg(input, 'userId');
+    const movieId = requireArg(input, 'movieId');
+    const { model, source } = await resolveModel(ctx, input.values);
+    const user = model.userIndex(userId);
+    const item = model.itemIndex(movieId);
+    const rating = model.predict(user, item);
+    const title = (await movieTitles(ctx, source)).get(movieId) ?? null;
+    ctx.print(
+      `${rating.toFixed(3)}  (user ${userId}, movie ${movieId}${title ? ` ${title}` : ''}, model ${source.label})`,
+    );
+    return { userId, movieId, title, rating, model: source.json };
+  },
+};
