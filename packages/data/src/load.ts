@@ -1,0 +1,297 @@
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Dataset } from './dataset.ts';
+import { DataFormatError } from './errors.ts';
+import { IdRegistry } from './id-registry.ts';
+import { MovieCollector, readGenreNames, readMoviesCsv, readMoviesDat, readUItem } from './movies.ts';
+import { BUNDLED_DIR, DEFAULT_CACHE_DIR } from './paths.ts';
+import { type BadRowPolicy, type ColumnSpec, type RatingsLayout, RatingsParser } from './ratings-parser.ts';
+import { openSource, RATINGS_KEYS, readAll, type Source, type SourceEntry } from './sources.ts';
+
+/**
+ * - 'grouplens-csv': ratings.csv (`userId,movieId,rating,timestamp`) + movies.csv — ml-latest(-small), ml-20m/25m/32m
+ * - 'ml-dat': ratings.dat (`UserID::MovieID::Rating::Timestamp`) + movies.dat — ml-1m, ml-10m
+ * - 'ml-100k': u.data (tab-separated user, item, rating, timestamp) + u.item (pipe-separated, genre flags)
+ * - 'csv' / 'tsv': any ratings export, columns by header name or position (see LoadOptions.columns)
+ */
+export type DatasetFormat = 'grouplens-csv' | 'ml-dat' | 'ml-100k' | 'csv' | 'tsv';
+
+export interface LoadOptions {
+  /** Force a format instead of detecting it from file names and the first line. */
+  format?: DatasetFormat;
+  /** Generic csv/tsv: which columns hold what, by header name or 0-based position. Guessed from the header if absent. */
+  columns?: ColumnSpec;
+  /** Generic csv/tsv: field separator (default ',' for csv, tab for tsv). */
+  delimiter?: string;
+  /** Generic csv/tsv: whether the first line is a header (default: yes for named columns, else detected). */
+  header?: boolean;
+  /** Valid rating range, inclusive (default [0.5, 5]). */
+  scale?: readonly [number, number];
+  /** 'error' (default): stop at the first bad row with a DataFormatError; 'skip': count it in report.skipped. */
+  onBadRow?: BadRowPolicy;
+  /** Text encoding of the ratings file (default: by format; ISO-8859-1 for ml-dat/ml-100k, else UTF-8). */
+  encoding?: 'utf8' | 'latin1';
+  /** Read movie metadata where the format has it (default true). */
+  movies?: boolean;
+  /** Dataset name (default: from the path). */
+  name?: string;
+  /** Where download() keeps archives, for loading by name (default `.cache/datasets` under the repository root). */
+  cacheDir?: string;
+  /** Progress in bytes of the ratings file. */
+  onProgress?: (p: { done: number; total: number }) => void;
+}
+
+export const DATASET_NAMES = ['ml-100k', 'ml-1m', 'ml-latest-small', 'ml-25m', 'ml-32m'] as const;
+
+/** The bundled MovieLens ml-latest-small (100,004 ratings; see packages/data/datasets/ml-latest-small/README.md). */
+export function loadBundled(options: Omit<LoadOptions, 'format'> = {}): Promise<Dataset> {
+  return loadDataset(BUNDLED_DIR, { name: 'ml-latest-small', ...options, format: 'grouplens-csv' });
+}
+
+/**
+ * Reads a rating dataset from a file, a folder, a .gz file or a GroupLens .zip archive, or by name: 'bundled',
+ * or a downloaded dataset ('ml-1m', … in the download cache; 'ml-latest-small' falls back to the bundled copy).
+ */
+export async function loadDataset(pathOrName: string, options: LoadOptions = {}): Promise<Dataset> {
+  const path = resolveName(pathOrName, options);
+  if (path === BUNDLED_DIR && !options.name) options = { ...options, name: 'ml-latest-small' };
+  const source = await openSource(path);
+  try {
+    return await readSource(source, path, options);
+  } finally {
+    await source.close();
+  }
+}
+
+function resolveName(pathOrName: string, options: LoadOptions): string {
+  if (pathOrName === 'bundled') return BUNDLED_DIR;
+  if (existsSync(pathOrName)) return pathOrName;
+  if ((DATASET_NAMES as readonly string[]).includes(pathOrName)) {
+    const cached = join(options.cacheDir ?? DEFAULT_CACHE_DIR, `${pathOrName}.zip`);
+    if (existsSync(cached)) return cached;
+    if (pathOrName === 'ml-latest-small') return BUNDLED_DIR;
+    throw new Error(
+      `dataset "${pathOrName}" is not downloaded (looked for ${cached}); fetch it with download('${pathOrName}') ` +
+        `from @movierec/data, or pass the path of a local copy, e.g. loadDataset('/path/to/${pathOrName}.zip')`,
+    );
+  }
+  throw new Error(
+    `${pathOrName}: no such file or directory (known dataset names: bundled, ${DATASET_NAMES.join(', ')})`,
+  );
+}
+
+function datasetName(path: string): string {
+  const base = basename(path.replace(/[/\\]+$/, ''));
+  return base.replace(/\.(zip|gz)$/i, '').replace(/\.(csv|tsv|dat|data|txt)$/i, '');
+}
+
+async function firstLine(entry: SourceEntry): Promise<string> {
+  let bytes = new Uint8Array(0);
+  for await (const chunk of entry.chunks()) {
+    const joined = new Uint8Array(bytes.length + chunk.length);
+    joined.set(bytes);
+    joined.set(chunk, bytes.length);
+    bytes = joined;
+    if (bytes.indexOf(10) >= 0 || bytes.length > 65536) break;
+  }
+  const nl = bytes.indexOf(10);
+  return Buffer.from(nl >= 0 ? bytes.subarray(0, nl) : bytes)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .replace(/\r$/, '');
+}
+
+async function detect(
+  source: Source,
+  path: string,
+): Promise<{ format: DatasetFormat; ratings: SourceEntry }> {
+  for (const [key, format] of [
+    ['ratings.csv', 'grouplens-csv'],
+    ['ratings.dat', 'ml-dat'],
+    ['u.data', 'ml-100k'],
+  ] as const) {
+    const entry = source.get(key);
+    if (entry) {
+      if (format === 'grouplens-csv' && !/^userid,movieid,rating/i.test(await firstLine(entry))) {
+        return { format: 'csv', ratings: entry };
+      }
+      return { format, ratings: entry };
+    }
+  }
+  const files = source.entries.filter(
+    (e) => !['movies.csv', 'movies.dat', 'u.item', 'u.genre'].includes(e.key),
+  );
+  if (files.length !== 1) {
+    throw new Error(
+      `${path}: cannot tell which file holds the ratings (found ${source.entries.map((e) => e.key).join(', ') || 'nothing'}); ` +
+        'pass the ratings file itself, with { format } if needed',
+    );
+  }
+  const entry = files[0]!;
+  const line = await firstLine(entry);
+  if (/^userid,movieid,rating/i.test(line)) return { format: 'grouplens-csv', ratings: entry };
+  if (line.includes('::')) return { format: 'ml-dat', ratings: entry };
+  if (/\.(tsv|tab)$/.test(entry.key) || (line.includes('\t') && !line.includes(','))) {
+    return { format: 'tsv', ratings: entry };
+  }
+  return { format: 'csv', ratings: entry };
+}
+
+function pickRatings(source: Source, format: DatasetFormat, path: string): SourceEntry {
+  const key = { 'grouplens-csv': 'ratings.csv', 'ml-dat': 'ratings.dat', 'ml-100k': 'u.data' }[
+    format as 'grouplens-csv'
+  ];
+  const byKey = key ? source.get(key) : undefined;
+  if (byKey) return byKey;
+  const candidates = source.entries.filter(
+    (e) => !['movies.csv', 'movies.dat', 'u.item', 'u.genre'].includes(e.key),
+  );
+  const preferred = candidates.filter((e) => RATINGS_KEYS.includes(e.key));
+  const only = preferred.length === 1 ? preferred[0] : candidates.length === 1 ? candidates[0] : undefined;
+  if (!only)
+    throw new Error(`${path}: no ratings file for format "${format}" (expected ${key ?? 'one file'})`);
+  return only;
+}
+
+const HEADER_NAMES: Record<keyof ColumnSpec, string[]> = {
+  user: ['user', 'userid', 'user_id', 'uid', 'customerid', 'customer_id'],
+  item: ['item', 'itemid', 'item_id', 'movie', 'movieid', 'movie_id', 'mid', 'film', 'filmid', 'film_id'],
+  rating: ['rating', 'ratings', 'score', 'stars'],
+  timestamp: ['timestamp', 'time', 'date', 'ts', 'rated_at'],
+};
+
+/** Generic csv/tsv: columns by recognisable header names, else positions 0-3 with the header detected. */
+function guessColumns(line: string, delimiter: string): { columns: ColumnSpec; header: boolean | 'auto' } {
+  const fields = line.split(delimiter).map((f) => f.trim().replace(/^"|"$/g, ''));
+  const lower = fields.map((f) => f.toLowerCase());
+  const find = (role: keyof ColumnSpec) => {
+    const k = lower.findIndex((f) => HEADER_NAMES[role].includes(f));
+    return k >= 0 ? fields[k]! : undefined;
+  };
+  const user = find('user');
+  const item = find('item');
+  const rating = find('rating');
+  if (user && item && rating)
+    return { columns: { user, item, rating, timestamp: find('timestamp') ?? null }, header: true };
+  return {
+    columns: { user: 0, item: 1, rating: 2, timestamp: fields.length >= 4 ? 3 : null },
+    header: 'auto',
+  };
+}
+
+async function readSource(source: Source, path: string, options: LoadOptions): Promise<Dataset> {
+  let format = options.format;
+  let ratingsEntry: SourceEntry;
+  if (format) ratingsEntry = pickRatings(source, format, path);
+  else ({ format, ratings: ratingsEntry } = await detect(source, path));
+
+  const users = new IdRegistry();
+  const items = new IdRegistry();
+  const movies = new MovieCollector();
+  const skipped: Record<string, number> = {};
+  const onBadRow = options.onBadRow ?? 'error';
+  let haveMovies = false;
+
+  if (options.movies !== false) {
+    const ctx = { items, movies, onBadRow, skipped };
+    const moviesCsv = source.get('movies.csv');
+    const moviesDat = source.get('movies.dat');
+    const uItem = source.get('u.item');
+    if (format === 'grouplens-csv' && moviesCsv) {
+      readMoviesCsv(await readAll(moviesCsv), { ...ctx, file: moviesCsv.display });
+      haveMovies = true;
+    } else if (format === 'ml-dat' && moviesDat) {
+      readMoviesDat(await readAll(moviesDat), { ...ctx, file: moviesDat.display });
+      haveMovies = true;
+    } else if (format === 'ml-100k' && uItem) {
+      const genreEntry = source.get('u.genre');
+      const names = readGenreNames(genreEntry ? await readAll(genreEntry) : undefined);
+      readUItem(await readAll(uItem), names, { ...ctx, file: uItem.display });
+      haveMovies = true;
+    }
+  }
+
+  let layout: RatingsLayout;
+  let encoding: 'utf8' | 'latin1' = 'utf8';
+  switch (format) {
+    case 'grouplens-csv':
+      layout = {
+        delimiter: ',',
+        columns: { user: 'userId', item: 'movieId', rating: 'rating', timestamp: 'timestamp' },
+        header: true,
+        exactFields: 4,
+        intIds: true,
+        quotes: true,
+      };
+      break;
+    case 'ml-dat':
+      encoding = 'latin1';
+      layout = {
+        delimiter: '::',
+        columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
+        header: false,
+        exactFields: 4,
+        intIds: true,
+        quotes: false,
+      };
+      break;
+    case 'ml-100k':
+      encoding = 'latin1';
+      layout = {
+        delimiter: '\t',
+        columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
+        header: false,
+        exactFields: 4,
+        intIds: true,
+        quotes: false,
+      };
+      break;
+    case 'csv':
+    case 'tsv': {
+      const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : ',');
+      let columns = options.columns;
+      let header: boolean | 'auto' = options.header ?? 'auto';
+      if (!columns) {
+        const line = await firstLine(ratingsEntry);
+        if (line.trim() === '')
+          throw new DataFormatError(ratingsEntry.display, 0, '', 'empty file', 'no ratings');
+        const guess = guessColumns(line, delimiter);
+        columns = guess.columns;
+        if (options.header === undefined) header = guess.header;
+      } else if (options.header === undefined) {
+        const named = Object.values(columns).some((c) => typeof c === 'string');
+        header = named ? true : 'auto';
+      }
+      layout = { delimiter, columns, header, intIds: false, quotes: true };
+      break;
+    }
+  }
+
+  const parser = new RatingsParser(layout, {
+    file: ratingsEntry.display,
+    scale: options.scale ?? [0.5, 5],
+    onBadRow,
+    encoding: options.encoding ?? encoding,
+    sizeHint: ratingsEntry.size,
+    users,
+    items,
+    skipped,
+  });
+  const total = ratingsEntry.size ?? 0;
+  const onProgress = options.onProgress;
+  for await (const chunk of ratingsEntry.chunks()) {
+    parser.push(chunk);
+    onProgress?.({ done: parser.bytesRead, total: Math.max(total, parser.bytesRead) });
+  }
+  parser.end();
+  const ratings = parser.builder.finish(users.size, items.size);
+  const itemMap = items.toIdMap();
+  return {
+    name: options.name ?? datasetName(path),
+    ratings,
+    users: users.toIdMap(),
+    items: itemMap,
+    ...(haveMovies ? { movies: movies.finish(itemMap.size) } : {}),
+    report: { rowsRead: parser.rowsRead, skipped, duplicates: parser.builder.duplicates },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Splits one line into fields. With `quotes`, a field that starts with '"' runs to the closing quote ('""' is a
+ * literal quote, RFC 4180), so "American President, The (1995)" stays one field. Returns null for an unterminated
+ * quote.
+ */
+export function splitFields(line: string, delimiter: string, quotes: boolean): string[] | null {
+  if (!quotes || !line.includes('"')) return line.split(delimiter);
+  const out: string[] = [];
+  const n = line.length;
+  const dl = delimiter.length;
+  let p = 0;
+  for (;;) {
+    if (line.charCodeAt(p) === 34) {
+      let value = '';
+      let q = p + 1;
+      for (;;) {
+        const close = line.indexOf('"', q);
+        if (close < 0) return null;
+        value += line.slice(q, close);
+        if (line.charCodeAt(close + 1) === 34) {
+          value += '"';
+          q = close + 2;
+        } else {
+          q = close + 1;
+          break;
+        }
+      }
+      out.push(value);
+      if (q >= n) return out;
+      if (!line.startsWith(delimiter, q)) {
+        // text after the closing quote: keep it, as spreadsheets do
+        const next = line.indexOf(delimiter, q);
+        out[out.length - 1] += next < 0 ? line.slice(q) : line.slice(q, next);
+        if (next < 0) return out;
+        q = next;
+      }
+      p = q + dl;
+    } else {
+      const next = line.indexOf(delimiter, p);
+      if (next < 0) {
+        out.push(line.slice(p));
+        return out;
+      }
+      out.push(line.slice(p, next));
+      p = next + dl;
+    }
+    if (p > n) return out;
+    if (p === n) {
+      out.push('');
+      return out;
+    }
+  }
+}
+
+/** "Toy Story (1995)" → { title: 'Toy Story', year: 1995 }; "Babylon 5 (1994-1998)" → year 1994; no year → 0. */
+export function parseTitle(raw: string): { title: string; year: number } {
+  const s = raw.trim();
+  const m = /^(.*?)\s*\((\d{4})(?:\s*[-–]\s*(?:\d{4})?)?\)$/.exec(s);
+  if (!m) return { title: s, year: 0 };
+  return { title: m[1]!, year: Number(m[2]) };
+}
+
+/** Decodes bytes as UTF-8, or as ISO-8859-1 when they are not valid UTF-8 (older MovieLens files). */
+export function decodeText(bytes: Uint8Array, encoding?: 'utf8' | 'latin1'): string {
+  if (encoding === 'latin1')
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch (err) {
+    if (encoding === 'utf8') throw err;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  }
+}
