@@ -1,0 +1,600 @@
+import type { MFParams } from '@movierec/core';
+import type { RatingColumns } from '@movierec/data';
+import { type Csr, toCsr } from './csr.ts';
+import { backSolve, cholesky, cholInverse, cholSolve } from './linalg.ts';
+import { Rng } from './rng.ts';
+
+/**
+ * Bayesian probabilistic matrix factorisation by Gibbs sampling (Salakhutdinov & Mnih, ICML 2008), with biases
+ * sampled as one more latent dimension: the user vector is w_u = (p_u, b_u), the item vector x_i = (q_i, b_i), and
+ *   r_ui ~ N(μ + b_u + b_i + p_u·q_i, α⁻¹),  w_u ~ N(μ_U, Λ_U⁻¹),  x_i ~ N(μ_V, Λ_V⁻¹),
+ *   (μ_U, Λ_U), (μ_V, Λ_V) ~ Gaussian–Wishart(μ0 = 0, β0, W0 = I, ν0 = d).
+ * Each sample is itself an MF model; their average prediction is one MF model again (see `blend.ts`).
+ */
+export interface BpmfConfig {
+  factors: number;
+  /** Gibbs sweeps discarded before collecting samples. */
+  burnIn: number;
+  /** Samples kept (one per `thin` sweeps after burn-in). */
+  samples: number;
+  thin?: number;
+  /** Observation precision α; 'sample' draws it from its Gamma posterior each sweep. */
+  alpha: number | 'sample';
+  /** β0 of the Gaussian–Wishart hyper-prior. */
+  beta0?: number;
+  seed: number;
+  /** Std-dev of the initial factors. */
+  initStd?: number;
+  /**
+   * Bayesian SVD++ (implicit feedback, Koren 2008; sampled as in Rendle et al. 2019): the user's factors become
+   * p_u + |N(u)|^-½ Σ_{j∈N(u)} y_j with N(u) the user's rated movies and y_j ~ N(μ_Y, Λ_Y⁻¹) sampled too.
+   */
+  implicit?: boolean;
+  /**
+   * Side features of the movies (numItems × count, row-major), e.g. genres and decade: the movie prior becomes
+   * x_i ~ N(μ_V + Bᵀ g_i, Λ_V⁻¹) with the link matrix B sampled too (Macau-style, Simm et al. 2017), so movies with
+   * few ratings start from what their genre says.
+   */
+  itemFeatures?: { count: number; values: Float32Array };
+  /** Add one-hot log₂ bins of each movie's training-rating count to the item features. */
+  popularityFeatures?: boolean;
+  /** Precision λ_B of the link-matrix prior B ~ MN(0, λ_B⁻¹ I, Λ_V⁻¹). */
+  linkPrecision?: number;
+}
+
+export interface BpmfSample {
+  userBias: Float32Array;
+  itemBias: Float32Array;
+  userFactors: Float32Array;
+  itemFactors: Float32Array;
+}
+
+export interface BpmfResult {
+  globalMean: number;
+  factors: number;
+  numUsers: number;
+  numItems: number;
+  samples: BpmfSample[];
+  /** α per sweep (fixed or sampled). */
+  alphas: number[];
+}
+
+/** Runs the Gibbs sampler; `onSweep` sees the sweep number (progress). */
+export function fitBpmf(
+  train: RatingColumns,
+  shape: { numUsers: number; numItems: number },
+  config: BpmfConfig,
+  onSweep?: (sweep: number, total: number) => void,
+): BpmfResult {
+  const { numUsers, numItems } = shape;
+  const k = config.factors;
+  const d = k + 1;
+  const rng = new Rng(config.seed);
+  const beta0 = config.beta0 ?? 2;
+  const thin = config.thin ?? 1;
+  const n = train.length;
+  let mean = 0;
+  for (let r = 0; r < n; r++) mean += train.ratings[r]!;
+  mean /= n;
+
+  const byUser = toCsr(train, numUsers, true);
+  const byItem = toCsr(train, numItems, false);
+  // Latent rows of d = k+1 entries: factors then bias.
+  const U = new Float64Array(numUsers * d);
+  const V = new Float64Array(numItems * d);
+  const initStd = config.initStd ?? 0.1;
+  for (let i = 0; i < U.length; i++) U[i] = i % d === k ? 0 : initStd * rng.normal();
+  for (let i = 0; i < V.length; i++) V[i] = i % d === k ? 0 : initStd * rng.normal();
+
+  let alpha = config.alpha === 'sample' ? 2 : config.alpha;
+  const alphas: number[] = [];
+  const samples: BpmfSample[] = [];
+  const total = config.burnIn + config.samples * thin;
+  const ws = new Workspace(d);
+  const imp = config.implicit ? new Implicit(byUser, byItem, k, initStd, rng) : undefined;
+  const features = itemFeatureMatrix(config, byItem);
+  const link = features
+    ? new FeaturePrior(features.values, numItems, features.count, d, config.linkPrecision ?? 1)
+    : undefined;
+  for (let sweep = 0; sweep < total; sweep++) {
+    const hu = sampleHyper(U, numUsers, d, beta0, rng, ws);
+    sampleSide(byUser, U, V, d, k, mean, alpha, hu, rng, ws, imp?.extra, undefined, undefined);
+    if (imp) imp.sweep(U, V, d, mean, alpha, beta0, rng);
+    let hv: Hyper;
+    if (link) {
+      hv = sampleHyper(link.residual(V), numItems, d, beta0, rng, ws);
+      link.sampleLink(V, hv, rng);
+    } else hv = sampleHyper(V, numItems, d, beta0, rng, ws);
+    sampleSide(byItem, V, U, d, k, mean, alpha, hv, rng, ws, undefined, imp?.extra, link?.priorShift());
+    if (config.alpha === 'sample') {
+      // α | rest ~ Gamma(a0 + N/2, rate b0 + SSE/2), a0 = b0 = 1 (conjugate Gamma prior on the noise precision).
+      const sse = sumSquaredError(byUser, U, V, d, k, mean, imp?.extra);
+      alpha = rng.gamma(1 + n / 2) / (1 + sse / 2);
+    }
+    alphas.push(alpha);
+    if (sweep >= config.burnIn && (sweep - config.burnIn) % thin === thin - 1)
+      samples.push(toSample(U, V, d, k, numUsers, numItems, imp?.extra));
+    onSweep?.(sweep + 1, total);
+  }
+  return { globalMean: mean, factors: k, numUsers, numItems, samples, alphas };
+}
+
+class Workspace {
+  readonly prec: Float64Array;
+  readonly rhs: Float64Array;
+  readonly tmp: Float64Array;
+  readonly mean: Float64Array;
+  readonly cov: Float64Array;
+  constructor(d: number) {
+    this.prec = new Float64Array(d * d);
+    this.rhs = new Float64Array(d);
+    this.tmp = new Float64Array(d);
+    this.mean = new Float64Array(d);
+    this.cov = new Float64Array(d * d);
+  }
+}
+
+interface Hyper {
+  mu: Float64Array;
+  lambda: Float64Array;
+}
+
+/**
+ * Draws (μ, Λ) from the Gaussian–Wishart posterior given the latent rows X (n × d):
+ *   β* = β0 + n, ν* = ν0 + n, μ* = n x̄ / β*, (W*)⁻¹ = I + n S̄ + (β0 n / β*) x̄ x̄ᵀ,
+ *   Λ ~ Wishart(W*, ν*), μ ~ N(μ*, (β* Λ)⁻¹)    (Salakhutdinov & Mnih 2008, eq. 14).
+ */
+function sampleHyper(X: Float64Array, n: number, d: number, beta0: number, rng: Rng, ws: Workspace): Hyper {
+  const xbar = new Float64Array(d);
+  for (let r = 0; r < n; r++) for (let a = 0; a < d; a++) xbar[a]! += X[r * d + a]!;
+  for (let a = 0; a < d; a++) xbar[a]! /= n;
+  const winv = new Float64Array(d * d);
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    for (let a = 0; a < d; a++) {
+      const xa = X[o + a]! - xbar[a]!;
+      for (let b = 0; b <= a; b++) winv[a * d + b]! += xa * (X[o + b]! - xbar[b]!);
+    }
+  }
+  const betaStar = beta0 + n;
+  const nu = d + n;
+  const c = (beta0 * n) / betaStar;
+  for (let a = 0; a < d; a++) {
+    for (let b = 0; b <= a; b++) {
+      const v = winv[a * d + b]! + c * xbar[a]! * xbar[b]! + (a === b ? 1 : 0);
+      winv[a * d + b] = v;
+      winv[b * d + a] = v;
+    }
+  }
+  // W* = (W*⁻¹)⁻¹, then its Cholesky factor for the Bartlett decomposition.
+  if (!cholesky(winv, d)) throw new Error('BPMF: hyper-posterior scale matrix is not positive definite');
+  const w = new Float64Array(d * d);
+  cholInverse(winv, d, w);
+  if (!cholesky(w, d)) throw new Error('BPMF: hyper-posterior scale matrix is not positive definite');
+  // Bartlett: Λ = (L A)(L A)ᵀ, A lower-triangular, A_aa = √χ²(ν − a), A_ab ~ N(0, 1) below the diagonal.
+  const A = new Float64Array(d * d);
+  for (let a = 0; a < d; a++) {
+    A[a * d + a] = Math.sqrt(2 * rng.gamma((nu - a) / 2));
+    for (let b = 0; b < a; b++) A[a * d + b] = rng.normal();
+  }
+  const LA = new Float64Array(d * d);
+  for (let a = 0; a < d; a++)
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      for (let m = b; m <= a; m++) s += w[a * d + m]! * A[m * d + b]!;
+      LA[a * d + b] = s;
+    }
+  const lambda = new Float64Array(d * d);
+  for (let a = 0; a < d; a++)
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      for (let m = 0; m <= b; m++) s += LA[a * d + m]! * LA[b * d + m]!;
+      lambda[a * d + b] = s;
+      lambda[b * d + a] = s;
+    }
+  // μ ~ N(μ*, (β* Λ)⁻¹): μ* + L⁻ᵀ z with L = chol(β* Λ).
+  const bl = ws.cov;
+  for (let i = 0; i < d * d; i++) bl[i] = betaStar * lambda[i]!;
+  if (!cholesky(bl, d)) throw new Error('BPMF: sampled precision is not positive definite');
+  const z = new Float64Array(d);
+  for (let a = 0; a < d; a++) z[a] = rng.normal();
+  backSolve(bl, d, z);
+  const mu = new Float64Array(d);
+  for (let a = 0; a < d; a++) mu[a] = (n * xbar[a]!) / betaStar + z[a]!;
+  return { mu, lambda };
+}
+
+/**
+ * Draws every row of X given the other side Y: with features f_j = (y_j factors, 1) and target t = r − μ − (y_j bias),
+ *   Λ* = Λ + α Σ_j f_j f_jᵀ,  m* = Λ*⁻¹ (α Σ_j f_j t_j + Λ μ),  x ~ N(m*, Λ*⁻¹)   (eq. 12–13).
+ */
+function sampleSide(
+  csr: Csr,
+  X: Float64Array,
+  Y: Float64Array,
+  d: number,
+  k: number,
+  mean: number,
+  alpha: number,
+  h: Hyper,
+  rng: Rng,
+  ws: Workspace,
+  selfExtra: Float64Array | undefined,
+  otherExtra: Float64Array | undefined,
+  priorShift: Float64Array | undefined,
+): void {
+  const { prec, rhs } = ws;
+  const lmu = new Float64Array(d);
+  for (let a = 0; a < d; a++) {
+    let s = 0;
+    for (let b = 0; b < d; b++) s += h.lambda[a * d + b]! * h.mu[b]!;
+    lmu[a] = s;
+  }
+  const f = new Float64Array(d);
+  for (let r = 0; r < csr.rows; r++) {
+    prec.set(h.lambda);
+    rhs.set(lmu);
+    if (priorShift) {
+      // Prior mean μ + s_r (s_r = Bᵀ g_r): Λ(μ + s_r) = Λμ + Λ s_r.
+      for (let a = 0; a < d; a++) {
+        let t = 0;
+        for (let b = 0; b < d; b++) t += h.lambda[a * d + b]! * priorShift[r * d + b]!;
+        rhs[a]! += t;
+      }
+    }
+    for (let e = csr.start[r]!; e < csr.start[r + 1]!; e++) {
+      const c = csr.cols[e]!;
+      const o = c * d;
+      for (let a = 0; a < k; a++) f[a] = Y[o + a]!;
+      if (otherExtra) for (let a = 0; a < k; a++) f[a]! += otherExtra[c * k + a]!;
+      f[k] = 1;
+      let off = 0;
+      if (selfExtra) for (let a = 0; a < k; a++) off += f[a]! * selfExtra[r * k + a]!;
+      const t = alpha * (csr.values[e]! - mean - Y[o + k]! - off);
+      for (let a = 0; a < d; a++) {
+        const fa = alpha * f[a]!;
+        rhs[a]! += f[a]! * t;
+        const row = a * d;
+        for (let b = 0; b <= a; b++) prec[row + b]! += fa * f[b]!;
+      }
+    }
+    if (!cholesky(prec, d)) throw new Error('BPMF: conditional precision is not positive definite');
+    cholSolve(prec, d, rhs);
+    const z = ws.tmp;
+    for (let a = 0; a < d; a++) z[a] = rng.normal();
+    backSolve(prec, d, z);
+    const o = r * d;
+    for (let a = 0; a < d; a++) X[o + a] = rhs[a]! + z[a]!;
+  }
+}
+
+function sumSquaredError(
+  byUser: Csr,
+  U: Float64Array,
+  V: Float64Array,
+  d: number,
+  k: number,
+  mean: number,
+  extra: Float64Array | undefined,
+): number {
+  let sse = 0;
+  for (let u = 0; u < byUser.rows; u++) {
+    const ou = u * d;
+    for (let e = byUser.start[u]!; e < byUser.start[u + 1]!; e++) {
+      const ov = byUser.cols[e]! * d;
+      let p = mean + U[ou + k]! + V[ov + k]!;
+      for (let a = 0; a < k; a++) p += (U[ou + a]! + (extra ? extra[u * k + a]! : 0)) * V[ov + a]!;
+      const err = byUser.values[e]! - p;
+      sse += err * err;
+    }
+  }
+  return sse;
+}
+
+function toSample(
+  U: Float64Array,
+  V: Float64Array,
+  d: number,
+  k: number,
+  nu: number,
+  ni: number,
+  extra: Float64Array | undefined,
+): BpmfSample {
+  const s: BpmfSample = {
+    userBias: new Float32Array(nu),
+    itemBias: new Float32Array(ni),
+    userFactors: new Float32Array(nu * k),
+    itemFactors: new Float32Array(ni * k),
+  };
+  for (let u = 0; u < nu; u++) {
+    s.userBias[u] = U[u * d + k]!;
+    // Effective user vector p'_u = p_u + |N(u)|^-½ Σ y_j: the implicit part folds into plain MF.
+    for (let a = 0; a < k; a++) s.userFactors[u * k + a] = U[u * d + a]! + (extra ? extra[u * k + a]! : 0);
+  }
+  for (let i = 0; i < ni; i++) {
+    s.itemBias[i] = V[i * d + k]!;
+    for (let a = 0; a < k; a++) s.itemFactors[i * k + a] = V[i * d + a]!;
+  }
+  return s;
+}
+
+/** Average of the samples' predictions as one MF model: biases averaged, factors concatenated and scaled by 1/√S. */
+export function bpmfToParams(result: BpmfResult): MFParams {
+  const S = result.samples.length;
+  const k = result.factors;
+  const K = S * k;
+  const { numUsers, numItems } = result;
+  const p: MFParams = {
+    factors: K,
+    numUsers,
+    numItems,
+    globalMean: result.globalMean,
+    userBias: new Float32Array(numUsers),
+    itemBias: new Float32Array(numItems),
+    userFactors: new Float32Array(numUsers * K),
+    itemFactors: new Float32Array(numItems * K),
+  };
+  const w = 1 / Math.sqrt(S);
+  result.samples.forEach((s, m) => {
+    for (let u = 0; u < numUsers; u++) {
+      p.userBias[u]! += s.userBias[u]! / S;
+      for (let a = 0; a < k; a++) p.userFactors[u * K + m * k + a] = w * s.userFactors[u * k + a]!;
+    }
+    for (let i = 0; i < numItems; i++) {
+      p.itemBias[i]! += s.itemBias[i]! / S;
+      for (let a = 0; a < k; a++) p.itemFactors[i * K + m * k + a] = w * s.itemFactors[i * k + a]!;
+    }
+  });
+  return p;
+}
+
+/**
+ * The implicit-feedback block of Bayesian SVD++: y_j for every movie, and per user the scaled sum
+ * extra_u = c_u Σ_{j∈N(u)} y_j, c_u = |N(u)|^-½. Given everything else the y_j are Gaussian; one Gauss–Seidel
+ * Gibbs pass draws each y_j from
+ *   Λ* = Λ_Y + α Σ_{u∈R(j)} c_u² Q_u,  m* = Λ*⁻¹ (Λ_Y μ_Y + α Σ_{u∈R(j)} c_u (g_u + c_u Q_u y_j)),
+ * with Q_u = Σ_{i∈R(u)} q_i q_iᵀ and g_u = Σ_{i∈R(u)} q_i e_ui (e = current residual), updating g_u and extra_u
+ * after each draw — O(ratings · k²) per sweep.
+ */
+class Implicit {
+  readonly y: Float64Array;
+  readonly extra: Float64Array;
+  readonly #scale: Float64Array;
+  readonly #Q: Float64Array;
+  readonly #g: Float64Array;
+  constructor(
+    readonly byUser: Csr,
+    readonly byItem: Csr,
+    readonly k: number,
+    initStd: number,
+    rng: Rng,
+  ) {
+    const nu = byUser.rows;
+    this.y = new Float64Array(byItem.rows * k);
+    for (let i = 0; i < this.y.length; i++) this.y[i] = initStd * 0.1 * rng.normal();
+    this.#scale = new Float64Array(nu);
+    for (let u = 0; u < nu; u++) {
+      const m = byUser.start[u + 1]! - byUser.start[u]!;
+      this.#scale[u] = m > 0 ? 1 / Math.sqrt(m) : 0;
+    }
+    this.extra = new Float64Array(nu * k);
+    this.#recomputeExtra();
+    this.#Q = new Float64Array(nu * k * k);
+    this.#g = new Float64Array(nu * k);
+  }
+
+  #recomputeExtra(): void {
+    const { byUser, k, y, extra } = this;
+    extra.fill(0);
+    for (let u = 0; u < byUser.rows; u++) {
+      const c = this.#scale[u]!;
+      for (let e = byUser.start[u]!; e < byUser.start[u + 1]!; e++) {
+        const o = byUser.cols[e]! * k;
+        for (let a = 0; a < k; a++) extra[u * k + a]! += c * y[o + a]!;
+      }
+    }
+  }
+
+  sweep(
+    U: Float64Array,
+    V: Float64Array,
+    d: number,
+    mean: number,
+    alpha: number,
+    beta0: number,
+    rng: Rng,
+  ): void {
+    const { byUser, byItem, k, y, extra } = this;
+    const Q = this.#Q;
+    const g = this.#g;
+    const kk = k * k;
+    Q.fill(0);
+    g.fill(0);
+    for (let u = 0; u < byUser.rows; u++) {
+      const ou = u * d;
+      for (let e = byUser.start[u]!; e < byUser.start[u + 1]!; e++) {
+        const ov = byUser.cols[e]! * d;
+        let p = mean + U[ou + k]! + V[ov + k]!;
+        for (let a = 0; a < k; a++) p += (U[ou + a]! + extra[u * k + a]!) * V[ov + a]!;
+        const err = byUser.values[e]! - p;
+        for (let a = 0; a < k; a++) {
+          const qa = V[ov + a]!;
+          g[u * k + a]! += qa * err;
+          for (let b = 0; b <= a; b++) Q[u * kk + a * k + b]! += qa * V[ov + b]!;
+        }
+      }
+      for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) Q[u * kk + b * k + a] = Q[u * kk + a * k + b]!;
+    }
+    const ws = new Workspace(k);
+    const h = sampleHyper(y, byItem.rows, k, beta0, rng, ws);
+    const lmu = new Float64Array(k);
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) lmu[a]! += h.lambda[a * k + b]! * h.mu[b]!;
+    const prec = ws.prec;
+    const rhs = ws.rhs;
+    const qy = new Float64Array(k);
+    const delta = new Float64Array(k);
+    for (let j = 0; j < byItem.rows; j++) {
+      prec.set(h.lambda);
+      rhs.set(lmu);
+      const oj = j * k;
+      for (let e = byItem.start[j]!; e < byItem.start[j + 1]!; e++) {
+        const u = byItem.cols[e]!;
+        const c = this.#scale[u]!;
+        const oq = u * kk;
+        for (let a = 0; a < k; a++) {
+          let s = 0;
+          for (let b = 0; b < k; b++) s += Q[oq + a * k + b]! * y[oj + b]!;
+          qy[a] = s;
+        }
+        const ac2 = alpha * c * c;
+        for (let a = 0; a < k; a++) {
+          rhs[a]! += alpha * c * (g[u * k + a]! + c * qy[a]!);
+          for (let b = 0; b <= a; b++) prec[a * k + b]! += ac2 * Q[oq + a * k + b]!;
+        }
+      }
+      if (!cholesky(prec, k))
+        throw new Error('Bayesian SVD++: implicit-factor precision is not positive definite');
+      cholSolve(prec, k, rhs);
+      const z = ws.tmp;
+      for (let a = 0; a < k; a++) z[a] = rng.normal();
+      backSolve(prec, k, z);
+      for (let a = 0; a < k; a++) {
+        const nv = rhs[a]! + z[a]!;
+        delta[a] = nv - y[oj + a]!;
+        y[oj + a] = nv;
+      }
+      for (let e = byItem.start[j]!; e < byItem.start[j + 1]!; e++) {
+        const u = byItem.cols[e]!;
+        const c = this.#scale[u]!;
+        const oq = u * kk;
+        for (let a = 0; a < k; a++) {
+          extra[u * k + a]! += c * delta[a]!;
+          let s = 0;
+          for (let b = 0; b < k; b++) s += Q[oq + a * k + b]! * delta[b]!;
+          g[u * k + a]! -= c * s;
+        }
+      }
+    }
+  }
+}
+
+/** Item features: the given side features, plus one-hot log₂ bins of the training count when asked. */
+function itemFeatureMatrix(
+  config: BpmfConfig,
+  byItem: Csr,
+): { count: number; values: Float64Array } | undefined {
+  const given = config.itemFeatures;
+  const bins = config.popularityFeatures ? 9 : 0;
+  const f0 = given?.count ?? 0;
+  const F = f0 + bins;
+  if (F === 0) return undefined;
+  const n = byItem.rows;
+  if (given && given.values.length !== n * f0)
+    throw new Error(
+      `BPMF: itemFeatures.values has ${given.values.length} entries, expected numItems × count = ${n * f0}`,
+    );
+  const values = new Float64Array(n * F);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < f0; f++) values[i * F + f] = given!.values[i * f0 + f]!;
+    if (bins > 0) {
+      const c = byItem.start[i + 1]! - byItem.start[i]!;
+      // bin 0: no ratings, bin b: 2^(b−1) ≤ count < 2^b, last bin open-ended.
+      const b = Math.min(bins - 1, c === 0 ? 0 : 1 + Math.floor(Math.log2(c)));
+      values[i * F + f0 + b] = 1;
+    }
+  }
+  return { count: F, values };
+}
+
+/**
+ * Hierarchical regression prior x_i ~ N(μ + Bᵀ g_i, Λ⁻¹) on one side's latent rows, with
+ * B | X, μ, Λ ~ MN(M, (GᵀG + λ_B I)⁻¹, Λ⁻¹), M = (GᵀG + λ_B I)⁻¹ Gᵀ (X − 1μᵀ)   (Simm et al. 2017, Macau).
+ */
+class FeaturePrior {
+  readonly #G: Float64Array;
+  readonly #L: Float64Array;
+  readonly #B: Float64Array;
+  readonly #shift: Float64Array;
+  readonly #res: Float64Array;
+  constructor(
+    G: Float64Array,
+    readonly n: number,
+    readonly F: number,
+    readonly d: number,
+    lambdaB: number,
+  ) {
+    this.#G = G;
+    const gtg = new Float64Array(F * F);
+    for (let i = 0; i < n; i++)
+      for (let a = 0; a < F; a++) {
+        const ga = G[i * F + a]!;
+        if (ga === 0) continue;
+        for (let b = 0; b < F; b++) gtg[a * F + b]! += ga * G[i * F + b]!;
+      }
+    for (let a = 0; a < F; a++) gtg[a * F + a]! += lambdaB;
+    if (!cholesky(gtg, F)) throw new Error('BPMF: item feature Gram matrix is not positive definite');
+    this.#L = gtg;
+    this.#B = new Float64Array(F * d);
+    this.#shift = new Float64Array(n * d);
+    this.#res = new Float64Array(n * d);
+  }
+
+  /** X − G B: the rows with the feature part of their prior mean removed. */
+  residual(X: Float64Array): Float64Array {
+    const r = this.#res;
+    const s = this.priorShift();
+    for (let i = 0; i < r.length; i++) r[i] = X[i]! - s[i]!;
+    return r;
+  }
+
+  /** G B, row-major n × d. */
+  priorShift(): Float64Array {
+    const { n, F, d } = this;
+    const G = this.#G;
+    const B = this.#B;
+    const s = this.#shift;
+    s.fill(0);
+    for (let i = 0; i < n; i++)
+      for (let f = 0; f < F; f++) {
+        const g = G[i * F + f]!;
+        if (g === 0) continue;
+        for (let a = 0; a < d; a++) s[i * d + a]! += g * B[f * d + a]!;
+      }
+    return s;
+  }
+
+  sampleLink(X: Float64Array, h: Hyper, rng: Rng): void {
+    const { n, F, d } = this;
+    const G = this.#G;
+    const B = this.#B;
+    // Gᵀ (X − 1μᵀ), F × d.
+    const gx = new Float64Array(F * d);
+    for (let i = 0; i < n; i++)
+      for (let f = 0; f < F; f++) {
+        const g = G[i * F + f]!;
+        if (g === 0) continue;
+        for (let a = 0; a < d; a++) gx[f * d + a]! += g * (X[i * d + a]! - h.mu[a]!);
+      }
+    // Noise Z L_Λ⁻¹ (rows with covariance Λ⁻¹), then M + L_G⁻ᵀ(...) column by column.
+    const lam = new Float64Array(h.lambda);
+    if (!cholesky(lam, d)) throw new Error('BPMF: sampled precision is not positive definite');
+    const noise = new Float64Array(F * d);
+    const row = new Float64Array(d);
+    for (let f = 0; f < F; f++) {
+      for (let a = 0; a < d; a++) row[a] = rng.normal();
+      backSolve(lam, d, row);
+      noise.set(row, f * d);
+    }
+    const col = new Float64Array(F);
+    const ncol = new Float64Array(F);
+    for (let a = 0; a < d; a++) {
+      for (let f = 0; f < F; f++) {
+        col[f] = gx[f * d + a]!;
+        ncol[f] = noise[f * d + a]!;
+      }
+      cholSolve(this.#L, F, col);
+      backSolve(this.#L, F, ncol);
+      for (let f = 0; f < F; f++) B[f * d + a] = col[f]! + ncol[f]!;
+    }
+  }
+}
