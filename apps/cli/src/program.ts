@@ -1,8 +1,9 @@
+import { dataInfoCommand } from './commands/data.ts';
 import { predictCommand, recommendCommand, similarCommand } from './commands/query.ts';
 import type { Command } from './framework/command.ts';
 import type { Program } from './framework/router.ts';
 
-export const commands: Command[] = [recommendCommand, similarCommand, predictCommand];
+export const commands: Command[] = [dataInfoCommand, recommendCommand, similarCommand, predictCommand];
 
 export const program: Program = {
   bin: 'movierec',

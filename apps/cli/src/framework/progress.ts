@@ -85,14 +85,18 @@ export class ProgressBar {
       return;
     }
     const t = this.#now();
-    if (this.#start < 0) this.#start = t;
+    if (this.#start < 0) {
+      this.#start = t;
+      // Plain lines start one interval in: a rate needs elapsed time, and short tasks print only their summary.
+      if (this.#mode === 'lines') this.#lastDraw = t;
+    }
     this.#last = event;
     if (this.#mode === 'tty') {
       if (t - this.#lastDraw < TTY_REDRAW_MS && event.done < event.total) return;
       this.#lastDraw = t;
       this.#drawBar(t);
     } else if (t - this.#lastDraw >= this.#lineIntervalMs) {
-      // The first update prints at once, then at most one line per interval.
+      // At most one line per interval.
       this.#lastDraw = t;
       this.#stream.write(`${this.#label}: ${this.#describe(t)}\n`);
     }
