@@ -139,13 +139,13 @@ export class RatingsParser {
     }
     const last = chunk.lastIndexOf(NL);
     if (last < from) {
-      this.#carry = chunk.slice(from);
+      this.#carry = copy(chunk, from, chunk.length);
       return;
     }
     this.#parse(chunk, from, last + 1);
     if (last + 1 < chunk.length) {
       if (chunk.length - last - 1 > MAX_LINE) this.#lineTooLong(chunk.subarray(last + 1));
-      this.#carry = chunk.slice(last + 1);
+      this.#carry = copy(chunk, last + 1, chunk.length);
     }
   }
 
@@ -485,6 +485,13 @@ export class RatingsParser {
 
 function clip(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** A copy (Buffer#slice would be a view, and chunk buffers are reused). */
+function copy(a: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(a.subarray(start, end));
+  return out;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
