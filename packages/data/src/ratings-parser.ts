@@ -98,6 +98,7 @@ export class RatingsParser {
     } else if (layout.header === false) {
       throw new TypeError('columns given by name need a header line (header: true)');
     }
+    if (layout.header === false) this.#headerDone = true;
   }
 
   /** Bytes consumed so far. */
@@ -156,7 +157,7 @@ export class RatingsParser {
       const line = concat(carry, Uint8Array.of(NL));
       this.#parse(line, 0, line.length);
     }
-    if (this.rowsRead === 0 && !this.#headerDone) {
+    if (this.rowsRead === 0 && (!this.#headerDone || this.#layout.header === false)) {
       throw new DataFormatError(this.#opts.file, 0, '', 'empty file', 'no header and no ratings');
     }
     if (this.rowsRead === 0) {
