@@ -8,17 +8,30 @@ export interface TrainConfig {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  /** L2 weight on factors (λ in the loss ½‖r − r̂‖² + λ(‖p_u‖² + ‖q_i‖²)); 0 for none. */
+  /**
+   * L2 weight on factors; 0 for none. Its meaning follows each engine's loss:
+   * - adam / tfjs: Keras' `embeddings_regularizer: l2(λ)` — λ·Σ W² over the WHOLE user and item factor matrices is
+   *   added to every batch's loss (so its gradient 2λW reaches every row at every step, as in tfjs).
+   * - sgd: λ in Funk/Koren's per-rating update p_u += γ(e·q_i − λ·p_u).
+   * - als: λ in each row's ridge system (AᵀA + λI)x = Aᵀy.
+   */
   l2: number;
-  /** L2 weight on biases; defaults to l2 where an engine supports it. */
+  /** L2 weight on biases, in the same sense as l2: adam/tfjs default 0 (as the tfjs model); sgd/als default l2. */
   l2Bias?: number;
-  /** Std-dev of the initial factors. */
+  /** Std-dev of the initial factors (biases always start at 0). */
   initStd: number;
+  /**
+   * Distribution of the initial factors: 'uniform' = U(−√3·initStd, √3·initStd) (same std-dev; with
+   * initStd = 0.05/√3 this is Keras' default Embedding initialiser U(−0.05, 0.05)), 'normal' = N(0, initStd²).
+   * Default 'normal'.
+   */
+  init?: 'uniform' | 'normal';
   seed: number;
 }
 
 /** Per-epoch progress reported by every engine. */
 export interface EpochStats {
+  /** 1-based. */
   epoch: number;
   /** Mean training loss over the epoch (MSE of the batches, plus the L2 term where used). */
   loss: number;
@@ -30,7 +43,10 @@ export interface EpochStats {
 export interface FitOptions {
   /** Start from these parameters instead of a seeded random init (used by the engine-agreement test). */
   init?: MFParams;
-  /** Row order per epoch (a permutation of 0…length-1); default: seeded shuffle per epoch. */
+  /**
+   * Row order per epoch (a permutation of 0…length-1), called with the 0-based epoch index; batches are consecutive
+   * slices of it. Default: a seeded shuffle per epoch.
+   */
   batchOrder?: (epoch: number) => Int32Array;
   /** Called after each epoch; return 'stop' to end training early. */
   onEpoch?: (stats: EpochStats, params: MFParams) => undefined | 'stop' | Promise<undefined | 'stop'>;

@@ -1,1 +1,53 @@
+export {
+  type BaselineOptions,
+  biasBaselineModel,
+  globalMeanModel,
+  popularityOrder,
+  popularityRanker,
+} from './baselines.ts';
+export {
+  type CrossValidateOptions,
+  type CrossValidation,
+  crossValidate,
+  flattenEvaluation,
+  kFoldAssignment,
+} from './cross-validate.ts';
 export type { Engine, EpochStats, FitOptions, TrainConfig } from './engine.ts';
+export {
+  ADAM_BETA1,
+  ADAM_BETA2,
+  ADAM_EPSILON,
+  accumulateBatchGradient,
+  adamDenseStep,
+  adamEngine,
+} from './engines/adam.ts';
+export { alsEngine } from './engines/als.ts';
+export { DivergenceError, TrainingInputError } from './engines/common.ts';
+export { sgdEngine, sgdPass } from './engines/sgd.ts';
+export {
+  type EvaluateOptions,
+  type Evaluation,
+  evaluate,
+  modelRanker,
+  type RatingAccuracy,
+  relevantItems,
+} from './evaluate.ts';
+export {
+  mae,
+  type Ranker,
+  type RankingMetrics,
+  rankingMetrics,
+  rankUser,
+  rmse,
+  type UserRanking,
+} from './metrics.ts';
+export { type PresetName, presets } from './presets.ts';
+export { fillInitialFactors, Random } from './random.ts';
+export {
+  type EpochProgress,
+  nativeEngines,
+  resolveConfig,
+  type TrainOptions,
+  type TrainResult,
+  train,
+} from './train.ts';

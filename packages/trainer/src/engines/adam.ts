@@ -1,0 +1,226 @@
+import type { MFParams } from '@movierec/core';
+import type { RatingColumns } from '@movierec/data';
+import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
+import { Random } from '../random.ts';
+import {
+  DivergenceError,
+  diverged,
+  epochOrder,
+  initialParams,
+  meanRating,
+  validateTraining,
+  yieldToEventLoop,
+} from './common.ts';
+
+/** tfjs' AdamOptimizer defaults (tf.train.adam: β1 0.9, β2 0.999, ε = backend epsilon 1e-7 for float32). */
+export const ADAM_BETA1 = 0.9;
+export const ADAM_BETA2 = 0.999;
+export const ADAM_EPSILON = 1e-7;
+
+/** Parameters (or their gradients, or Adam moments) as views into one flat buffer [P | Q | b_user | b_item]. */
+export interface FlatParams {
+  readonly flat: Float32Array;
+  readonly view: MFParams;
+  /** Entries [0, factorEnd) are factors (P then Q); [factorEnd, flat.length) are biases. */
+  readonly factorEnd: number;
+}
+
+export function allocFlat(numUsers: number, numItems: number, factors: number, globalMean = 0): FlatParams {
+  const factorEnd = (numUsers + numItems) * factors;
+  const flat = new Float32Array(factorEnd + numUsers + numItems);
+  const view: MFParams = {
+    factors,
+    numUsers,
+    numItems,
+    globalMean,
+    userFactors: flat.subarray(0, numUsers * factors),
+    itemFactors: flat.subarray(numUsers * factors, factorEnd),
+    userBias: flat.subarray(factorEnd, factorEnd + numUsers),
+    itemBias: flat.subarray(factorEnd + numUsers),
+  };
+  return { flat, view, factorEnd };
+}
+
+/**
+ * Gradient of the batch's data loss L_B = (1/B) Σ_{(u,i,r) ∈ B} (r̂ − r)², r̂ = μ + b_u + b_i + p_u·q_i, with
+ * B = end − start rows order[start…end) of `train`, ADDED into `grad`:
+ *   ∂L_B/∂b_u = (2/B) Σ e,  ∂L_B/∂b_i = (2/B) Σ e,  ∂L_B/∂p_u = (2/B) Σ e·q_i,  ∂L_B/∂q_i = (2/B) Σ e·p_u,
+ * with e = r̂ − r, summed over the batch's occurrences of each user / item (what tfjs' gather gradient,
+ * a scatter-add, produces). Returns Σ e² (the batch's sum of squared errors).
+ */
+export function accumulateBatchGradient(
+  params: MFParams,
+  grad: MFParams,
+  train: RatingColumns,
+  order: Int32Array,
+  start: number,
+  end: number,
+): number {
+  const { factors: k, userFactors: P, itemFactors: Q, userBias: bu, itemBias: bi, globalMean: mu } = params;
+  const { userFactors: gP, itemFactors: gQ, userBias: gbu, itemBias: gbi } = grad;
+  const { users, items, ratings } = train;
+  const scale = 2 / (end - start);
+  let sse = 0;
+  for (let j = start; j < end; j++) {
+    const r = order[j]!;
+    const u = users[r]!;
+    const i = items[r]!;
+    const pu = u * k;
+    const qi = i * k;
+    let dot = 0;
+    for (let f = 0; f < k; f++) dot += P[pu + f]! * Q[qi + f]!;
+    const e = mu + bu[u]! + bi[i]! + dot - ratings[r]!;
+    sse += e * e;
+    const d = scale * e;
+    gbu[u]! += d;
+    gbi[i]! += d;
+    for (let f = 0; f < k; f++) {
+      gP[pu + f]! += d * Q[qi + f]!;
+      gQ[qi + f]! += d * P[pu + f]!;
+    }
+  }
+  return sse;
+}
+
+/**
+ * One dense Adam step over entries [from, to) of the flat buffers, exactly tfjs' AdamOptimizer
+ * (Kingma & Ba 2015, as in tfjs-core/src/optimizers/adam_optimizer.ts), applied to EVERY entry — rows with zero
+ * gradient still move through their moments, as in tfjs:
+ *   g ← g + 2λθ (Keras l2(λ) regulariser on the whole matrix, when λ > 0)
+ *   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+ *   θ ← θ − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
+ * computed as θ − c·m/(√v + ε̂) with c = lr·√(1−β2ᵗ)/(1−β1ᵗ), ε̂ = ε·√(1−β2ᵗ) (algebraically identical; one sqrt and
+ * one division per entry). Clears g for the next batch. Returns Σθ² of the PRE-update θ when λ > 0 (the regulariser's
+ * share of this step's loss), else 0.
+ */
+export function adamDenseStep(
+  theta: Float32Array,
+  grad: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  from: number,
+  to: number,
+  step: number,
+  learningRate: number,
+  lambda: number,
+): number {
+  const b1 = ADAM_BETA1;
+  const b2 = ADAM_BETA2;
+  const ob1 = 1 - b1;
+  const ob2 = 1 - b2;
+  const c2 = Math.sqrt(1 - b2 ** step);
+  const c = (learningRate * c2) / (1 - b1 ** step);
+  const epsHat = ADAM_EPSILON * c2;
+  if (lambda === 0) {
+    for (let j = from; j < to; j++) {
+      const g = grad[j]!;
+      const mj = b1 * m[j]! + ob1 * g;
+      const vj = b2 * v[j]! + ob2 * g * g;
+      m[j] = mj;
+      v[j] = vj;
+      grad[j] = 0;
+      theta[j] = theta[j]! - (c * mj) / (Math.sqrt(vj) + epsHat);
+    }
+    return 0;
+  }
+  const twoLambda = 2 * lambda;
+  let sumSq = 0;
+  for (let j = from; j < to; j++) {
+    const t = theta[j]!;
+    sumSq += t * t;
+    const g = grad[j]! + twoLambda * t;
+    const mj = b1 * m[j]! + ob1 * g;
+    const vj = b2 * v[j]! + ob2 * g * g;
+    m[j] = mj;
+    v[j] = vj;
+    grad[j] = 0;
+    theta[j] = t - (c * mj) / (Math.sqrt(vj) + epsHat);
+  }
+  return sumSq;
+}
+
+/**
+ * Minibatch Adam on the MSE loss — the same maths as the tfjs layers model compiled with tf.train.adam and
+ * 'meanSquaredError' (see ../engine.ts for the l2 convention):
+ *   batch loss = (1/B) Σ (r̂ − r)² + λ·(‖P‖² + ‖Q‖²) + λ_b·(‖b_user‖² + ‖b_item‖²)   (λ_b = l2Bias, default 0),
+ *   one dense Adam step per batch over every parameter (adamDenseStep), μ fixed at the training mean.
+ * Epoch loss = batch-size-weighted mean of the batch losses, as tfjs' model.fit reports it.
+ * Initial factors per config.init/initStd from the seed, biases 0 (or `options.init`).
+ */
+export const adamEngine: Engine = {
+  name: 'adam',
+  async fit(train: RatingColumns, shape, config: TrainConfig, options: FitOptions = {}): Promise<MFParams> {
+    validateTraining('adam', train, shape, config);
+    const { numUsers, numItems } = shape;
+    const k = config.factors;
+    const random = new Random(config.seed);
+    const mean = meanRating(train);
+    const start = initialParams(shape, config, mean, options.init, random);
+    const theta = allocFlat(numUsers, numItems, k, start.globalMean);
+    theta.view.userFactors.set(start.userFactors);
+    theta.view.itemFactors.set(start.itemFactors);
+    theta.view.userBias.set(start.userBias);
+    theta.view.itemBias.set(start.itemBias);
+    const grad = allocFlat(numUsers, numItems, k);
+    const m = new Float32Array(theta.flat.length);
+    const v = new Float32Array(theta.flat.length);
+    const { factorEnd } = theta;
+    const total = theta.flat.length;
+    const lambda = config.l2;
+    const lambdaBias = config.l2Bias ?? 0;
+    const n = train.length;
+    const B = config.batchSize;
+    const batches = Math.ceil(n / B);
+    const scratch = new Int32Array(options.batchOrder ? 0 : n);
+    let step = 0;
+    let firstLoss = 0;
+    for (let epoch = 0; epoch < config.epochs; epoch++) {
+      const t0 = performance.now();
+      const order = epochOrder(n, epoch, random, options.batchOrder, scratch);
+      let weightedLoss = 0;
+      for (let b = 0; b < batches; b++) {
+        options.signal?.throwIfAborted();
+        const s = b * B;
+        const e = Math.min(n, s + B);
+        const sse = accumulateBatchGradient(theta.view, grad.view, train, order, s, e);
+        step++;
+        let loss = sse / (e - s);
+        if (lambda === lambdaBias) {
+          loss +=
+            lambda * adamDenseStep(theta.flat, grad.flat, m, v, 0, total, step, config.learningRate, lambda);
+        } else {
+          loss +=
+            lambda *
+            adamDenseStep(theta.flat, grad.flat, m, v, 0, factorEnd, step, config.learningRate, lambda);
+          loss +=
+            lambdaBias *
+            adamDenseStep(
+              theta.flat,
+              grad.flat,
+              m,
+              v,
+              factorEnd,
+              total,
+              step,
+              config.learningRate,
+              lambdaBias,
+            );
+        }
+        if (step === 1) firstLoss = loss;
+        if (diverged(loss, firstLoss)) throw new DivergenceError('adam', epoch + 1, b + 1, loss, config);
+        weightedLoss += loss * (e - s);
+        if ((b & 63) === 63) await yieldToEventLoop();
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const stats: EpochStats = {
+        epoch: epoch + 1,
+        loss: weightedLoss / n,
+        seconds,
+        ratingsPerSecond: n / seconds,
+      };
+      if ((await options.onEpoch?.(stats, theta.view)) === 'stop') break;
+      await yieldToEventLoop();
+    }
+    return theta.view;
+  },
+};

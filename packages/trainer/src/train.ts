@@ -1,0 +1,201 @@
+import {
+  allocParams,
+  buildRatedIndex,
+  type EpochRecord,
+  MFModel,
+  type MFParams,
+  type TrainingLog,
+} from '@movierec/core';
+import { type Dataset, IdMap, type RatingColumns, takeRows } from '@movierec/data';
+import type { Engine, TrainConfig } from './engine.ts';
+import { adamEngine } from './engines/adam.ts';
+import { alsEngine } from './engines/als.ts';
+import { TrainingInputError } from './engines/common.ts';
+import { sgdEngine } from './engines/sgd.ts';
+import { mae, rmse } from './metrics.ts';
+import { type PresetName, presets } from './presets.ts';
+import { Random } from './random.ts';
+
+/** Native engines by optimizer; train() picks one from config.optimizer unless given `engine`. */
+export const nativeEngines: Record<TrainConfig['optimizer'], Engine> = {
+  adam: adamEngine,
+  sgd: sgdEngine,
+  als: alsEngine,
+};
+
+/** What train() reports after each epoch. */
+export type EpochProgress = EpochRecord;
+
+export interface TrainOptions {
+  /** A named preset (default 'default'); `config` fields override it. */
+  preset?: PresetName;
+  config?: Partial<TrainConfig>;
+  /** The engine to run; default the native engine for config.optimizer. */
+  engine?: Engine;
+  /** Hold out this share of the ratings (seeded by config.seed) to report validation RMSE/MAE each epoch. */
+  validation?: { ratio: number };
+  /** Stop when validation RMSE has not improved for `patience` epochs, and restore the best epoch's weights. */
+  earlyStopping?: { patience: number };
+  /** Called after each epoch; return (or resolve to) 'stop' to end training. */
+  onEpoch?: (progress: EpochProgress) => unknown;
+  signal?: AbortSignal;
+  /** Shape when training from bare columns (default: largest index + 1). */
+  shape?: { numUsers: number; numItems: number };
+}
+
+export interface TrainResult {
+  model: MFModel;
+  log: TrainingLog;
+}
+
+function isDataset(x: Dataset | RatingColumns): x is Dataset {
+  return 'ratings' in x && 'users' in x && x.users instanceof IdMap;
+}
+
+function identityMap(size: number): IdMap {
+  const m = new IdMap();
+  for (let j = 0; j < size; j++) m.add(j);
+  return m;
+}
+
+function copyParams(p: MFParams): MFParams {
+  const out = allocParams(p.numUsers, p.numItems, p.factors, p.globalMean);
+  out.userBias.set(p.userBias);
+  out.itemBias.set(p.itemBias);
+  out.userFactors.set(p.userFactors);
+  out.itemFactors.set(p.itemFactors);
+  return out;
+}
+
+/** Resolves preset + overrides into a full configuration. */
+export function resolveConfig(options: Pick<TrainOptions, 'preset' | 'config'> = {}): TrainConfig {
+  const name = options.preset ?? 'default';
+  const base = presets[name];
+  if (!base)
+    throw new TrainingInputError(
+      `unknown preset ${JSON.stringify(name)}; use one of ${Object.keys(presets).join(', ')}`,
+    );
+  return { ...base, ...options.config } as TrainConfig;
+}
+
+/**
+ * Trains biased MF on a dataset (or bare rating columns): optional validation split with per-epoch validation
+ * RMSE/MAE, early stopping that restores the best weights, cancellation through `signal` (rejects with the
+ * signal's AbortError). Returns the model (with the dataset's ID maps and the training ratings' rated index) and
+ * the training log.
+ */
+export async function train(
+  input: Dataset | RatingColumns,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  const config = resolveConfig(options);
+  const columns = isDataset(input) ? input.ratings : input;
+  if (columns.length === 0) throw new TrainingInputError('train: there are no ratings to train on');
+  let users: IdMap;
+  let items: IdMap;
+  if (isDataset(input)) {
+    users = input.users;
+    items = input.items;
+  } else {
+    let mu = 0;
+    let mi = 0;
+    for (let r = 0; r < columns.length; r++) {
+      mu = Math.max(mu, columns.users[r]! + 1);
+      mi = Math.max(mi, columns.items[r]! + 1);
+    }
+    users = identityMap(options.shape?.numUsers ?? mu);
+    items = identityMap(options.shape?.numItems ?? mi);
+  }
+  const shape = { numUsers: users.size, numItems: items.size };
+  const engine = options.engine ?? nativeEngines[config.optimizer];
+  if (!engine) throw new TrainingInputError(`train: unknown optimizer ${JSON.stringify(config.optimizer)}`);
+
+  // validation split: a seeded random share of the rows
+  let trainRows = columns;
+  let validRows: RatingColumns | undefined;
+  const ratio = options.validation?.ratio;
+  if (ratio !== undefined) {
+    if (!(ratio > 0 && ratio < 1))
+      throw new TrainingInputError(`train: validation.ratio must be in (0, 1), got ${ratio}`);
+    const perm = new Random(config.seed ^ 0x5eed).permutation(columns.length);
+    const nValid = Math.round(columns.length * ratio);
+    if (nValid === 0 || nValid === columns.length)
+      throw new TrainingInputError(
+        `train: validation.ratio ${ratio} leaves no rows on one side of ${columns.length}`,
+      );
+    validRows = takeRows(columns, perm.subarray(0, nValid));
+    trainRows = takeRows(columns, perm.subarray(nValid).sort());
+  }
+  const patience = options.earlyStopping?.patience;
+  if (patience !== undefined) {
+    if (!validRows)
+      throw new TrainingInputError('train: earlyStopping needs a validation split (validation: { ratio })');
+    if (!(Number.isInteger(patience) && patience >= 1))
+      throw new TrainingInputError(
+        `train: earlyStopping.patience must be a positive integer, got ${patience}`,
+      );
+  }
+
+  const epochs: EpochRecord[] = [];
+  let best: { rmse: number; epoch: number; params: MFParams } | undefined;
+  let stoppedEarly = false;
+  const predictions = validRows ? new Float32Array(validRows.length) : undefined;
+  const params = await engine.fit(trainRows, shape, config, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    onEpoch: async (stats, current) => {
+      const record: EpochRecord = { ...stats };
+      if (validRows && predictions) {
+        predictValidation(current, validRows, predictions);
+        const actual = validRows.ratings.subarray(0, validRows.length);
+        record.validationRmse = rmse(predictions, actual);
+        record.validationMae = mae(predictions, actual);
+      }
+      epochs.push(record);
+      let verdict: undefined | 'stop';
+      if (patience !== undefined && record.validationRmse !== undefined) {
+        if (!best || record.validationRmse < best.rmse) {
+          best = { rmse: record.validationRmse, epoch: stats.epoch, params: copyParams(current) };
+        } else if (stats.epoch - best.epoch >= patience) {
+          stoppedEarly = true;
+          verdict = 'stop';
+        }
+      }
+      const user = await options.onEpoch?.(record);
+      return user === 'stop' ? 'stop' : verdict;
+    },
+  });
+  const finalParams = best && best.epoch !== epochs.length ? best.params : copyParams(params);
+  const log: TrainingLog = {
+    engine: engine.name,
+    epochs,
+    numRatings: trainRows.length,
+    ...(validRows ? { numValidation: validRows.length } : {}),
+    ...(best ? { bestEpoch: best.epoch } : {}),
+    stoppedEarly,
+  };
+  const model = new MFModel({
+    params: finalParams,
+    users,
+    items,
+    config: {
+      ...config,
+      ...(ratio !== undefined ? { validationRatio: ratio } : {}),
+      ...(patience !== undefined ? { earlyStoppingPatience: patience } : {}),
+    },
+    log,
+    rated: buildRatedIndex(columns, shape.numUsers),
+  });
+  return { model, log };
+}
+
+/** r̂ for every validation row from the current parameters (rows outside the shape cannot occur: same IdMaps). */
+function predictValidation(p: MFParams, valid: RatingColumns, out: Float32Array): void {
+  const { factors: k, userFactors: P, itemFactors: Q, userBias: bu, itemBias: bi, globalMean: mu } = p;
+  for (let r = 0; r < valid.length; r++) {
+    const u = valid.users[r]!;
+    const i = valid.items[r]!;
+    let dot = 0;
+    for (let f = 0; f < k; f++) dot += P[u * k + f]! * Q[i * k + f]!;
+    out[r] = mu + bu[u]! + bi[i]! + dot;
+  }
+}
