@@ -1,15 +1,210 @@
-import type { MFModel } from '@movierec/core';
+import { MFModel, type TrainingLog } from '@movierec/core';
+import { type Dataset, IdMap } from '@movierec/data';
+import * as store from '@movierec/db';
 import type { Context } from './framework/command.ts';
 import { CliError } from './framework/errors.ts';
+import { dataDir } from './paths.ts';
 
-/** What the CLI needs from the database (a thin facade over @movierec/db). */
-export interface CliDb {
-  loadVersion(id: string): Promise<MFModel>;
-  loadActive(): Promise<{ id: string; model: MFModel }>;
-  movieTitles(): Promise<Map<string, string>>;
+export interface DbStatus {
+  migrations: store.MigrationStatus;
+  counts?: { users: number; movies: number; ratings: number; modelVersions: number };
 }
 
-/** Opens the database named by DATABASE_URL, else the embedded one in MOVIEREC_DATA_DIR; closes it afterwards. */
-export async function withDb<T>(_ctx: Context, _fn: (db: CliDb) => Promise<T>): Promise<T> {
-  throw new CliError('the database package is not wired into the CLI yet');
+/** What the CLI needs from the database: @movierec/db calls with the CLI's progress bars and Ctrl-C signal. */
+export interface CliDb {
+  readonly location: string;
+  readonly raw: store.Database;
+  migrate(): Promise<store.MigrateResult>;
+  status(): Promise<DbStatus>;
+  importDataset(dataset: Dataset): Promise<store.ImportSummary>;
+  readRatings(): Promise<Dataset>;
+  loadVersion(id: string): Promise<MFModel>;
+  loadActive(): Promise<{ id: string; model: MFModel }>;
+  /** Dense item indices of the movies a user rated (stored ratings), for leaving them out of recommendations. */
+  ratedItems(model: MFModel, userId: string): Promise<Int32Array>;
+  movieTitles(): Promise<Map<string, string>>;
+  close(): Promise<void>;
+}
+
+/** Opens DATABASE_URL's PostgreSQL, else the embedded PGlite in MOVIEREC_DATA_DIR (or the default folder). */
+export async function openCliDb(ctx: Context): Promise<CliDb> {
+  const dir = dataDir(ctx);
+  const db = await store.openDatabase({ env: ctx.env, ...(dir === undefined ? {} : { dataDir: dir }) });
+  return {
+    location: db.location,
+    raw: db,
+    migrate: () => store.migrate(db),
+    async status() {
+      const migrations = await store.migrationStatus(db);
+      if (migrations.applied.length === 0) return { migrations };
+      const [row] = await db.query<{
+        users: number;
+        movies: number;
+        ratings: number;
+        model_versions: number;
+      }>(
+        `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM movies) AS movies,
+                (SELECT count(*)::int FROM ratings) AS ratings,
+                (SELECT count(*)::int FROM model_versions) AS model_versions`,
+      );
+      return {
+        migrations,
+        counts: {
+          users: row?.users ?? 0,
+          movies: row?.movies ?? 0,
+          ratings: row?.ratings ?? 0,
+          modelVersions: row?.model_versions ?? 0,
+        },
+      };
+    },
+    async importDataset(dataset) {
+      await store.assertMigrated(db);
+      const bars = new Map<string, ReturnType<Context['progress']>>();
+      try {
+        const summary = await store.importDataset(db, dataset, {
+          signal: ctx.signal,
+          onProgress: ({ phase, done, total }) => {
+            let bar = bars.get(phase);
+            if (!bar) {
+              for (const other of bars.values()) other.finish();
+              bar = ctx.progress(`import ${phase}`, phase === 'merge' ? 'steps' : 'rows');
+              bars.set(phase, bar);
+            }
+            bar.update({ done, total });
+          },
+        });
+        for (const bar of bars.values()) bar.finish();
+        return summary;
+      } catch (error) {
+        for (const bar of bars.values()) bar.abort();
+        throw error;
+      }
+    },
+    async readRatings() {
+      await store.assertMigrated(db);
+      const bar = ctx.progress('read ratings from the database', 'ratings');
+      try {
+        const dataset = await store.readRatings(db, { onProgress: bar.onProgress, signal: ctx.signal });
+        bar.finish();
+        if (dataset.ratings.length === 0) {
+          throw new CliError(`${db.location} holds no ratings: import some first ('movierec import')`);
+        }
+        return dataset;
+      } catch (error) {
+        bar.abort();
+        throw error;
+      }
+    },
+    loadVersion: (id) => loadVersionById(db, id),
+    async loadActive() {
+      await store.assertMigrated(db);
+      const loaded = await store.loadActiveMFModel(db);
+      if (!loaded) {
+        throw new CliError(
+          `${db.location} has no active model version: train one ('movierec train --activate'), activate one ` +
+            `('movierec models activate <id>'), or pass --model <id|file>`,
+        );
+      }
+      return { id: String(loaded.version.id), model: loaded.model };
+    },
+    async ratedItems(model, userId) {
+      const rows = await db.query<{ external_id: string }>(
+        'SELECT m.external_id FROM ratings r JOIN users u ON u.id = r.user_id JOIN movies m ON m.id = r.movie_id WHERE u.external_id = $1',
+        [userId],
+      );
+      const items: number[] = [];
+      for (const row of rows) {
+        const i = model.items.indexOf(row.external_id);
+        if (i >= 0) items.push(i);
+      }
+      return Int32Array.from(items);
+    },
+    async movieTitles() {
+      const rows = await db.query<{ external_id: string; title: string }>(
+        'SELECT external_id, title FROM movies',
+      );
+      return new Map(rows.map((r) => [r.external_id, r.title]));
+    },
+    close: () => db.close(),
+  };
+}
+
+/** Opens the database for one call and closes it afterwards. */
+export async function withDb<T>(ctx: Context, fn: (db: CliDb) => Promise<T>): Promise<T> {
+  const db = await openCliDb(ctx);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+interface VersionRow {
+  id: number;
+  engine: string;
+  factors: number;
+  num_users: number;
+  num_movies: number;
+  config: Record<string, unknown>;
+  global_mean: number;
+  user_bias: Uint8Array;
+  movie_bias: Uint8Array;
+  user_factors: Uint8Array;
+  movie_factors: Uint8Array;
+  user_ids: string[] | null;
+  movie_ids: string[] | null;
+  epochs: TrainingLog['epochs'] | null;
+}
+
+function float32(bytes: Uint8Array, length: number, what: string, id: number): Float32Array {
+  if (bytes.byteLength !== length * 4) {
+    throw new CliError(
+      `model version ${id}: ${what} holds ${bytes.byteLength} bytes, expected ${length * 4}`,
+    );
+  }
+  const out = new Float32Array(length);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+/** Any stored version as an MFModel (@movierec/db loads only the active one). */
+async function loadVersionById(db: store.Database, id: string): Promise<MFModel> {
+  await store.assertMigrated(db);
+  const n = Number(id);
+  const versions = async () => {
+    const rows = await db.query<{ id: number }>('SELECT id FROM model_versions ORDER BY id DESC LIMIT 10');
+    return rows.length ? `known: ${rows.map((r) => r.id).join(', ')}` : 'there are none yet';
+  };
+  if (!/^\d+$/.test(id) || !Number.isSafeInteger(n) || n <= 0 || n > 2_147_483_647) {
+    throw new CliError(
+      `model version '${id}' does not exist: ids are positive integers (${await versions()})`,
+    );
+  }
+  const [row] = await db.query<VersionRow>(
+    `SELECT v.id, v.engine, v.factors, v.num_users, v.num_movies, v.config,
+            p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.user_ids, p.movie_ids,
+            t.epochs
+     FROM model_versions v JOIN model_parameters p ON p.model_version_id = v.id
+     LEFT JOIN training_runs t ON t.model_version_id = v.id
+     WHERE v.id = $1`,
+    [n],
+  );
+  if (!row) throw new CliError(`model version ${id} does not exist (${await versions()})`);
+  const { factors, num_users: numUsers, num_movies: numItems } = row;
+  return new MFModel({
+    params: {
+      factors,
+      numUsers,
+      numItems,
+      globalMean: row.global_mean,
+      userBias: float32(row.user_bias, numUsers, 'user_bias', n),
+      itemBias: float32(row.movie_bias, numItems, 'movie_bias', n),
+      userFactors: float32(row.user_factors, numUsers * factors, 'user_factors', n),
+      itemFactors: float32(row.movie_factors, numItems * factors, 'movie_factors', n),
+    },
+    users: IdMap.fromJSON(row.user_ids ?? []),
+    items: IdMap.fromJSON(row.movie_ids ?? []),
+    config: row.config,
+    log: { engine: row.engine, epochs: row.epochs ?? [] },
+  });
 }

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { loadModel, type MFModel } from '@movierec/core';
-import { withDb } from './db.ts';
+import { type CliDb, withDb } from './db.ts';
 import type { Context, Values } from './framework/command.ts';
 import { CliError } from './framework/errors.ts';
 
@@ -9,32 +9,52 @@ export interface ModelSource {
   /** For messages: 'file model.mfm' or 'version 3'. */
   label: string;
   json: { file: string } | { version: string };
-  path?: string;
 }
 
-/** The model named by --model (a version ID or a file), else the database's active version. */
-export async function resolveModel(
+export interface ModelHandle {
+  model: MFModel;
+  source: ModelSource;
+  /** The open database when the model came from it (closed after the callback). */
+  db: CliDb | undefined;
+}
+
+/**
+ * Runs `fn` with the model named by --model (a file, or a version ID in the database), else the database's active
+ * version. A file model needs no database.
+ */
+export async function withModel<T>(
   ctx: Context,
   values: Values,
-): Promise<{ model: MFModel; source: ModelSource }> {
+  fn: (handle: ModelHandle) => Promise<T>,
+): Promise<T> {
   const given = typeof values.model === 'string' ? values.model : undefined;
   if (given !== undefined) {
     const path = ctx.resolvePath(given);
     if (existsSync(path) && statSync(path).isFile()) {
       const model = await loadModel(path);
-      return { model, source: { kind: 'file', label: `file ${given}`, json: { file: path }, path } };
+      return fn({
+        model,
+        source: { kind: 'file', label: `file ${given}`, json: { file: path } },
+        db: undefined,
+      });
     }
-    if (!/^[\w-]+$/.test(given)) throw new CliError(`--model: no such model file: ${path}`);
-    const id = given;
-    const model = await withDb(ctx, (db) => db.loadVersion(id));
-    return { model, source: { kind: 'version', label: `version ${id}`, json: { version: id } } };
+    if (!/^\d+$/.test(given)) throw new CliError(`--model: no such model file: ${path}`);
+    return withDb(ctx, async (db) => {
+      const model = await db.loadVersion(given);
+      return fn({
+        model,
+        source: { kind: 'version', label: `version ${given}`, json: { version: given } },
+        db,
+      });
+    });
   }
-  const { id, model } = await withDb(ctx, (db) => db.loadActive());
-  return { model, source: { kind: 'version', label: `version ${id}`, json: { version: id } } };
+  return withDb(ctx, async (db) => {
+    const { id, model } = await db.loadActive();
+    return fn({ model, source: { kind: 'version', label: `version ${id}`, json: { version: id } }, db });
+  });
 }
 
-/** Movie titles by external ID: from the database when the model came from it (empty otherwise). */
-export async function movieTitles(ctx: Context, source: ModelSource): Promise<Map<string, string>> {
-  if (source.kind !== 'version') return new Map();
-  return withDb(ctx, (db) => db.movieTitles());
+/** Movie titles by external ID, from the database when the model came from it (empty otherwise). */
+export async function movieTitles(handle: ModelHandle): Promise<Map<string, string>> {
+  return handle.db ? handle.db.movieTitles() : new Map();
 }

@@ -1,9 +1,23 @@
 import { dataInfoCommand } from './commands/data.ts';
+import { dbMigrateCommand, dbStatusCommand } from './commands/db.ts';
+import { importCommand } from './commands/import.ts';
+import { modelsActivateCommand, modelsExportCommand, modelsListCommand } from './commands/models.ts';
 import { predictCommand, recommendCommand, similarCommand } from './commands/query.ts';
 import type { Command } from './framework/command.ts';
 import type { Program } from './framework/router.ts';
 
-export const commands: Command[] = [dataInfoCommand, recommendCommand, similarCommand, predictCommand];
+export const commands: Command[] = [
+  dataInfoCommand,
+  dbMigrateCommand,
+  dbStatusCommand,
+  importCommand,
+  recommendCommand,
+  similarCommand,
+  predictCommand,
+  modelsListCommand,
+  modelsActivateCommand,
+  modelsExportCommand,
+];
 
 export const program: Program = {
   bin: 'movierec',

@@ -1,7 +1,7 @@
 import type { MFModel, ScoredItem } from '@movierec/core';
 import { type Command, intFlag, requireArg } from '../framework/command.ts';
 import { table } from '../framework/table.ts';
-import { movieTitles, resolveModel } from '../model-source.ts';
+import { movieTitles, withModel } from '../model-source.ts';
 
 const modelOption = {
   model: {
@@ -31,19 +31,27 @@ export const recommendCommand: Command = {
   async run(ctx, input) {
     const userId = requireArg(input, 'userId');
     const k = intFlag(input.values, 'k', 1) ?? 10;
-    const { model, source } = await resolveModel(ctx, input.values);
-    const user = model.userIndex(userId);
-    const list = model.recommend(user, { k, excludeRated: !input.values['include-rated'] });
-    const items = ranked(model, list, await movieTitles(ctx, source));
-    ctx.print(`Top ${k} for user ${userId} (model ${source.label}):`);
-    ctx.print(
-      table(
-        ['rank', 'movieId', 'predicted', 'title'],
-        items.map((r) => [r.rank, r.movieId, r.score, r.title ?? '']),
-        2,
-      ),
-    );
-    return { userId, model: source.json, items };
+    return withModel(ctx, input.values, async (handle) => {
+      const { model, source, db } = handle;
+      const user = model.userIndex(userId);
+      // Models from files carry the training ratings; for stored versions the database says what the user rated.
+      const excludeRated = input.values['include-rated']
+        ? false
+        : db && !model.rated
+          ? await db.ratedItems(model, userId)
+          : true;
+      const list = model.recommend(user, { k, excludeRated });
+      const items = ranked(model, list, await movieTitles(handle));
+      ctx.print(`Top ${k} for user ${userId} (model ${source.label}):`);
+      ctx.print(
+        table(
+          ['rank', 'movieId', 'predicted', 'title'],
+          items.map((r) => [r.rank, r.movieId, r.score, r.title ?? '']),
+          2,
+        ),
+      );
+      return { userId, model: source.json, items };
+    });
   },
 };
 
@@ -59,24 +67,25 @@ export const similarCommand: Command = {
   async run(ctx, input) {
     const movieId = requireArg(input, 'movieId');
     const k = intFlag(input.values, 'k', 1) ?? 10;
-    const { model, source } = await resolveModel(ctx, input.values);
-    const item = model.itemIndex(movieId);
-    const titles = await movieTitles(ctx, source);
-    const items = ranked(model, model.similarItems(item, k), titles).map(({ score, ...r }) => ({
-      ...r,
-      similarity: score,
-    }));
-    ctx.print(
-      `Movies like ${movieId}${titles.has(movieId) ? ` (${titles.get(movieId)})` : ''}, model ${source.label}:`,
-    );
-    ctx.print(
-      table(
-        ['rank', 'movieId', 'cosine', 'title'],
-        items.map((r) => [r.rank, r.movieId, r.similarity, r.title ?? '']),
-        3,
-      ),
-    );
-    return { movieId, title: titles.get(movieId) ?? null, model: source.json, items };
+    return withModel(ctx, input.values, async (handle) => {
+      const { model, source } = handle;
+      const item = model.itemIndex(movieId);
+      const titles = await movieTitles(handle);
+      const items = ranked(model, model.similarItems(item, k), titles).map(({ score, ...r }) => ({
+        ...r,
+        similarity: score,
+      }));
+      const title = titles.get(movieId);
+      ctx.print(`Movies like ${movieId}${title ? ` (${title})` : ''}, model ${source.label}:`);
+      ctx.print(
+        table(
+          ['rank', 'movieId', 'cosine', 'title'],
+          items.map((r) => [r.rank, r.movieId, r.similarity, r.title ?? '']),
+          3,
+        ),
+      );
+      return { movieId, title: title ?? null, model: source.json, items };
+    });
   },
 };
 
@@ -92,14 +101,16 @@ export const predictCommand: Command = {
   async run(ctx, input) {
     const userId = requireArg(input, 'userId');
     const movieId = requireArg(input, 'movieId');
-    const { model, source } = await resolveModel(ctx, input.values);
-    const user = model.userIndex(userId);
-    const item = model.itemIndex(movieId);
-    const rating = model.predict(user, item);
-    const title = (await movieTitles(ctx, source)).get(movieId) ?? null;
-    ctx.print(
-      `${rating.toFixed(3)}  (user ${userId}, movie ${movieId}${title ? ` ${title}` : ''}, model ${source.label})`,
-    );
-    return { userId, movieId, title, rating, model: source.json };
+    return withModel(ctx, input.values, async (handle) => {
+      const { model, source } = handle;
+      const user = model.userIndex(userId);
+      const item = model.itemIndex(movieId);
+      const rating = model.predict(user, item);
+      const title = (await movieTitles(handle)).get(movieId) ?? null;
+      ctx.print(
+        `${rating.toFixed(3)}  (user ${userId}, movie ${movieId}${title ? ` ${title}` : ''}, model ${source.label})`,
+      );
+      return { userId, movieId, title, rating, model: source.json };
+    });
   },
 };

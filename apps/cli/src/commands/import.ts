@@ -1,0 +1,32 @@
+import { openCliDb } from '../db.ts';
+import type { Command } from '../framework/command.ts';
+import { loadRatings } from '../sources.ts';
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'load a dataset into the database in one transaction (default: the bundled ml-latest-small)',
+  details:
+    'Users, movies (with titles, years, genres) and ratings are merged: importing the same data again changes ' +
+    'nothing, a newer rating replaces an older one. Ctrl-C or bad input rolls the whole import back.',
+  args: [
+    { name: 'path|name', description: 'a ratings file/folder/archive or a dataset name (default: bundled)' },
+  ],
+  examples: ['movierec import', 'movierec import ml-1m', 'movierec import ./my-ratings.csv'],
+  async run(ctx, input) {
+    const dataset = await loadRatings(ctx, input.args['path|name']);
+    const db = await openCliDb(ctx);
+    try {
+      await db.migrate();
+      const summary = await db.importDataset(dataset);
+      ctx.print(
+        `imported ${dataset.name} into ${db.location}: ratings ${summary.ratings.inserted} new, ` +
+          `${summary.ratings.updated} updated, ${summary.ratings.unchanged} unchanged; ` +
+          `users ${summary.users.inserted} new; movies ${summary.movies.inserted} new ` +
+          `(${summary.seconds.toFixed(1)} s, ${Math.round(summary.ratingsPerSecond)} ratings/s)`,
+      );
+      return { dataset: dataset.name, database: db.location, ...summary };
+    } finally {
+      await db.close();
+    }
+  },
+};

@@ -1,0 +1,98 @@
+import { saveModel } from '@movierec/core';
+import * as store from '@movierec/db';
+import { withDb } from '../db.ts';
+import { type Command, requireArg } from '../framework/command.ts';
+import { CliError } from '../framework/errors.ts';
+import { table } from '../framework/table.ts';
+
+function metric(metrics: Record<string, unknown>, key: string): number | null {
+  const v = metrics[key];
+  return typeof v === 'number' ? v : null;
+}
+
+export const modelsListCommand: Command = {
+  name: 'models list',
+  summary: 'stored model versions, newest first, with engine, size, metrics and which one is active',
+  async run(ctx) {
+    return withDb(ctx, async (db) => {
+      await store.assertMigrated(db.raw);
+      const versions = await store.listModelVersions(db.raw);
+      const rows = versions.map((v) => ({
+        id: v.id,
+        active: v.active,
+        createdAt: v.createdAt.toISOString(),
+        engine: v.engine,
+        factors: v.factors,
+        users: v.numUsers,
+        movies: v.numMovies,
+        epochs: v.trainingRun?.epochs.length ?? null,
+        metrics: v.metrics,
+      }));
+      if (rows.length === 0)
+        ctx.print(`no model versions in ${db.location} yet: train one with 'movierec train'`);
+      else {
+        ctx.print(
+          table(
+            ['id', 'active', 'created (UTC)', 'engine', 'factors', 'epochs', 'RMSE', 'MAE'],
+            rows.map((r) => [
+              r.id,
+              r.active ? '*' : '',
+              r.createdAt.slice(0, 19).replace('T', ' '),
+              r.engine,
+              r.factors,
+              r.epochs,
+              metric(r.metrics, 'rmse'),
+              metric(r.metrics, 'mae'),
+            ]),
+          ),
+        );
+      }
+      return { database: db.location, versions: rows };
+    });
+  },
+};
+
+export const modelsActivateCommand: Command = {
+  name: 'models activate',
+  summary: 'make a model version the one the API and the query commands use',
+  args: [{ name: 'id', required: true, description: 'model version ID (see models list)' }],
+  async run(ctx, input) {
+    const id = requireArg(input, 'id');
+    return withDb(ctx, async (db) => {
+      await store.assertMigrated(db.raw);
+      await store.activateModelVersion(db.raw, id);
+      ctx.print(`model version ${id} is now active in ${db.location}`);
+      return { database: db.location, active: Number(id) };
+    });
+  },
+};
+
+export const modelsExportCommand: Command = {
+  name: 'models export',
+  summary: 'write a model version to a model file (usable with --model <file>)',
+  args: [
+    { name: 'id', required: true, description: "model version ID, or 'active'" },
+    { name: 'path', required: true, description: 'file to write (written whole or not at all)' },
+  ],
+  async run(ctx, input) {
+    const id = requireArg(input, 'id');
+    const path = ctx.resolvePath(requireArg(input, 'path'));
+    return withDb(ctx, async (db) => {
+      const { id: versionId, model } =
+        id === 'active' ? await db.loadActive() : { id, model: await db.loadVersion(id) };
+      try {
+        await saveModel(model, path);
+      } catch (error) {
+        throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
+      }
+      ctx.print(`model version ${versionId} → ${path}`);
+      return {
+        version: versionId,
+        path,
+        factors: model.factors,
+        users: model.numUsers,
+        movies: model.numItems,
+      };
+    });
+  },
+};
