@@ -24,6 +24,7 @@ export {
 export { alsEngine } from './engines/als.ts';
 export { DivergenceError, TrainingInputError } from './engines/common.ts';
 export { sgdEngine, sgdPass } from './engines/sgd.ts';
+export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
 export {
   type EvaluateOptions,
   type Evaluation,

@@ -3,18 +3,14 @@ import { tf } from '@movierec/core/tfjs';
 import type { RatingColumns } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../src/engine.ts';
-import { createTfjsEngine, seededPermutation } from '../src/engines/tfjs.ts';
+import { DivergenceError, TrainingInputError } from '../src/engines/common.ts';
+import { createTfjsEngine } from '../src/engines/tfjs.ts';
+import { Random } from '../src/random.ts';
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+/** Deterministic uniform numbers in [0, 1) from the engines' seeded generator. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /** Ratings from a rank-3 model plus noise, clipped to 1…5: (user, movie) pairs drawn at random. */
@@ -140,13 +136,13 @@ describe('tfjs engine', () => {
     const seen: number[] = [];
     const order = (epoch: number) => {
       seen.push(epoch);
-      return seededPermutation(data.length, 100 + epoch);
+      return new Random(100 + epoch).permutation(data.length);
     };
     const a = await engine.fit(data, shape, config, { init, batchOrder: order });
     const b = await engine.fit(data, shape, config, { init, batchOrder: order });
     const c = await engine.fit(data, shape, config, {
       init,
-      batchOrder: (e) => seededPermutation(data.length, 7 + e),
+      batchOrder: (e) => new Random(7 + e).permutation(data.length),
     });
     expect(seen).toEqual([0, 1, 2, 0, 1, 2]);
     expect(b.userFactors).toEqual(a.userFactors);
@@ -181,22 +177,25 @@ describe('tfjs engine', () => {
     );
   });
 
-  it('rejects bad input with a message saying what and where', async () => {
+  it('rejects bad input with a typed error saying what and where', async () => {
     const empty = { ...data, length: 0 };
+    await expect(engine.fit(empty, shape, config)).rejects.toThrow(TrainingInputError);
     await expect(engine.fit(empty, shape, config)).rejects.toThrow(/no ratings/);
     await expect(engine.fit(data, shape, { ...config, optimizer: 'sgd' })).rejects.toThrow(/'adam' only/);
     await expect(engine.fit(data, { numUsers: 10, numItems: 40 }, config)).rejects.toThrow(
-      /train\.users\[\d+\] = \d+/,
+      /rating row \d+ has user index \d+, outside 0…9/,
     );
     await expect(engine.fit(data, shape, { ...config, batchSize: 0 })).rejects.toThrow(/config\.batchSize/);
     await expect(engine.fit(data, shape, config, { init: allocParams(60, 40, 8) })).rejects.toThrow(
-      /init has/,
+      /8 factors/,
     );
+    const oneUser = { ...data, users: new Int32Array(data.length) };
+    await expect(engine.fit(oneUser, shape, config)).rejects.toThrow(/single user/);
   });
 
   it('names epoch and batch when the loss diverges', async () => {
-    await expect(engine.fit(data, shape, { ...config, learningRate: 1e20 })).rejects.toThrow(
-      /diverged.*epoch 1, batch \d+ of 8.*lower the learning rate/,
-    );
+    const failure = engine.fit(data, shape, { ...config, learningRate: 1e20 });
+    await expect(failure).rejects.toThrow(DivergenceError);
+    await expect(failure).rejects.toThrow(/diverged.*epoch 1, batch \d+.*lower it/);
   });
 });
