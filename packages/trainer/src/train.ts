@@ -32,8 +32,11 @@ export interface TrainOptions {
   config?: Partial<TrainConfig>;
   /** The engine to run; default the native engine for config.optimizer. */
   engine?: Engine;
-  /** Hold out this share of the ratings (seeded by config.seed) to report validation RMSE/MAE each epoch. */
-  validation?: { ratio: number };
+  /**
+   * Hold out this share of the ratings (seeded by config.seed) to report validation RMSE/MAE each epoch, or give the
+   * validation ratings yourself (same dense indices as the input; they are not trained on).
+   */
+  validation?: { ratio: number } | { ratings: RatingColumns };
   /** Stop when validation RMSE has not improved for `patience` epochs, and restore the best epoch's weights. */
   earlyStopping?: { patience: number };
   /** Called after each epoch; return (or resolve to) 'stop' to end training. */
@@ -113,8 +116,11 @@ export async function train(
   // validation split: a seeded random share of the rows
   let trainRows = columns;
   let validRows: RatingColumns | undefined;
-  const ratio = options.validation?.ratio;
-  if (ratio !== undefined) {
+  const ratio = options.validation && 'ratio' in options.validation ? options.validation.ratio : undefined;
+  if (options.validation && 'ratings' in options.validation) {
+    if (options.validation.ratings.length === 0) throw new TrainingInputError('train: validation.ratings is empty');
+    validRows = options.validation.ratings;
+  } else if (ratio !== undefined) {
     if (!(ratio > 0 && ratio < 1))
       throw new TrainingInputError(`train: validation.ratio must be in (0, 1), got ${ratio}`);
     const perm = new Random(config.seed ^ 0x5eed).permutation(columns.length);
