@@ -149,6 +149,21 @@ describe('tfjs engine', () => {
     expect(c.userFactors).not.toEqual(a.userFactors);
   });
 
+  it('trains the same on the cpu backend (its scatter-add kernel) as on the default backend', async () => {
+    const cpuEngine = createTfjsEngine({ backend: 'cpu', onBackend: () => {} });
+    const losses = async (e: typeof engine) => {
+      const out: number[] = [];
+      await e.fit(data, shape, { ...config, epochs: 2 }, { onEpoch: (s) => void out.push(s.loss) });
+      return out;
+    };
+    const onCpu = await losses(cpuEngine);
+    expect(cpuEngine.backend?.name).toBe('cpu');
+    const onDefault = await losses(engine);
+    expect(engine.backend?.name).not.toBe('cpu');
+    for (let e = 0; e < 2; e++)
+      expect(Math.abs(onCpu[e]! - onDefault[e]!) / onDefault[e]!).toBeLessThan(1e-3);
+  });
+
   it('keeps tensor memory flat: nothing is left allocated after fit', async () => {
     await engine.fit(data, shape, { ...config, epochs: 1 });
     const before = tf.memory().numTensors;

@@ -54,8 +54,10 @@ async function selectBackend(prefer: TfjsBackendName | 'auto'): Promise<TfjsBack
 
 async function loadBackend(name: TfjsBackendName): Promise<void> {
   if (name === 'tensorflow') {
-    // Registers the 'tensorflow' backend on import; throws when the native addon is missing.
-    await import('@tensorflow/tfjs-node');
+    // Registers the 'tensorflow' backend on import; throws when the native addon is missing. The specifier is a
+    // variable so that type-checking does not require the optional package to be installed.
+    const tfjsNode = '@tensorflow/tfjs-node';
+    await import(tfjsNode);
   } else if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (!wasmPathsSet) {
