@@ -1,5 +1,14 @@
 export { type RatingColumns, takeRows } from './columns.ts';
 export type { Dataset, LoadReport, MovieTable } from './dataset.ts';
+export {
+  DOWNLOADABLE,
+  type DownloadableDataset,
+  type DownloadOptions,
+  type DownloadResult,
+  download,
+  GROUPLENS_BASE_URL,
+  KNOWN_SHA256,
+} from './download.ts';
 export { DataFormatError, NetworkUnreachableError } from './errors.ts';
 export { IdMap } from './id-map.ts';
 export { DATASET_NAMES, type DatasetFormat, type LoadOptions, loadBundled, loadDataset } from './load.ts';
