@@ -97,24 +97,29 @@ export function readMoviesCsv(bytes: Uint8Array, ctx: MovieReadContext): void {
       }
       continue;
     }
-    const f = splitFields(text, ',', true);
-    if (f?.length !== 3) {
-      bad(
-        ctx,
-        k + 1,
-        text,
-        'malformed movie line',
-        f ? `expected 3 fields, found ${f.length}` : 'unterminated quote',
-      );
+    // movieId is the first field and genres the last (neither holds a comma), the title is what lies between
+    const first = text.indexOf(',');
+    const last = text.lastIndexOf(',');
+    if (first < 0 || last === first) {
+      bad(ctx, k + 1, text, 'malformed movie line', 'expected 3 fields: movieId,title,genres');
       continue;
     }
-    const id = f[0]!.trim();
+    let rawTitle = text.slice(first + 1, last);
+    if (rawTitle.charCodeAt(0) === 34) {
+      const unquoted = splitFields(rawTitle, ',', true);
+      if (unquoted?.length !== 1) {
+        bad(ctx, k + 1, text, 'malformed movie line', 'unterminated quote in the title');
+        continue;
+      }
+      rawTitle = unquoted[0]!;
+    }
+    const id = text.slice(0, first).trim();
     if (!/^\d+$/.test(id)) {
       bad(ctx, k + 1, text, 'bad movie id', `movie ID ${JSON.stringify(id)}`);
       continue;
     }
-    const { title, year } = parseTitle(f[1]!);
-    ctx.movies.set(ctx.items.addString(id), title, year, splitGenres(f[2]!, '|'));
+    const { title, year } = parseTitle(rawTitle);
+    ctx.movies.set(ctx.items.addString(id), title, year, splitGenres(text.slice(last + 1), '|'));
   }
 }
 

@@ -55,9 +55,10 @@ export function splitFields(line: string, delimiter: string, quotes: boolean): s
 /** "Toy Story (1995)" → { title: 'Toy Story', year: 1995 }; "Babylon 5 (1994-1998)" → year 1994; no year → 0. */
 export function parseTitle(raw: string): { title: string; year: number } {
   const s = raw.trim();
-  const m = /^(.*?)\s*\((\d{4})(?:\s*[-–]\s*(?:\d{4})?)?\)$/.exec(s);
-  if (!m) return { title: s, year: 0 };
-  return { title: m[1]!, year: Number(m[2]) };
+  if (s.charCodeAt(s.length - 1) !== 41) return { title: s, year: 0 };
+  const open = s.lastIndexOf('(');
+  if (open < 0 || !/^\d{4}(?:\s*[-–]\s*(?:\d{4})?)?\)$/.test(s.slice(open + 1))) return { title: s, year: 0 };
+  return { title: s.slice(0, open).trimEnd(), year: Number(s.slice(open + 1, open + 5)) };
 }
 
 /** Decodes bytes as UTF-8, or as ISO-8859-1 when they are not valid UTF-8 (older MovieLens files). */
