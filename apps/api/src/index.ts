@@ -1,1 +1,3 @@
-export {};
+export { createLogger, type Logger, type LogLevel } from './logger.ts';
+export { type RunningServer, type ServerOptions, startServer } from './start.ts';
+export type { ApiStore, ModelVersionInfo, ServableModel } from './store.ts';

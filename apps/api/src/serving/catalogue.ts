@@ -1,0 +1,184 @@
+/**
+ * The movie catalogue held in memory next to the active model: metadata and rating statistics by catalogue index,
+ * the links between catalogue indices and the model's dense item indices, and per-genre item masks.
+ */
+import type { IdMap } from '@movierec/data';
+
+/** Movie rows as read from the database, column by column. */
+export interface MovieRows {
+  readonly externalIds: string[];
+  readonly titles: string[];
+  /** Release year, 0 where unknown. */
+  readonly years: Int16Array;
+  readonly genres: string[][];
+  /** Number of ratings per movie. */
+  readonly ratingCounts: Int32Array;
+  /** Sum of the ratings per movie (average = sum / count). */
+  readonly ratingSums: Float64Array;
+}
+
+/** What the GraphQL `Movie` type resolves from; statistics read through to the catalogue's live columns. */
+export class MovieView {
+  readonly #catalogue: Catalogue;
+  readonly index: number;
+  constructor(catalogue: Catalogue, index: number) {
+    this.#catalogue = catalogue;
+    this.index = index;
+  }
+  get id(): string {
+    return this.#catalogue.rows.externalIds[this.index]!;
+  }
+  get title(): string {
+    return this.#catalogue.rows.titles[this.index]!;
+  }
+  get year(): number | null {
+    return this.#catalogue.rows.years[this.index] || null;
+  }
+  get genres(): string[] {
+    return this.#catalogue.rows.genres[this.index]!;
+  }
+  /** Bumped on every rating change of this movie. */
+  get statsVersion(): number {
+    return this.#catalogue.statsVersion[this.index]!;
+  }
+  get ratingCount(): number {
+    return this.#catalogue.rows.ratingCounts[this.index]!;
+  }
+  get averageRating(): number | null {
+    const n = this.#catalogue.rows.ratingCounts[this.index]!;
+    // mean rating = Σ r / n
+    return n > 0 ? this.#catalogue.rows.ratingSums[this.index]! / n : null;
+  }
+}
+
+export class Catalogue {
+  readonly rows: MovieRows;
+  readonly size: number;
+  /** Catalogue index → model item index, -1 where the model has no factors for the movie. */
+  readonly itemOf: Int32Array;
+  /** Model item index → catalogue index, -1 where the movie is missing from the catalogue. */
+  readonly movieOf: Int32Array;
+  /** Model items that have catalogue metadata (1) — only these are recommended. */
+  readonly servable: Uint8Array;
+  readonly #byExternal = new Map<string, number>();
+  readonly #titlesLower: string[];
+  readonly #views: (MovieView | undefined)[];
+  /** Lower-cased genre → mask over model items; built on first use. */
+  readonly #genreMasks = new Map<string, Uint8Array>();
+  readonly #genreNames = new Map<string, string>();
+
+  constructor(rows: MovieRows, items: IdMap) {
+    this.rows = rows;
+    this.size = rows.externalIds.length;
+    this.itemOf = new Int32Array(this.size).fill(-1);
+    this.movieOf = new Int32Array(items.size).fill(-1);
+    this.servable = new Uint8Array(items.size);
+    this.#titlesLower = rows.titles.map((t) => t.toLowerCase());
+    this.#views = new Array(this.size);
+    this.statsVersion = new Uint32Array(this.size);
+    for (let m = 0; m < this.size; m++) {
+      const id = rows.externalIds[m]!;
+      this.#byExternal.set(id, m);
+      const item = items.indexOf(id);
+      this.itemOf[m] = item;
+      if (item >= 0) {
+        this.movieOf[item] = m;
+        this.servable[item] = 1;
+      }
+      for (const g of rows.genres[m]!) {
+        const key = g.toLowerCase();
+        if (!this.#genreNames.has(key)) this.#genreNames.set(key, g);
+      }
+    }
+  }
+
+  /** Catalogue index of an external movie ID, -1 when unknown. */
+  indexOf(externalId: string): number {
+    return this.#byExternal.get(externalId) ?? -1;
+  }
+
+  view(index: number): MovieView {
+    let v = this.#views[index];
+    if (v === undefined) this.#views[index] = v = new MovieView(this, index);
+    return v;
+  }
+
+  /** The movie behind a model item, or null where the catalogue lacks it. */
+  viewOfItem(item: number): MovieView | null {
+    const m = this.movieOf[item] ?? -1;
+    return m >= 0 ? this.view(m) : null;
+  }
+
+  /** Every genre name in the catalogue. */
+  genreNames(): string[] {
+    return [...this.#genreNames.values()].sort();
+  }
+
+  hasGenre(genre: string): boolean {
+    return this.#genreNames.has(genre.toLowerCase());
+  }
+
+  /**
+   * Mask over model items: 1 where the movie is in the catalogue and carries at least one of `genres`
+   * (case-insensitive); with no genres, every servable item.
+   */
+  itemMask(genres: readonly string[] | null): Uint8Array {
+    if (genres === null || genres.length === 0) return this.servable;
+    const keys = [...new Set(genres.map((g) => g.toLowerCase()))].sort();
+    const cacheKey = keys.join('\u0000');
+    let mask = this.#genreMasks.get(cacheKey);
+    if (mask !== undefined) return mask;
+    mask = new Uint8Array(this.movieOf.length);
+    const wanted = new Set(keys);
+    for (let item = 0; item < this.movieOf.length; item++) {
+      const m = this.movieOf[item]!;
+      if (m < 0) continue;
+      for (const g of this.rows.genres[m]!) {
+        if (wanted.has(g.toLowerCase())) {
+          mask[item] = 1;
+          break;
+        }
+      }
+    }
+    if (this.#genreMasks.size < 1024) this.#genreMasks.set(cacheKey, mask);
+    return mask;
+  }
+
+  /**
+   * Catalogue indices in catalogue order whose title contains `search` (case-insensitive) and that carry `genre`,
+   * starting after catalogue index `after` (exclusive); returns up to `first` of them and the total match count.
+   */
+  search(
+    search: string | null,
+    genre: string | null,
+    first: number,
+    after: number,
+  ): { indices: number[]; total: number; hasNext: boolean } {
+    const needle = search === null || search === '' ? null : search.toLowerCase();
+    const genreKey = genre === null || genre === '' ? null : genre.toLowerCase();
+    const indices: number[] = [];
+    let total = 0;
+    let hasNext = false;
+    for (let m = 0; m < this.size; m++) {
+      if (needle !== null && !this.#titlesLower[m]!.includes(needle)) continue;
+      if (genreKey !== null && !this.rows.genres[m]!.some((g) => g.toLowerCase() === genreKey)) continue;
+      total++;
+      if (m <= after) continue;
+      if (indices.length < first) indices.push(m);
+      else hasNext = true;
+    }
+    return { indices, total, hasNext };
+  }
+
+  /** Per movie, bumped whenever its rating statistics change (cached responses showing them compare it). */
+  readonly statsVersion: Uint32Array = new Uint32Array(0);
+
+  /** Applies one rating change to the in-memory statistics (previous null for a new rating). */
+  applyRating(index: number, rating: number, previous: number | null): void {
+    const rows = this.rows;
+    this.statsVersion[index]!++;
+    if (previous === null) rows.ratingCounts[index]!++;
+    else rows.ratingSums[index]! -= previous;
+    rows.ratingSums[index]! += rating;
+  }
+}

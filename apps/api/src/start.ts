@@ -1,0 +1,82 @@
+/** `startServer`: wires the database, the in-memory recommender and the HTTP server together. */
+import type { QueryLimits } from './graphql/limits.ts';
+import { defaultStaticDir, startHttp } from './http/server.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { RecommenderService } from './serving/service.ts';
+import type { ApiStore } from './store.ts';
+
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one (default PORT or 4000). */
+  port?: number;
+  /** Interface to listen on (default HOST or 127.0.0.1). */
+  host?: string;
+  /** An open @movierec/db Database; the caller keeps ownership (it is not closed by `close()`). */
+  db?: import('@movierec/db').Database;
+  /** postgres:// URL (default DATABASE_URL); without one, the embedded PGlite database. */
+  databaseUrl?: string;
+  /** PGlite data folder when no PostgreSQL URL is given. */
+  dataDir?: string;
+  logger?: Logger;
+  /** A ready-made store (tests, other back ends); takes precedence over db/databaseUrl/dataDir. */
+  store?: ApiStore;
+  /** How often to poll for a new active model and for other processes' ratings (ms, default 2000). */
+  pollMs?: number;
+  /** Folder served at / (default apps/api/static). */
+  staticDir?: string;
+  /** Whole-response cache budget in bytes (default 64 MiB; 0 disables it). */
+  responseCacheBytes?: number;
+  limits?: QueryLimits;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:4000 (GraphQL at `${url}/graphql`). */
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, then stops polling and closes the database. */
+  close(): Promise<void>;
+  /** The in-memory recommender (for tests and benches). */
+  service: RecommenderService;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const log = options.logger ?? createLogger();
+  let store = options.store;
+  if (store === undefined) {
+    const { openStore } = await import('./db-store.ts');
+    store = await openStore({
+      ...(options.db !== undefined ? { db: options.db } : {}),
+      ...(options.databaseUrl !== undefined ? { url: options.databaseUrl } : {}),
+      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    });
+  }
+  const service = new RecommenderService(store, log, { pollMs: options.pollMs ?? 2000 });
+  await service.start();
+  let http: Awaited<ReturnType<typeof startHttp>>;
+  try {
+    http = await startHttp(service, log, {
+      port: options.port ?? Number(process.env.PORT ?? 4000),
+      host: options.host ?? process.env.HOST ?? '127.0.0.1',
+      staticDir: options.staticDir ?? defaultStaticDir,
+      ...(options.responseCacheBytes !== undefined ? { responseCacheBytes: options.responseCacheBytes } : {}),
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    });
+  } catch (err) {
+    await service.stop();
+    if (options.store === undefined) await store.close();
+    throw err;
+  }
+  log.info({ msg: 'listening', url: http.url, ...service.ready });
+  let closing: Promise<void> | null = null;
+  return {
+    url: http.url,
+    service,
+    close() {
+      closing ??= (async () => {
+        await http.close();
+        await service.stop();
+        if (options.store === undefined) await store.close();
+        log.info({ msg: 'stopped' });
+      })();
+      return closing;
+    },
+  };
+}
