@@ -68,6 +68,21 @@ describe('scatter-add UnsortedSegmentSum', () => {
   });
 });
 
+describe('row-copy GatherV2 on wasm', () => {
+  it('gathers rows like tf.gather (axis 0, repeated indices), leaves other axes to the stock kernel, checks bounds', async () => {
+    expect((await initTfjsBackend('wasm')).name).toBe('wasm'); // the kernel is wasm-only
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    expect(tf.gather(x, tf.tensor1d([2, 0, 2], 'int32')).arraySync()).toEqual([
+      [5, 6],
+      [1, 2],
+      [5, 6],
+    ]);
+    expect(tf.gather(x, tf.tensor2d([1, 0], [2, 1], 'int32')).shape).toEqual([2, 1, 2]);
+    expect(tf.gather(x, tf.tensor1d([1], 'int32'), 1).arraySync()).toEqual([[2], [4], [6]]);
+    expect(() => tf.gather(x, tf.tensor1d([3], 'int32'))).toThrow(/index value 3 is not in \[0, 2\]/);
+  });
+});
+
 describe('layers model', () => {
   it('predicts μ + b_u + b_i + p_u·q_i from weights set from MFParams, and reads them back unchanged', async () => {
     await initTfjsBackend();

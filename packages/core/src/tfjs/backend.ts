@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { registerGatherRowsKernel } from './gather-rows.ts';
 import { registerScatterAddKernels } from './scatter-add.ts';
 
 export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -39,7 +40,9 @@ async function selectBackend(prefer: TfjsBackendName | 'auto'): Promise<TfjsBack
   for (const name of ORDER.slice(start)) {
     try {
       await loadBackend(name);
-      registerScatterAddKernels(); // after the backend's own kernels are registered
+      // after the backend's own kernels are registered
+      registerScatterAddKernels();
+      registerGatherRowsKernel();
       if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
       await tf.ready();
       return { name, skipped };
