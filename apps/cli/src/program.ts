@@ -3,6 +3,7 @@ import { dbMigrateCommand, dbStatusCommand } from './commands/db.ts';
 import { importCommand } from './commands/import.ts';
 import { modelsActivateCommand, modelsExportCommand, modelsListCommand } from './commands/models.ts';
 import { predictCommand, recommendCommand, similarCommand } from './commands/query.ts';
+import { trainCommand } from './commands/train.ts';
 import type { Command } from './framework/command.ts';
 import type { Program } from './framework/router.ts';
 
@@ -11,6 +12,7 @@ export const commands: Command[] = [
   dbMigrateCommand,
   dbStatusCommand,
   importCommand,
+  trainCommand,
   recommendCommand,
   similarCommand,
   predictCommand,

@@ -124,6 +124,14 @@ export class ProgressBar {
     }
   }
 
+  /** Writes other output (e.g. a per-epoch line) without tearing the bar: clear the bar's line, write, redraw. */
+  interrupt(write: () => void): void {
+    const redraw = this.#mode === 'tty' && this.#drawn && !this.#finished;
+    if (redraw) this.#stream.write('\r\x1b[K');
+    write();
+    if (redraw) this.#drawBar(this.#now());
+  }
+
   /** Ends the bar without a summary (on error or abort), leaving the cursor on a fresh line. */
   abort(): void {
     if (this.#finished) return;

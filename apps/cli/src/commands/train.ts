@@ -1,0 +1,251 @@
+import { type MFModel, saveModel as saveModelFile } from '@movierec/core';
+import { type Dataset, randomSplit } from '@movierec/data';
+import * as store from '@movierec/db';
+import { type EpochProgress, evaluate, train } from '@movierec/trainer';
+import { withDb } from '../db.ts';
+import {
+  type Command,
+  type Context,
+  intFlag,
+  numberFlag,
+  stringFlag,
+  type Values,
+} from '../framework/command.ts';
+import { CliError, UsageError } from '../framework/errors.ts';
+import { formatCount } from '../framework/progress.ts';
+import { table } from '../framework/table.ts';
+import { loadRatings } from '../sources.ts';
+import {
+  datasetFingerprint,
+  namedMetrics,
+  TRAINING_OPTIONS,
+  type TrainingChoice,
+  trainingChoice,
+} from '../training.ts';
+
+export const TRAIN_RUN_OPTIONS = {
+  ...TRAINING_OPTIONS,
+  validation: {
+    type: 'string' as const,
+    valueName: 'ratio',
+    description:
+      'share of ratings held out for per-epoch validation RMSE/MAE and the final evaluation (0: none)',
+    defaultText: '0.1',
+  },
+  patience: {
+    type: 'string' as const,
+    valueName: 'n',
+    description: 'stop after n epochs without a better validation RMSE, keeping the best epoch (0: off)',
+    defaultText: '0',
+  },
+};
+
+export interface TrainRun {
+  model: MFModel;
+  dataset: Dataset;
+  choice: TrainingChoice;
+  epochs: EpochProgress[];
+  /** On the held-out ratings, with baselines (absent with --validation 0). */
+  evaluation: ReturnType<typeof evaluate> | undefined;
+  metrics: Record<string, number>;
+  seconds: number;
+  heldOut: number;
+}
+
+function epochLine(e: EpochProgress, total: number): string {
+  const width = String(total).length;
+  const val =
+    e.validationRmse !== undefined
+      ? `  val RMSE ${e.validationRmse.toFixed(4)}  MAE ${(e.validationMae ?? Number.NaN).toFixed(4)}`
+      : '';
+  return (
+    `epoch ${String(e.epoch).padStart(width)}/${total}  loss ${e.loss.toFixed(4)}${val}` +
+    `  (${formatCount(e.ratingsPerSecond)} ratings/s, ${e.seconds.toFixed(1)} s)`
+  );
+}
+
+/** Training with per-epoch lines, a bar over epochs, and the holdout evaluation; shared by train and main. */
+export async function runTraining(ctx: Context, dataset: Dataset, values: Values): Promise<TrainRun> {
+  const choice = trainingChoice(values);
+  const ratio = numberFlag(values, 'validation', { min: 0, max: 0.9 }) ?? 0.1;
+  const patience = intFlag(values, 'patience', 0) ?? 0;
+  if (patience > 0 && ratio === 0)
+    throw new UsageError('--patience needs a validation share (--validation > 0)');
+  const split =
+    ratio > 0 ? randomSplit(dataset.ratings, { testRatio: ratio, seed: choice.config.seed }) : undefined;
+  const trainSet: Dataset = split ? { ...dataset, ratings: split.train } : dataset;
+  const { config } = choice;
+  ctx.log(
+    `training ${choice.engineName} (preset ${choice.preset}): ${config.factors} factors, ${config.epochs} epochs, ` +
+      `lr ${config.learningRate}, l2 ${config.l2}, batch ${config.batchSize}, seed ${config.seed}; ` +
+      `${trainSet.ratings.length} ratings${split ? `, ${split.test.length} held out` : ''}`,
+  );
+  const bar = ctx.progress('train', 'epochs');
+  const epochs: EpochProgress[] = [];
+  const started = performance.now();
+  let model: MFModel;
+  try {
+    bar.update({ done: 0, total: config.epochs });
+    ({ model } = await train(trainSet, {
+      preset: choice.preset,
+      config: choice.overrides,
+      ...(choice.engine ? { engine: choice.engine } : {}),
+      ...(split ? { validation: { ratings: split.test } } : {}),
+      ...(patience > 0 ? { earlyStopping: { patience } } : {}),
+      signal: ctx.signal,
+      onEpoch: (e) => {
+        epochs.push(e);
+        bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));
+        bar.update({ done: e.epoch, total: config.epochs });
+      },
+    }));
+    bar.finish(`${epochs.length} epochs in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+  } catch (error) {
+    bar.abort();
+    throw error;
+  }
+  if (model.log.stoppedEarly)
+    ctx.print(`early stop: kept epoch ${model.log.bestEpoch} (best validation RMSE)`);
+  const seconds = (performance.now() - started) / 1000;
+  let evaluation: TrainRun['evaluation'];
+  let metrics: Record<string, number> = {};
+  if (split) {
+    evaluation = evaluate(model, split.test, split.train, { k: 10 });
+    metrics = namedMetrics(evaluation);
+  }
+  return { model, dataset, choice, epochs, evaluation, metrics, seconds, heldOut: split?.test.length ?? 0 };
+}
+
+/** The evaluation table: the model next to the baselines fitted on the same training ratings. */
+export function evaluationTable(
+  rows: { name: string; m: Record<string, number | undefined> }[],
+  k = 10,
+): string {
+  return table(
+    ['model', 'RMSE', 'MAE', `P@${k}`, `R@${k}`, `NDCG@${k}`],
+    rows.map(({ name, m }) => [name, m.rmse, m.mae, m[`precision@${k}`], m[`recall@${k}`], m[`ndcg@${k}`]]),
+  );
+}
+
+export function printHoldoutEvaluation(ctx: Context, run: TrainRun): void {
+  const e = run.evaluation;
+  if (!e) return;
+  const b = e.baselines;
+  const rank = (r: typeof e.ranking | undefined) =>
+    r ? { 'precision@10': r.precision, 'recall@10': r.recall, 'ndcg@10': r.ndcg } : {};
+  ctx.print('');
+  ctx.print(`Evaluation on ${run.heldOut} held-out ratings:`);
+  ctx.print(
+    evaluationTable([
+      { name: `MF (${run.choice.engineName})`, m: run.metrics },
+      { name: 'baseline: user+movie biases', m: { ...b.biases, ...rank(b.biases.ranking) } },
+      { name: 'baseline: global mean', m: { ...b.globalMean } },
+      { name: 'baseline: popularity', m: rank(b.popularity?.ranking) },
+    ]),
+  );
+}
+
+/** The metrics a model version stores (the names the API reads). */
+export function versionMetrics(run: TrainRun): Record<string, number> {
+  const m = run.metrics;
+  const out: Record<string, number> = {};
+  const put = (key: string, value: number | undefined) => {
+    if (value !== undefined && Number.isFinite(value)) out[key] = value;
+  };
+  put('rmse', m.rmse);
+  put('mae', m.mae);
+  put('precisionAt10', m['precision@10']);
+  put('recallAt10', m['recall@10']);
+  put('ndcgAt10', m['ndcg@10']);
+  put('heldOutRatings', run.heldOut || undefined);
+  return out;
+}
+
+export function trainJson(run: TrainRun) {
+  return {
+    dataset: run.dataset.name,
+    engine: run.choice.engineName,
+    preset: run.choice.preset,
+    config: run.choice.config,
+    ratings: run.dataset.ratings.length - run.heldOut,
+    heldOut: run.heldOut,
+    epochs: run.epochs,
+    ...(run.model.log.stoppedEarly ? { bestEpoch: run.model.log.bestEpoch } : {}),
+    seconds: run.seconds,
+    ...run.metrics,
+    ...(run.evaluation
+      ? {
+          baselines: {
+            globalMean: run.evaluation.baselines.globalMean,
+            biases: { rmse: run.evaluation.baselines.biases.rmse, mae: run.evaluation.baselines.biases.mae },
+          },
+        }
+      : {}),
+  };
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary:
+    'train a model from a dataset (default: bundled) or --from-db; saves a new model version or --out <file>',
+  args: [
+    { name: 'path|name', description: 'ratings file/folder/archive or dataset name (default: bundled)' },
+  ],
+  options: {
+    'from-db': { type: 'boolean', description: 'train on the ratings stored in the database' },
+    out: {
+      type: 'string',
+      valueName: 'file',
+      description: 'write the model to this file instead of the database',
+    },
+    activate: { type: 'boolean', description: 'make the new version the active one (database only)' },
+    ...TRAIN_RUN_OPTIONS,
+  },
+  examples: [
+    'movierec train --epochs 20 --activate',
+    'movierec train --preset reference --out reference.mfm',
+    'movierec train --from-db --engine als --factors 32 --l2 0.1',
+  ],
+  async run(ctx, input) {
+    const out = stringFlag(input.values, 'out');
+    const fromDb = input.values['from-db'] === true;
+    if (fromDb && input.args['path|name'] !== undefined) {
+      throw new UsageError('give either a dataset or --from-db, not both');
+    }
+    if (out !== undefined && input.values.activate)
+      throw new UsageError('--activate applies to the database, not --out');
+    trainingChoice(input.values); // flag errors before any loading
+    if (out !== undefined) {
+      const dataset = fromDb
+        ? await withDb(ctx, (db) => db.readRatings())
+        : await loadRatings(ctx, input.args['path|name']);
+      const run = await runTraining(ctx, dataset, input.values);
+      printHoldoutEvaluation(ctx, run);
+      const path = ctx.resolvePath(out);
+      try {
+        await saveModelFile(run.model, path);
+      } catch (error) {
+        throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
+      }
+      ctx.print(`\nmodel → ${path}`);
+      return { ...trainJson(run), out: path };
+    }
+    return withDb(ctx, async (db) => {
+      await store.assertMigrated(db.raw);
+      const dataset = fromDb ? await db.readRatings() : await loadRatings(ctx, input.args['path|name']);
+      const run = await runTraining(ctx, dataset, input.values);
+      printHoldoutEvaluation(ctx, run);
+      ctx.signal.throwIfAborted();
+      const id = await store.saveModel(db.raw, run.model, {
+        datasetFingerprint: datasetFingerprint(dataset),
+        metrics: versionMetrics(run),
+        engine: run.choice.engineName,
+        activate: input.values.activate === true,
+      });
+      ctx.print(
+        `\nsaved model version ${id} in ${db.location}${input.values.activate ? ' (active)' : ` — activate it with 'movierec models activate ${id}'`}`,
+      );
+      return { ...trainJson(run), modelVersion: id, active: input.values.activate === true };
+    });
+  },
+};
