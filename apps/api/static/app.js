@@ -187,7 +187,7 @@ function ratingForm(movie) {
   const select = h(
     'select',
     { id: selectId, name: 'rating', required: true },
-    h('option', { value: '' }, 'Your rating…'),
+    h('option', { value: '' }, 'Rating…'),
     RATING_STEPS.map((step) =>
       h('option', { value: String(step), selected: step === current }, `${step.toFixed(1)} ${stars(step)}`),
     ),
@@ -208,7 +208,14 @@ function ratingForm(movie) {
     },
     h('label', { for: selectId, class: 'visually-hidden' }, `Your rating for ${titleWithYear(movie)}`),
     select,
-    h('button', { type: 'submit' }, current === undefined ? 'Rate' : 'Re-rate'),
+    h(
+      'button',
+      {
+        type: 'submit',
+        'aria-label': `${current === undefined ? 'Rate' : 'Re-rate'} ${titleWithYear(movie)}`,
+      },
+      current === undefined ? 'Rate' : 'Re-rate',
+    ),
   );
   return form;
 }
@@ -375,6 +382,7 @@ function renderRatings(user) {
  */
 async function rate(movie, rating, form) {
   const buttons = form.querySelectorAll('button, select');
+  const hadFocus = form.contains(document.activeElement);
   for (const control of buttons) /** @type {HTMLButtonElement} */ (control).disabled = true;
   try {
     if (!state.userId) await chooseUser(newUserId(), { isNew: true });
@@ -387,9 +395,25 @@ async function rate(movie, rating, form) {
       `the model folded the user in from ${plural(payload.foldedInRatings, 'rating')}.`;
     markRatedInSearch(movie.id);
     await loadRecommendations({ announceUser: false });
+    void guarded(suggestUsers); // the user now exists: offer it next time
   } finally {
     for (const control of buttons) /** @type {HTMLButtonElement} */ (control).disabled = false;
+    if (hadFocus) restoreFocus(form, movie.id);
   }
+}
+
+/**
+ * Keyboard users keep their place: the lists are redrawn after a rating, so focus goes back to the same movie's
+ * rate button wherever it is now (the search results first), else to the recommendations heading.
+ * @param {HTMLElement} form
+ * @param {string} movieId
+ */
+function restoreFocus(form, movieId) {
+  const selector = `li[data-movie-id="${CSS.escape(movieId)}"] .rating-form button`;
+  const target = form.isConnected
+    ? form.querySelector('button')
+    : (byId('search-results').querySelector(selector) ?? byId('recs-list').querySelector(selector));
+  (target ?? byId('recommendations-heading')).focus();
 }
 
 /** @param {string} movieId */
@@ -431,7 +455,7 @@ async function search(more) {
   status.textContent =
     totalCount === 0
       ? `No movie title contains “${query}”.`
-      : `${plural(totalCount, 'movie')} match “${query}”; showing ${results.children.length}.`;
+      : `${plural(totalCount, 'movie')} ${totalCount === 1 ? 'matches' : 'match'} “${query}”; showing ${results.children.length}.`;
 }
 
 // ---------------------------------------------------------------- similar movies
@@ -503,18 +527,21 @@ async function loadModel() {
   ]);
   facts.hidden = false;
 
-  const m = model.metrics;
-  byId('metrics-heading').hidden = !m;
-  metrics.hidden = !m;
-  if (m) {
-    fillFacts(metrics, [
-      ['RMSE', fixed(m.rmse, 4)],
-      ['MAE', fixed(m.mae, 4)],
-      ['Precision@10', fixed(m.precisionAt10, 4)],
-      ['Recall@10', fixed(m.recallAt10, 4)],
-      ['NDCG@10', fixed(m.ndcgAt10, 4)],
-    ]);
-  }
+  // Only the figures the evaluation recorded (a model saved without ranking metrics shows just RMSE/MAE).
+  const m = model.metrics ?? {};
+  /** @type {[string, string][]} */
+  const figures = [
+    ['RMSE', m.rmse],
+    ['MAE', m.mae],
+    ['Precision@10', m.precisionAt10],
+    ['Recall@10', m.recallAt10],
+    ['NDCG@10', m.ndcgAt10],
+  ]
+    .filter(([, value]) => typeof value === 'number')
+    .map(([name, value]) => [name, fixed(value, 4)]);
+  byId('metrics-heading').hidden = figures.length === 0;
+  metrics.hidden = figures.length === 0;
+  fillFacts(metrics, figures);
 
   const epochs = model.trainingRun?.epochs ?? [];
   figure.hidden = epochs.length === 0;
