@@ -22,7 +22,7 @@ const flag = (name: string) => {
   const k = args.indexOf(name);
   return k >= 0 ? args[k + 1] : undefined;
 };
-const json = args.includes('--json');
+const json = args.includes('--json') || args.includes('--child-quiet');
 const rows = Number(flag('--rows') ?? 25_000_000);
 
 function status(key: string): number {
@@ -70,8 +70,13 @@ async function childParse(file: string): Promise<void> {
 }
 
 async function childGenerate(file: string, n: number): Promise<void> {
-  const d = generateSynthetic({ preset: 'ml-25m', ratings: n, seed: 25 });
-  writeRatingsCsv(d, file);
+  const tty = process.stderr.isTTY && !json;
+  const bar = (what: string) => (p: { done: number; total: number }) => {
+    if (tty) process.stderr.write(`\r  ${what} ${((100 * p.done) / p.total).toFixed(0).padStart(3)}%`);
+  };
+  const d = generateSynthetic({ preset: 'ml-25m', ratings: n, seed: 25, onProgress: bar('generating') });
+  writeRatingsCsv(d, file, { onProgress: bar('writing   ') });
+  if (tty) process.stderr.write('\n');
 }
 
 function runChild(mode: string, ...rest: string[]): string {
@@ -95,7 +100,7 @@ else {
     await mkdir(join(file, '..'), { recursive: true });
     if (!json) console.log(`generating ${rows.toLocaleString('en')} synthetic ratings into ${file} …`);
     const t = performance.now();
-    runChild('--child-generate', file, String(rows));
+    runChild('--child-generate', file, String(rows), ...(json ? ['--child-quiet'] : []));
     if (!json) console.log(`  generated and written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
   const r = JSON.parse(runChild('--child-parse', file));

@@ -356,8 +356,12 @@ export class RatingsParser {
     const named = typeof c.user === 'string' || typeof c.item === 'string' || typeof c.rating === 'string';
     const namedTs = typeof c.timestamp === 'string';
     if (layout.header === 'auto' && !named && !namedTs) {
-      const ratingField = fields[c.rating as number];
-      if (ratingField !== undefined && ratingField.trim() !== '' && !Number.isNaN(Number(ratingField))) {
+      // a header has a non-numeric rating field and a non-numeric user field; anything else is the first row
+      // (so a headerless file whose first rating is bad gets an error, not silently taken as a header)
+      const ratingField = fields[c.rating as number]?.trim() ?? '';
+      const userField = fields[c.user as number]?.trim() ?? '';
+      const numeric = (x: string) => x !== '' && !Number.isNaN(Number(x));
+      if (numeric(ratingField) || numeric(userField)) {
         this.#headerDone = true;
         this.#textRow(text);
         return;

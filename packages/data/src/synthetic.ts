@@ -17,6 +17,8 @@ export interface SyntheticOptions {
   noise?: number;
   /** Ratings every user has at least (default 20, as in MovieLens; lowered when ratings/users is smaller). */
   minPerUser?: number;
+  /** Ratings generated so far, about a hundred calls in all. */
+  onProgress?: (p: { done: number; total: number }) => void;
 }
 
 /** The model that generated the data, for checking that a trainer recovers it. */
@@ -122,7 +124,9 @@ export function generateSynthetic(options: SyntheticOptions | SyntheticPreset = 
   const from = Date.UTC(2000, 0, 1) / 1000;
   const span = Date.UTC(2019, 0, 1) / 1000 - from;
   let row = 0;
+  const every = Math.max(1, Math.floor(U / 100));
   for (let u = 0; u < U; u++) {
+    if (o.onProgress && u % every === 0) o.onProgress({ done: row, total: R });
     const c = counts[u]!;
     const start = row;
     let picked = 0;
@@ -155,6 +159,7 @@ export function generateSynthetic(options: SyntheticOptions | SyntheticPreset = 
     }
     row += c;
   }
+  o.onProgress?.({ done: R, total: R });
 
   const userIds = new Array<number>(U);
   for (let u = 0; u < U; u++) userIds[u] = u + 1;

@@ -6,8 +6,13 @@ const BLOCK = 1 << 22;
 /**
  * Writes a GroupLens-format ratings.csv (`userId,movieId,rating,timestamp`, LF line ends, ratings as "4.0"/"3.5")
  * with the dataset's external IDs. Streams through a 4 MB buffer; the columns are the only large memory.
+ * Returns the bytes written; onProgress counts ratings written.
  */
-export function writeRatingsCsv(dataset: Dataset, path: string): number {
+export function writeRatingsCsv(
+  dataset: Dataset,
+  path: string,
+  options: { onProgress?: (p: { done: number; total: number }) => void } = {},
+): number {
   const { users, items, ratings, timestamps, length } = dataset.ratings;
   const userBytes = encodeIds(dataset.users.ids());
   const itemBytes = encodeIds(dataset.items.ids());
@@ -36,10 +41,12 @@ export function writeRatingsCsv(dataset: Dataset, path: string): number {
         writeSync(fd, buf, 0, p);
         written += p;
         p = 0;
+        options.onProgress?.({ done: r + 1, total: length });
       }
     }
     writeSync(fd, buf, 0, p);
     written += p;
+    options.onProgress?.({ done: length, total: length });
   } finally {
     closeSync(fd);
   }

@@ -58,6 +58,12 @@ describe('bad input: a clear error naming file:line and the text', () => {
     expect(zero.reason).toBe('rating out of scale');
   });
 
+  it('a headerless file whose first rating is bad is an error, not a header', async () => {
+    const e = await failure(file('ratings.tsv', '1\t10\tbad\t100\n1\t11\t4\t100\n'));
+    expect(e.reason).toBe('non-numeric rating');
+    expect(e.line).toBe(1);
+  });
+
   it('missing column in a row', async () => {
     const e = await failure(file('ratings.csv', `${HEADER}1,10,4.0,100\n1,11,4.0\n`));
     expect(e.reason).toBe('missing column');
