@@ -1,5 +1,6 @@
 import { dataInfoCommand } from './commands/data.ts';
 import { dbMigrateCommand, dbStatusCommand } from './commands/db.ts';
+import { evaluateCommand } from './commands/evaluate.ts';
 import { importCommand } from './commands/import.ts';
 import { modelsActivateCommand, modelsExportCommand, modelsListCommand } from './commands/models.ts';
 import { predictCommand, recommendCommand, similarCommand } from './commands/query.ts';
@@ -13,6 +14,7 @@ export const commands: Command[] = [
   dbStatusCommand,
   importCommand,
   trainCommand,
+  evaluateCommand,
   recommendCommand,
   similarCommand,
   predictCommand,

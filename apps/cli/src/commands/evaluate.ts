@@ -1,0 +1,177 @@
+import type { Dataset } from '@movierec/data';
+import { randomSplit } from '@movierec/data';
+import { crossValidate, type Evaluation, evaluate, flattenEvaluation, train } from '@movierec/trainer';
+import { withDb } from '../db.ts';
+import { type Command, intFlag, numberFlag } from '../framework/command.ts';
+import { UsageError } from '../framework/errors.ts';
+import { loadRatings } from '../sources.ts';
+import { TRAINING_OPTIONS, trainingChoice } from '../training.ts';
+import { evaluationTable } from './train.ts';
+
+/** Flattened evaluation keys (trainer's flattenEvaluation) → the names printed and emitted. */
+function rename(flat: Record<string, number>, prefix: string, k: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const base = prefix ? `${prefix}.` : '';
+  const take = (from: string, to: string) => {
+    const v = flat[`${base}${from}`];
+    if (v !== undefined) out[to] = v;
+  };
+  take('rmse', 'rmse');
+  take('mae', 'mae');
+  for (const m of ['precision', 'recall', 'ndcg', 'map', 'hitRate', 'coverage'])
+    take(`ranking.${m}`, `${m}@${k}`);
+  return out;
+}
+
+function split(flat: Record<string, number>, k: number) {
+  return {
+    model: rename(flat, '', k),
+    baselines: {
+      globalMean: rename(flat, 'baselines.globalMean', k),
+      biases: rename(flat, 'baselines.biases', k),
+      popularity: rename(flat, 'baselines.popularity', k),
+    },
+    coldRows: flat.coldRows ?? 0,
+  };
+}
+
+export const evaluateCommand: Command = {
+  name: 'evaluate',
+  summary: 'k-fold or holdout evaluation: RMSE, MAE, Precision/Recall/NDCG@k, next to the baselines',
+  details:
+    'Each fold trains a fresh model on the other folds and scores its held-out ratings. Ranking metrics: per user, ' +
+    "the user's training movies excluded, relevant = held-out rating ≥ 4. Baselines (global mean; regularised " +
+    'user+movie biases; popularity) are fitted on the same training ratings. With --json the mean metrics are at the ' +
+    "top level ('rmse', 'mae', 'precision@10', …), beside 'std', 'folds' and 'baselines'.",
+  args: [
+    { name: 'path|name', description: 'ratings file/folder/archive or dataset name (default: bundled)' },
+  ],
+  options: {
+    folds: { type: 'string', valueName: 'k', description: 'k-fold cross-validation', defaultText: '5' },
+    holdout: {
+      type: 'string',
+      valueName: 'ratio',
+      description: 'one random holdout of this share instead of folds',
+    },
+    k: { type: 'string', valueName: 'n', description: 'cut-off of the ranking metrics', defaultText: '10' },
+    'from-db': { type: 'boolean', description: 'evaluate on the ratings stored in the database' },
+    ...TRAINING_OPTIONS,
+  },
+  examples: [
+    'movierec evaluate --folds 5',
+    'movierec evaluate --holdout 0.2 --preset reference --json',
+    'movierec evaluate ml-1m --folds 3 --engine als',
+  ],
+  async run(ctx, input) {
+    const { values } = input;
+    if (values.folds !== undefined && values.holdout !== undefined) {
+      throw new UsageError('give either --folds or --holdout, not both');
+    }
+    const holdout = numberFlag(values, 'holdout', { min: 0, max: 0.9, exclusiveMin: true });
+    const folds = holdout === undefined ? (intFlag(values, 'folds', 2) ?? 5) : 1;
+    const k = intFlag(values, 'k', 1) ?? 10;
+    const choice = trainingChoice(values);
+    const fromDb = values['from-db'] === true;
+    if (fromDb && input.args['path|name'] !== undefined)
+      throw new UsageError('give either a dataset or --from-db');
+    const dataset: Dataset = fromDb
+      ? await withDb(ctx, (db) => db.readRatings())
+      : await loadRatings(ctx, input.args['path|name']);
+    const method = holdout === undefined ? `${folds}-fold cross-validation` : `holdout of ${holdout}`;
+    ctx.log(
+      `evaluating ${choice.engineName} (preset ${choice.preset}, ${choice.config.factors} factors, ` +
+        `${choice.config.epochs} epochs) on ${dataset.name}: ${method}`,
+    );
+    const bar = ctx.progress('evaluate', 'folds');
+    const perFold: Record<string, number>[] = [];
+    const engineOpt = choice.engine ? { engine: choice.engine } : {};
+    try {
+      bar.update({ done: 0, total: folds });
+      if (holdout === undefined) {
+        await crossValidate(dataset, {
+          folds,
+          seed: choice.config.seed,
+          preset: choice.preset,
+          config: choice.overrides,
+          ...engineOpt,
+          k,
+          signal: ctx.signal,
+          onFold: (fold, metrics) => {
+            perFold.push(metrics);
+            bar.interrupt(() =>
+              ctx.print(
+                `fold ${fold + 1}/${folds}: RMSE ${metrics.rmse?.toFixed(4)}  MAE ${metrics.mae?.toFixed(4)}` +
+                  `  NDCG@${k} ${metrics['ranking.ndcg']?.toFixed(4) ?? '—'}`,
+              ),
+            );
+            bar.update({ done: fold + 1, total: folds });
+          },
+        });
+      } else {
+        const s = randomSplit(dataset.ratings, { testRatio: holdout, seed: choice.config.seed });
+        const { model } = await train(
+          { ...dataset, ratings: s.train },
+          { preset: choice.preset, config: choice.overrides, ...engineOpt, signal: ctx.signal },
+        );
+        const e: Evaluation = evaluate(model, s.test, s.train, { k });
+        perFold.push(flattenEvaluation(e));
+        bar.update({ done: 1, total: 1 });
+      }
+      bar.finish();
+    } catch (error) {
+      bar.abort();
+      throw error;
+    }
+
+    const parts = perFold.map((flat) => split(flat, k));
+    const mean = (pick: (p: ReturnType<typeof split>) => Record<string, number>) => {
+      const out: Record<string, number> = {};
+      for (const key of Object.keys(pick(parts[0]!))) {
+        out[key] = parts.reduce((a, p) => a + (pick(p)[key] ?? Number.NaN), 0) / parts.length;
+      }
+      return out;
+    };
+    const model = mean((p) => p.model);
+    const std: Record<string, number> = {};
+    for (const key of Object.keys(model)) {
+      // Population standard deviation over folds, as Surprise's cross_validate reports it.
+      const m = model[key]!;
+      std[key] = Math.sqrt(
+        parts.reduce((a, p) => a + ((p.model[key] ?? Number.NaN) - m) ** 2, 0) / parts.length,
+      );
+    }
+    const baselines = {
+      globalMean: mean((p) => p.baselines.globalMean),
+      biases: mean((p) => p.baselines.biases),
+      popularity: mean((p) => p.baselines.popularity),
+    };
+    ctx.print('');
+    ctx.print(`${dataset.name}, ${method}${parts.length > 1 ? ' (mean over folds)' : ''}:`);
+    ctx.print(
+      evaluationTable(
+        [
+          { name: `MF (${choice.engineName}, ${choice.preset})`, m: model },
+          { name: 'baseline: user+movie biases', m: baselines.biases },
+          { name: 'baseline: global mean', m: baselines.globalMean },
+          { name: 'baseline: popularity', m: baselines.popularity },
+        ],
+        k,
+      ),
+    );
+    if (parts.length > 1)
+      ctx.print(`std over folds: RMSE ${std.rmse?.toFixed(4)}, MAE ${std.mae?.toFixed(4)}`);
+    return {
+      ...model,
+      std,
+      folds: parts.map((p, i) => ({ fold: i + 1, ...p.model, coldRows: p.coldRows })),
+      baselines,
+      k,
+      method: holdout === undefined ? { folds } : { holdout },
+      dataset: dataset.name,
+      ratings: dataset.ratings.length,
+      engine: choice.engineName,
+      preset: choice.preset,
+      config: choice.config,
+    };
+  },
+};
