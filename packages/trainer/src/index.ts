@@ -20,11 +20,13 @@ export {
   accumulateBatchGradient,
   adamDenseStep,
   adamEngine,
+  createAdamEngine,
 } from './engines/adam.ts';
 export { alsEngine } from './engines/als.ts';
 export { DivergenceError, TrainingInputError } from './engines/common.ts';
-export { sgdEngine, sgdPass } from './engines/sgd.ts';
+export { createSgdEngine, sgdEngine, sgdPass } from './engines/sgd.ts';
 export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
+export { type NativeEngineOptions, wasmAvailable } from './engines/wasm.ts';
 export {
   type EvaluateOptions,
   type Evaluation,

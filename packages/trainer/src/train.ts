@@ -118,7 +118,8 @@ export async function train(
   let validRows: RatingColumns | undefined;
   const ratio = options.validation && 'ratio' in options.validation ? options.validation.ratio : undefined;
   if (options.validation && 'ratings' in options.validation) {
-    if (options.validation.ratings.length === 0) throw new TrainingInputError('train: validation.ratings is empty');
+    if (options.validation.ratings.length === 0)
+      throw new TrainingInputError('train: validation.ratings is empty');
     validRows = options.validation.ratings;
   } else if (ratio !== undefined) {
     if (!(ratio > 0 && ratio < 1))

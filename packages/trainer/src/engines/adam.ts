@@ -3,14 +3,17 @@ import type { RatingColumns } from '@movierec/data';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
 import { Random } from '../random.ts';
 import {
+  copyParams,
   DivergenceError,
   diverged,
   epochOrder,
+  gatherRows,
   initialParams,
   meanRating,
   validateTraining,
   yieldToEventLoop,
 } from './common.ts';
+import { type NativeEngineOptions, ptr, useWasmKernels, WasmArena } from './wasm.ts';
 
 /** tfjs' AdamOptimizer defaults (tf.train.adam: β1 0.9, β2 0.999, ε = backend epsilon 1e-7 for float32). */
 export const ADAM_BETA1 = 0.9;
@@ -26,8 +29,25 @@ export interface FlatParams {
 }
 
 export function allocFlat(numUsers: number, numItems: number, factors: number, globalMean = 0): FlatParams {
+  return flatViews(
+    new Float32Array((numUsers + numItems) * (factors + 1)),
+    numUsers,
+    numItems,
+    factors,
+    globalMean,
+  );
+}
+
+/** Views [P | Q | b_user | b_item] over `flat` (which may be longer, e.g. padded to a multiple of 4). */
+export function flatViews(
+  flat: Float32Array,
+  numUsers: number,
+  numItems: number,
+  factors: number,
+  globalMean = 0,
+): FlatParams {
   const factorEnd = (numUsers + numItems) * factors;
-  const flat = new Float32Array(factorEnd + numUsers + numItems);
+  const biasEnd = factorEnd + numUsers + numItems;
   const view: MFParams = {
     factors,
     numUsers,
@@ -36,7 +56,7 @@ export function allocFlat(numUsers: number, numItems: number, factors: number, g
     userFactors: flat.subarray(0, numUsers * factors),
     itemFactors: flat.subarray(numUsers * factors, factorEnd),
     userBias: flat.subarray(factorEnd, factorEnd + numUsers),
-    itemBias: flat.subarray(factorEnd + numUsers),
+    itemBias: flat.subarray(factorEnd + numUsers, biasEnd),
   };
   return { flat, view, factorEnd };
 }
@@ -147,80 +167,152 @@ export function adamDenseStep(
  * Epoch loss = batch-size-weighted mean of the batch losses, as tfjs' model.fit reports it.
  * Initial factors per config.init/initStd from the seed, biases 0 (or `options.init`).
  */
-export const adamEngine: Engine = {
-  name: 'adam',
-  async fit(train: RatingColumns, shape, config: TrainConfig, options: FitOptions = {}): Promise<MFParams> {
-    validateTraining('adam', train, shape, config);
-    const { numUsers, numItems } = shape;
-    const k = config.factors;
-    const random = new Random(config.seed);
-    const mean = meanRating(train);
-    const start = initialParams(shape, config, mean, options.init, random);
-    const theta = allocFlat(numUsers, numItems, k, start.globalMean);
-    theta.view.userFactors.set(start.userFactors);
-    theta.view.itemFactors.set(start.itemFactors);
-    theta.view.userBias.set(start.userBias);
-    theta.view.itemBias.set(start.itemBias);
-    const grad = allocFlat(numUsers, numItems, k);
-    const m = new Float32Array(theta.flat.length);
-    const v = new Float32Array(theta.flat.length);
-    const { factorEnd } = theta;
-    const total = theta.flat.length;
-    const lambda = config.l2;
-    const lambdaBias = config.l2Bias ?? 0;
-    const n = train.length;
-    const B = config.batchSize;
-    const batches = Math.ceil(n / B);
-    const scratch = new Int32Array(options.batchOrder ? 0 : n);
-    let step = 0;
-    let firstLoss = 0;
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
-      const t0 = performance.now();
-      const order = epochOrder(n, epoch, random, options.batchOrder, scratch);
-      let weightedLoss = 0;
-      for (let b = 0; b < batches; b++) {
-        options.signal?.throwIfAborted();
-        const s = b * B;
-        const e = Math.min(n, s + B);
-        const sse = accumulateBatchGradient(theta.view, grad.view, train, order, s, e);
-        step++;
-        let loss = sse / (e - s);
-        if (lambda === lambdaBias) {
-          loss +=
-            lambda * adamDenseStep(theta.flat, grad.flat, m, v, 0, total, step, config.learningRate, lambda);
-        } else {
-          loss +=
-            lambda *
-            adamDenseStep(theta.flat, grad.flat, m, v, 0, factorEnd, step, config.learningRate, lambda);
-          loss +=
-            lambdaBias *
-            adamDenseStep(
-              theta.flat,
-              grad.flat,
-              m,
-              v,
-              factorEnd,
-              total,
-              step,
-              config.learningRate,
-              lambdaBias,
-            );
-        }
-        if (step === 1) firstLoss = loss;
-        if (diverged(loss, firstLoss)) throw new DivergenceError('adam', epoch + 1, b + 1, loss, config);
-        weightedLoss += loss * (e - s);
-        if ((b & 63) === 63) await yieldToEventLoop();
+export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engine {
+  return {
+    name: 'adam',
+    async fit(train: RatingColumns, shape, config: TrainConfig, options: FitOptions = {}): Promise<MFParams> {
+      validateTraining('adam', train, shape, config);
+      const { numUsers, numItems } = shape;
+      const k = config.factors;
+      const random = new Random(config.seed);
+      const mean = meanRating(train);
+      const start = initialParams(shape, config, mean, options.init, random);
+      const n = train.length;
+      const wasm = useWasmKernels(engineOptions, k, 'adam');
+      // θ, g, m, v as flat buffers [P | Q | b_user | b_item], padded to a multiple of 4 for the SIMD kernels
+      const total = (numUsers + numItems) * (k + 1);
+      const padded = (total + 3) & ~3;
+      let arena: WasmArena | undefined;
+      let columns = { users: train.users, items: train.items, ratings: train.ratings };
+      let scratch: Int32Array;
+      let identity: Int32Array = new Int32Array(0);
+      let theta: FlatParams;
+      let grad: FlatParams;
+      let m: Float32Array;
+      let v: Float32Array;
+      if (wasm) {
+        arena = new WasmArena(4 * WasmArena.size(padded) + 4 * WasmArena.size(n));
+        theta = flatViews(arena.f32(padded), numUsers, numItems, k, start.globalMean);
+        grad = flatViews(arena.f32(padded), numUsers, numItems, k);
+        m = arena.f32(padded);
+        v = arena.f32(padded);
+        // each epoch the columns are gathered in batch order into these, so the gradient kernel reads sequentially
+        columns = { users: arena.i32(n), items: arena.i32(n), ratings: arena.f32(n) };
+        identity = arena.i32(n);
+        for (let j = 0; j < n; j++) identity[j] = j;
+        scratch = new Int32Array(options.batchOrder ? 0 : n);
+      } else {
+        theta = allocFlat(numUsers, numItems, k, start.globalMean);
+        grad = allocFlat(numUsers, numItems, k);
+        m = new Float32Array(total);
+        v = new Float32Array(total);
+        scratch = new Int32Array(options.batchOrder ? 0 : n);
       }
-      const seconds = (performance.now() - t0) / 1000;
-      const stats: EpochStats = {
-        epoch: epoch + 1,
-        loss: weightedLoss / n,
-        seconds,
-        ratingsPerSecond: n / seconds,
-      };
-      if ((await options.onEpoch?.(stats, theta.view)) === 'stop') break;
-      await yieldToEventLoop();
-    }
-    return theta.view;
-  },
-};
+      theta.view.userFactors.set(start.userFactors);
+      theta.view.itemFactors.set(start.itemFactors);
+      theta.view.userBias.set(start.userBias);
+      theta.view.itemBias.set(start.itemBias);
+      const { factorEnd } = theta;
+      const end = wasm ? padded : total;
+      const lambda = config.l2;
+      const lambdaBias = config.l2Bias ?? 0;
+      const lr = config.learningRate;
+      const B = config.batchSize;
+      const batches = Math.ceil(n / B);
+      const kernels = arena?.kernels;
+      const wasmCols: RatingColumns = { ...train, ...columns };
+      let step = 0;
+      let firstLoss = 0;
+      for (let epoch = 0; epoch < config.epochs; epoch++) {
+        const t0 = performance.now();
+        const order = epochOrder(n, epoch, random, options.batchOrder, scratch);
+        if (wasm) gatherRows(train, order, wasmCols);
+        let weightedLoss = 0;
+        for (let b = 0; b < batches; b++) {
+          options.signal?.throwIfAborted();
+          const s = b * B;
+          const e = Math.min(n, s + B);
+          step++;
+          let loss: number;
+          if (kernels) {
+            const t = theta.view;
+            const g = grad.view;
+            const sse = kernels.adam_grad(
+              ptr(t.userFactors),
+              ptr(t.itemFactors),
+              ptr(t.userBias),
+              ptr(t.itemBias),
+              ptr(g.userFactors),
+              ptr(g.itemFactors),
+              ptr(g.userBias),
+              ptr(g.itemBias),
+              ptr(wasmCols.users),
+              ptr(wasmCols.items),
+              ptr(wasmCols.ratings),
+              ptr(identity),
+              s,
+              e,
+              k,
+              mean,
+              2 / (e - s),
+            );
+            loss = sse / (e - s);
+            // c = lr·√(1−β2ᵗ)/(1−β1ᵗ), ε̂ = ε·√(1−β2ᵗ) (see adamDenseStep)
+            const c2 = Math.sqrt(1 - ADAM_BETA2 ** step);
+            const c = (lr * c2) / (1 - ADAM_BETA1 ** step);
+            const epsHat = ADAM_EPSILON * c2;
+            const base = ptr(theta.flat);
+            const gBase = ptr(grad.flat);
+            if (lambda === lambdaBias) {
+              loss += lambda * kernels.adam_dense(base, gBase, ptr(m), ptr(v), end, c, epsHat, 2 * lambda);
+            } else {
+              loss +=
+                lambda * kernels.adam_dense(base, gBase, ptr(m), ptr(v), factorEnd, c, epsHat, 2 * lambda);
+              const o = factorEnd * 4;
+              loss +=
+                lambdaBias *
+                kernels.adam_dense(
+                  base + o,
+                  gBase + o,
+                  ptr(m) + o,
+                  ptr(v) + o,
+                  end - factorEnd,
+                  c,
+                  epsHat,
+                  2 * lambdaBias,
+                );
+            }
+          } else {
+            const sse = accumulateBatchGradient(theta.view, grad.view, train, order, s, e);
+            loss = sse / (e - s);
+            if (lambda === lambdaBias) {
+              loss += lambda * adamDenseStep(theta.flat, grad.flat, m, v, 0, end, step, lr, lambda);
+            } else {
+              loss += lambda * adamDenseStep(theta.flat, grad.flat, m, v, 0, factorEnd, step, lr, lambda);
+              loss +=
+                lambdaBias * adamDenseStep(theta.flat, grad.flat, m, v, factorEnd, end, step, lr, lambdaBias);
+            }
+          }
+          if (step === 1) firstLoss = loss;
+          if (diverged(loss, firstLoss)) throw new DivergenceError('adam', epoch + 1, b + 1, loss, config);
+          weightedLoss += loss * (e - s);
+          if ((b & 63) === 63) await yieldToEventLoop();
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const stats: EpochStats = {
+          epoch: epoch + 1,
+          loss: weightedLoss / n,
+          seconds,
+          ratingsPerSecond: n / seconds,
+        };
+        if ((await options.onEpoch?.(stats, theta.view)) === 'stop') break;
+        await yieldToEventLoop();
+      }
+      // copy out of the kernel memory so the caller does not keep the whole arena (columns included) alive
+      return wasm ? copyParams(theta.view) : theta.view;
+    },
+  };
+}
+
+/** Native minibatch Adam with the default kernels ('auto'). */
+export const adamEngine: Engine = createAdamEngine();

@@ -116,6 +116,16 @@ export function initialParams(
   return params;
 }
 
+/** A compact copy of parameters (e.g. out of a kernel arena). */
+export function copyParams(p: MFParams): MFParams {
+  const out = allocParams(p.numUsers, p.numItems, p.factors, p.globalMean);
+  out.userBias.set(p.userBias);
+  out.itemBias.set(p.itemBias);
+  out.userFactors.set(p.userFactors);
+  out.itemFactors.set(p.itemFactors);
+  return out;
+}
+
 /** The row order for an epoch: the caller's, checked, or a seeded shuffle. */
 export function epochOrder(
   n: number,
@@ -132,6 +142,20 @@ export function epochOrder(
   }
   for (let j = 0; j < n; j++) scratch[j] = j;
   return random.shuffle(scratch);
+}
+
+/** out.x[j] = train.x[order[j]] for users, items and ratings. */
+export function gatherRows(train: RatingColumns, order: Int32Array, out: RatingColumns): void {
+  const { users, items, ratings } = train;
+  const ou = out.users;
+  const oi = out.items;
+  const or = out.ratings;
+  for (let j = 0; j < order.length; j++) {
+    const r = order[j]!;
+    ou[j] = users[r]!;
+    oi[j] = items[r]!;
+    or[j] = ratings[r]!;
+  }
 }
 
 /** Lets timers, I/O and abort handlers run between chunks of a long epoch. */

@@ -3,14 +3,17 @@ import type { RatingColumns } from '@movierec/data';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
 import { Random } from '../random.ts';
 import {
+  copyParams,
   DivergenceError,
   diverged,
   epochOrder,
+  gatherRows,
   initialParams,
   meanRating,
   validateTraining,
   yieldToEventLoop,
 } from './common.ts';
+import { type NativeEngineOptions, ptr, useWasmKernels, WasmArena } from './wasm.ts';
 
 /**
  * One SGD pass over rows order[start…end) (Funk 2006; Koren, Bell & Volinsky 2009, eq. 5), per rating:
@@ -61,45 +64,100 @@ export function sgdPass(
  * λ = config.l2 on factors, λ_b = config.l2Bias ?? l2 on biases; μ fixed at the training mean.
  * Epoch loss = mean of e² over the epoch, each e taken just before its rating's update (no L2 term).
  * Divergence is checked every config.batchSize ratings ("batch" in the error message counts those chunks).
+ * Kernels: see NativeEngineOptions (wasm SIMD in float32 by default when factors % 4 = 0, else JS).
  */
-export const sgdEngine: Engine = {
-  name: 'sgd',
-  async fit(train: RatingColumns, shape, config: TrainConfig, options: FitOptions = {}): Promise<MFParams> {
-    validateTraining('sgd', train, shape, config);
-    const random = new Random(config.seed);
-    const params = initialParams(shape, config, meanRating(train), options.init, random);
-    const n = train.length;
-    const chunk = config.batchSize;
-    const lambdaBias = config.l2Bias ?? config.l2;
-    const scratch = new Int32Array(options.batchOrder ? 0 : n);
-    let firstMse = 0;
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
-      const t0 = performance.now();
-      const order = epochOrder(n, epoch, random, options.batchOrder, scratch);
-      let sse = 0;
-      for (let s = 0, b = 1; s < n; s += chunk, b++) {
-        options.signal?.throwIfAborted();
-        const part = sgdPass(
-          params,
-          train,
-          order,
-          s,
-          Math.min(n, s + chunk),
-          config.learningRate,
-          config.l2,
-          lambdaBias,
+export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine {
+  return {
+    name: 'sgd',
+    async fit(train: RatingColumns, shape, config: TrainConfig, options: FitOptions = {}): Promise<MFParams> {
+      validateTraining('sgd', train, shape, config);
+      const random = new Random(config.seed);
+      const start = initialParams(shape, config, meanRating(train), options.init, random);
+      const n = train.length;
+      const k = config.factors;
+      const { numUsers, numItems } = shape;
+      const wasm = useWasmKernels(engineOptions, k, 'sgd');
+      let params = start;
+      let columns = train;
+      let scratch: Int32Array;
+      let identity: Int32Array = new Int32Array(0);
+      let arena: WasmArena | undefined;
+      if (wasm) {
+        arena = new WasmArena(
+          WasmArena.size(numUsers * k) +
+            WasmArena.size(numItems * k) +
+            WasmArena.size(numUsers) +
+            WasmArena.size(numItems) +
+            4 * WasmArena.size(n),
         );
-        const chunkMse = part / (Math.min(n, s + chunk) - s);
-        if (epoch === 0 && b === 1) firstMse = chunkMse;
-        if (diverged(chunkMse, firstMse)) throw new DivergenceError('sgd', epoch + 1, b, chunkMse, config);
-        sse += part;
-        if ((b & 63) === 0) await yieldToEventLoop();
+        params = {
+          ...start,
+          userFactors: arena.f32(numUsers * k),
+          itemFactors: arena.f32(numItems * k),
+          userBias: arena.f32(numUsers),
+          itemBias: arena.f32(numItems),
+        };
+        params.userFactors.set(start.userFactors);
+        params.itemFactors.set(start.itemFactors);
+        params.userBias.set(start.userBias);
+        params.itemBias.set(start.itemBias);
+        // the kernel walks the epoch's rows in storage order: each epoch the columns are gathered into shuffled
+        // copies (a loop with independent loads) so the SGD loop reads them sequentially
+        columns = { ...train, users: arena.i32(n), items: arena.i32(n), ratings: arena.f32(n) };
+        identity = arena.i32(n);
+        for (let j = 0; j < n; j++) identity[j] = j;
+        scratch = new Int32Array(options.batchOrder ? 0 : n);
+      } else {
+        scratch = new Int32Array(options.batchOrder ? 0 : n);
       }
-      const seconds = (performance.now() - t0) / 1000;
-      const stats: EpochStats = { epoch: epoch + 1, loss: sse / n, seconds, ratingsPerSecond: n / seconds };
-      if ((await options.onEpoch?.(stats, params)) === 'stop') break;
-      await yieldToEventLoop();
-    }
-    return params;
-  },
-};
+      const chunk = config.batchSize;
+      const gamma = config.learningRate;
+      const lambda = config.l2;
+      const lambdaBias = config.l2Bias ?? config.l2;
+      const kernels = arena?.kernels;
+      let firstMse = 0;
+      for (let epoch = 0; epoch < config.epochs; epoch++) {
+        const t0 = performance.now();
+        const order = epochOrder(n, epoch, random, options.batchOrder, scratch);
+        if (wasm) gatherRows(train, order, columns);
+        let sse = 0;
+        for (let s = 0, b = 1; s < n; s += chunk, b++) {
+          options.signal?.throwIfAborted();
+          const e = Math.min(n, s + chunk);
+          const part = kernels
+            ? kernels.sgd_pass(
+                ptr(params.userFactors),
+                ptr(params.itemFactors),
+                ptr(params.userBias),
+                ptr(params.itemBias),
+                ptr(columns.users),
+                ptr(columns.items),
+                ptr(columns.ratings),
+                ptr(identity),
+                s,
+                e,
+                k,
+                params.globalMean,
+                gamma,
+                1 - gamma * lambda,
+                1 - gamma * lambdaBias,
+              )
+            : sgdPass(params, train, order, s, e, gamma, lambda, lambdaBias);
+          const chunkMse = part / (e - s);
+          if (epoch === 0 && b === 1) firstMse = chunkMse;
+          if (diverged(chunkMse, firstMse)) throw new DivergenceError('sgd', epoch + 1, b, chunkMse, config);
+          sse += part;
+          if ((b & 63) === 0) await yieldToEventLoop();
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const stats: EpochStats = { epoch: epoch + 1, loss: sse / n, seconds, ratingsPerSecond: n / seconds };
+        if ((await options.onEpoch?.(stats, params)) === 'stop') break;
+        await yieldToEventLoop();
+      }
+      return wasm ? copyParams(params) : params;
+    },
+  };
+}
+
+/** Native Funk/Koren SGD with the default kernels ('auto'). */
+export const sgdEngine: Engine = createSgdEngine();

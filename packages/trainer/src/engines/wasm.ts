@@ -1,0 +1,146 @@
+import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
+
+/** The SIMD kernels of wasm/kernels.wat (pointers are byte offsets into the arena's memory). */
+export interface WasmKernels {
+  adam_grad(
+    P: number,
+    Q: number,
+    bu: number,
+    bi: number,
+    gP: number,
+    gQ: number,
+    gbu: number,
+    gbi: number,
+    users: number,
+    items: number,
+    ratings: number,
+    order: number,
+    start: number,
+    end: number,
+    k: number,
+    mu: number,
+    scale: number,
+  ): number;
+  adam_dense(
+    theta: number,
+    grad: number,
+    m: number,
+    v: number,
+    count: number,
+    c: number,
+    epsHat: number,
+    twoLambda: number,
+  ): number;
+  sgd_pass(
+    P: number,
+    Q: number,
+    bu: number,
+    bi: number,
+    users: number,
+    items: number,
+    ratings: number,
+    order: number,
+    start: number,
+    end: number,
+    k: number,
+    mu: number,
+    gamma: number,
+    decay: number,
+    decayBias: number,
+  ): number;
+}
+
+// The project's lib (ES2023, no DOM) does not type the WebAssembly global; the little used here, typed by hand.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmModule {
+  readonly __brand?: 'WebAssembly.Module';
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+};
+
+let compiled: WasmModule | null | undefined;
+
+/** The compiled kernel module, or null where WebAssembly SIMD is unavailable (the engines then use JS loops). */
+function kernelModule(): WasmModule | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+export function wasmAvailable(): boolean {
+  return kernelModule() !== null;
+}
+
+const PAGE = 65536;
+
+/**
+ * One WebAssembly memory sized once for a training run, handing out 16-byte-aligned typed-array views; it never
+ * grows, so views stay valid. Use `ptr(view)` for a kernel argument.
+ */
+export class WasmArena {
+  readonly memory: WasmMemory;
+  readonly kernels: WasmKernels;
+  #next = 16;
+
+  /** `bytes`: the total the caller will allocate (each allocation rounds up to 16 bytes). */
+  constructor(bytes: number) {
+    const module = kernelModule();
+    if (!module) throw new Error('WebAssembly SIMD is not available in this runtime');
+    const pages = Math.ceil((bytes + 64) / PAGE);
+    if (pages > 65536)
+      throw new RangeError(`training needs ${bytes} bytes of kernel memory, more than 4 GiB`);
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.kernels = instance.exports as unknown as WasmKernels;
+  }
+
+  /** Bytes an allocation of `count` 4-byte values takes. */
+  static size(count: number): number {
+    return (count * 4 + 15) & ~15;
+  }
+
+  f32(count: number): Float32Array {
+    const view = new Float32Array(this.memory.buffer, this.#next, count);
+    this.#next += WasmArena.size(count);
+    return view;
+  }
+
+  i32(count: number): Int32Array {
+    const view = new Int32Array(this.memory.buffer, this.#next, count);
+    this.#next += WasmArena.size(count);
+    return view;
+  }
+}
+
+export const ptr = (view: Float32Array | Int32Array): number => view.byteOffset;
+
+export interface NativeEngineOptions {
+  /**
+   * 'wasm': the SIMD kernels of wasm/kernels.wat (float32 arithmetic, like tfjs; needs factors % 4 = 0);
+   * 'js': the typed-array loops in this file (float64 arithmetic, float32 storage); 'auto' (default): wasm when
+   * available and factors % 4 = 0, else js.
+   */
+  kernels?: 'auto' | 'wasm' | 'js';
+}
+
+/** Decides between the wasm and JS kernels. */
+export function useWasmKernels(options: NativeEngineOptions, factors: number, engine: string): boolean {
+  const kernels = options.kernels ?? 'auto';
+  if (kernels === 'js') return false;
+  const ok = factors % 4 === 0 && wasmAvailable();
+  if (kernels === 'wasm' && !ok)
+    throw new RangeError(
+      `${engine}: the wasm kernels need factors divisible by 4 (got ${factors}) and WebAssembly SIMD (${wasmAvailable() ? 'available' : 'unavailable'})`,
+    );
+  return ok;
+}
