@@ -173,6 +173,43 @@ describe('ml-1m / ml-10m .dat', () => {
   });
 });
 
+describe('ml-10m .dat (half stars, UTF-8 movies.dat, ml-10M100K/ folder)', () => {
+  it('reads the archive layout, forced or detected', async () => {
+    const dir = tempDir();
+    const zip = join(dir, 'ml-10m.zip');
+    writeFileSync(
+      zip,
+      makeZip([
+        { name: 'ml-10M100K/' },
+        {
+          name: 'ml-10M100K/ratings.dat',
+          data: '1::122::5::838985046\r\n1::185::4.5::838983525\r\n2::122::0.5::868245777\r\n',
+        },
+        {
+          name: 'ml-10M100K/movies.dat',
+          data: '122::Boomerang (1992)::Comedy|Romance\n185::Net, The (1995)::Action|Crime|Thriller\n4437::Nói albinói (2003)::Comedy|Drama\n',
+        },
+        { name: 'ml-10M100K/tags.dat', data: '15::4973::excellent!::1215184630\n' },
+      ]),
+    );
+    for (const options of [{}, { format: 'ml-dat' as const }]) {
+      const d = await loadDataset(zip, options);
+      expect(rows(d)).toEqual(['1,122,5,838985046', '1,185,4.5,838983525', '2,122,0.5,868245777']);
+      expect(movie(d, 4437)).toEqual({ title: 'Nói albinói', year: 2003, genres: ['Comedy', 'Drama'] });
+      expect(movie(d, 185).title).toBe('Net, The');
+    }
+  });
+});
+
+describe('progress', () => {
+  it('reports bytes read up to the whole file', async () => {
+    const seen: { done: number; total: number }[] = [];
+    await loadDataset(fixture('ml-latest-small-like', 'ratings.csv'), { onProgress: (p) => seen.push(p) });
+    const size = fixtureBytes('ml-latest-small-like', 'ratings.csv').length;
+    expect(seen.at(-1)).toEqual({ done: size, total: size });
+  });
+});
+
 describe('ml-100k (u.data + u.item)', () => {
   it('reads tab-separated u.data and maps u.item genre flags to names', async () => {
     const d = await loadDataset(fixture('ml-100k'));
