@@ -38,9 +38,17 @@ export async function openSource(path: string): Promise<Source> {
   if (path.toLowerCase().endsWith('.zip')) return openZip(path);
   const entry = await fileEntry(path, info.size);
   // a lone ratings file: pick up its GroupLens siblings (movies.csv beside ratings.csv, u.item beside u.data)
-  const siblings = (await directoryEntries(join(path, '..'), false)).filter(
-    (e) => e.key !== entry.key && SIBLINGS.includes(e.key),
-  );
+  const siblings: SourceEntry[] = [];
+  if (RATINGS_KEYS.includes(entry.key)) {
+    const dir = join(path, '..');
+    for (const name of await readdir(dir)) {
+      const key = name.toLowerCase().replace(/\.gz$/, '');
+      const sibling = join(dir, name);
+      if (SIBLINGS.includes(key) && (await stat(sibling)).isFile()) {
+        siblings.push(await fileEntry(sibling, (await stat(sibling)).size));
+      }
+    }
+  }
   return makeSource([entry, ...siblings]);
 }
 
@@ -102,8 +110,17 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-function gunzipChunks(path: string): AsyncIterable<Uint8Array> {
-  return createReadStream(path, { highWaterMark: CHUNK }).pipe(createGunzip({ chunkSize: 256 * 1024 }));
+async function* gunzipChunks(path: string): AsyncGenerator<Uint8Array> {
+  const file = createReadStream(path, { highWaterMark: CHUNK });
+  const gunzip = file.pipe(createGunzip({ chunkSize: 256 * 1024 }));
+  file.on('error', (err) => gunzip.destroy(err));
+  try {
+    for await (const chunk of gunzip) yield chunk as Uint8Array;
+  } finally {
+    // also when the reader stops early (format detection reads one line)
+    file.destroy();
+    gunzip.destroy();
+  }
 }
 
 /** Uncompressed size from the gzip trailer (ISIZE, size mod 2^32); undefined when that cannot be right. */
