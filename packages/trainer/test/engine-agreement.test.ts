@@ -11,6 +11,9 @@ import { adamEngine } from '../src/engines/adam.ts';
 import { createTfjsEngine } from '../src/engines/tfjs.ts';
 import { Random } from '../src/random.ts';
 
+/** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
+const TIMEOUT = 120_000;
+
 interface Case {
   train: RatingColumns;
   shape: { numUsers: number; numItems: number };
@@ -82,9 +85,11 @@ beforeAll(async () => {
   const ds = await loadBundled();
   const rows = new Random(3).permutation(ds.ratings.length).subarray(0, 3000);
   real = { train: takeRows(ds.ratings, rows), shape: { numUsers: ds.users.size, numItems: ds.items.size } };
-});
+}, TIMEOUT);
 
-describe('engine agreement: native adam vs tfjs layers, same initial weights and batch order', () => {
+describe('engine agreement: native adam vs tfjs layers, same initial weights and batch order', {
+  timeout: TIMEOUT,
+}, () => {
   it('per-epoch losses agree within 1% (synthetic, no L2: the reference preset maths)', async () => {
     expectAgreement(
       await epochLosses(adamEngine, synthetic, base),

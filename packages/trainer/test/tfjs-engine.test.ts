@@ -7,6 +7,9 @@ import { DivergenceError, TrainingInputError } from '../src/engines/common.ts';
 import { createTfjsEngine } from '../src/engines/tfjs.ts';
 import { Random } from '../src/random.ts';
 
+/** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
+const TIMEOUT = 120_000;
+
 /** Deterministic uniform numbers in [0, 1) from the engines' seeded generator. */
 function rng(seed: number): () => number {
   const random = new Random(seed);
@@ -76,7 +79,7 @@ const config: TrainConfig = {
 };
 const engine = createTfjsEngine({ onBackend: () => {} });
 
-describe('tfjs engine', () => {
+describe('tfjs engine', { timeout: TIMEOUT }, () => {
   it('trains the layers model: per-epoch loss falls below the global-mean baseline, backend reported', async () => {
     const losses: number[] = [];
     const params = await engine.fit(

@@ -10,6 +10,9 @@ import {
 } from '@movierec/core/tfjs';
 import { describe, expect, it } from 'vitest';
 
+/** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
+const TIMEOUT = 120_000;
+
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -22,7 +25,7 @@ function rng(seed: number): () => number {
   };
 }
 
-describe('tfjs backend', () => {
+describe('tfjs backend', { timeout: TIMEOUT }, () => {
   it('falls back from tfjs-node to wasm here and says why', async () => {
     const info = await initTfjsBackend();
     expect(['tensorflow', 'wasm', 'cpu']).toContain(info.name);
@@ -32,7 +35,7 @@ describe('tfjs backend', () => {
   });
 });
 
-describe('scatter-add UnsortedSegmentSum', () => {
+describe('scatter-add UnsortedSegmentSum', { timeout: TIMEOUT }, () => {
   it('matches a hand-computed segment sum on wasm and cpu', async () => {
     registerScatterAddKernels();
     for (const backend of ['wasm', 'cpu']) {
@@ -68,7 +71,7 @@ describe('scatter-add UnsortedSegmentSum', () => {
   });
 });
 
-describe('row-copy GatherV2 on wasm', () => {
+describe('row-copy GatherV2 on wasm', { timeout: TIMEOUT }, () => {
   it('gathers rows like tf.gather (axis 0, repeated indices), leaves other axes to the stock kernel, checks bounds', async () => {
     expect((await initTfjsBackend('wasm')).name).toBe('wasm'); // the kernel is wasm-only
     const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
@@ -83,7 +86,7 @@ describe('row-copy GatherV2 on wasm', () => {
   });
 });
 
-describe('layers model', () => {
+describe('layers model', { timeout: TIMEOUT }, () => {
   it('predicts μ + b_u + b_i + p_u·q_i from weights set from MFParams, and reads them back unchanged', async () => {
     await initTfjsBackend();
     const random = rng(7);
