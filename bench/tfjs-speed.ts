@@ -119,7 +119,9 @@ if (json) {
   );
   console.log(
     `  method: both engines from the same initial weights and batch order; seconds/epoch = mean of ${epochs} ` +
-      `epoch(s) timed by the engine (EpochStats.seconds); tfjs via model.trainOnBatch with the scatter-add kernel`,
+      `epoch(s) timed by the engine (EpochStats.seconds); CPU = process user+system time between epoch ends ` +
+      `(epoch 1 also holds backend start-up and model build); tfjs via model.trainOnBatch with the scatter-add ` +
+      `UnsortedSegmentSum and row-copy GatherV2 kernels; native = adamEngine (same maths)`,
   );
   console.log(
     `  tfjs backend: ${backend.name}${backend.skipped.length ? ` (skipped: ${backend.skipped.map((s) => `${s.name} — ${s.reason}`).join('; ')})` : ''}`,
