@@ -2,8 +2,10 @@ import { dataInfoCommand } from './commands/data.ts';
 import { dbMigrateCommand, dbStatusCommand } from './commands/db.ts';
 import { evaluateCommand } from './commands/evaluate.ts';
 import { importCommand } from './commands/import.ts';
+import { mainCommand } from './commands/main-job.ts';
 import { modelsActivateCommand, modelsExportCommand, modelsListCommand } from './commands/models.ts';
 import { predictCommand, recommendCommand, similarCommand } from './commands/query.ts';
+import { serveCommand } from './commands/serve.ts';
 import { trainCommand } from './commands/train.ts';
 import type { Command } from './framework/command.ts';
 import type { Program } from './framework/router.ts';
@@ -21,6 +23,8 @@ export const commands: Command[] = [
   modelsListCommand,
   modelsActivateCommand,
   modelsExportCommand,
+  serveCommand,
+  mainCommand,
 ];
 
 export const program: Program = {

@@ -110,7 +110,9 @@ export function makeContext(io: {
     resolvePath(path) {
       return isAbsolute(path) ? path : resolve(io.cwd, path);
     },
-    emit: io.onEmit,
+    emit(result) {
+      if (io.json) io.onEmit(result);
+    },
   };
 }
 
