@@ -61,13 +61,20 @@ function fixed(value, digits) {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '—';
 }
 
-/** @param {string} value an ISO date, or seconds/milliseconds since the epoch */
-function formatDate(value) {
+/**
+ * @param {string} value an ISO date, or seconds/milliseconds since the epoch
+ * @param {boolean} [withTime]
+ */
+function formatDate(value, withTime = false) {
   const numeric = Number(value);
   const date = Number.isFinite(numeric)
     ? new Date(numeric < 1e11 ? numeric * 1000 : numeric)
     : new Date(value);
-  return Number.isNaN(date.getTime()) ? value : date.toLocaleDateString(undefined, { dateStyle: 'medium' });
+  if (Number.isNaN(date.getTime())) return value;
+  return date.toLocaleString(
+    undefined,
+    withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' },
+  );
 }
 
 /** @param {number} count @param {string} one @param {string} [many] */
@@ -510,7 +517,7 @@ async function loadModel() {
     return;
   }
   state.shownModelId = model.id;
-  status.textContent = `Version ${model.id}, trained ${formatDate(model.createdAt)} with the ${model.engine} engine.`;
+  status.textContent = `Version ${model.id}, trained ${formatDate(model.createdAt, true)} with the ${model.engine} engine.`;
 
   /** @param {HTMLElement} list @param {[string, string][]} rows */
   const fillFacts = (list, rows) =>

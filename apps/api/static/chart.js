@@ -123,7 +123,7 @@ export function trainingCurve(epochs, { id }) {
   const yRmse = yScale(rmseDomain);
 
   const axes = svg('g', { class: 'chart-axes' });
-  for (const tick of niceTicks(lossDomain[0], lossDomain[1], 4)) {
+  for (const tick of niceTicks(lossDomain[0], lossDomain[1], 5)) {
     const y = yLoss(tick);
     axes.append(
       svg('line', { x1: margin.left, x2: width - margin.right, y1: y, y2: y, class: 'chart-grid' }),
@@ -137,7 +137,7 @@ export function trainingCurve(epochs, { id }) {
     );
   }
   if (rmsePoints.length > 0) {
-    for (const tick of niceTicks(rmseDomain[0], rmseDomain[1], 4)) {
+    for (const tick of niceTicks(rmseDomain[0], rmseDomain[1], 5)) {
       const y = yRmse(tick);
       axes.append(
         svg('text', { x: width - margin.right + 6, y: y + 4, class: 'chart-tick rmse' }, label(tick)),

@@ -185,6 +185,7 @@ describe('web page', () => {
       expect(await page.locator('#similar-heading').textContent()).toMatch(/^Similar to /);
 
       await page.screenshot({ path: join(OUTPUT_DIR, 'web-recommendations.png'), fullPage: true });
+      await page.locator('#model').screenshot({ path: join(OUTPUT_DIR, 'web-model.png') });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.screenshot({ path: join(OUTPUT_DIR, 'web-phone.png') });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
