@@ -37,6 +37,8 @@ export function initTfjsBackend(prefer: TfjsBackendName | 'auto' = 'auto'): Prom
 async function selectBackend(prefer: TfjsBackendName | 'auto'): Promise<TfjsBackendInfo> {
   const skipped: TfjsBackendInfo['skipped'] = [];
   const start = prefer === 'auto' ? 0 : ORDER.indexOf(prefer);
+  if (start < 0)
+    throw new Error(`initTfjsBackend: unknown backend '${prefer}' (use ${ORDER.join(', ')} or auto)`);
   for (const name of ORDER.slice(start)) {
     try {
       await loadBackend(name);

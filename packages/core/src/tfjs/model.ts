@@ -37,7 +37,8 @@ export interface TfjsMFConfig {
 /** Adds a fixed scalar (μ) to its input: output = x + μ. */
 class AddGlobalMean extends tf.layers.Layer {
   static readonly className = 'AddGlobalMean';
-  readonly mean: number;
+  /** μ; setMFWeights replaces it along with the weights. */
+  mean: number;
   constructor(config: { mean: number; name?: string }) {
     super(config.name === undefined ? {} : { name: config.name });
     this.mean = config.mean;
@@ -142,7 +143,7 @@ export function setMFWeights(model: tf.LayersModel, params: MFParams): void {
   set(LAYER.movieFactors, params.itemFactors, numItems, factors);
   set(LAYER.userBias, params.userBias, numUsers, 1);
   set(LAYER.movieBias, params.itemBias, numItems, 1);
-  (model.getLayer(LAYER.globalMean) as AddGlobalMean as { mean: number }).mean = params.globalMean;
+  (model.getLayer(LAYER.globalMean) as AddGlobalMean).mean = params.globalMean;
 }
 
 /** Reads the learned parameters back from the layers (copies). */
