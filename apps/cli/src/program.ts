@@ -1,4 +1,4 @@
-import { dataInfoCommand } from './commands/data.ts';
+import { dataFetchCommand, dataInfoCommand } from './commands/data.ts';
 import { dbMigrateCommand, dbStatusCommand } from './commands/db.ts';
 import { evaluateCommand } from './commands/evaluate.ts';
 import { importCommand } from './commands/import.ts';
@@ -11,6 +11,7 @@ import type { Command } from './framework/command.ts';
 import type { Program } from './framework/router.ts';
 
 export const commands: Command[] = [
+  dataFetchCommand,
   dataInfoCommand,
   dbMigrateCommand,
   dbStatusCommand,

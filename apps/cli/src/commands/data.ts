@@ -1,6 +1,9 @@
+import { DOWNLOADABLE, download, NetworkUnreachableError } from '@movierec/data';
 import { datasetStats } from '../dataset-stats.ts';
-import { type Command, intFlag, requireArg } from '../framework/command.ts';
+import { type Command, intFlag, requireArg, stringFlag } from '../framework/command.ts';
+import { CliError } from '../framework/errors.ts';
 import { table } from '../framework/table.ts';
+import { cacheDir } from '../paths.ts';
 import { loadRatings } from '../sources.ts';
 
 export const dataInfoCommand: Command = {
@@ -46,5 +49,57 @@ export const dataInfoCommand: Command = {
       ),
     );
     return s;
+  },
+};
+
+export const dataFetchCommand: Command = {
+  name: 'data fetch',
+  summary: 'download a GroupLens MovieLens archive into the local cache and verify it (needs the network)',
+  details:
+    'Kept in MOVIEREC_CACHE_DIR (default .cache/datasets); afterwards the name works wherever a dataset is taken ' +
+    '(data info, import, train, evaluate). A verified cached copy is reused unless --force. Offline? Copy the archive ' +
+    'into the cache folder, or pass its path instead of the name.',
+  args: [{ name: 'name', required: true, description: DOWNLOADABLE.join(', ') }],
+  options: {
+    force: { type: 'boolean', description: 'download again even when a verified copy is cached' },
+    'base-url': {
+      type: 'string',
+      valueName: 'url',
+      description: 'a mirror to fetch <url><name>.zip from',
+      defaultText: 'https://files.grouplens.org/datasets/movielens/',
+    },
+  },
+  examples: ['movierec data fetch ml-1m', 'movierec data info ml-1m'],
+  async run(ctx, input) {
+    const name = requireArg(input, 'name');
+    if (!(DOWNLOADABLE as readonly string[]).includes(name)) {
+      throw new CliError(`unknown dataset '${name}': GroupLens archives are ${DOWNLOADABLE.join(', ')}`);
+    }
+    const dir = cacheDir(ctx);
+    const baseUrl = stringFlag(input.values, 'base-url');
+    const bar = ctx.progress(`fetch ${name}`, 'bytes');
+    try {
+      const result = await download(name, {
+        cacheDir: dir,
+        onProgress: bar.onProgress,
+        ...(baseUrl !== undefined ? { baseUrl } : {}),
+        ...(input.values.force ? { force: true } : {}),
+      });
+      bar.finish();
+      ctx.print(
+        `${name} → ${result.path} (${result.source === 'cache' ? 'cached copy' : 'downloaded'}, verified by ${result.verifiedBy})`,
+      );
+      return { name, ...result };
+    } catch (error) {
+      bar.abort();
+      if (error instanceof NetworkUnreachableError) {
+        const host = new URL(baseUrl ?? 'https://files.grouplens.org/').host;
+        throw new CliError(
+          `cannot reach ${host} to fetch ${name}: offline? Copy ${name}.zip into ${dir}/ or pass the archive's path ` +
+            `wherever a dataset is taken (data info, import, train, evaluate)`,
+        );
+      }
+      throw error;
+    }
   },
 };
