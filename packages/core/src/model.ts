@@ -4,6 +4,7 @@ import { solveBiasedRidge } from './linalg.ts';
 import type { MFParams, UserVector } from './params.ts';
 import { type RatedIndex, ratedItems } from './rated-index.ts';
 import type { Recommender, RecommendOptions, ScoredItem } from './recommender.ts';
+import { DotScorer } from './score.ts';
 import { TopK } from './top-k.ts';
 
 /** One epoch of training as recorded in the model (JSON-serialisable). */
@@ -67,8 +68,10 @@ export class MFModel implements Recommender {
   readonly rated: RatedIndex | undefined;
   /** Default λ for foldIn. */
   foldInL2: number;
-  #itemNorms: Float32Array | undefined;
-  #userNorms: Float32Array | undefined;
+  #itemScorer: DotScorer | undefined;
+  #userScorer: DotScorer | undefined;
+  #itemInvNorms: Float32Array | undefined;
+  #userInvNorms: Float32Array | undefined;
 
   constructor(init: MFModelInit) {
     const { params } = init;
@@ -221,7 +224,8 @@ export class MFModel implements Recommender {
       exclude = isSorted(excludeRated) ? excludeRated : excludeRated.slice().sort();
     }
     const heap = new TopK(Math.min(k, numItems));
-    scoreTopK(p, itemFactors, itemBias, nf, numItems, exclude, filter, heap, -1);
+    this.#itemScorer ??= new DotScorer(itemFactors, nf, numItems);
+    selectTopK(this.#itemScorer.dots(p), itemBias, numItems, exclude, filter, heap, -1);
     const base = this.params.globalMean + bias;
     return heap.sorted().map(({ item, score }) => ({ item, score: score + base }));
   }
@@ -229,29 +233,19 @@ export class MFModel implements Recommender {
   /** Items most similar to `item` by cosine similarity of factors q_i·q_j / (‖q_i‖‖q_j‖), the item itself excluded. */
   similarItems(item: number, k: number): ScoredItem[] {
     this.#checkItem(item);
-    this.#itemNorms ??= rowNorms(this.params.itemFactors, this.params.factors, this.params.numItems);
-    return cosineTopK(
-      this.params.itemFactors,
-      this.#itemNorms,
-      this.params.factors,
-      this.params.numItems,
-      item,
-      k,
-    );
+    const { itemFactors, factors, numItems } = this.params;
+    this.#itemScorer ??= new DotScorer(itemFactors, factors, numItems);
+    this.#itemInvNorms ??= inverseRowNorms(itemFactors, factors, numItems);
+    return cosineTopK(this.#itemScorer, itemFactors, this.#itemInvNorms, factors, numItems, item, k);
   }
 
   /** Users most similar to `user` by cosine similarity of factors p_u·p_v / (‖p_u‖‖p_v‖), the user excluded. */
   similarUsers(user: number, k: number): ScoredItem[] {
     this.#checkUser(user);
-    this.#userNorms ??= rowNorms(this.params.userFactors, this.params.factors, this.params.numUsers);
-    return cosineTopK(
-      this.params.userFactors,
-      this.#userNorms,
-      this.params.factors,
-      this.params.numUsers,
-      user,
-      k,
-    );
+    const { userFactors, factors, numUsers } = this.params;
+    this.#userScorer ??= new DotScorer(userFactors, factors, numUsers);
+    this.#userInvNorms ??= inverseRowNorms(userFactors, factors, numUsers);
+    return cosineTopK(this.#userScorer, userFactors, this.#userInvNorms, factors, numUsers, user, k);
   }
 
   /**
@@ -288,26 +282,24 @@ function isSorted(a: Int32Array): boolean {
   return true;
 }
 
-function rowNorms(m: Float32Array, k: number, rows: number): Float32Array {
-  const norms = new Float32Array(rows);
+/** 1/‖m_r‖ per row (0 for a zero row, so it scores 0). */
+function inverseRowNorms(m: Float32Array, k: number, rows: number): Float32Array {
+  const inv = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
     let s = 0;
     for (let f = r * k, end = f + k; f < end; f++) s += m[f]! * m[f]!;
-    norms[r] = Math.sqrt(s);
+    inv[r] = s > 0 ? 1 / Math.sqrt(s) : 0;
   }
-  return norms;
+  return inv;
 }
 
 /**
- * The serving hot loop: for every item i (skipping the sorted `exclude` list by a merge-walk and `skip`),
- * score_i = b_i + p·q_i over the row-major item factor matrix, kept in a bounded min-heap. The constant μ + b_u is
- * added by the caller. `filter` is consulted only for items that would enter the heap.
+ * Top-k selection over precomputed dots: score_i = b_i + p·q_i (μ + b_u is added by the caller), skipping the sorted
+ * `exclude` list by a merge-walk and `skip`; `filter` is consulted only for items that would enter the heap.
  */
-function scoreTopK(
-  p: Float32Array,
-  q: Float32Array,
+function selectTopK(
+  dots: Float32Array,
   itemBias: Float32Array | undefined,
-  k: number,
   numItems: number,
   exclude: Int32Array | undefined,
   filter: ((item: number) => boolean) | undefined,
@@ -317,28 +309,14 @@ function scoreTopK(
   let ex = 0;
   let nextExcluded = exclude && exclude.length > 0 ? exclude[0]! : -1;
   let threshold = heap.threshold;
-  const k4 = k - (k % 4);
-  for (let i = 0, base = 0; i < numItems; i++, base += k) {
+  for (let i = 0; i < numItems; i++) {
     if (i === nextExcluded) {
       ex++;
       nextExcluded = ex < exclude!.length ? exclude![ex]! : -1;
       continue;
     }
     if (i === skip) continue;
-    // four accumulators for instruction-level parallelism
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let f = 0;
-    for (; f < k4; f += 4) {
-      s0 += p[f]! * q[base + f]!;
-      s1 += p[f + 1]! * q[base + f + 1]!;
-      s2 += p[f + 2]! * q[base + f + 2]!;
-      s3 += p[f + 3]! * q[base + f + 3]!;
-    }
-    for (; f < k; f++) s0 += p[f]! * q[base + f]!;
-    const score = (itemBias ? itemBias[i]! : 0) + (s0 + s1 + (s2 + s3));
+    const score = itemBias ? itemBias[i]! + dots[i]! : dots[i]!;
     if (score > threshold) {
       if (filter && !filter(i)) continue;
       heap.push(i, score);
@@ -347,9 +325,11 @@ function scoreTopK(
   }
 }
 
+/** cos(m_row, m_j) = m_row·m_j / (‖m_row‖‖m_j‖) for all j ≠ row, top `count` by a bounded heap. */
 function cosineTopK(
+  scorer: DotScorer,
   m: Float32Array,
-  norms: Float32Array,
+  invNorms: Float32Array,
   k: number,
   rows: number,
   row: number,
@@ -357,19 +337,17 @@ function cosineTopK(
 ): ScoredItem[] {
   if (!(Number.isInteger(count) && count >= 0))
     throw new RangeError(`k must be a non-negative integer, got ${count}`);
-  const p = m.subarray(row * k, (row + 1) * k);
+  const dots = scorer.dots(m.subarray(row * k, (row + 1) * k));
   const heap = new TopK(Math.min(count, rows - 1));
-  // cos(p, q_j) = p·q_j / (‖p‖‖q_j‖): rank by p·q_j / ‖q_j‖, divide by ‖p‖ once at the end; zero vectors score 0
-  for (let j = 0, base = 0; j < rows; j++, base += k) {
+  let threshold = heap.threshold;
+  for (let j = 0; j < rows; j++) {
     if (j === row) continue;
-    const nj = norms[j]!;
-    let s = 0;
-    if (nj > 0) {
-      for (let f = 0; f < k; f++) s += p[f]! * m[base + f]!;
-      s /= nj;
+    const s = dots[j]! * invNorms[j]!;
+    if (s > threshold) {
+      heap.push(j, s);
+      threshold = heap.threshold;
     }
-    heap.push(j, s);
   }
-  const pn = norms[row]! > 0 ? 1 / norms[row]! : 0;
-  return heap.sorted().map(({ item, score }) => ({ item, score: score * pn }));
+  const inv = invNorms[row]!;
+  return heap.sorted().map(({ item, score }) => ({ item, score: score * inv }));
 }

@@ -14,8 +14,8 @@ function bruteScores(model: MFModel, p: Float32Array, bias: number): number[] {
   return out;
 }
 
-describe('MFModel', () => {
-  const params = randomParams(20, 300, 7, 3);
+describe.each([7, 8])('MFModel with %i factors (8: the SIMD scorer)', (nf) => {
+  const params = randomParams(20, 300, nf, 3);
   const users = IdMap.fromJSON(Array.from({ length: 20 }, (_, j) => `u${j}`));
   const items = IdMap.fromJSON(Array.from({ length: 300 }, (_, j) => 1000 + j));
   const ratings = {
@@ -28,7 +28,7 @@ describe('MFModel', () => {
   const model = new MFModel({ params, users, items, rated: buildRatedIndex(ratings, 20) });
 
   it('predicts μ + b_u + b_i + p_u·q_i', () => {
-    const k = 7;
+    const k = nf;
     let dot = 0;
     for (let f = 0; f < k; f++) dot += params.userFactors[3 * k + f]! * params.itemFactors[11 * k + f]!;
     const want = 3.5 + params.userBias[3]! + params.itemBias[11]! + dot;
@@ -54,7 +54,7 @@ describe('MFModel', () => {
   });
 
   it('recommends the same top-k as a full sort, excluding rated items and honouring the filter', () => {
-    const brute = bruteScores(model, params.userFactors.subarray(0, 7), params.userBias[0]!);
+    const brute = bruteScores(model, params.userFactors.subarray(0, nf), params.userBias[0]!);
     const rated = new Set([2, 5, 250]);
     const order = brute
       .map((score, item) => ({ item, score }))
@@ -75,7 +75,7 @@ describe('MFModel', () => {
   });
 
   it('finds similar items and users by cosine similarity', () => {
-    const k = 7;
+    const k = nf;
     const cos = (m: Float32Array, a: number, b: number) => {
       let d = 0;
       let na = 0;
@@ -107,7 +107,7 @@ describe('MFModel', () => {
     const foldRatings = Float32Array.from({ length: n }, () => 1 + Math.round(r() * 8) / 2);
     const lambda = 0.7;
     const v = model.foldIn(foldItems, foldRatings, { l2: lambda });
-    const k = 7;
+    const k = nf;
     // ∂/∂p_f = −2 Σ e_j q_jf + 2λ p_f, ∂/∂b = −2 Σ e_j + 2λ b, with e_j = r_j − μ − b_i − b − p·q_i
     const grad = new Float64Array(k + 1);
     for (let j = 0; j < n; j++) {
@@ -136,5 +136,21 @@ describe('MFModel', () => {
   it('rejects parameters whose shapes disagree', () => {
     const bad = { ...randomParams(2, 3, 4), numItems: 4 };
     expect(() => new MFModel({ params: bad })).toThrow(/itemBias has length 3, expected 4/);
+  });
+});
+
+describe('DotScorer', () => {
+  it('computes the same dot products with the SIMD kernel and the typed-array loop', async () => {
+    const { DotScorer } = await import('../src/score.ts');
+    const params = randomParams(1, 1001, 12, 5);
+    const simd = new DotScorer(params.itemFactors, 12, 1001);
+    expect(simd.simd).toBe(true);
+    const p = params.itemFactors.slice(24, 36);
+    const got = Float32Array.from(simd.dots(p));
+    for (const i of [0, 2, 500, 1000]) {
+      let want = 0;
+      for (let f = 0; f < 12; f++) want += p[f]! * params.itemFactors[i * 12 + f]!;
+      expect(got[i]).toBeCloseTo(want, 5);
+    }
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * Serving primitives of MFModel (what the API does per request), on a model shaped like ML-25M's catalogue:
+ * 62,000 movies × 64 factors (factors and biases drawn N(0, 0.1²), seeded), 1,000 users with 50 rated movies each.
+ *
+ *   pnpm exec tsx bench/serving-primitives.ts [--json]
+ *
+ * Figures (each the median and 95th percentile over many calls, after a warm-up; wall time by performance.now()
+ * around single calls):
+ *   - top-10 recommend over all 62,000 movies (bounded min-heap, the user's 50 rated movies excluded)
+ *   - fold-in of a new user with 10 ratings (Cholesky on the 65×65 system), then top-10 for that vector
+ *   - similarItems top-10 (cosine over all movies)
+ */
+import os from 'node:os';
+import { MFModel } from '../packages/core/src/model.ts';
+import { allocParams } from '../packages/core/src/params.ts';
+import { buildRatedIndex } from '../packages/core/src/rated-index.ts';
+import { Random } from '../packages/trainer/src/random.ts';
+
+const json = process.argv.includes('--json');
+const numItems = 62_000;
+const numUsers = 1_000;
+const factors = 64;
+const random = new Random(7);
+const params = allocParams(numUsers, numItems, factors, 3.5);
+for (const a of [params.userBias, params.itemBias, params.userFactors, params.itemFactors])
+  for (let j = 0; j < a.length; j++) a[j] = random.normal() * 0.1;
+const ratedPerUser = 50;
+const n = numUsers * ratedPerUser;
+const columns = {
+  length: n,
+  users: Int32Array.from({ length: n }, (_, j) => Math.floor(j / ratedPerUser)),
+  items: Int32Array.from({ length: n }, () => random.int(numItems)),
+  ratings: new Float32Array(n).fill(4),
+  timestamps: new Int32Array(n),
+};
+const model = new MFModel({ params, rated: buildRatedIndex(columns, numUsers) });
+
+function time(calls: number, fn: (j: number) => void) {
+  for (let j = 0; j < Math.min(50, calls); j++) fn(j); // warm-up (JIT)
+  const ms: number[] = [];
+  for (let j = 0; j < calls; j++) {
+    const t = performance.now();
+    fn(j);
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  return { calls, medianMs: ms[calls >> 1]!, p95Ms: ms[Math.floor(calls * 0.95)]! };
+}
+
+let sink = 0;
+const topK = time(300, (j) => {
+  sink += model.recommend(j % numUsers, { k: 10 })[0]!.item;
+});
+const foldItems = Array.from({ length: 300 }, () =>
+  Int32Array.from({ length: 10 }, () => random.int(numItems)),
+);
+const foldRatings = Array.from({ length: 300 }, () =>
+  Float32Array.from({ length: 10 }, () => 1 + random.int(9) / 2),
+);
+const foldIn = time(300, (j) => {
+  sink += model.foldIn(foldItems[j]!, foldRatings[j]!).bias;
+});
+const foldInTopK = time(300, (j) => {
+  const v = model.foldIn(foldItems[j]!, foldRatings[j]!);
+  sink += model.recommend(v, { k: 10, excludeRated: foldItems[j]! })[0]!.item;
+});
+const similar = time(300, (j) => {
+  sink += model.similarItems((j * 97) % numItems, 10)[0]!.item;
+});
+
+const result = {
+  bench: 'serving-primitives',
+  model: { movies: numItems, users: numUsers, factors },
+  top10Recommend: topK,
+  foldIn10Ratings: foldIn,
+  foldInThenTop10: foldInTopK,
+  similarItemsTop10: similar,
+  cores: os.cpus().length,
+  loadAverage1m: os.loadavg()[0],
+  node: process.version,
+  sink,
+};
+if (json) console.log(JSON.stringify(result));
+else {
+  const line = (name: string, r: { medianMs: number; p95Ms: number; calls: number }) =>
+    console.log(
+      `${name}: median ${r.medianMs.toFixed(3)} ms, p95 ${r.p95Ms.toFixed(3)} ms (${r.calls} calls)`,
+    );
+  console.log(`model: ${numItems.toLocaleString()} movies × ${factors} factors, ${numUsers} users`);
+  line('top-10 recommend over all movies (50 rated excluded)', topK);
+  line('fold-in of a 10-rating user', foldIn);
+  line('fold-in + top-10 for the new user', foldInTopK);
+  line('similarItems top-10 (cosine)', similar);
+  console.log(
+    `wall time per call by performance.now() after 50 warm-up calls; ${result.cores} shared cores, ` +
+      `1-min load average ${result.loadAverage1m!.toFixed(2)}`,
+  );
+}

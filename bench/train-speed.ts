@@ -1,0 +1,153 @@
+/**
+ * Native engine speed on MovieLens-shaped synthetic data (@movierec/data's generateSynthetic: planted biased MF,
+ * Zipf-like activity and popularity).
+ *
+ *   pnpm exec tsx bench/train-speed.ts [--epochs N] [--js] [--json]
+ *     ML-1M shape (6,040 users, 3,706 movies, 1,000,209 ratings), 32 factors, batch 4096:
+ *     native Adam (lr 0.005, no L2 — the reference preset's maths) and native SGD (γ 0.005, λ 0.02), seconds per epoch.
+ *     --js also runs the plain typed-array kernels (the float64 reference) for comparison.
+ *   pnpm exec tsx bench/train-speed.ts --scale [--engine sgd|adam|als] [--json]
+ *     ML-25M shape (162,541 users, 59,047 movies, 25,000,095 ratings): ONE epoch of the default preset's engine
+ *     (or --engine) and the process's peak resident memory.
+ *
+ * How it is measured: wall seconds per epoch are the engine's own EpochStats.seconds (around its epoch loop, after
+ * the data exists); CPU seconds are process.cpuUsage() (user + system) between epoch ends, which is less inflated
+ * than wall time when other jobs share the cores; peak memory is process.resourceUsage().maxRSS. The 1-minute load
+ * average and core count are printed alongside, because the machine is shared.
+ */
+import os from 'node:os';
+import { generateSynthetic } from '../packages/data/src/index.ts';
+import type { Engine, TrainConfig } from '../packages/trainer/src/engine.ts';
+import { createAdamEngine } from '../packages/trainer/src/engines/adam.ts';
+import { alsEngine } from '../packages/trainer/src/engines/als.ts';
+import { createSgdEngine } from '../packages/trainer/src/engines/sgd.ts';
+import { presets } from '../packages/trainer/src/presets.ts';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const scale = args.includes('--scale');
+const withJs = args.includes('--js');
+const flag = (name: string) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const epochs = Number(flag('--epochs') ?? (scale ? 1 : 3));
+if (!(Number.isInteger(epochs) && epochs >= 1))
+  throw new Error(`--epochs must be a positive integer, got ${epochs}`);
+const say = (line: string) => {
+  if (!json) process.stderr.write(`${line}\n`);
+};
+
+interface Run {
+  name: string;
+  kernels: string;
+  factors: number;
+  wallPerEpoch: number[];
+  cpuPerEpoch: number[];
+  finalLoss: number;
+}
+
+async function measure(
+  name: string,
+  kernels: string,
+  engine: Engine,
+  data: ReturnType<typeof generateSynthetic>,
+  config: TrainConfig,
+) {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let loss = Number.NaN;
+  let last = process.cpuUsage();
+  await engine.fit(data.ratings, { numUsers: data.users.size, numItems: data.items.size }, config, {
+    onEpoch: (s) => {
+      const used = process.cpuUsage(last);
+      last = process.cpuUsage();
+      wall.push(s.seconds);
+      cpu.push((used.user + used.system) / 1e6);
+      loss = s.loss;
+      say(
+        `  ${name} (${kernels}) epoch ${s.epoch}: ${s.seconds.toFixed(3)} s wall, ${cpu.at(-1)!.toFixed(3)} s CPU, ` +
+          `loss ${s.loss.toFixed(4)}, ${(s.ratingsPerSecond / 1e6).toFixed(2)} M ratings/s`,
+      );
+      return undefined;
+    },
+  });
+  const run: Run = {
+    name,
+    kernels,
+    factors: config.factors,
+    wallPerEpoch: wall,
+    cpuPerEpoch: cpu,
+    finalLoss: loss,
+  };
+  return run;
+}
+
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const runs: Run[] = [];
+const t0 = performance.now();
+const data = generateSynthetic({ preset: scale ? 'ml-25m' : 'ml-1m', seed: 1 });
+say(
+  `data: ${data.ratings.length.toLocaleString()} ratings, ${data.users.size} users, ${data.items.size} movies ` +
+    `(generated in ${((performance.now() - t0) / 1000).toFixed(1)} s); ${os.cpus().length} cores, ` +
+    `load average ${os.loadavg()[0]!.toFixed(2)}`,
+);
+
+if (scale) {
+  const which = (flag('--engine') ?? presets.default.optimizer) as TrainConfig['optimizer'];
+  const config: TrainConfig = { ...(presets.default as TrainConfig), optimizer: which, epochs };
+  const engine = which === 'adam' ? createAdamEngine() : which === 'sgd' ? createSgdEngine() : alsEngine;
+  runs.push(await measure(which, which === 'als' ? 'js' : 'auto', engine, data, config));
+} else {
+  const base = { factors: 32, epochs, batchSize: 4096, initStd: 0.05, seed: 42 };
+  const adam: TrainConfig = { ...base, optimizer: 'adam', learningRate: 0.005, l2: 0 };
+  const sgd: TrainConfig = { ...base, optimizer: 'sgd', learningRate: 0.005, l2: 0.02, initStd: 0.1 };
+  for (const kernels of withJs ? (['wasm', 'js'] as const) : (['wasm'] as const)) {
+    runs.push(await measure('adam', kernels, createAdamEngine({ kernels }), data, adam));
+    runs.push(await measure('sgd', kernels, createSgdEngine({ kernels }), data, sgd));
+  }
+}
+const peakRssMB = process.resourceUsage().maxRSS / 1024;
+
+const summary = runs.map((r) => ({
+  engine: r.name,
+  kernels: r.kernels,
+  factors: r.factors,
+  medianWallSecondsPerEpoch: median(r.wallPerEpoch),
+  medianCpuSecondsPerEpoch: median(r.cpuPerEpoch),
+  wallPerEpoch: r.wallPerEpoch,
+  cpuPerEpoch: r.cpuPerEpoch,
+  finalLoss: r.finalLoss,
+}));
+const result = {
+  bench: 'train-speed',
+  data: {
+    shape: scale ? 'ml-25m' : 'ml-1m',
+    ratings: data.ratings.length,
+    users: data.users.size,
+    movies: data.items.size,
+  },
+  batchSize: scale ? presets.default.batchSize : 4096,
+  runs: summary,
+  peakRssMB: Math.round(peakRssMB),
+  cores: os.cpus().length,
+  loadAverage1m: os.loadavg()[0],
+  node: process.version,
+};
+if (json) console.log(JSON.stringify(result));
+else {
+  for (const s of summary)
+    console.log(
+      `${s.engine} (${s.kernels} kernels, ${s.factors} factors): ${s.medianWallSecondsPerEpoch.toFixed(3)} s/epoch wall, ` +
+        `${s.medianCpuSecondsPerEpoch.toFixed(3)} s/epoch CPU (median of ${s.wallPerEpoch.length} epochs on ` +
+        `${result.data.ratings.toLocaleString()} ratings)`,
+    );
+  console.log(`peak resident memory ${result.peakRssMB} MB (process maxRSS, data generation included)`);
+  console.log(
+    `measured on ${result.cores} shared cores, 1-min load average ${result.loadAverage1m!.toFixed(2)}`,
+  );
+}
