@@ -57,15 +57,33 @@ export interface BpmfResult {
   samples: BpmfSample[];
   /** α per sweep (fixed or sampled). */
   alphas: number[];
+  /** The latest draw, kept during burn-in only when a progress callback is given. */
+  current?: BpmfSample;
 }
 
-/** Runs the Gibbs sampler; `onSweep` sees the sweep number (progress). */
-export function fitBpmf(
+/** Progress after one Gibbs sweep. */
+export interface SweepState {
+  /** 1-based sweep number. */
+  sweep: number;
+  total: number;
+  /** Mean squared training error of the current sample. */
+  trainMse: number;
+  /** Samples kept so far (0 during burn-in). */
+  kept: number;
+  /** Observation precision α in this sweep. */
+  alpha: number;
+}
+
+/**
+ * Runs the Gibbs sampler. `onSweep` is awaited after every sweep (progress, cancellation by throwing) and may
+ * return 'stop' to end sampling early with the samples kept so far.
+ */
+export async function fitBpmf(
   train: RatingColumns,
   shape: { numUsers: number; numItems: number },
   config: BpmfConfig,
-  onSweep?: (sweep: number, total: number) => void,
-): BpmfResult {
+  onSweep?: (state: SweepState, partial: BpmfResult) => unknown,
+): Promise<BpmfResult> {
   const { numUsers, numItems } = shape;
   const k = config.factors;
   const d = k + 1;
@@ -89,6 +107,7 @@ export function fitBpmf(
   let alpha = config.alpha === 'sample' ? 2 : config.alpha;
   const alphas: number[] = [];
   const samples: BpmfSample[] = [];
+  const result: BpmfResult = { globalMean: mean, factors: k, numUsers, numItems, samples, alphas };
   const total = config.burnIn + config.samples * thin;
   const ws = new Workspace(d);
   const imp = config.implicit ? new Implicit(byUser, byItem, k, initStd, rng) : undefined;
@@ -106,17 +125,22 @@ export function fitBpmf(
       link.sampleLink(V, hv, rng);
     } else hv = sampleHyper(V, numItems, d, beta0, rng, ws);
     sampleSide(byItem, V, U, d, k, mean, alpha, hv, rng, ws, undefined, imp?.extra, link?.priorShift());
+    const sse = sumSquaredError(byUser, U, V, d, k, mean, imp?.extra);
     if (config.alpha === 'sample') {
       // α | rest ~ Gamma(a0 + N/2, rate b0 + SSE/2), a0 = b0 = 1 (conjugate Gamma prior on the noise precision).
-      const sse = sumSquaredError(byUser, U, V, d, k, mean, imp?.extra);
       alpha = rng.gamma(1 + n / 2) / (1 + sse / 2);
     }
     alphas.push(alpha);
     if (sweep >= config.burnIn && (sweep - config.burnIn) % thin === thin - 1)
       samples.push(toSample(U, V, d, k, numUsers, numItems, imp?.extra));
-    onSweep?.(sweep + 1, total);
+    if (onSweep) {
+      if (samples.length === 0) result.current = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
+      else delete result.current;
+      const state = { sweep: sweep + 1, total, trainMse: sse / n, kept: samples.length, alpha };
+      if ((await onSweep(state, result)) === 'stop') break;
+    }
   }
-  return { globalMean: mean, factors: k, numUsers, numItems, samples, alphas };
+  return result;
 }
 
 class Workspace {

@@ -1,0 +1,213 @@
+import type { MFParams } from '@movierec/core';
+import { Rng } from './rng.ts';
+
+/**
+ * A weighted average of MF models is one MF model:
+ *   Σ_m w_m (μ^m + b_u^m + b_i^m + p_u^m·q_i^m) = Σ w_m μ^m + Σ w_m b_u^m + Σ w_m b_i^m + [√w_m p_u^m]·[√w_m q_i^m]
+ * (biases blend linearly, factor vectors concatenate scaled by √w_m). Weights must be ≥ 0.
+ */
+export function blendParams(models: readonly MFParams[], weights?: readonly number[]): MFParams {
+  const first = models[0];
+  if (!first) throw new Error('blendParams: models is empty');
+  const w = weights ?? models.map(() => 1 / models.length);
+  if (w.length !== models.length)
+    throw new Error(`blendParams: ${w.length} weights for ${models.length} models`);
+  const { numUsers, numItems } = first;
+  let K = 0;
+  models.forEach((m, j) => {
+    if (m.numUsers !== numUsers || m.numItems !== numItems)
+      throw new Error(
+        `blendParams: model ${j} is ${m.numUsers}×${m.numItems}, model 0 is ${numUsers}×${numItems}`,
+      );
+    if (!(w[j]! >= 0)) throw new Error(`blendParams: weight ${j} is ${w[j]}, must be ≥ 0`);
+    K += m.factors;
+  });
+  const out: MFParams = {
+    factors: K,
+    numUsers,
+    numItems,
+    globalMean: 0,
+    userBias: new Float32Array(numUsers),
+    itemBias: new Float32Array(numItems),
+    userFactors: new Float32Array(numUsers * K),
+    itemFactors: new Float32Array(numItems * K),
+  };
+  let off = 0;
+  models.forEach((m, j) => {
+    const wj = w[j]!;
+    const s = Math.sqrt(wj);
+    const k = m.factors;
+    out.globalMean += wj * m.globalMean;
+    for (let u = 0; u < numUsers; u++) {
+      out.userBias[u]! += wj * m.userBias[u]!;
+      for (let a = 0; a < k; a++) out.userFactors[u * K + off + a] = s * m.userFactors[u * k + a]!;
+    }
+    for (let i = 0; i < numItems; i++) {
+      out.itemBias[i]! += wj * m.itemBias[i]!;
+      for (let a = 0; a < k; a++) out.itemFactors[i * K + off + a] = s * m.itemFactors[i * k + a]!;
+    }
+    off += k;
+  });
+  return out;
+}
+
+/**
+ * Best rank-r approximation of the interaction part P Qᵀ of an MF model (biases untouched), by randomized SVD
+ * (Halko, Martinsson & Tropp 2011, alg. 4.4 with `powerIterations` subspace iterations):
+ *   P Qᵀ ≈ U_r Σ_r V_rᵀ  →  P' = U_r Σ_r^½, Q' = V_r Σ_r^½.
+ * Works through products with P and Q only, O((users + items) · K · (r + oversample)) per pass.
+ */
+export function compressParams(
+  p: MFParams,
+  rank: number,
+  options: { oversample?: number; powerIterations?: number; seed?: number } = {},
+): MFParams {
+  const K = p.factors;
+  if (!(rank >= 1) || !Number.isInteger(rank))
+    throw new Error(`compressParams: rank must be a positive integer, got ${rank}`);
+  if (rank >= K) return p;
+  const { numUsers: nu, numItems: ni } = p;
+  const l = Math.min(K, rank + (options.oversample ?? 16));
+  const rng = new Rng(options.seed ?? 7);
+  const P = p.userFactors;
+  const Q = p.itemFactors;
+  // Y = P (Qᵀ Ω), Ω ~ N(0,1)^{ni × l}.
+  let Z: Float64Array = new Float64Array(ni * l);
+  for (let i = 0; i < Z.length; i++) Z[i] = rng.normal();
+  let Y: Float64Array = mulM(P, Q, Z, nu, ni, K, l);
+  orthonormalise(Y, nu, l);
+  for (let it = 0; it < (options.powerIterations ?? 2); it++) {
+    Z = mulM(Q, P, Y, ni, nu, K, l);
+    orthonormalise(Z, ni, l);
+    Y = mulM(P, Q, Z, nu, ni, K, l);
+    orthonormalise(Y, nu, l);
+  }
+  // Bᵀ = Mᵀ Y = Q (Pᵀ Y), ni × l; eigen-decompose B Bᵀ = W Σ² Wᵀ (l × l).
+  const Bt = mulM(Q, P, Y, ni, nu, K, l);
+  const G = new Float64Array(l * l);
+  for (let i = 0; i < ni; i++)
+    for (let a = 0; a < l; a++) {
+      const x = Bt[i * l + a]!;
+      if (x === 0) continue;
+      for (let b = 0; b <= a; b++) G[a * l + b]! += x * Bt[i * l + b]!;
+    }
+  for (let a = 0; a < l; a++) for (let b = 0; b < a; b++) G[b * l + a] = G[a * l + b]!;
+  const { values, vectors } = symmetricEigen(G, l);
+  const order = Array.from(values.keys()).sort((a, b) => values[b]! - values[a]!);
+  const out: MFParams = {
+    factors: rank,
+    numUsers: nu,
+    numItems: ni,
+    globalMean: p.globalMean,
+    userBias: p.userBias.slice(),
+    itemBias: p.itemBias.slice(),
+    userFactors: new Float32Array(nu * rank),
+    itemFactors: new Float32Array(ni * rank),
+  };
+  for (let r = 0; r < rank; r++) {
+    const c = order[r]!;
+    const sigma = Math.sqrt(Math.max(0, values[c]!));
+    if (sigma === 0) continue;
+    const su = Math.sqrt(sigma);
+    // U = Y W, P' = U Σ^½;  V = Bᵀ W Σ⁻¹, Q' = V Σ^½ = Bᵀ W Σ^-½.
+    for (let u = 0; u < nu; u++) {
+      let s = 0;
+      for (let a = 0; a < l; a++) s += Y[u * l + a]! * vectors[a * l + c]!;
+      out.userFactors[u * rank + r] = s * su;
+    }
+    for (let i = 0; i < ni; i++) {
+      let s = 0;
+      for (let a = 0; a < l; a++) s += Bt[i * l + a]! * vectors[a * l + c]!;
+      out.itemFactors[i * rank + r] = s / su;
+    }
+  }
+  return out;
+}
+
+/** A (n × K) · (Bᵀ (m × K) · X (m × l)) = A Bᵀ X, an n × l product without forming A Bᵀ. */
+function mulM(
+  A: Float32Array,
+  B: Float32Array,
+  X: Float64Array,
+  n: number,
+  m: number,
+  K: number,
+  l: number,
+): Float64Array {
+  const T = new Float64Array(K * l);
+  for (let j = 0; j < m; j++)
+    for (let a = 0; a < K; a++) {
+      const b = B[j * K + a]!;
+      if (b === 0) continue;
+      const o = a * l;
+      for (let c = 0; c < l; c++) T[o + c]! += b * X[j * l + c]!;
+    }
+  const out = new Float64Array(n * l);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < K; a++) {
+      const x = A[i * K + a]!;
+      if (x === 0) continue;
+      const o = a * l;
+      for (let c = 0; c < l; c++) out[i * l + c]! += x * T[o + c]!;
+    }
+  return out;
+}
+
+/** Orthonormalises the l columns of the row-major n × l matrix X by modified Gram–Schmidt, run twice. */
+function orthonormalise(X: Float64Array, n: number, l: number): void {
+  for (let pass = 0; pass < 2; pass++)
+    for (let c = 0; c < l; c++) {
+      for (let b = 0; b < c; b++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += X[i * l + c]! * X[i * l + b]!;
+        for (let i = 0; i < n; i++) X[i * l + c]! -= dot * X[i * l + b]!;
+      }
+      let norm = 0;
+      for (let i = 0; i < n; i++) norm += X[i * l + c]! ** 2;
+      norm = Math.sqrt(norm);
+      for (let i = 0; i < n; i++) X[i * l + c] = norm > 1e-300 ? X[i * l + c]! / norm : 0;
+    }
+}
+
+/** Cyclic Jacobi eigen-decomposition of a symmetric l × l matrix (Golub & Van Loan §8.5); vectors in columns. */
+export function symmetricEigen(S: Float64Array, l: number): { values: Float64Array; vectors: Float64Array } {
+  const A = S.slice();
+  const V = new Float64Array(l * l);
+  for (let a = 0; a < l; a++) V[a * l + a] = 1;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let p = 0; p < l; p++) for (let q = p + 1; q < l; q++) off += A[p * l + q]! ** 2;
+    if (off < 1e-22) break;
+    for (let p = 0; p < l; p++)
+      for (let q = p + 1; q < l; q++) {
+        const apq = A[p * l + q]!;
+        if (Math.abs(apq) < 1e-300) continue;
+        // Rotation angle: θ = (a_qq − a_pp) / (2 a_pq), t = sign(θ) / (|θ| + √(θ² + 1)).
+        const theta = (A[q * l + q]! - A[p * l + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < l; k++) {
+          const akp = A[k * l + p]!;
+          const akq = A[k * l + q]!;
+          A[k * l + p] = c * akp - s * akq;
+          A[k * l + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < l; k++) {
+          const apk = A[p * l + k]!;
+          const aqk = A[q * l + k]!;
+          A[p * l + k] = c * apk - s * aqk;
+          A[q * l + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < l; k++) {
+          const vkp = V[k * l + p]!;
+          const vkq = V[k * l + q]!;
+          V[k * l + p] = c * vkp - s * vkq;
+          V[k * l + q] = s * vkp + c * vkq;
+        }
+      }
+  }
+  const values = new Float64Array(l);
+  for (let a = 0; a < l; a++) values[a] = A[a * l + a]!;
+  return { values, vectors: V };
+}
