@@ -71,7 +71,7 @@ function label(value) {
 export function trainingCurve(epochs, { id }) {
   const width = 480;
   const height = 220;
-  const margin = { top: 14, right: 54, bottom: 38, left: 54 };
+  const margin = { top: 26, right: 50, bottom: 38, left: 50 };
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = height - margin.top - margin.bottom;
   const sorted = [...epochs].sort((a, b) => a.epoch - b.epoch);
@@ -170,31 +170,13 @@ export function trainingCurve(epochs, { id }) {
       'epoch',
     ),
   );
-  axes.append(
-    svg(
-      'text',
-      {
-        x: 12,
-        y: margin.top + plotHeight / 2,
-        'text-anchor': 'middle',
-        class: 'chart-label loss',
-        transform: `rotate(-90 12 ${margin.top + plotHeight / 2})`,
-      },
-      'loss',
-    ),
-  );
+  // Axis names above each axis (horizontal, so they stay readable when the chart is scaled down on a phone).
+  axes.append(svg('text', { x: 2, y: 13, class: 'chart-label loss' }, 'loss'));
   if (rmsePoints.length > 0) {
-    const xr = width - 10;
     axes.append(
       svg(
         'text',
-        {
-          x: xr,
-          y: margin.top + plotHeight / 2,
-          'text-anchor': 'middle',
-          class: 'chart-label rmse',
-          transform: `rotate(90 ${xr} ${margin.top + plotHeight / 2})`,
-        },
+        { x: width - 2, y: 13, 'text-anchor': 'end', class: 'chart-label rmse' },
         'validation RMSE',
       ),
     );
