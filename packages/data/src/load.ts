@@ -39,6 +39,8 @@ export interface LoadOptions {
   cacheDir?: string;
   /** Progress in bytes of the ratings file. */
   onProgress?: (p: { done: number; total: number }) => void;
+  /** Stops reading (between chunks) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export const DATASET_NAMES = ['ml-100k', 'ml-1m', 'ml-latest-small', 'ml-25m', 'ml-32m'] as const;
@@ -279,7 +281,10 @@ async function readSource(source: Source, path: string, options: LoadOptions): P
   });
   const total = ratingsEntry.size ?? 0;
   const onProgress = options.onProgress;
+  const signal = options.signal;
+  signal?.throwIfAborted();
   for await (const chunk of ratingsEntry.chunks()) {
+    signal?.throwIfAborted();
     parser.push(chunk);
     onProgress?.({ done: parser.bytesRead, total: Math.max(total, parser.bytesRead) });
   }

@@ -210,6 +210,16 @@ describe('progress', () => {
   });
 });
 
+describe('abort', () => {
+  it('stops reading when the signal is aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stopped by the user'));
+    await expect(loadDataset(fixture('ml-1m'), { signal: controller.signal })).rejects.toThrow(
+      'stopped by the user',
+    );
+  });
+});
+
 describe('ml-100k (u.data + u.item)', () => {
   it('reads tab-separated u.data and maps u.item genre flags to names', async () => {
     const d = await loadDataset(fixture('ml-100k'));
