@@ -195,6 +195,20 @@ describe('tfjs engine', { timeout: TIMEOUT }, () => {
     );
   });
 
+  it('lets timers run during an epoch, so an abort from a timer stops it mid-epoch', async () => {
+    // one long epoch of single-rating batches: only yielding to the event loop lets the timer fire before it ends
+    await engine.fit(data, shape, { ...config, epochs: 1 }); // backend already up: no start-up awaits to hide behind
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('timer abort')), 20);
+    const failure = engine.fit(
+      data,
+      shape,
+      { ...config, epochs: 1, batchSize: 1 },
+      { signal: controller.signal },
+    );
+    await expect(failure).rejects.toThrow('timer abort');
+  });
+
   it('rejects bad input with a typed error saying what and where', async () => {
     const empty = { ...data, length: 0 };
     await expect(engine.fit(empty, shape, config)).rejects.toThrow(TrainingInputError);

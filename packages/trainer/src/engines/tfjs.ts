@@ -17,6 +17,7 @@ import {
   meanRating,
   TrainingInputError,
   validateTraining,
+  yieldToEventLoop,
 } from './common.ts';
 
 export interface TfjsEngineOptions {
@@ -127,6 +128,8 @@ async function fitLayers(
         firstLoss ??= loss;
         if (diverged(loss, firstLoss)) throw new DivergenceError('tfjs', epoch + 1, b + 1, loss, config);
         weightedLoss += size * loss;
+        // trainOnBatch only awaits microtasks on wasm/cpu: give timers, I/O and abort handlers a turn
+        await yieldToEventLoop();
       }
       const seconds = (performance.now() - started) / 1000;
       const stats: EpochStats = {
