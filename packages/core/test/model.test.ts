@@ -121,6 +121,32 @@ describe.each([7, 8])('MFModel with %i factors (8: the SIMD scorer)', (nf) => {
     for (let f = 0; f < k; f++) grad[f]! += 2 * lambda * v.factors[f]!;
     grad[k]! += 2 * lambda * v.bias;
     for (const g of grad) expect(Math.abs(g)).toBeLessThan(1e-4);
+    // and it equals a direct solve of the normal equations by Gaussian elimination with partial pivoting
+    const m = k + 1;
+    const a = Array.from({ length: m }, () => new Float64Array(m + 1));
+    for (let j = 0; j < n; j++) {
+      const i = foldItems[j]!;
+      const row = [...params.itemFactors.subarray(i * k, (i + 1) * k), 1];
+      const y = foldRatings[j]! - 3.5 - params.itemBias[i]!;
+      for (let x = 0; x < m; x++) {
+        for (let z = 0; z < m; z++) a[x]![z]! += row[x]! * row[z]!;
+        a[x]![m]! += row[x]! * y;
+      }
+    }
+    for (let x = 0; x < m; x++) a[x]![x]! += lambda;
+    for (let c = 0; c < m; c++) {
+      let pivot = c;
+      for (let r = c + 1; r < m; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[pivot]![c]!)) pivot = r;
+      [a[c], a[pivot]] = [a[pivot]!, a[c]!];
+      for (let r = 0; r < m; r++) {
+        if (r === c) continue;
+        const factor = a[r]![c]! / a[c]![c]!;
+        for (let z = c; z <= m; z++) a[r]![z]! -= factor * a[c]![z]!;
+      }
+    }
+    const direct = a.map((row, x) => row[m]! / row[x]!);
+    for (let f = 0; f < k; f++) expect(v.factors[f]).toBeCloseTo(direct[f]!, 5);
+    expect(v.bias).toBeCloseTo(direct[k]!, 5);
     // and the folded-in vector predicts through the Recommender interface
     expect(model.predict(v, 3)).toBeCloseTo(
       3.5 +
@@ -140,6 +166,12 @@ describe.each([7, 8])('MFModel with %i factors (8: the SIMD scorer)', (nf) => {
 });
 
 describe('DotScorer', () => {
+  it('runs the committed module compiled from wasm/score.wat', async () => {
+    const { compileScoreKernel } = await import('../wasm/build.ts');
+    const { SCORE_WASM_BASE64 } = await import('../src/score-wasm.ts');
+    expect(Buffer.from(await compileScoreKernel()).toString('base64')).toBe(SCORE_WASM_BASE64);
+  });
+
   it('computes the same dot products with the SIMD kernel and the typed-array loop', async () => {
     const { DotScorer } = await import('../src/score.ts');
     const params = randomParams(1, 1001, 12, 5);
