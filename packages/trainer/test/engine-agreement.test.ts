@@ -7,7 +7,7 @@ import { allocParams, type MFParams } from '@movierec/core';
 import { generateSynthetic, loadBundled, type RatingColumns, takeRows } from '@movierec/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, TrainConfig } from '../src/engine.ts';
-import { adamEngine } from '../src/engines/adam.ts';
+import { adamEngine, createAdamEngine } from '../src/engines/adam.ts';
 import { createTfjsEngine } from '../src/engines/tfjs.ts';
 import { Random } from '../src/random.ts';
 
@@ -113,6 +113,15 @@ describe('engine agreement: native adam vs tfjs layers, same initial weights and
       await epochLosses(adamEngine, real, config),
       await epochLosses(tfjsEngine, real, config),
       4,
+    );
+  });
+
+  it("per-epoch losses agree within 1% with the native Adam's JS kernels too (float64 arithmetic)", async () => {
+    const jsAdam = createAdamEngine({ kernels: 'js' });
+    expectAgreement(
+      await epochLosses(jsAdam, synthetic, base),
+      await epochLosses(tfjsEngine, synthetic, base),
+      5,
     );
   });
 
