@@ -112,7 +112,7 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
 
 async function* gunzipChunks(path: string): AsyncGenerator<Uint8Array> {
   const file = createReadStream(path, { highWaterMark: CHUNK });
-  const gunzip = file.pipe(createGunzip({ chunkSize: 256 * 1024 }));
+  const gunzip = file.pipe(createGunzip({ chunkSize: 64 * 1024 }));
   file.on('error', (err) => gunzip.destroy(err));
   try {
     for await (const chunk of gunzip) yield chunk as Uint8Array;
