@@ -223,6 +223,33 @@ describe('web page', () => {
 
       await alert.getByRole('button', { name: 'Dismiss' }).click();
       expect(await page.getByRole('alert').count()).toBe(0);
+
+      await page.close();
+    },
+    SETUP_TIMEOUT,
+  );
+
+  it(
+    'suggests existing users and pages through search results',
+    async () => {
+      const page = await openPage();
+      // Existing users are suggested (MovieLens user 1 is in every bundled dataset).
+      await expect
+        .poll(() =>
+          page
+            .locator('#user-suggestions option')
+            .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)),
+        )
+        .toContain('1');
+      // Search results page on with "More results" (cursor pagination).
+      await searchTitles(page, 'the');
+      expect(await page.locator('#search-results > li').count()).toBe(10);
+      await page.getByRole('button', { name: 'More results' }).click();
+      await expect.poll(() => page.locator('#search-results > li').count()).toBe(20);
+      const ids = await page
+        .locator('#search-results > li')
+        .evaluateAll((li) => li.map((x) => (x as HTMLElement).dataset.movieId));
+      expect(new Set(ids).size).toBe(20);
       await page.close();
     },
     SETUP_TIMEOUT,
