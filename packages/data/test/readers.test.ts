@@ -174,6 +174,12 @@ describe('ml-1m / ml-10m .dat', () => {
 });
 
 describe('ml-10m .dat (half stars, UTF-8 movies.dat, ml-10M100K/ folder)', () => {
+  it('reads a folder', async () => {
+    const d = await loadDataset(fixture('ml-10m'));
+    expect(rows(d)).toEqual(['1,122,5,838985046', '1,185,4.5,838983525', '2,122,0.5,868245777']);
+    expect(movie(d, 4437).title).toBe('Nói albinói');
+  });
+
   it('reads the archive layout, forced or detected', async () => {
     const dir = tempDir();
     const zip = join(dir, 'ml-10m.zip');
@@ -181,14 +187,8 @@ describe('ml-10m .dat (half stars, UTF-8 movies.dat, ml-10M100K/ folder)', () =>
       zip,
       makeZip([
         { name: 'ml-10M100K/' },
-        {
-          name: 'ml-10M100K/ratings.dat',
-          data: '1::122::5::838985046\r\n1::185::4.5::838983525\r\n2::122::0.5::868245777\r\n',
-        },
-        {
-          name: 'ml-10M100K/movies.dat',
-          data: '122::Boomerang (1992)::Comedy|Romance\n185::Net, The (1995)::Action|Crime|Thriller\n4437::Nói albinói (2003)::Comedy|Drama\n',
-        },
+        { name: 'ml-10M100K/ratings.dat', data: fixtureBytes('ml-10m', 'ratings.dat') },
+        { name: 'ml-10M100K/movies.dat', data: fixtureBytes('ml-10m', 'movies.dat') },
         { name: 'ml-10M100K/tags.dat', data: '15::4973::excellent!::1215184630\n' },
       ]),
     );
