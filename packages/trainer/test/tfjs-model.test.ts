@@ -83,6 +83,11 @@ describe('row-copy GatherV2 on wasm', { timeout: TIMEOUT }, () => {
     expect(tf.gather(x, tf.tensor2d([1, 0], [2, 1], 'int32')).shape).toEqual([2, 1, 2]);
     expect(tf.gather(x, tf.tensor1d([1], 'int32'), 1).arraySync()).toEqual([[2], [4], [6]]);
     expect(() => tf.gather(x, tf.tensor1d([3], 'int32'))).toThrow(/index value 3 is not in \[0, 2\]/);
+    // rows of ≥ 8 values take the copyWithin path
+    const wide = Float32Array.from({ length: 5 * 9 }, (_, j) => j + 0.5);
+    const picked = tf.gather(tf.tensor2d(wide, [5, 9]), tf.tensor1d([4, 1, 4, 0], 'int32')).dataSync();
+    const expected = [4, 1, 4, 0].flatMap((r) => Array.from(wide.subarray(r * 9, r * 9 + 9)));
+    expect(Array.from(picked)).toEqual(expected);
   });
 });
 

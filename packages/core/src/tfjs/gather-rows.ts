@@ -39,7 +39,20 @@ const gatherRows: tf.KernelFunc = (args) => {
       b.disposeData(out.dataId);
       throw new Error(`GatherV2: the index value ${s} is not in [0, ${rows - 1}]`);
     }
-    for (let k = 0, o = j * row, i = s * row; k < row; k++) dst[o + k] = src[i + k]!;
+  }
+  if (row >= 8) {
+    // source and output live in the same wasm heap: copyWithin is a memmove per row (4-byte elements, bit copies)
+    const heap = new Int32Array(src.buffer);
+    const from = src.byteOffset >> 2;
+    const to = dst.byteOffset >> 2;
+    for (let j = 0; j < ids.length; j++) {
+      const i = from + ids[j]! * row;
+      heap.copyWithin(to + j * row, i, i + row);
+    }
+  } else {
+    for (let j = 0; j < ids.length; j++) {
+      for (let k = 0, o = j * row, i = ids[j]! * row; k < row; k++) dst[o + k] = src[i + k]!;
+    }
   }
   return out;
 };
