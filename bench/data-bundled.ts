@@ -43,7 +43,7 @@ const result = {
   firstLoadCpuMs: firstCpuMs,
   warmMedianMs: median,
   warmRuns: runs,
-  loadAverage: loadavg()[0],
+  loadAverage: loadavg()[0] ?? 0,
 };
 if (json) console.log(JSON.stringify(result));
 else {

@@ -117,7 +117,7 @@ else {
     ratingsPerSecond: rate,
     ratingsPerCpuSecond: r.ratings / r.cpuSeconds,
     peakBytesPerRatingAboveBaseline: perRating,
-    loadAverage: (await import('node:os')).loadavg()[0],
+    loadAverage: (await import('node:os')).loadavg()[0] ?? 0,
   };
   if (json) console.log(JSON.stringify(out));
   else {
