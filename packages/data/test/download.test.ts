@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { download, loadDataset, NetworkUnreachableError } from '../src/index.ts';
+import { download, KNOWN_SHA256, loadDataset, NetworkUnreachableError } from '../src/index.ts';
 import { fixtureBytes, tempDir } from './helpers.ts';
 import { makeZip } from './zip.ts';
 
@@ -64,6 +64,23 @@ describe('download', () => {
     const d = await loadDataset('ml-1m', { cacheDir });
     expect(d.name).toBe('ml-1m');
     expect(d.ratings.length).toBe(6);
+  });
+
+  it('verifies against a pinned SHA-256 without fetching the .md5', async () => {
+    const sha = createHash('sha256').update(zip).digest('hex');
+    KNOWN_SHA256['ml-1m'] = sha;
+    try {
+      const before = requests.length;
+      const r = await download('ml-1m', { cacheDir: tempDir(), baseUrl: base });
+      expect(r.verifiedBy).toBe('sha256');
+      expect(requests.slice(before)).toEqual(['/ml-1m.zip']);
+      KNOWN_SHA256['ml-1m'] = '0'.repeat(64);
+      await expect(download('ml-1m', { cacheDir: tempDir(), baseUrl: base })).rejects.toThrow(
+        /checksum mismatch \(sha256/,
+      );
+    } finally {
+      delete KNOWN_SHA256['ml-1m'];
+    }
   });
 
   it('discards a download whose checksum does not match', async () => {
