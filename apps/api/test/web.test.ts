@@ -82,11 +82,16 @@ afterAll(async () => {
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
+/** expect.poll with room for a loaded machine (its default gives up after 1 s). */
+function poll<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: STEP_TIMEOUT, interval: 100 });
+}
+
 async function openPage(): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.goto(server.url);
-  await expect.poll(() => page.locator('html').getAttribute('data-ready')).toBe('true');
+  await poll(() => page.locator('html').getAttribute('data-ready')).toBe('true');
   return page;
 }
 
@@ -107,7 +112,8 @@ async function searchTitles(page: Page, title: string): Promise<void> {
   const box = page.getByLabel('Title', { exact: true });
   await box.fill(title);
   await box.press('Enter');
-  await expect.poll(() => page.locator('#search-status').textContent()).toMatch(/match/);
+  // The status names the query once its results are in (not a previous search's line).
+  await poll(() => page.locator('#search-status').textContent()).toMatch(new RegExp(`match(es)? “${title}”`));
 }
 
 describe('web page', () => {
@@ -117,14 +123,14 @@ describe('web page', () => {
       const page = await openPage();
 
       // The active model and its training curve.
-      await expect.poll(() => page.locator('#model-status').textContent()).toMatch(/^Version \S+, trained/);
+      await poll(() => page.locator('#model-status').textContent()).toMatch(/^Version \S+, trained/);
       expect(await page.locator('#chart-container svg polyline').count()).toBe(2);
       expect(await page.locator('#model-metrics dd').first().textContent()).toMatch(/^\d+\.\d{4}$/);
 
       await page.getByRole('button', { name: 'Start as a new user' }).click();
       const userId = await page.getByLabel('User ID').inputValue();
       expect(userId).toMatch(/^web-[0-9a-f]{10}$/);
-      await expect.poll(() => recommendedIds(page)).toHaveLength(10);
+      await poll(() => recommendedIds(page)).toHaveLength(10);
       expect(await page.locator('#recs-source').textContent()).toBe('popular (fallback)');
       const before = await recommendedIds(page);
 
@@ -139,9 +145,14 @@ describe('web page', () => {
       const rated: string[] = [];
       for (const [title, stars] of toRate) {
         await searchTitles(page, title);
-        const card = page.locator('#search-results > li').filter({ hasNotText: 'You rated it' }).first();
-        const movieId = await card.getAttribute('data-movie-id');
+        const movieId = await page
+          .locator('#search-results > li')
+          .filter({ hasNotText: 'You rated it' })
+          .first()
+          .getAttribute('data-movie-id');
         expect(movieId, `a search result for “${title}”`).toBeTruthy();
+        // Pinned by ID: the card is redrawn once rated.
+        const card = page.locator(`#search-results > li[data-movie-id="${movieId}"]`);
         const loads = await recommendationLoads(page);
         const select = card.getByLabel(/^Your rating for /);
         if (rated.length < toRate.length - 1) {
@@ -157,13 +168,13 @@ describe('web page', () => {
           await page.keyboard.press('Tab');
           await page.keyboard.press('Enter');
         }
-        await expect.poll(() => recommendationLoads(page)).toBeGreaterThan(loads);
+        await poll(() => recommendationLoads(page)).toBeGreaterThan(loads);
         rated.push(movieId!);
       }
       // Focus came back to the same movie's (now "Re-rate") button after the lists were redrawn.
-      await expect
-        .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? ''))
-        .toMatch(/^Re-rate Notting Hill/);
+      await poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '')).toMatch(
+        /^Re-rate Notting Hill/,
+      );
 
       const after = await recommendedIds(page);
       expect(after).toHaveLength(10);
@@ -181,7 +192,7 @@ describe('web page', () => {
         .first()
         .getByRole('button', { name: /^Similar to / })
         .click();
-      await expect.poll(() => page.locator('#similar-list > li').count()).toBeGreaterThan(0);
+      await poll(() => page.locator('#similar-list > li').count()).toBeGreaterThan(0);
       expect(await page.locator('#similar-heading').textContent()).toMatch(/^Similar to /);
 
       await page.screenshot({ path: join(OUTPUT_DIR, 'web-recommendations.png'), fullPage: true });
@@ -202,7 +213,7 @@ describe('web page', () => {
       const page = await openPage();
       await page.getByLabel('User ID').fill('1');
       await page.getByRole('button', { name: 'Show recommendations' }).click();
-      await expect.poll(() => recommendedIds(page)).toHaveLength(10);
+      await poll(() => recommendedIds(page)).toHaveLength(10);
       const before = await recommendedIds(page);
 
       // A rating the page never offers (9 stars): the API must reject it, and the page must say so.
@@ -214,7 +225,7 @@ describe('web page', () => {
       });
       await card.getByRole('button', { name: 'Rate' }).click();
       const alert = page.getByRole('alert');
-      await expect.poll(() => alert.count()).toBe(1);
+      await poll(() => alert.count()).toBe(1);
       const text = (await alert.textContent()) ?? '';
       expect(text).toMatch(/^The API reported an error: RateMovie: /);
       expect(text).toMatch(/rating/i);
@@ -234,18 +245,16 @@ describe('web page', () => {
     async () => {
       const page = await openPage();
       // Existing users are suggested (MovieLens user 1 is in every bundled dataset).
-      await expect
-        .poll(() =>
-          page
-            .locator('#user-suggestions option')
-            .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)),
-        )
-        .toContain('1');
+      await poll(() =>
+        page
+          .locator('#user-suggestions option')
+          .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)),
+      ).toContain('1');
       // Search results page on with "More results" (cursor pagination).
       await searchTitles(page, 'the');
       expect(await page.locator('#search-results > li').count()).toBe(10);
       await page.getByRole('button', { name: 'More results' }).click();
-      await expect.poll(() => page.locator('#search-results > li').count()).toBe(20);
+      await poll(() => page.locator('#search-results > li').count()).toBe(20);
       const ids = await page
         .locator('#search-results > li')
         .evaluateAll((li) => li.map((x) => (x as HTMLElement).dataset.movieId));
@@ -276,9 +285,7 @@ describe('web page', () => {
       expect(await page.locator('body').textContent()).toContain('recommendations');
       // Its preset query runs against this server's /graphql.
       await page.getByText('Send Request').first().click();
-      await expect
-        .poll(() => page.locator('body').textContent(), { timeout: STEP_TIMEOUT })
-        .toContain('"PERSONALIZED"');
+      await poll(() => page.locator('body').textContent()).toContain('"PERSONALIZED"');
       await page.screenshot({ path: join(OUTPUT_DIR, 'web-console.png') });
       await page.close();
       // Whatever it tried to reach outside was blocked (listed here if it helps debugging), and it still rendered.
