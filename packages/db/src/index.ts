@@ -1,1 +1,48 @@
-export {};
+export {
+  type Database,
+  describePostgresUrl,
+  type OpenDatabaseOptions,
+  openDatabase,
+} from './connection.ts';
+export {
+  DatabaseConnectionError,
+  DatabaseError,
+  ImportError,
+  MigrationError,
+  ModelVersionNotFoundError,
+  SchemaBehindError,
+} from './errors.ts';
+export type { Prisma, PrismaClient } from './generated/prisma/client.ts';
+export {
+  type ImportCounts,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportSummary,
+  importDataset,
+} from './import.ts';
+export {
+  assertMigrated,
+  type MigrateResult,
+  type MigrationFile,
+  type MigrationStatus,
+  migrate,
+  migrationStatus,
+  readMigrations,
+} from './migrate.ts';
+export {
+  activateModelVersion,
+  activeModelVersionId,
+  type JsonObject,
+  listModelVersions,
+  loadActiveMFModel,
+  loadActiveModel,
+  type ModelVersionInfo,
+  type SaveModelVersionInput,
+  type StoredModel,
+  saveModel,
+  saveModelVersion,
+  type TrainingRunInfo,
+} from './model-versions.ts';
+export { defaultPgliteDir, migrationsDir } from './paths.ts';
+export { type ReadOptions, readRatings } from './read.ts';
+export type { CopyChunks, SqlSession } from './sql.ts';

@@ -1,0 +1,197 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { DatabaseConnectionError } from './errors.ts';
+import { PrismaClient } from './generated/prisma/client.ts';
+import { defaultPgliteDir } from './paths.ts';
+import { pgliteSession, pgSession, type SqlSession } from './sql.ts';
+
+export interface OpenDatabaseOptions {
+  /** postgres:// or postgresql:// URL; default: the DATABASE_URL environment variable; when neither, PGlite. */
+  url?: string;
+  /** PGlite data folder (created on first use); default <repo>/.data/pglite; 'memory://' for a throw-away one. */
+  dataDir?: string;
+  /** Environment to read DATABASE_URL from (default process.env); pass {} to force PGlite. */
+  env?: Record<string, string | undefined>;
+}
+
+/** An open database: Prisma for entities, a raw-SQL/COPY path for bulk work. Same code above either kind. */
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly prisma: PrismaClient;
+  /** Where it is, for messages: 'PostgreSQL 127.0.0.1:5432/movierec' or 'PGlite /…/.data/pglite'. */
+  readonly location: string;
+  /** One statement outside any transaction (rows as objects). */
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs `fn` on one connection (PostgreSQL: a pooled client held for the call; PGlite: the instance). */
+  session<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T>;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens PostgreSQL when a postgres:// URL is given (or DATABASE_URL is set), else the embedded PGlite database in a
+ * project-local folder, created on first use. Checks the connection before returning: an unreachable or wrong URL
+ * throws a one-line DatabaseConnectionError naming host and database.
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const env = options.env ?? process.env;
+  const url = options.url ?? (env.DATABASE_URL || undefined);
+  if (url !== undefined) return openPostgres(url);
+  return openPglite(options.dataDir ?? defaultPgliteDir);
+}
+
+interface PgTarget {
+  host: string;
+  port: string;
+  database: string;
+}
+
+/** Host, port and database of a URL, for messages (never the password). */
+export function describePostgresUrl(url: string): PgTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new DatabaseConnectionError(
+      `DATABASE_URL is not a valid URL: ${redact(url)} (expected postgres://user@host:5432/database)`,
+    );
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new DatabaseConnectionError(
+      `DATABASE_URL must start with postgres:// or postgresql://, got ${parsed.protocol}// (${redact(url)})`,
+    );
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.username || 'postgres';
+  const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
+  return { host, port: parsed.port || '5432', database };
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}
+
+/** Turns a pg connection failure into one line naming host and database. */
+function connectionError(target: PgTarget, error: unknown): DatabaseConnectionError {
+  const e = error as { code?: string; message?: string };
+  const where = `PostgreSQL at ${target.host}:${target.port}, database "${target.database}"`;
+  let reason: string;
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      reason = 'connection refused (is the server running?)';
+      break;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      reason = `host "${target.host}" not found`;
+      break;
+    case '3D000':
+      reason = 'the database does not exist (create it, or fix the name in DATABASE_URL)';
+      break;
+    case '28P01':
+    case '28000':
+      reason = 'authentication failed (check the user and password in DATABASE_URL)';
+      break;
+    default:
+      reason = (e.message ?? String(error)).split('\n')[0] ?? 'unknown error';
+  }
+  return new DatabaseConnectionError(`Cannot connect to ${where}: ${reason}. Check DATABASE_URL.`, {
+    cause: error,
+  });
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const target = describePostgresUrl(url);
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its connection must not crash the process; the next query reports the error.
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw connectionError(target, error);
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let closed = false;
+  return {
+    kind: 'postgres',
+    prisma,
+    location: `PostgreSQL ${target.host}:${target.port}/${target.database}`,
+    async query<R>(text: string, params: readonly unknown[] = []) {
+      return (await pool.query(text, params as unknown[])).rows as R[];
+    },
+    async session(fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        return await fn(pgSession(client));
+      } catch (error) {
+        broken = error as Error;
+        throw error;
+      } finally {
+        // A client whose session state is unknown after an error is discarded rather than returned to the pool.
+        client.release(broken);
+      }
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(pgSession(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir.startsWith('memory://');
+  const location = inMemory ? 'PGlite (in memory)' : `PGlite ${path.resolve(dataDir)}`;
+  let db: PGlite;
+  try {
+    if (!inMemory) mkdirSync(dataDir, { recursive: true });
+    db = await PGlite.create(inMemory ? undefined : dataDir);
+  } catch (error) {
+    const reason = ((error as Error).message ?? String(error)).split('\n')[0];
+    throw new DatabaseConnectionError(
+      `Cannot open the embedded database in ${dataDir}: ${reason}. Is another process using it? (Set DATABASE_URL to use PostgreSQL.)`,
+      { cause: error },
+    );
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const sql = pgliteSession(db);
+  let closed = false;
+  return {
+    kind: 'pglite',
+    prisma,
+    location,
+    query: (text, params) => sql.query(text, params),
+    session: (fn) => fn(sql),
+    transaction: (fn) => db.transaction((tx) => fn(pgliteSession(tx))),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await db.close();
+    },
+  };
+}

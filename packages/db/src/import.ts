@@ -1,0 +1,353 @@
+import type { Dataset } from '@movierec/data';
+import type { Database } from './connection.ts';
+import { type BinaryColumn, binaryHeader, binaryTrailer, encodeRows } from './copy-binary.ts';
+import { ImportError } from './errors.ts';
+import type { SqlSession } from './sql.ts';
+
+export interface ImportProgress {
+  /** 'users' | 'movies' | 'ratings' while streaming to the staging tables, then 'merge'. */
+  phase: 'users' | 'movies' | 'ratings' | 'merge';
+  done: number;
+  total: number;
+}
+
+export interface ImportOptions {
+  onProgress?: (progress: ImportProgress) => void;
+  /** Aborting rolls everything back; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Rows per COPY chunk (default 65536). */
+  chunkRows?: number;
+}
+
+export interface ImportCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface ImportSummary {
+  users: ImportCounts;
+  movies: ImportCounts;
+  /** `unchanged` includes ratings older than the stored one for the same user and movie (the stored one wins). */
+  ratings: ImportCounts;
+  /** Duplicate (user, movie) pairs within the dataset, collapsed to the latest before import. */
+  duplicatesInDataset: number;
+  seconds: number;
+  ratingsPerSecond: number;
+}
+
+const DEFAULT_CHUNK_ROWS = 65_536;
+
+/**
+ * Imports a dataset (users, movies with their metadata, ratings) by COPY into staging tables, merged into the real
+ * tables in ONE transaction:
+ * - idempotent: importing the same data again changes nothing (all counted as unchanged);
+ * - a rating newer (by time) than the stored one for the same user and movie replaces it; an older one is ignored;
+ * - all-or-nothing: bad input at row N, a failure or an abort leaves the database exactly as before.
+ */
+export async function importDataset(
+  db: Database,
+  dataset: Dataset,
+  options: ImportOptions = {},
+): Promise<ImportSummary> {
+  const started = performance.now();
+  const { onProgress, signal } = options;
+  const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
+  signal?.throwIfAborted();
+  const { rows: ratingRows, duplicates } = latestPerPair(dataset);
+  const staged = ratingRows ? ratingRows.length : dataset.ratings.length;
+
+  const summary = await db.transaction(async (sql) => {
+    // Writers wait until the import commits; readers (the API) are not blocked, except during a bulk load below.
+    await sql.exec('LOCK TABLE users, movies, ratings IN SHARE ROW EXCLUSIVE MODE');
+    await sql.exec(`
+      CREATE TEMP TABLE stage_users (idx int4 NOT NULL, external_id text NOT NULL) ON COMMIT DROP;
+      CREATE TEMP TABLE stage_movies (idx int4 NOT NULL, external_id text NOT NULL, title text, year int4, genres text) ON COMMIT DROP;`);
+    await sql.copyFrom('stage_users (idx, external_id)', 'text', userLines(dataset, chunkRows, options));
+    await sql.copyFrom(
+      'stage_movies (idx, external_id, title, year, genres)',
+      'text',
+      movieLines(dataset, chunkRows, options),
+    );
+    const users = await mergeUsers(sql, dataset.users.size);
+    const movies = await mergeMovies(sql, dataset);
+    // Dense index → database id, so ratings go in with their final keys (no join over a million rows).
+    const userIds = await idLookup(sql, 'stage_users', 'users', dataset.users.size);
+    const movieIds = await idLookup(sql, 'stage_movies', 'movies', dataset.items.size);
+    const columns: BinaryColumn[] = [
+      { kind: 'int4', values: dataset.ratings.users, map: userIds },
+      { kind: 'int4', values: dataset.ratings.items, map: movieIds },
+      { kind: 'float4', values: dataset.ratings.ratings },
+      { kind: 'timestamp', values: dataset.ratings.timestamps },
+    ];
+    const chunks = ratingChunks(dataset, columns, ratingRows, chunkRows, options);
+    const existing = await estimateRows(sql, 'ratings');
+    let ratings: ImportCounts;
+    if (existing === 0) {
+      // First load: COPY straight into the table with its indexes and foreign keys dropped, then rebuild them
+      // (one sort per index instead of a million index insertions; same definitions, read from the catalog).
+      ratings = await withoutIndexes(sql, 'ratings', { keepPrimaryKey: false }, async () => {
+        await sql.copyFrom('ratings (user_id, movie_id, rating, rated_at)', 'binary', chunks);
+        signal?.throwIfAborted();
+        onProgress?.({ phase: 'merge', done: 0, total: 1 });
+        return { inserted: staged, updated: 0, unchanged: 0 };
+      });
+    } else {
+      await sql.exec(`CREATE TEMP TABLE stage_ratings (user_id int4 NOT NULL, movie_id int4 NOT NULL,
+        rating float4 NOT NULL, rated_at timestamp(3) NOT NULL) ON COMMIT DROP`);
+      await sql.copyFrom('stage_ratings (user_id, movie_id, rating, rated_at)', 'binary', chunks);
+      signal?.throwIfAborted();
+      onProgress?.({ phase: 'merge', done: 0, total: 1 });
+      // Merging several times the rows the table holds: cheaper to rebuild the secondary indexes than to maintain
+      // them row by row (the primary key stays: ON CONFLICT needs it). Not for re-imports, mostly unchanged rows.
+      const bulk = staged >= 4 * existing;
+      ratings = bulk
+        ? await withoutIndexes(sql, 'ratings', { keepPrimaryKey: true }, () => mergeRatings(sql, staged))
+        : await mergeRatings(sql, staged);
+    }
+    onProgress?.({ phase: 'merge', done: 1, total: 1 });
+    signal?.throwIfAborted();
+    return { users, movies, ratings };
+  });
+  // Fresh planner statistics for the API's queries (PGlite runs no autovacuum).
+  await db.query('ANALYZE users');
+  await db.query('ANALYZE movies');
+  await db.query('ANALYZE ratings');
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    ...summary,
+    duplicatesInDataset: duplicates,
+    seconds,
+    ratingsPerSecond: dataset.ratings.length / seconds,
+  };
+}
+
+/** Rows in a table: the planner's estimate when it has one (free), else an exact count. 0 means empty. */
+async function estimateRows(sql: SqlSession, table: string): Promise<number> {
+  const [any] = await sql.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${table}) AS some`);
+  if (!any?.some) return 0;
+  const [estimate] = await sql.query<{ n: number }>(
+    `SELECT reltuples::float8 AS n FROM pg_class WHERE oid = '${table}'::regclass`,
+  );
+  if (estimate && estimate.n > 0) return estimate.n;
+  const [count] = await sql.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${table}`);
+  return count?.n ?? 0;
+}
+
+/**
+ * Runs `load` with the table's secondary indexes and foreign keys (and its primary key unless kept) dropped,
+ * then recreates them from the definitions the catalog held, all inside the caller's transaction: a failure
+ * rolls the drops back too. Takes an ACCESS EXCLUSIVE lock on the table until commit.
+ */
+async function withoutIndexes<T>(
+  sql: SqlSession,
+  table: string,
+  options: { keepPrimaryKey: boolean },
+  load: () => Promise<T>,
+): Promise<T> {
+  const constraints = await sql.query<{ name: string; type: string; def: string }>(
+    `SELECT conname AS name, contype::text AS type, pg_get_constraintdef(oid) AS def
+     FROM pg_constraint WHERE conrelid = '${table}'::regclass AND contype IN ('p', 'f', 'u')
+     ORDER BY contype DESC`,
+  );
+  const dropped = constraints.filter((c) => c.type === 'f' || (c.type === 'p' && !options.keepPrimaryKey));
+  const indexes = await sql.query<{ name: string; def: string }>(
+    `SELECT i.relname AS name, pg_get_indexdef(i.oid) AS def
+     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+     WHERE x.indrelid = '${table}'::regclass
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid)`,
+  );
+  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  if (dropped.length > 0) {
+    await sql.exec(
+      `ALTER TABLE ${table} ${dropped.map((c) => `DROP CONSTRAINT ${quote(c.name)}`).join(', ')}`,
+    );
+  }
+  for (const index of indexes) await sql.exec(`DROP INDEX ${quote(index.name)}`);
+  const result = await load();
+  // Primary key first (foreign keys elsewhere may depend on it), then indexes, then this table's foreign keys.
+  for (const c of dropped.filter((c) => c.type === 'p')) {
+    await sql.exec(`ALTER TABLE ${table} ADD CONSTRAINT ${quote(c.name)} ${c.def}`);
+  }
+  for (const index of indexes) await sql.exec(index.def);
+  for (const c of dropped.filter((c) => c.type === 'f')) {
+    await sql.exec(`ALTER TABLE ${table} ADD CONSTRAINT ${quote(c.name)} ${c.def}`);
+  }
+  return result;
+}
+
+/** Dense index → database id for a staged table (users or movies) after its merge. */
+async function idLookup(sql: SqlSession, stage: string, table: string, size: number): Promise<Int32Array> {
+  const rows = await sql.query<{ idx: number; id: number }>(
+    `SELECT s.idx, t.id FROM ${stage} s JOIN ${table} t ON t.external_id = s.external_id`,
+  );
+  if (rows.length !== size)
+    throw new Error(`${table}: ${rows.length} of ${size} staged rows found after merge`);
+  const ids = new Int32Array(size);
+  for (const row of rows) ids[row.idx] = row.id;
+  return ids;
+}
+
+async function mergeUsers(sql: SqlSession, staged: number): Promise<ImportCounts> {
+  const [row] = await sql.query<{ inserted: number }>(`
+    WITH ins AS (
+      INSERT INTO users (external_id)
+      SELECT external_id FROM stage_users ORDER BY idx
+      ON CONFLICT (external_id) DO NOTHING
+      RETURNING 1)
+    SELECT count(*)::int AS inserted FROM ins`);
+  const inserted = row?.inserted ?? 0;
+  return { inserted, updated: 0, unchanged: staged - inserted };
+}
+
+async function mergeMovies(sql: SqlSession, dataset: Dataset): Promise<ImportCounts> {
+  const staged = dataset.items.size;
+  // Without metadata in the dataset, existing titles/years/genres are kept and new movies get an empty title.
+  const upsert = dataset.movies
+    ? `ON CONFLICT (external_id) DO UPDATE SET title = EXCLUDED.title, year = EXCLUDED.year, genres = EXCLUDED.genres
+       WHERE (movies.title, movies.year, movies.genres) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.year, EXCLUDED.genres)`
+    : 'ON CONFLICT (external_id) DO NOTHING';
+  const [row] = await sql.query<{ inserted: number; updated: number }>(`
+    WITH up AS (
+      INSERT INTO movies (external_id, title, year, genres)
+      SELECT external_id, coalesce(title, ''), year, string_to_array(coalesce(genres, ''), '|')
+      FROM stage_movies ORDER BY idx
+      ${upsert}
+      RETURNING (xmax = 0) AS inserted)
+    SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated
+    FROM up`);
+  const inserted = row?.inserted ?? 0;
+  const updated = row?.updated ?? 0;
+  return { inserted, updated, unchanged: staged - inserted - updated };
+}
+
+/** Upsert from stage_ratings: new pairs inserted; a newer rating (or same time, other value) replaces the stored one. */
+async function mergeRatings(sql: SqlSession, staged: number): Promise<ImportCounts> {
+  const [row] = await sql.query<{ inserted: number; updated: number }>(`
+    WITH up AS (
+      INSERT INTO ratings (user_id, movie_id, rating, rated_at)
+      SELECT user_id, movie_id, rating, rated_at FROM stage_ratings ORDER BY user_id, movie_id
+      ON CONFLICT (user_id, movie_id) DO UPDATE SET rating = EXCLUDED.rating, rated_at = EXCLUDED.rated_at
+      WHERE ratings.rated_at < EXCLUDED.rated_at
+         OR (ratings.rated_at = EXCLUDED.rated_at AND ratings.rating <> EXCLUDED.rating)
+      RETURNING (xmax = 0) AS inserted)
+    SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated
+    FROM up`);
+  const inserted = row?.inserted ?? 0;
+  const updated = row?.updated ?? 0;
+  return { inserted, updated, unchanged: staged - inserted - updated };
+}
+
+/** COPY text format: backslash, tab, newline and carriage return are escaped. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : value;
+}
+
+function* userLines(dataset: Dataset, chunkRows: number, options: ImportOptions): Generator<string> {
+  const ids = dataset.users.ids();
+  for (let start = 0; start < ids.length; start += chunkRows) {
+    options.signal?.throwIfAborted();
+    const end = Math.min(ids.length, start + chunkRows);
+    let text = '';
+    for (let u = start; u < end; u++) text += `${u}\t${copyText(ids[u]!)}\n`;
+    yield text;
+    options.onProgress?.({ phase: 'users', done: end, total: ids.length });
+  }
+}
+
+function* movieLines(dataset: Dataset, chunkRows: number, options: ImportOptions): Generator<string> {
+  const ids = dataset.items.ids();
+  const movies = dataset.movies;
+  for (let start = 0; start < ids.length; start += chunkRows) {
+    options.signal?.throwIfAborted();
+    const end = Math.min(ids.length, start + chunkRows);
+    let text = '';
+    for (let i = start; i < end; i++) {
+      const title = movies?.titles[i];
+      const year = movies?.years[i] ?? 0;
+      const genres = movies?.genres[i] ?? [];
+      for (const genre of genres) {
+        if (genre.includes('|')) {
+          throw new ImportError(
+            `${dataset.name}: movie ${ids[i]} (item ${i}): genre ${JSON.stringify(genre)} contains '|', which the importer uses as separator`,
+          );
+        }
+      }
+      const titleField = title === undefined ? '\\N' : copyText(title);
+      const yearField = year > 0 ? String(year) : '\\N';
+      const genresField = movies ? copyText(genres.join('|')) : '\\N';
+      text += `${i}\t${copyText(ids[i]!)}\t${titleField}\t${yearField}\t${genresField}\n`;
+    }
+    yield text;
+    options.onProgress?.({ phase: 'movies', done: end, total: ids.length });
+  }
+}
+
+/** Validates each rating as it is encoded: a bad row stops the COPY (and so the whole import) with its row number. */
+function* ratingChunks(
+  dataset: Dataset,
+  columns: BinaryColumn[],
+  rowIndex: Int32Array | undefined,
+  chunkRows: number,
+  options: ImportOptions,
+): Generator<Uint8Array> {
+  const { users, items, ratings } = dataset.ratings;
+  const total = rowIndex ? rowIndex.length : dataset.ratings.length;
+  const numUsers = dataset.users.size;
+  const numItems = dataset.items.size;
+  yield binaryHeader();
+  for (let start = 0; start < total; start += chunkRows) {
+    options.signal?.throwIfAborted();
+    const end = Math.min(total, start + chunkRows);
+    for (let j = start; j < end; j++) {
+      const r = rowIndex ? rowIndex[j]! : j;
+      const u = users[r]!;
+      const i = items[r]!;
+      const value = ratings[r]!;
+      if (u < 0 || u >= numUsers || i < 0 || i >= numItems || !Number.isFinite(value)) {
+        const what =
+          u < 0 || u >= numUsers
+            ? `user index ${u} is outside 0…${numUsers - 1}`
+            : i < 0 || i >= numItems
+              ? `item index ${i} is outside 0…${numItems - 1}`
+              : `rating ${value} is not a finite number`;
+        throw new ImportError(
+          `${dataset.name}: rating row ${r}${u >= 0 && u < numUsers ? ` (user ${dataset.users.externalId(u)})` : ''}: ${what}; nothing was imported`,
+        );
+      }
+    }
+    yield encodeRows(columns, start, end, rowIndex);
+    options.onProgress?.({ phase: 'ratings', done: end, total });
+  }
+  yield binaryTrailer();
+}
+
+/**
+ * Rows to import: all of them (undefined) unless a (user, movie) pair occurs twice, then the latest by time
+ * (the later row on a tie). A sorted key column finds duplicates in O(n log n) without row objects.
+ */
+function latestPerPair(dataset: Dataset): { rows: Int32Array | undefined; duplicates: number } {
+  const { length, users, items, timestamps } = dataset.ratings;
+  const numItems = dataset.items.size;
+  const keys = new Float64Array(length);
+  for (let r = 0; r < length; r++) keys[r] = users[r]! * numItems + items[r]!;
+  keys.sort();
+  let duplicates = 0;
+  for (let r = 1; r < length; r++) if (keys[r] === keys[r - 1]) duplicates++;
+  if (duplicates === 0) return { rows: undefined, duplicates: 0 };
+  const order = new Int32Array(length);
+  for (let r = 0; r < length; r++) order[r] = r;
+  const key = (r: number) => users[r]! * numItems + items[r]!;
+  order.sort((a, b) => key(a) - key(b) || timestamps[a]! - timestamps[b]! || a - b);
+  const kept = new Int32Array(length - duplicates);
+  let n = 0;
+  for (let j = 0; j < length; j++) {
+    const r = order[j]!;
+    const next = order[j + 1];
+    if (next === undefined || key(next) !== key(r)) kept[n++] = r;
+  }
+  kept.sort();
+  return { rows: kept, duplicates };
+}

@@ -1,0 +1,336 @@
+import type { EpochRecord, MFParams, TrainingLog } from '@movierec/core';
+import { MFModel } from '@movierec/core';
+import { IdMap } from '@movierec/data';
+import type { Database } from './connection.ts';
+import { DatabaseError, ModelVersionNotFoundError } from './errors.ts';
+
+export type JsonObject = Record<string, unknown>;
+
+export interface SaveModelVersionInput {
+  params: MFParams;
+  /** External user ID of each row of the user parameters. */
+  users: IdMap;
+  /** External movie ID of each row of the movie parameters. */
+  items: IdMap;
+  engine: string;
+  /** Hyper-parameters (e.g. TrainConfig). */
+  config: JsonObject;
+  /** e.g. { rmse, mae, precisionAt10, recallAt10, ndcgAt10 }. */
+  metrics?: JsonObject;
+  /** The engine's training log (its `epochs` go to the training run's per-epoch log), or just the epochs. */
+  trainingLog?: TrainingLog | EpochRecord[];
+  /** Identifies the training data (e.g. a hash of the ratings), to tell which data a version was trained on. */
+  datasetFingerprint: string;
+  /** Make it the active version in the same transaction (default false). */
+  activate?: boolean;
+}
+
+export interface TrainingRunInfo {
+  id: number;
+  status: string;
+  epochs: EpochRecord[];
+  /** The rest of the training log (bestEpoch, stoppedEarly, …). */
+  summary: JsonObject;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface ModelVersionInfo {
+  id: number;
+  engine: string;
+  active: boolean;
+  createdAt: Date;
+  factors: number;
+  numUsers: number;
+  numMovies: number;
+  config: JsonObject;
+  metrics: JsonObject;
+  datasetFingerprint: string;
+  trainingRun: TrainingRunInfo | null;
+}
+
+/** The active model's stored pieces, enough to build an MFModel (see `loadActiveMFModel`). */
+export interface StoredModel {
+  version: ModelVersionInfo;
+  params: MFParams;
+  users: IdMap;
+  items: IdMap;
+  config: JsonObject;
+  metrics: JsonObject;
+  log: TrainingLog;
+}
+
+/** Float32 vector → its little-endian bytes (a view, no copy). */
+function bytesOf(values: Float32Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(values.buffer as ArrayBuffer, values.byteOffset, values.byteLength);
+}
+
+/** Stored bytes → a Float32Array of `length` (copied, so it is aligned and owns its memory). */
+function float32Of(bytes: Uint8Array, length: number, what: string, versionId: number): Float32Array {
+  if (bytes.byteLength !== length * 4) {
+    throw new DatabaseError(
+      `Model version ${versionId}: ${what} holds ${bytes.byteLength} bytes, expected ${length * 4} (${length} float32); the stored model is damaged`,
+    );
+  }
+  const out = new Float32Array(length);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+function splitLog(log: TrainingLog | EpochRecord[] | undefined, engine: string) {
+  if (log === undefined) return { epochs: [] as EpochRecord[], summary: {} as JsonObject };
+  if (Array.isArray(log)) return { epochs: log, summary: {} };
+  const { epochs, engine: logEngine, ...summary } = log;
+  if (logEngine !== undefined && logEngine !== engine) summary.logEngine = logEngine;
+  return { epochs, summary };
+}
+
+/** Stores a trained model as a new version (parameters and training run in the same transaction); returns its id. */
+export async function saveModelVersion(db: Database, input: SaveModelVersionInput): Promise<number> {
+  const { params, users, items } = input;
+  if (users.size !== params.numUsers || items.size !== params.numItems) {
+    throw new RangeError(
+      `saveModelVersion: ID maps (${users.size} users, ${items.size} movies) do not match the parameters (${params.numUsers} users, ${params.numItems} movies)`,
+    );
+  }
+  const { epochs, summary } = splitLog(input.trainingLog, input.engine);
+  const json = (value: unknown) => JSON.parse(JSON.stringify(value ?? {}));
+  return db.prisma.$transaction(async (tx) => {
+    if (input.activate)
+      await tx.modelVersion.updateMany({ where: { active: true }, data: { active: false } });
+    const version = await tx.modelVersion.create({
+      data: {
+        engine: input.engine,
+        config: json(input.config),
+        metrics: json(input.metrics),
+        datasetFingerprint: input.datasetFingerprint,
+        factors: params.factors,
+        numUsers: params.numUsers,
+        numMovies: params.numItems,
+        active: input.activate ?? false,
+        parameters: {
+          create: {
+            globalMean: params.globalMean,
+            userBias: bytesOf(params.userBias),
+            movieBias: bytesOf(params.itemBias),
+            userFactors: bytesOf(params.userFactors),
+            movieFactors: bytesOf(params.itemFactors),
+            userIds: users.ids(),
+            movieIds: items.ids(),
+          },
+        },
+        trainingRun: {
+          create: {
+            engine: input.engine,
+            config: json(input.config),
+            datasetFingerprint: input.datasetFingerprint,
+            status: 'finished',
+            epochs: json(epochs),
+            summary: json(summary),
+            finishedAt: new Date(),
+          },
+        },
+      },
+      select: { id: true },
+    });
+    return version.id;
+  });
+}
+
+/** Stores an MFModel (its params, ID maps, config and training log) as a new version. */
+export async function saveModel(
+  db: Database,
+  model: MFModel,
+  meta: { datasetFingerprint: string; metrics?: JsonObject; engine?: string; activate?: boolean },
+): Promise<number> {
+  return saveModelVersion(db, {
+    params: model.params,
+    users: model.users,
+    items: model.items,
+    engine: meta.engine ?? model.log.engine,
+    config: { ...model.config },
+    metrics: meta.metrics,
+    trainingLog: model.log,
+    datasetFingerprint: meta.datasetFingerprint,
+    activate: meta.activate,
+  });
+}
+
+const versionSelect = {
+  id: true,
+  engine: true,
+  active: true,
+  createdAt: true,
+  factors: true,
+  numUsers: true,
+  numMovies: true,
+  config: true,
+  metrics: true,
+  datasetFingerprint: true,
+  trainingRun: {
+    select: { id: true, status: true, epochs: true, summary: true, startedAt: true, finishedAt: true },
+  },
+} as const;
+
+/** All versions, newest first, without their parameters. */
+export async function listModelVersions(db: Database): Promise<ModelVersionInfo[]> {
+  const rows = await db.prisma.modelVersion.findMany({ select: versionSelect, orderBy: { id: 'desc' } });
+  return rows.map((row) => ({
+    ...row,
+    config: row.config as JsonObject,
+    metrics: row.metrics as JsonObject,
+    trainingRun: row.trainingRun
+      ? {
+          ...row.trainingRun,
+          epochs: row.trainingRun.epochs as unknown as EpochRecord[],
+          summary: row.trainingRun.summary as JsonObject,
+        }
+      : null,
+  }));
+}
+
+function parseVersionId(id: number | string): number {
+  const n = typeof id === 'number' ? id : Number(id);
+  if (!Number.isInteger(n) || n <= 0 || n > 2_147_483_647) {
+    throw new ModelVersionNotFoundError(
+      `Model version ${JSON.stringify(id)} does not exist: ids are positive integers`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Makes `id` the active version (and no other). A nonexistent id throws ModelVersionNotFoundError and leaves the
+ * active version as it was. The partial unique index model_versions_one_active guarantees at most one active.
+ */
+export async function activateModelVersion(db: Database, id: number | string): Promise<void> {
+  const versionId = parseVersionId(id);
+  await db.prisma.$transaction(async (tx) => {
+    const found = await tx.modelVersion.findUnique({ where: { id: versionId }, select: { id: true } });
+    if (!found) {
+      const active = await tx.modelVersion.findFirst({ where: { active: true }, select: { id: true } });
+      const ids = await tx.modelVersion.findMany({ select: { id: true }, orderBy: { id: 'desc' }, take: 10 });
+      const known = ids.length ? `known: ${ids.map((v) => v.id).join(', ')}` : 'there are none yet';
+      throw new ModelVersionNotFoundError(
+        `Model version ${versionId} does not exist (${known}); the active model is unchanged (${active ? `version ${active.id}` : 'none'}).`,
+      );
+    }
+    await tx.modelVersion.updateMany({
+      where: { active: true, id: { not: versionId } },
+      data: { active: false },
+    });
+    await tx.modelVersion.update({ where: { id: versionId }, data: { active: true } });
+  });
+}
+
+/** Id of the active version, or null: one index lookup, cheap enough to poll. */
+export async function activeModelVersionId(db: Database): Promise<number | null> {
+  const [row] = await db.query<{ id: number }>('SELECT id FROM model_versions WHERE active');
+  return row?.id ?? null;
+}
+
+interface ActiveRow {
+  id: number;
+  engine: string;
+  active: boolean;
+  created_at: Date;
+  factors: number;
+  num_users: number;
+  num_movies: number;
+  config: JsonObject;
+  metrics: JsonObject;
+  dataset_fingerprint: string;
+  global_mean: number;
+  user_bias: Uint8Array;
+  movie_bias: Uint8Array;
+  user_factors: Uint8Array;
+  movie_factors: Uint8Array;
+  user_ids: string[] | null;
+  movie_ids: string[] | null;
+  run_id: number | null;
+  status: string | null;
+  epochs: EpochRecord[] | null;
+  summary: JsonObject | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+/** The active version's stored pieces in ONE query, or null when no version is active. */
+export async function loadActiveModel(db: Database): Promise<StoredModel | null> {
+  // Timestamps are stored as UTC without a zone; AT TIME ZONE 'UTC' hands the drivers an unambiguous instant.
+  const [row] = await db.query<ActiveRow>(`
+    SELECT v.id, v.engine, v.active, v.created_at AT TIME ZONE 'UTC' AS created_at, v.factors, v.num_users,
+           v.num_movies, v.config, v.metrics, v.dataset_fingerprint,
+           p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.user_ids, p.movie_ids,
+           t.id AS run_id, t.status, t.epochs, t.summary, t.started_at AT TIME ZONE 'UTC' AS started_at,
+           t.finished_at AT TIME ZONE 'UTC' AS finished_at
+    FROM model_versions v
+    JOIN model_parameters p ON p.model_version_id = v.id
+    LEFT JOIN training_runs t ON t.model_version_id = v.id
+    WHERE v.active`);
+  if (!row) return null;
+  const { id, factors, num_users: numUsers, num_movies: numItems } = row;
+  const params: MFParams = {
+    factors,
+    numUsers,
+    numItems,
+    globalMean: row.global_mean,
+    userBias: float32Of(row.user_bias, numUsers, 'user_bias', id),
+    itemBias: float32Of(row.movie_bias, numItems, 'movie_bias', id),
+    userFactors: float32Of(row.user_factors, numUsers * factors, 'user_factors', id),
+    itemFactors: float32Of(row.movie_factors, numItems * factors, 'movie_factors', id),
+  };
+  const users = IdMap.fromJSON(row.user_ids ?? []);
+  const items = IdMap.fromJSON(row.movie_ids ?? []);
+  if (users.size !== numUsers || items.size !== numItems) {
+    throw new DatabaseError(
+      `Model version ${id}: ID maps hold ${users.size} users and ${items.size} movies, expected ${numUsers} and ${numItems}; the stored model is damaged`,
+    );
+  }
+  const trainingRun: TrainingRunInfo | null =
+    row.run_id === null
+      ? null
+      : {
+          id: row.run_id,
+          status: row.status ?? 'finished',
+          epochs: row.epochs ?? [],
+          summary: row.summary ?? {},
+          startedAt: row.started_at ?? row.created_at,
+          finishedAt: row.finished_at,
+        };
+  const version: ModelVersionInfo = {
+    id,
+    engine: row.engine,
+    active: row.active,
+    createdAt: row.created_at,
+    factors,
+    numUsers,
+    numMovies: numItems,
+    config: row.config,
+    metrics: row.metrics,
+    datasetFingerprint: row.dataset_fingerprint,
+    trainingRun,
+  };
+  const log: TrainingLog = {
+    ...(trainingRun?.summary ?? {}),
+    engine: row.engine,
+    epochs: trainingRun?.epochs ?? [],
+  };
+  return { version, params, users, items, config: row.config, metrics: row.metrics, log };
+}
+
+/** The active model as an MFModel, or null when none is active. */
+export async function loadActiveMFModel(
+  db: Database,
+): Promise<{ model: MFModel; version: ModelVersionInfo } | null> {
+  const stored = await loadActiveModel(db);
+  if (!stored) return null;
+  const model = new MFModel({
+    params: stored.params,
+    users: stored.users,
+    items: stored.items,
+    config: stored.config,
+    log: stored.log,
+  });
+  return { model, version: stored.version };
+}

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { type Database, openDatabase } from './connection.ts';
+import { migrate } from './migrate.ts';
+
+/** The server the database tests use; override with MOVIEREC_TEST_PG_URL. */
+export const testServerUrl: string =
+  process.env.MOVIEREC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export type TestDatabaseKind = 'postgres' | 'pglite';
+
+export interface TestDatabase extends Database {
+  /** For PostgreSQL, the URL of the fresh database (to open a second connection, e.g. a server under test). */
+  readonly url: string | undefined;
+  /** Closes the connection and drops the database (PostgreSQL) / discards it (PGlite, in memory). */
+  close(): Promise<void>;
+}
+
+function urlWithDatabase(base: string, database: string): string {
+  const url = new URL(base);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/**
+ * A fresh, migrated database for one test (file): on PostgreSQL a new database `movierec_test_<random>` on the test
+ * server, dropped by close(); on PGlite an in-memory instance. Use both kinds so code is tested on each:
+ *   for (const kind of ['postgres', 'pglite'] as const) describe(kind, () => { … createTestDatabase(kind) … })
+ */
+export async function createTestDatabase(
+  kind: TestDatabaseKind,
+  options: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
+  if (kind === 'pglite') {
+    const db = await openDatabase({ dataDir: 'memory://', env: {} });
+    if (options.migrate !== false) await migrate(db);
+    return Object.assign(db, { url: undefined });
+  }
+  const name = `movierec_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: testServerUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = urlWithDatabase(testServerUrl, name);
+  const db = await openDatabase({ url });
+  if (options.migrate !== false) await migrate(db);
+  const closeDb = db.close.bind(db);
+  return Object.assign(db, {
+    url,
+    async close() {
+      await closeDb();
+      const dropper = new pg.Client({ connectionString: testServerUrl });
+      await dropper.connect();
+      try {
+        await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  });
+}
+
+/** Empties every table of the schema (and restarts ids), for tests sharing one database. */
+export async function resetTestDatabase(db: Database): Promise<void> {
+  await db.query(
+    'TRUNCATE users, movies, ratings, model_versions, model_parameters, training_runs RESTART IDENTITY CASCADE',
+  );
+}
