@@ -4,10 +4,11 @@
  * within 1%. Checked on a small synthetic dataset and on ratings sampled from the bundled MovieLens data.
  */
 import { allocParams, type MFParams } from '@movierec/core';
+import { buildMFModel, initTfjsBackend, LAYER, setMFWeights, tf } from '@movierec/core/tfjs';
 import { generateSynthetic, loadBundled, type RatingColumns, takeRows } from '@movierec/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, TrainConfig } from '../src/engine.ts';
-import { adamEngine, createAdamEngine } from '../src/engines/adam.ts';
+import { accumulateBatchGradient, adamEngine, createAdamEngine } from '../src/engines/adam.ts';
 import { createTfjsEngine } from '../src/engines/tfjs.ts';
 import { Random } from '../src/random.ts';
 
@@ -132,5 +133,44 @@ describe('engine agreement: native adam vs tfjs layers, same initial weights and
       await epochLosses(tfjsEngine, synthetic, config, false),
       2,
     );
+  });
+
+  it("the layers model's gradient (gather + scatter-add) equals the native hand-derived batch gradient", async () => {
+    await initTfjsBackend();
+    const { train, shape } = synthetic;
+    const k = base.factors;
+    const params = { ...initial(shape, k, 17), globalMean: 3.5 };
+    for (let j = 0; j < params.userBias.length; j++) params.userBias[j] = 0.01 * (j % 7);
+    // native: ∂L/∂θ of L = (1/B) Σ (r̂ − r)² over the first 500 rows
+    const rows = 500;
+    const native = allocParams(shape.numUsers, shape.numItems, k);
+    const order = Int32Array.from({ length: rows }, (_, j) => j);
+    accumulateBatchGradient(params, native, train, order, 0, rows);
+    // tfjs: the same loss through the layers model, differentiated by tf.variableGrads
+    const model = buildMFModel({ ...shape, factors: k, globalMean: 3.5, learningRate: 0.01 });
+    setMFWeights(model, params);
+    const names = [LAYER.userFactors, LAYER.movieFactors, LAYER.userBias, LAYER.movieBias];
+    const variables = names.map((name) => model.getLayer(name).trainableWeights[0]!.read() as tf.Variable);
+    const grads = tf.tidy(() => {
+      const u = tf.tensor2d(train.users.subarray(0, rows), [rows, 1], 'int32');
+      const i = tf.tensor2d(train.items.subarray(0, rows), [rows, 1], 'int32');
+      const y = tf.tensor2d(train.ratings.subarray(0, rows), [rows, 1]);
+      const loss = () => tf.losses.meanSquaredError(y, model.apply([u, i]) as tf.Tensor) as tf.Scalar;
+      const { grads } = tf.variableGrads(loss, variables);
+      return variables.map((v) => grads[v.name]!.dataSync() as Float32Array);
+    });
+    const expected = [native.userFactors, native.itemFactors, native.userBias, native.itemBias];
+    for (let w = 0; w < 4; w++) {
+      let worst = 0;
+      let scale = 0;
+      for (let j = 0; j < expected[w]!.length; j++) {
+        worst = Math.max(worst, Math.abs(grads[w]![j]! - expected[w]![j]!));
+        scale = Math.max(scale, Math.abs(expected[w]![j]!));
+      }
+      expect(scale, names[w]).toBeGreaterThan(0);
+      expect(worst / scale, names[w]).toBeLessThan(1e-4);
+    }
+    model.optimizer?.dispose();
+    model.dispose();
   });
 });
