@@ -199,7 +199,9 @@ for (const kind of ['postgres', 'pglite'] as const) {
         metrics: { rmse: 0.9, mae: 0.7 },
       });
       expect(JSON.parse(v.config).optimizer).toBe('als');
-      expect(v.trainingRun.epochs[0]).toMatchObject({ epoch: 1, validationRmse: 0.9 });
+      expect(v.trainingRun.epochs).toHaveLength(4);
+      expect(v.trainingRun.epochs[0].epoch).toBe(1);
+      expect(v.trainingRun.epochs[0].validationRmse).toBeGreaterThan(0);
       expect(r.data!.activeModel).toEqual({ id: String(seeded.versionId), active: true });
     });
 
