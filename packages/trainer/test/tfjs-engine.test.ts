@@ -221,6 +221,13 @@ describe('tfjs engine', { timeout: TIMEOUT }, () => {
     await expect(engine.fit(data, shape, config, { init: allocParams(60, 40, 8) })).rejects.toThrow(
       /8 factors/,
     );
+    const badOrder = () => Int32Array.from({ length: data.length }, (_, j) => (j === 5 ? -1 : j));
+    await expect(engine.fit(data, shape, config, { batchOrder: badOrder })).rejects.toThrow(
+      /batchOrder\(0\)\[5\] = -1 is not a rating row/,
+    );
+    await expect(engine.fit(data, shape, config, { batchOrder: () => new Int32Array(3) })).rejects.toThrow(
+      /batchOrder\(0\) returned 3 rows/,
+    );
     const oneUser = { ...data, users: new Int32Array(data.length) };
     await expect(engine.fit(oneUser, shape, config)).rejects.toThrow(/single user/);
   });

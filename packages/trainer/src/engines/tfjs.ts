@@ -110,8 +110,11 @@ async function fitLayers(
         const ratings = new Float32Array(size);
         for (let j = 0; j < size; j++) {
           const r = order[start + j]!;
-          if (!(r >= 0 && r < n))
-            throw new Error(`tfjs engine: batchOrder(${epoch})[${start + j}] = ${r} is not a row`);
+          if (!(r >= 0 && r < n)) {
+            throw new TrainingInputError(
+              `tfjs: batchOrder(${epoch})[${start + j}] = ${r} is not a rating row (0…${n - 1})`,
+            );
+          }
           users[j] = train.users[r]!;
           items[j] = train.items[r]!;
           ratings[j] = train.ratings[r]!;
