@@ -4,7 +4,7 @@
  * Why: the gradient of gather (what an Embedding layer does) is UnsortedSegmentSum(dy, indices, numRows). The wasm
  * backend does not register that kernel at all, and the cpu backend's runs one pass over the whole batch per segment,
  * O(segments × batch × dim): one 4096-rating batch over 6,040 users took 355 s (../shared/TOOLCHAIN.md).
- * This kernel is a single scatter-add pass instead.
+ * This kernel is a single scatter-add pass instead: O(batch × dim), plus zeroing the O(segments × dim) output.
  */
 import * as tf from '@tensorflow/tfjs';
 
