@@ -3,9 +3,8 @@
  *
  * Why: tfjs-backend-wasm's Gather computes every output element's source offset from strides; measured here it takes
  * ~7 ms of CPU for 4,096 rows of 32 floats (a memcpy-sized job); the two factor lookups were about half of a
- * 4,096-rating training step. Embedding lookups
- * are the simple case — axis 0, no batch dims — which this kernel does as one copy per row; anything else goes to
- * the stock kernel.
+ * 4,096-rating training step. Embedding lookups are the simple case — axis 0, no batch dims — which this kernel
+ * does as one copy per row; anything else goes to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 
