@@ -1,0 +1,144 @@
+import { allocParams, MFModel } from '@movierec/core';
+import { IdMap } from '@movierec/data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  activateModelVersion,
+  activeModelVersionId,
+  listModelVersions,
+  loadActiveMFModel,
+  loadActiveModel,
+  ModelVersionNotFoundError,
+  saveModel,
+  saveModelVersion,
+} from '../src/index.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { kinds } from './helpers.ts';
+
+function trainedPieces(numUsers: number, numItems: number, factors: number, seed: number) {
+  const params = allocParams(numUsers, numItems, factors, 3.5 + seed / 10);
+  let x = seed;
+  // A small linear congruential generator (Numerical Recipes constants) for reproducible values.
+  const next = () => ((x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  for (const array of [params.userBias, params.itemBias, params.userFactors, params.itemFactors]) {
+    for (let j = 0; j < array.length; j++) array[j] = next();
+  }
+  const users = IdMap.fromJSON(Array.from({ length: numUsers }, (_, u) => `user-${u}`));
+  const items = IdMap.fromJSON(Array.from({ length: numItems }, (_, i) => String(1000 + i)));
+  return { params, users, items };
+}
+
+const epochs = [
+  { epoch: 1, loss: 0.9, seconds: 0.5, ratingsPerSecond: 1e6, validationRmse: 0.95 },
+  { epoch: 2, loss: 0.8, seconds: 0.5, ratingsPerSecond: 1e6, validationRmse: 0.91 },
+];
+
+for (const kind of kinds) {
+  describe(`model versions on ${kind}`, () => {
+    let db: TestDatabase;
+    beforeAll(async () => {
+      db = await createTestDatabase(kind);
+    });
+    afterAll(async () => {
+      await db?.close();
+    });
+
+    it('starts with no active model', async () => {
+      expect(await activeModelVersionId(db)).toBeNull();
+      expect(await loadActiveModel(db)).toBeNull();
+      expect(await listModelVersions(db)).toEqual([]);
+    });
+
+    it('saves, lists, activates and loads a version bit for bit', async () => {
+      const pieces = trainedPieces(7, 11, 4, 1);
+      const id = await saveModelVersion(db, {
+        ...pieces,
+        engine: 'adam',
+        config: { optimizer: 'adam', factors: 4, learningRate: 0.01 },
+        metrics: { rmse: 0.87, ndcgAt10: 0.31 },
+        trainingLog: { engine: 'adam', epochs, bestEpoch: 2 },
+        datasetFingerprint: 'sha256:abc',
+      });
+      expect(await activeModelVersionId(db)).toBeNull();
+      await activateModelVersion(db, id);
+      expect(await activeModelVersionId(db)).toBe(id);
+
+      const stored = await loadActiveModel(db);
+      expect(stored).not.toBeNull();
+      const { params, users, items, version, log, metrics, config } = stored!;
+      expect(params.factors).toBe(4);
+      expect(params.globalMean).toBeCloseTo(pieces.params.globalMean, 12);
+      expect(params.userBias).toEqual(pieces.params.userBias);
+      expect(params.itemBias).toEqual(pieces.params.itemBias);
+      expect(params.userFactors).toEqual(pieces.params.userFactors);
+      expect(params.itemFactors).toEqual(pieces.params.itemFactors);
+      expect(users.ids()).toEqual(pieces.users.ids());
+      expect(items.ids()).toEqual(pieces.items.ids());
+      expect(version).toMatchObject({
+        id,
+        engine: 'adam',
+        active: true,
+        numUsers: 7,
+        numMovies: 11,
+        factors: 4,
+      });
+      expect(version.createdAt).toBeInstanceOf(Date);
+      expect(Math.abs(version.createdAt.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+      expect(version.trainingRun?.epochs).toEqual(epochs);
+      expect(log).toMatchObject({ engine: 'adam', epochs, bestEpoch: 2 });
+      expect(metrics).toEqual({ rmse: 0.87, ndcgAt10: 0.31 });
+      expect(config).toEqual({ optimizer: 'adam', factors: 4, learningRate: 0.01 });
+
+      const listed = await listModelVersions(db);
+      expect(listed.map((v) => [v.id, v.active])).toEqual([[id, true]]);
+      expect(listed[0]?.trainingRun?.epochs).toHaveLength(2);
+    });
+
+    it('activating another version deactivates the first; at most one is ever active', async () => {
+      const [firstId] = (await listModelVersions(db)).map((v) => v.id);
+      const second = await saveModelVersion(db, {
+        ...trainedPieces(3, 5, 2, 2),
+        engine: 'sgd',
+        config: { factors: 2 },
+        trainingLog: epochs,
+        datasetFingerprint: 'sha256:def',
+      });
+      await activateModelVersion(db, String(second));
+      expect(await activeModelVersionId(db)).toBe(second);
+      const listed = await listModelVersions(db);
+      expect(listed.map((v) => [v.id, v.active])).toEqual([
+        [second, true],
+        [firstId, false],
+      ]);
+      // The partial unique index refuses a second active row even from raw SQL.
+      await expect(
+        db.query('UPDATE model_versions SET active = true WHERE id = $1', [firstId]),
+      ).rejects.toThrow(/model_versions_one_active|duplicate key/);
+      expect((await loadActiveModel(db))?.version.engine).toBe('sgd');
+    });
+
+    it('activating a version that does not exist: clear error, active model unchanged', async () => {
+      const active = await activeModelVersionId(db);
+      const error = await activateModelVersion(db, 424242).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelVersionNotFoundError);
+      expect((error as Error).message).toMatch(
+        /Model version 424242 does not exist .*unchanged \(version \d+\)/,
+      );
+      await expect(activateModelVersion(db, 'latest')).rejects.toThrow(ModelVersionNotFoundError);
+      expect(await activeModelVersionId(db)).toBe(active);
+    });
+
+    it('round-trips an MFModel: the loaded model predicts exactly like the saved one', async () => {
+      const pieces = trainedPieces(6, 9, 3, 5);
+      const model = new MFModel({ ...pieces, config: { factors: 3 }, log: { engine: 'als', epochs } });
+      const id = await saveModel(db, model, { datasetFingerprint: 'fp', activate: true });
+      expect(await activeModelVersionId(db)).toBe(id);
+      const loaded = await loadActiveMFModel(db);
+      expect(loaded?.version.id).toBe(id);
+      for (let u = 0; u < 6; u++) {
+        for (let i = 0; i < 9; i++) expect(loaded!.model.predict(u, i)).toBe(model.predict(u, i));
+      }
+      expect(loaded!.model.userIndex('user-4')).toBe(4);
+      expect(loaded!.model.recommend(2, { k: 3 })).toEqual(model.recommend(2, { k: 3 }));
+    });
+  });
+}
