@@ -11,7 +11,7 @@ import {
 } from '@movierec/trainer';
 import { choiceFlag, intFlag, numberFlag, type OptionSpec, type Values } from './framework/command.ts';
 
-export const ENGINES = ['adam', 'sgd', 'als', 'tfjs'] as const;
+export const ENGINES = ['adam', 'sgd', 'als', 'bpmf', 'tfjs'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 /** Hyper-parameter flags shared by train, evaluate and main; each overrides the preset's value. */

@@ -15,7 +15,8 @@ import type { RatedIndex } from './rated-index.ts';
  *               config, log, users: [ids], items: [ids], blobs: [{ name, dtype, length, offset }] }
  *   then, from the next multiple of 8, the blobs (offset relative to that point, each 8-byte aligned):
  *   userBias, itemBias (float32), userFactors, itemFactors (float32, row-major), and optionally
- *   ratedOffsets, ratedItems (int32, the CSR index of training ratings used by excludeRated).
+ *   ratedOffsets, ratedItems (int32, the CSR index of training ratings used by excludeRated) and
+ *   itemRankBias (float32, numItems: the ranking-only item term, see MFParams).
  */
 export const MODEL_FORMAT_VERSION = 1;
 const MAGIC = 'MRMF';
@@ -60,6 +61,7 @@ export function serializeModel(model: MFModel): Uint8Array {
   if (model.rated) {
     arrays.push(['ratedOffsets', model.rated.offsets], ['ratedItems', model.rated.items]);
   }
+  if (p.itemRankBias) arrays.push(['itemRankBias', p.itemRankBias]);
   const blobs: BlobEntry[] = [];
   let dataBytes = 0;
   for (const [name, a] of arrays) {
@@ -147,6 +149,7 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     userFactors: ['float32', numUsers * factors, `numUsers × factors = ${numUsers} × ${factors}`],
     itemFactors: ['float32', numItems * factors, `numItems × factors = ${numItems} × ${factors}`],
     ratedOffsets: ['int32', numUsers + 1, 'numUsers + 1'],
+    itemRankBias: ['float32', numItems, 'numItems'],
   };
   const found = new Map<string, Float32Array | Int32Array>();
   for (const blob of header.blobs ?? []) {
@@ -173,6 +176,7 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     itemBias: get('itemBias') as Float32Array,
     userFactors: get('userFactors') as Float32Array,
     itemFactors: get('itemFactors') as Float32Array,
+    ...(found.has('itemRankBias') ? { itemRankBias: found.get('itemRankBias') as Float32Array } : {}),
   };
   let rated: RatedIndex | undefined;
   if (found.has('ratedOffsets') || found.has('ratedItems')) {

@@ -81,6 +81,7 @@ export class MFModel implements Recommender {
     };
     expect('userBias', params.userBias.length, numUsers);
     expect('itemBias', params.itemBias.length, numItems);
+    if (params.itemRankBias) expect('itemRankBias', params.itemRankBias.length, numItems);
     expect('userFactors', params.userFactors.length, numUsers * factors);
     expect('itemFactors', params.itemFactors.length, numItems * factors);
     this.params = params;
@@ -194,7 +195,8 @@ export class MFModel implements Recommender {
   }
 
   /**
-   * Top-k items by r̂, best first, with a bounded min-heap (partial selection). `excludeRated: true` drops the
+   * Top-k items by r̂ (plus the ranking-only itemRankBias when the model has one; the returned score is r̂),
+   * best first, with a bounded min-heap (partial selection). `excludeRated: true` drops the
    * user's training items (needs the model's rated index and a user index; a UserVector excludes nothing unless
    * given an explicit list); an Int32Array excludes exactly those items.
    */
@@ -225,9 +227,18 @@ export class MFModel implements Recommender {
     }
     const heap = new TopK(Math.min(k, numItems));
     this.#itemScorer ??= new DotScorer(itemFactors, nf, numItems);
-    selectTopK(this.#itemScorer.dots(p), itemBias, numItems, exclude, filter, heap, -1);
+    // Ranking-only term (MFParams.itemRankBias): rank by r̂ + itemRankBias_i, report r̂.
+    const rankBias = this.params.itemRankBias;
+    let scoreBias = itemBias;
+    if (rankBias) {
+      scoreBias = new Float32Array(numItems);
+      for (let i = 0; i < numItems; i++) scoreBias[i] = itemBias[i]! + rankBias[i]!;
+    }
+    selectTopK(this.#itemScorer.dots(p), scoreBias, numItems, exclude, filter, heap, -1);
     const base = this.params.globalMean + bias;
-    return heap.sorted().map(({ item, score }) => ({ item, score: score + base }));
+    return heap
+      .sorted()
+      .map(({ item, score }) => ({ item, score: score + base - (rankBias ? rankBias[item]! : 0) }));
   }
 
   /** Items most similar to `item` by cosine similarity of factors q_i·q_j / (‖q_i‖‖q_j‖), the item itself excluded. */

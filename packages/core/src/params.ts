@@ -18,6 +18,13 @@ export interface MFParams {
   readonly userFactors: Float32Array;
   /** Q, numItems × factors. */
   readonly itemFactors: Float32Array;
+  /**
+   * Optional ranking-only term per item, length numItems: recommend() ranks by r̂(u,i) + itemRankBias_i while
+   * predictions (and the scores it returns) stay r̂. Set by the Bayesian default engine to w·ln(1 + n_i), n_i the
+   * movie's training ratings, so top-k lists weigh how likely a movie is to be watched, not only how well it would
+   * be rated (an MSE model alone ranks rarely-rated movies first). See bench/accuracy-ranking.ts.
+   */
+  itemRankBias?: Float32Array;
 }
 
 /** A user's parameters outside the trained matrices, e.g. from fold-in. */

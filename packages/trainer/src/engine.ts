@@ -1,9 +1,11 @@
 import type { MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
+import type { BayesSettings } from './algorithms/bpmf-engine.ts';
 
 /** Hyper-parameters shared by every engine; each engine documents which it reads. */
 export interface TrainConfig {
-  optimizer: 'adam' | 'sgd' | 'als';
+  /** 'bpmf': Bayesian MF by Gibbs sampling (algorithms/bpmf-engine.ts; epochs = sweeps, reads `bayes`). */
+  optimizer: 'adam' | 'sgd' | 'als' | 'bpmf';
   factors: number;
   epochs: number;
   batchSize: number;
@@ -27,6 +29,8 @@ export interface TrainConfig {
    */
   init?: 'uniform' | 'normal';
   seed: number;
+  /** Settings of the 'bpmf' engine (sample factors, burn-in, movie features, ranking term); others ignore it. */
+  bayes?: Partial<BayesSettings>;
 }
 
 /** Per-epoch progress reported by every engine. */

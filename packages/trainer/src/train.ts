@@ -7,6 +7,7 @@ import {
   type TrainingLog,
 } from '@movierec/core';
 import { type Dataset, IdMap, type RatingColumns, takeRows } from '@movierec/data';
+import { bayesEngine, createBayesEngine } from './algorithms/bpmf-engine.ts';
 import type { Engine, TrainConfig } from './engine.ts';
 import { adamEngine } from './engines/adam.ts';
 import { alsEngine } from './engines/als.ts';
@@ -21,6 +22,7 @@ export const nativeEngines: Record<TrainConfig['optimizer'], Engine> = {
   adam: adamEngine,
   sgd: sgdEngine,
   als: alsEngine,
+  bpmf: bayesEngine,
 };
 
 /** What train() reports after each epoch. */
@@ -67,6 +69,7 @@ function copyParams(p: MFParams): MFParams {
   out.itemBias.set(p.itemBias);
   out.userFactors.set(p.userFactors);
   out.itemFactors.set(p.itemFactors);
+  if (p.itemRankBias) out.itemRankBias = p.itemRankBias.slice();
   return out;
 }
 
@@ -110,7 +113,12 @@ export async function train(
     items = identityMap(options.shape?.numItems ?? mi);
   }
   const shape = { numUsers: users.size, numItems: items.size };
-  const engine = options.engine ?? nativeEngines[config.optimizer];
+  // The Bayesian engine reads the dataset's movie table (genre/decade prior) when there is one.
+  const engine =
+    options.engine ??
+    (config.optimizer === 'bpmf' && isDataset(input)
+      ? createBayesEngine({ movies: input.movies })
+      : nativeEngines[config.optimizer]);
   if (!engine) throw new TrainingInputError(`train: unknown optimizer ${JSON.stringify(config.optimizer)}`);
 
   // validation split: a seeded random share of the rows

@@ -2,16 +2,18 @@
  * The accuracy algorithms: seeded random numbers, the small linear algebra, blending and rank compression of MF
  * models, and the Bayesian (Gibbs-sampled) MF engine on planted data.
  */
-import { allocParams, type MFParams } from '@movierec/core';
+import { allocParams, deserializeModel, MFModel, type MFParams, serializeModel } from '@movierec/core';
 import type { MovieTable, RatingColumns } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import { blendParams, compressParams, symmetricEigen } from '../src/algorithms/blend.ts';
 import { bpmfToParams, fitBpmf } from '../src/algorithms/bpmf.ts';
-import { createBayesEngine } from '../src/algorithms/bpmf-engine.ts';
+import { createBayesEngine, popularityRankBias } from '../src/algorithms/bpmf-engine.ts';
 import { movieFeatures } from '../src/algorithms/features.ts';
 import { cholesky, cholInverse, cholSolve } from '../src/algorithms/linalg.ts';
 import { Rng } from '../src/algorithms/rng.ts';
 import type { TrainConfig } from '../src/engine.ts';
+import { presets } from '../src/presets.ts';
+import { train } from '../src/train.ts';
 
 function predict(p: MFParams, u: number, i: number): number {
   let y = p.globalMean + p.userBias[u]! + p.itemBias[i]!;
@@ -274,5 +276,59 @@ describe('BPMF (Gibbs sampling)', () => {
     await expect(
       engine.fit(train, shape, config, { onEpoch: (s) => (s.epoch === 3 ? 'stop' : undefined) }),
     ).rejects.toThrow(/during burn-in/);
+  });
+});
+
+describe('ranking-only item term (MFParams.itemRankBias)', () => {
+  it('re-orders recommend() but not predictions, and survives the artifact', () => {
+    const p = allocParams(1, 3, 1, 3);
+    p.itemBias.set([0.5, 0.2, 0]);
+    const plain = new MFModel({ params: p });
+    expect(plain.recommend(0, { k: 3, excludeRated: false }).map((s) => s.item)).toEqual([0, 1, 2]);
+    const ranked = new MFModel({ params: { ...p, itemRankBias: Float32Array.from([0, 0.35, 0.7]) } });
+    const recs = ranked.recommend(0, { k: 3, excludeRated: false });
+    expect(recs.map((s) => s.item)).toEqual([2, 1, 0]);
+    // Scores stay r̂ = μ + b_i.
+    const scores = recs.map((s) => s.score);
+    expect(scores[0]).toBeCloseTo(3, 5);
+    expect(scores[1]).toBeCloseTo(3.2, 5);
+    expect(scores[2]).toBeCloseTo(3.5, 5);
+    expect(ranked.predict(0, 2)).toBeCloseTo(3, 6);
+    const back = deserializeModel(serializeModel(ranked));
+    expect(back.params.itemRankBias).toEqual(Float32Array.from([0, 0.35, 0.7]));
+    expect(deserializeModel(serializeModel(plain)).params.itemRankBias).toBeUndefined();
+    expect(() => new MFModel({ params: { ...p, itemRankBias: new Float32Array(2) } })).toThrow(
+      /itemRankBias has length 2/,
+    );
+  });
+
+  it('popularityRankBias is w·ln(1 + n_i)', () => {
+    const cols: RatingColumns = {
+      length: 4,
+      users: Int32Array.from([0, 1, 2, 0]),
+      items: Int32Array.from([0, 0, 0, 2]),
+      ratings: Float32Array.from([4, 4, 4, 4]),
+      timestamps: new Int32Array(4),
+    };
+    const b = popularityRankBias(cols, 3, 0.5);
+    expect(b[0]).toBeCloseTo(0.5 * Math.log(4), 6);
+    expect(b[1]).toBe(0);
+    expect(b[2]).toBeCloseTo(0.5 * Math.log(2), 6);
+  });
+});
+
+describe('presets.default', () => {
+  it('trains the Bayesian engine through train(), with the ranking term', async () => {
+    expect(presets.default.optimizer).toBe('bpmf');
+    const { train: ratings, test } = planted(50, 40, 2, 0.4, 0.3, 17);
+    const { model, log } = await train(ratings, {
+      preset: 'default',
+      config: { epochs: 30, bayes: { burnIn: 10 } },
+    });
+    expect(log.engine).toBe('bpmf');
+    expect(log.epochs.length).toBe(30);
+    expect(model.params.factors).toBe(presets.default.factors);
+    expect(model.params.itemRankBias?.length).toBe(40);
+    expect(rmseOf(model.params, test)).toBeLessThan(0.5);
   });
 });
