@@ -7,13 +7,19 @@ import {
   DivergenceError,
   diverged,
   epochOrder,
-  gatherRows,
   initialParams,
   meanRating,
   validateTraining,
   yieldToEventLoop,
 } from './common.ts';
-import { type NativeEngineOptions, ptr, useWasmKernels, WasmArena } from './wasm.ts';
+import {
+  type NativeEngineOptions,
+  packedRowsSize,
+  packRows,
+  ptr,
+  useWasmKernels,
+  WasmArena,
+} from './wasm.ts';
 
 /** tfjs' AdamOptimizer defaults (tf.train.adam: β1 0.9, β2 0.999, ε = backend epsilon 1e-7 for float32). */
 export const ADAM_BETA1 = 0.9;
@@ -183,24 +189,21 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
       const total = (numUsers + numItems) * (k + 1);
       const padded = (total + 3) & ~3;
       let arena: WasmArena | undefined;
-      let columns = { users: train.users, items: train.items, ratings: train.ratings };
       let scratch: Int32Array;
-      let identity: Int32Array = new Int32Array(0);
+      let packed: Int32Array = new Int32Array(0);
       let theta: FlatParams;
       let grad: FlatParams;
       let m: Float32Array;
       let v: Float32Array;
       if (wasm) {
-        arena = new WasmArena(4 * WasmArena.size(padded) + 4 * WasmArena.size(n));
+        arena = new WasmArena(4 * WasmArena.size(padded) + packedRowsSize(n) + WasmArena.size(n));
         theta = flatViews(arena.f32(padded), numUsers, numItems, k, start.globalMean);
         grad = flatViews(arena.f32(padded), numUsers, numItems, k);
         m = arena.f32(padded);
         v = arena.f32(padded);
-        // each epoch the columns are gathered in batch order into these, so the gradient kernel reads sequentially
-        columns = { users: arena.i32(n), items: arena.i32(n), ratings: arena.f32(n) };
-        identity = arena.i32(n);
-        for (let j = 0; j < n; j++) identity[j] = j;
-        scratch = new Int32Array(options.batchOrder ? 0 : n);
+        packed = packRows(arena, train);
+        // the epoch's row order lives in the arena too (shuffled in place, or a copy of batchOrder's)
+        scratch = arena.i32(n);
       } else {
         theta = allocFlat(numUsers, numItems, k, start.globalMean);
         grad = allocFlat(numUsers, numItems, k);
@@ -220,13 +223,15 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
       const B = config.batchSize;
       const batches = Math.ceil(n / B);
       const kernels = arena?.kernels;
-      const wasmCols: RatingColumns = { ...train, ...columns };
       let step = 0;
       let firstLoss = 0;
       for (let epoch = 0; epoch < config.epochs; epoch++) {
         const t0 = performance.now();
-        const order = epochOrder(n, epoch, random, options.batchOrder, scratch);
-        if (wasm) gatherRows(train, order, wasmCols);
+        let order = epochOrder(n, epoch, random, options.batchOrder, scratch);
+        if (wasm && order !== scratch) {
+          scratch.set(order);
+          order = scratch;
+        }
         let weightedLoss = 0;
         for (let b = 0; b < batches; b++) {
           options.signal?.throwIfAborted();
@@ -246,10 +251,8 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
               ptr(g.itemFactors),
               ptr(g.userBias),
               ptr(g.itemBias),
-              ptr(wasmCols.users),
-              ptr(wasmCols.items),
-              ptr(wasmCols.ratings),
-              ptr(identity),
+              ptr(packed),
+              ptr(order),
               s,
               e,
               k,

@@ -144,20 +144,6 @@ export function epochOrder(
   return random.shuffle(scratch);
 }
 
-/** out.x[j] = train.x[order[j]] for users, items and ratings. */
-export function gatherRows(train: RatingColumns, order: Int32Array, out: RatingColumns): void {
-  const { users, items, ratings } = train;
-  const ou = out.users;
-  const oi = out.items;
-  const or = out.ratings;
-  for (let j = 0; j < order.length; j++) {
-    const r = order[j]!;
-    ou[j] = users[r]!;
-    oi[j] = items[r]!;
-    or[j] = ratings[r]!;
-  }
-}
-
 /** Lets timers, I/O and abort handlers run between chunks of a long epoch. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

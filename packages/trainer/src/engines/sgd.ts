@@ -7,13 +7,19 @@ import {
   DivergenceError,
   diverged,
   epochOrder,
-  gatherRows,
   initialParams,
   meanRating,
   validateTraining,
   yieldToEventLoop,
 } from './common.ts';
-import { type NativeEngineOptions, ptr, useWasmKernels, WasmArena } from './wasm.ts';
+import {
+  type NativeEngineOptions,
+  packedRowsSize,
+  packRows,
+  ptr,
+  useWasmKernels,
+  WasmArena,
+} from './wasm.ts';
 
 /**
  * One SGD pass over rows order[start…end) (Funk 2006; Koren, Bell & Volinsky 2009, eq. 5), per rating:
@@ -78,9 +84,8 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
       const { numUsers, numItems } = shape;
       const wasm = useWasmKernels(engineOptions, k, 'sgd');
       let params = start;
-      let columns = train;
       let scratch: Int32Array;
-      let identity: Int32Array = new Int32Array(0);
+      let packed: Int32Array = new Int32Array(0);
       let arena: WasmArena | undefined;
       if (wasm) {
         arena = new WasmArena(
@@ -88,7 +93,8 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
             WasmArena.size(numItems * k) +
             WasmArena.size(numUsers) +
             WasmArena.size(numItems) +
-            4 * WasmArena.size(n),
+            packedRowsSize(n) +
+            WasmArena.size(n),
         );
         params = {
           ...start,
@@ -101,12 +107,9 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
         params.itemFactors.set(start.itemFactors);
         params.userBias.set(start.userBias);
         params.itemBias.set(start.itemBias);
-        // the kernel walks the epoch's rows in storage order: each epoch the columns are gathered into shuffled
-        // copies (a loop with independent loads) so the SGD loop reads them sequentially
-        columns = { ...train, users: arena.i32(n), items: arena.i32(n), ratings: arena.f32(n) };
-        identity = arena.i32(n);
-        for (let j = 0; j < n; j++) identity[j] = j;
-        scratch = new Int32Array(options.batchOrder ? 0 : n);
+        packed = packRows(arena, train);
+        // the epoch's row order lives in the arena too (shuffled in place, or a copy of batchOrder's)
+        scratch = arena.i32(n);
       } else {
         scratch = new Int32Array(options.batchOrder ? 0 : n);
       }
@@ -118,8 +121,11 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
       let firstMse = 0;
       for (let epoch = 0; epoch < config.epochs; epoch++) {
         const t0 = performance.now();
-        const order = epochOrder(n, epoch, random, options.batchOrder, scratch);
-        if (wasm) gatherRows(train, order, columns);
+        let order = epochOrder(n, epoch, random, options.batchOrder, scratch);
+        if (wasm && order !== scratch) {
+          scratch.set(order);
+          order = scratch;
+        }
         let sse = 0;
         for (let s = 0, b = 1; s < n; s += chunk, b++) {
           options.signal?.throwIfAborted();
@@ -130,10 +136,8 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
                 ptr(params.itemFactors),
                 ptr(params.userBias),
                 ptr(params.itemBias),
-                ptr(columns.users),
-                ptr(columns.items),
-                ptr(columns.ratings),
-                ptr(identity),
+                ptr(packed),
+                ptr(order),
                 s,
                 e,
                 k,

@@ -11,9 +11,7 @@ export interface WasmKernels {
     gQ: number,
     gbu: number,
     gbi: number,
-    users: number,
-    items: number,
-    ratings: number,
+    rows: number,
     order: number,
     start: number,
     end: number,
@@ -36,9 +34,7 @@ export interface WasmKernels {
     Q: number,
     bu: number,
     bi: number,
-    users: number,
-    items: number,
-    ratings: number,
+    rows: number,
     order: number,
     start: number,
     end: number,
@@ -123,6 +119,26 @@ export class WasmArena {
 }
 
 export const ptr = (view: Float32Array | Int32Array): number => view.byteOffset;
+
+/** Bytes for packed rows of `n` ratings. */
+export const packedRowsSize = (n: number) => WasmArena.size(3 * n);
+
+/** The ratings as packed 12-byte rows (user i32, item i32, rating f32) in the arena, the kernels' input format. */
+export function packRows(
+  arena: WasmArena,
+  train: { length: number; users: Int32Array; items: Int32Array; ratings: Float32Array },
+): Int32Array {
+  const n = train.length;
+  const packed = arena.i32(3 * n);
+  const asFloat = new Float32Array(packed.buffer, packed.byteOffset, 3 * n);
+  const { users, items, ratings } = train;
+  for (let r = 0, o = 0; r < n; r++, o += 3) {
+    packed[o] = users[r]!;
+    packed[o + 1] = items[r]!;
+    asFloat[o + 2] = ratings[r]!;
+  }
+  return packed;
+}
 
 export interface NativeEngineOptions {
   /**
