@@ -36,12 +36,14 @@ export {
   listModelVersions,
   loadActiveMFModel,
   loadActiveModel,
+  loadModelVersion,
   type ModelVersionInfo,
   type SaveModelVersionInput,
   type StoredModel,
   saveModel,
   saveModelVersion,
   type TrainingRunInfo,
+  toMFModel,
 } from './model-versions.ts';
 export { defaultPgliteDir, migrationsDir } from './paths.ts';
 export { type ReadOptions, readRatings } from './read.ts';

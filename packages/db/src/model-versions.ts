@@ -229,7 +229,7 @@ export async function activeModelVersionId(db: Database): Promise<number | null>
   return row?.id ?? null;
 }
 
-interface ActiveRow {
+interface StoredRow {
   id: number;
   engine: string;
   active: boolean;
@@ -257,8 +257,24 @@ interface ActiveRow {
 
 /** The active version's stored pieces in ONE query, or null when no version is active. */
 export async function loadActiveModel(db: Database): Promise<StoredModel | null> {
-  // Timestamps are stored as UTC without a zone; AT TIME ZONE 'UTC' hands the drivers an unambiguous instant.
-  const [row] = await db.query<ActiveRow>(`
+  const [row] = await db.query<StoredRow>(`${STORED_SELECT} WHERE v.active`);
+  return row ? storedModel(row) : null;
+}
+
+/** Any version's stored pieces in one query; a nonexistent id throws ModelVersionNotFoundError. */
+export async function loadModelVersion(db: Database, id: number | string): Promise<StoredModel> {
+  const versionId = parseVersionId(id);
+  const [row] = await db.query<StoredRow>(`${STORED_SELECT} WHERE v.id = $1`, [versionId]);
+  if (!row) {
+    const ids = await db.query<{ id: number }>('SELECT id FROM model_versions ORDER BY id DESC LIMIT 10');
+    const known = ids.length ? `known: ${ids.map((v) => v.id).join(', ')}` : 'there are none yet';
+    throw new ModelVersionNotFoundError(`Model version ${versionId} does not exist (${known}).`);
+  }
+  return storedModel(row);
+}
+
+// Timestamps are stored as UTC without a zone; AT TIME ZONE 'UTC' hands the drivers an unambiguous instant.
+const STORED_SELECT = `
     SELECT v.id, v.engine, v.active, v.created_at AT TIME ZONE 'UTC' AS created_at, v.factors, v.num_users,
            v.num_movies, v.config, v.metrics, v.dataset_fingerprint,
            p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.user_ids, p.movie_ids,
@@ -266,9 +282,9 @@ export async function loadActiveModel(db: Database): Promise<StoredModel | null>
            t.finished_at AT TIME ZONE 'UTC' AS finished_at
     FROM model_versions v
     JOIN model_parameters p ON p.model_version_id = v.id
-    LEFT JOIN training_runs t ON t.model_version_id = v.id
-    WHERE v.active`);
-  if (!row) return null;
+    LEFT JOIN training_runs t ON t.model_version_id = v.id`;
+
+function storedModel(row: StoredRow): StoredModel {
   const { id, factors, num_users: numUsers, num_movies: numItems } = row;
   const params: MFParams = {
     factors,
@@ -319,18 +335,21 @@ export async function loadActiveModel(db: Database): Promise<StoredModel | null>
   return { version, params, users, items, config: row.config, metrics: row.metrics, log };
 }
 
-/** The active model as an MFModel, or null when none is active. */
-export async function loadActiveMFModel(
-  db: Database,
-): Promise<{ model: MFModel; version: ModelVersionInfo } | null> {
-  const stored = await loadActiveModel(db);
-  if (!stored) return null;
-  const model = new MFModel({
+/** Builds the MFModel of stored pieces (from loadActiveModel or loadModelVersion). */
+export function toMFModel(stored: StoredModel): MFModel {
+  return new MFModel({
     params: stored.params,
     users: stored.users,
     items: stored.items,
     config: stored.config,
     log: stored.log,
   });
-  return { model, version: stored.version };
+}
+
+/** The active model as an MFModel, or null when none is active. */
+export async function loadActiveMFModel(
+  db: Database,
+): Promise<{ model: MFModel; version: ModelVersionInfo } | null> {
+  const stored = await loadActiveModel(db);
+  return stored ? { model: toMFModel(stored), version: stored.version } : null;
 }

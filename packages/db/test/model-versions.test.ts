@@ -7,9 +7,11 @@ import {
   listModelVersions,
   loadActiveMFModel,
   loadActiveModel,
+  loadModelVersion,
   ModelVersionNotFoundError,
   saveModel,
   saveModelVersion,
+  toMFModel,
 } from '../src/index.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { kinds } from './helpers.ts';
@@ -139,6 +141,17 @@ for (const kind of kinds) {
       }
       expect(loaded!.model.userIndex('user-4')).toBe(4);
       expect(loaded!.model.recommend(2, { k: 3 })).toEqual(model.recommend(2, { k: 3 }));
+    });
+
+    it('loads any version by id, active or not; an unknown id is a clear error', async () => {
+      const versions = await listModelVersions(db);
+      const inactive = versions.find((v) => !v.active)!;
+      const stored = await loadModelVersion(db, inactive.id);
+      expect(stored.version).toMatchObject({ id: inactive.id, active: false, engine: inactive.engine });
+      expect(toMFModel(stored).numUsers).toBe(inactive.numUsers);
+      await expect(loadModelVersion(db, 99_999)).rejects.toThrow(
+        /Model version 99999 does not exist \(known: /,
+      );
     });
   });
 }
