@@ -20,6 +20,8 @@ const SIMILAR_COUNT = 8;
 /** MovieLens users 1…N exist in every bundled dataset; the first few are offered as suggestions. */
 const SUGGESTED_USER_IDS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
 const REMEMBERED_USERS_KEY = 'movierec.webUsers';
+/** Whose recommendations show before a user is chosen: nobody rates as this ID, so it gets the popularity list. */
+const PREVIEW_USER_ID = 'web-preview';
 /** Half-star scale of MovieLens ratings. */
 const RATING_STEPS = [5, 4.5, 4, 3.5, 3, 2.5, 2, 1.5, 1, 0.5];
 
@@ -277,17 +279,21 @@ function movieCard(movie, { tag = 'li', lead, details = [] } = {}) {
 
 /** @param {{ announceUser?: boolean }} [options] */
 async function loadRecommendations({ announceUser = true } = {}) {
-  const userId = state.userId;
-  if (!userId) return;
+  const preview = state.userId === null;
+  const userId = state.userId ?? PREVIEW_USER_ID;
   const status = byId('recs-status');
-  status.textContent = `Loading recommendations for ${userId}…`;
+  status.textContent = preview ? 'Loading popular movies…' : `Loading recommendations for ${userId}…`;
   const data = await request('Recommendations', RECOMMENDATIONS, { userId, limit: RECOMMENDATION_COUNT });
-  if (state.userId !== userId) return; // the user was switched while this was in flight
+  if ((state.userId ?? PREVIEW_USER_ID) !== userId) return; // the user was switched while this was in flight
   const { recommendations, user } = data;
 
-  state.ratings = new Map((user?.ratings.edges ?? []).map((edge) => [edge.node.movie.id, edge.node.rating]));
-  renderRatings(user);
-  if (announceUser) {
+  if (!preview) {
+    state.ratings = new Map(
+      (user?.ratings.edges ?? []).map((edge) => [edge.node.movie.id, edge.node.rating]),
+    );
+    renderRatings(user);
+  }
+  if (announceUser && !preview) {
     byId('user-status').textContent = user
       ? `Showing user ${user.id}, who has ${plural(user.ratingCount, 'rating')}.`
       : `User ${userId} has no ratings yet: rate a few movies below to get personal recommendations.`;
@@ -296,7 +302,7 @@ async function loadRecommendations({ announceUser = true } = {}) {
   const personal = recommendations.source === 'PERSONALIZED';
   const badge = byId('recs-source');
   badge.hidden = false;
-  badge.textContent = personal ? 'personalised' : 'popular (fallback)';
+  badge.textContent = personal ? 'personalised' : preview ? 'popular' : 'popular (fallback)';
   badge.className = `badge ${personal ? 'personal' : 'fallback'}`;
   badge.title = personal
     ? 'Scored with this user’s learned or folded-in factors'
@@ -336,8 +342,9 @@ async function loadRecommendations({ announceUser = true } = {}) {
   const previous = state.recommendedIds;
   state.recommendedIds = items.map((item) => item.movie.id);
   const changed = previous.length > 0 && previous.join() !== state.recommendedIds.join();
-  status.textContent =
-    items.length === 0
+  status.textContent = preview
+    ? 'Popular with everyone. Choose a user above, or rate any movie to start as a new user.'
+    : items.length === 0
       ? `No recommendations for ${userId}: the user may have rated every movie the model knows.`
       : `Top ${items.length} for ${userId}${personal ? '' : ' (the model does not know this user yet, so: most popular)'}` +
         `${changed ? ' — updated after your rating.' : '.'}`;
@@ -627,7 +634,10 @@ function start() {
   void guarded(loadModel, byId('model'));
   void guarded(suggestUsers);
   const initialUser = userFromHash();
-  if (initialUser) void guarded(() => chooseUser(initialUser), byId('recommendations'));
+  void guarded(
+    initialUser ? () => chooseUser(initialUser) : () => loadRecommendations(),
+    byId('recommendations'),
+  );
   document.documentElement.dataset.ready = 'true';
 }
 

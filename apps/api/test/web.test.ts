@@ -121,6 +121,9 @@ describe('web page', () => {
     'a new user rates five movies: recommendations turn personal, change and leave the rated movies out',
     async () => {
       const page = await openPage();
+      // Before choosing anyone, the popular movies are shown.
+      await poll(() => page.locator('#recs-status').textContent()).toMatch(/^Popular with everyone/);
+      expect(await recommendedIds(page)).toHaveLength(10);
 
       // The active model and its training curve.
       await poll(() => page.locator('#model-status').textContent()).toMatch(/^Version \S+, trained/);
@@ -130,6 +133,8 @@ describe('web page', () => {
       await page.getByRole('button', { name: 'Start as a new user' }).click();
       const userId = await page.getByLabel('User ID').inputValue();
       expect(userId).toMatch(/^web-[0-9a-f]{10}$/);
+      // The new user's list replaces the popular preview shown on arrival.
+      await poll(() => page.locator('#recs-status').textContent()).toContain(`for ${userId}`);
       await poll(() => recommendedIds(page)).toHaveLength(10);
       expect(await page.locator('#recs-source').textContent()).toBe('popular (fallback)');
       const before = await recommendedIds(page);
@@ -213,6 +218,7 @@ describe('web page', () => {
       const page = await openPage();
       await page.getByLabel('User ID').fill('1');
       await page.getByRole('button', { name: 'Show recommendations' }).click();
+      await poll(() => page.locator('#recs-status').textContent()).toMatch(/^Top 10 for 1\b/);
       await poll(() => recommendedIds(page)).toHaveLength(10);
       const before = await recommendedIds(page);
 
