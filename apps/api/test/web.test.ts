@@ -247,9 +247,25 @@ describe('web page', () => {
   );
 
   it(
-    'suggests existing users and pages through search results',
+    'rating from the popular preview makes a new user, who is then suggested; search pages on',
     async () => {
       const page = await openPage();
+      await poll(() => page.locator('#recs-status').textContent()).toMatch(/^Popular with everyone/);
+      const first = page.locator('#recs-list > li').first();
+      const movieId = await first.getAttribute('data-movie-id');
+      await first.getByLabel(/^Your rating for /).selectOption('3');
+      await first.getByRole('button', { name: 'Rate' }).click();
+      await poll(() => page.locator('#ratings-list > li').count()).toBe(1);
+      const userId = await page.getByLabel('User ID').inputValue();
+      expect(userId).toMatch(/^web-[0-9a-f]{10}$/);
+      expect(await page.locator('#ratings-list > li').getAttribute('data-movie-id')).toBe(movieId);
+      expect(await recommendedIds(page)).not.toContain(movieId);
+      await poll(() =>
+        page
+          .locator('#user-suggestions option')
+          .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)),
+      ).toContain(userId);
+
       // Existing users are suggested (MovieLens user 1 is in every bundled dataset).
       await poll(() =>
         page
