@@ -5,14 +5,33 @@
  * bias baselines — all through the shipped code path (loadBundled → userHoldout → train → evaluate).
  *
  *   pnpm exec tsx bench/accuracy-ranking.ts [--only default,sgd-64] [--json]
+ *   pnpm exec tsx bench/accuracy-ranking.ts --sweep   # how w of itemRankBias = w·ln(1 + n_i) was chosen:
+ *     the default model trained on an INNER holdout (each user's latest 20% of the training part) for w ∈ grid,
+ *     then the same grid on the real holdout for reference.
  */
 import { parseArgs } from 'node:util';
+import { buildRatedIndex, MFModel, ratedItems } from '../packages/core/src/index.ts';
 import { loadBundled, userHoldout } from '../packages/data/src/index.ts';
 import { createBayesEngine } from '../packages/trainer/src/algorithms/bpmf-engine.ts';
-import { type Engine, evaluate, presets, type TrainConfig, train } from '../packages/trainer/src/index.ts';
+import {
+  type Engine,
+  evaluate,
+  modelRanker,
+  popularityOrder,
+  popularityRanker,
+  presets,
+  rankingMetrics,
+  relevantItems,
+  type TrainConfig,
+  train,
+} from '../packages/trainer/src/index.ts';
 
 const { values: args } = parseArgs({
-  options: { only: { type: 'string' }, json: { type: 'boolean', default: false } },
+  options: {
+    only: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    sweep: { type: 'boolean', default: false },
+  },
 });
 
 const dataset = await loadBundled();
@@ -61,12 +80,47 @@ const runs: Run[] = [
     engine: bayes,
   },
   {
-    name: 'bpmf-genre-pop',
-    what: 'BPMF + genre/decade + count-bin prior',
-    config: bpmf({ sampleFactors: 10, burnIn: 20, movieFeatures: true, popularityFeatures: true }),
-    engine: bayes,
+    name: 'default-w0',
+    what: 'presets.default without the ranking term (rank by r̂ alone)',
+    preset: 'default',
+    config: { bayes: { ...presets.default.bayes, rankPopularity: 0 } } as Partial<TrainConfig>,
   },
 ];
+
+if (args.sweep) {
+  const grid = [0, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5];
+  const inner = userHoldout(split.train, { strategy: 'recent', fraction: 0.2 });
+  for (const [label, s] of [
+    ['inner', inner],
+    ['holdout', split],
+  ] as const) {
+    const { model } = await train({ ...dataset, ratings: s.train }, { preset: 'default' });
+    const counts = new Float64Array(dataset.items.size);
+    for (let r = 0; r < s.train.length; r++) counts[s.train.items[r]!]!++;
+    const rel = relevantItems(s.test, 4);
+    const rated = buildRatedIndex(s.train, dataset.users.size);
+    const trainItemsOf = (u: number) => ratedItems(rated, u);
+    const pop = rankingMetrics(
+      popularityRanker(popularityOrder(s.train, dataset.items.size)),
+      rel,
+      trainItemsOf,
+      dataset.items.size,
+      10,
+    );
+    console.log(
+      `${label.padEnd(8)} popularity      Recall@10 ${pop.recall.toFixed(4)}  NDCG@10 ${pop.ndcg.toFixed(4)}`,
+    );
+    for (const w of grid) {
+      const itemRankBias = Float32Array.from(counts, (n) => w * Math.log1p(n));
+      const m = new MFModel({ params: { ...model.params, itemRankBias }, rated });
+      const r = rankingMetrics(modelRanker(m), rel, trainItemsOf, dataset.items.size, 10);
+      console.log(
+        `${label.padEnd(8)} w = ${w.toFixed(2).padEnd(10)} Recall@10 ${r.recall.toFixed(4)}  NDCG@10 ${r.ndcg.toFixed(4)}  coverage ${r.coverage.toFixed(4)}`,
+      );
+    }
+  }
+  process.exit(0);
+}
 
 const only = args.only?.split(',');
 const rows: Record<string, unknown>[] = [];

@@ -110,6 +110,7 @@ const out: Record<string, unknown>[] = [];
 for (const run of runs) {
   if (only && !only.includes(run.name)) continue;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const cv = await crossValidate(dataset, {
     folds,
     seed,
@@ -120,6 +121,8 @@ for (const run of runs) {
     ...(run.engine ? { engine: run.engine } : {}),
   });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const row = {
     name: run.name,
     what: run.what,
@@ -130,12 +133,13 @@ for (const run of runs) {
     biasesRmse: cv.mean['baselines.biases.rmse']!,
     biasesMae: cv.mean['baselines.biases.mae']!,
     secondsPerFold: seconds / folds,
+    cpuSecondsPerFold: cpuSeconds / folds,
   };
   out.push(row);
   if (args.json) continue;
   console.log(
     `${run.name.padEnd(22)} RMSE ${fmt(row.rmse, row.rmseStd)}  MAE ${fmt(row.mae, row.maeStd)}  ` +
-      `(biases ${row.biasesRmse.toFixed(4)}/${row.biasesMae.toFixed(4)})  ${row.secondsPerFold.toFixed(1)} s/fold  — ${run.what}`,
+      `(biases ${row.biasesRmse.toFixed(4)}/${row.biasesMae.toFixed(4)})  ${row.secondsPerFold.toFixed(1)} s/fold (${row.cpuSecondsPerFold.toFixed(1)} s CPU, train+eval)  — ${run.what}`,
   );
 }
 if (args.json) console.log(JSON.stringify({ folds, seed, clip, runs: out }));

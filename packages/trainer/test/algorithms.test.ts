@@ -7,7 +7,7 @@ import type { MovieTable, RatingColumns } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import { blendParams, compressParams, symmetricEigen } from '../src/algorithms/blend.ts';
 import { bpmfToParams, fitBpmf } from '../src/algorithms/bpmf.ts';
-import { createBayesEngine, popularityRankBias } from '../src/algorithms/bpmf-engine.ts';
+import { createBayesEngine, popularityRankBias, RunningMean } from '../src/algorithms/bpmf-engine.ts';
 import { movieFeatures } from '../src/algorithms/features.ts';
 import { cholesky, cholInverse, cholSolve } from '../src/algorithms/linalg.ts';
 import { Rng } from '../src/algorithms/rng.ts';
@@ -238,6 +238,22 @@ describe('BPMF (Gibbs sampling)', () => {
     expect(errWith).toBeLessThan(0.25);
     expect(Math.abs(gapWithout)).toBeLessThan(0.25);
     expect(movieFeatures(movies, ni).count).toBe(2 + 8);
+  });
+
+  it('the running posterior mean handed to onEpoch predicts as the average of the samples so far', async () => {
+    const { train } = planted(30, 20, 2, 0.5, 0.3, 31);
+    const res = await fitBpmf(
+      train,
+      { numUsers: 30, numItems: 20 },
+      { factors: 2, burnIn: 2, samples: 3, alpha: 2, seed: 6 },
+    );
+    const running = new RunningMean(30, 20, 2, 3);
+    for (let s = 1; s <= 3; s++) {
+      const view = running.update({ ...res, samples: res.samples.slice(0, s) });
+      const exact = bpmfToParams({ ...res, samples: res.samples.slice(0, s) });
+      for (let u = 0; u < 30; u += 5)
+        for (let i = 0; i < 20; i += 3) expect(predict(view, u, i)).toBeCloseTo(predict(exact, u, i), 5);
+    }
   });
 
   it('runs as an Engine: reports every sweep, stops on request, serves config.factors, rejects bad settings', async () => {
