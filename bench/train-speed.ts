@@ -6,12 +6,14 @@
  *     ML-1M shape (6,040 users, 3,706 movies, 1,000,209 ratings), 32 factors, batch 4096:
  *     native Adam (lr 0.005, no L2 — the reference preset's maths) and native SGD (γ 0.005, λ 0.02), seconds per epoch.
  *     --js also runs the plain typed-array kernels (the float64 reference) for comparison.
- *   pnpm exec tsx bench/train-speed.ts --scale [--engine sgd|adam|als] [--json]
+ *   pnpm exec tsx bench/train-speed.ts --scale [--engine adam|sgd|als|bpmf] [--factors K] [--json]
  *     ML-25M shape (162,541 users, 59,047 movies, 25,000,095 ratings): ONE epoch of the default preset's engine
- *     (or --engine) and the process's peak resident memory.
+ *     (or --engine; the default preset's other settings, its factor count unless --factors) and the process's
+ *     peak resident memory.
  *
  * How it is measured: wall seconds per epoch are the engine's own EpochStats.seconds (around its epoch loop, after
- * the data exists); CPU seconds are process.cpuUsage() (user + system) between epoch ends, which is less inflated
+ * the data exists); CPU seconds are process.cpuUsage() (user + system) between epoch ends (the first epoch's also
+ * holds the engine's setup: input checks, packing the rows, initial factors), which is less inflated
  * than wall time when other jobs share the cores; peak memory is process.resourceUsage().maxRSS. The 1-minute load
  * average and core count are printed alongside, because the machine is shared.
  */
@@ -19,9 +21,9 @@ import os from 'node:os';
 import { generateSynthetic } from '../packages/data/src/index.ts';
 import type { Engine, TrainConfig } from '../packages/trainer/src/engine.ts';
 import { createAdamEngine } from '../packages/trainer/src/engines/adam.ts';
-import { alsEngine } from '../packages/trainer/src/engines/als.ts';
 import { createSgdEngine } from '../packages/trainer/src/engines/sgd.ts';
 import { presets } from '../packages/trainer/src/presets.ts';
+import { nativeEngines } from '../packages/trainer/src/train.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -99,9 +101,12 @@ say(
 
 if (scale) {
   const which = (flag('--engine') ?? presets.default.optimizer) as TrainConfig['optimizer'];
-  const config: TrainConfig = { ...(presets.default as TrainConfig), optimizer: which, epochs };
-  const engine = which === 'adam' ? createAdamEngine() : which === 'sgd' ? createSgdEngine() : alsEngine;
-  runs.push(await measure(which, which === 'als' ? 'js' : 'auto', engine, data, config));
+  const factors = Number(flag('--factors') ?? presets.default.factors);
+  const config: TrainConfig = { ...(presets.default as TrainConfig), optimizer: which, epochs, factors };
+  const engine = nativeEngines[which];
+  if (!engine)
+    throw new Error(`--engine must be one of ${Object.keys(nativeEngines).join(', ')}, got ${which}`);
+  runs.push(await measure(which, which === 'adam' || which === 'sgd' ? 'auto' : 'js', engine, data, config));
 } else {
   const base = { factors: 32, epochs, batchSize: 4096, initStd: 0.05, seed: 42 };
   const adam: TrainConfig = { ...base, optimizer: 'adam', learningRate: 0.005, l2: 0 };

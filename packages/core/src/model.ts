@@ -69,6 +69,7 @@ export class MFModel implements Recommender {
   /** Default λ for foldIn. */
   foldInL2: number;
   #itemScorer: DotScorer | undefined;
+  #rankScoreBias: Float32Array | undefined;
   #userScorer: DotScorer | undefined;
   #itemInvNorms: Float32Array | undefined;
   #userInvNorms: Float32Array | undefined;
@@ -227,13 +228,13 @@ export class MFModel implements Recommender {
     }
     const heap = new TopK(Math.min(k, numItems));
     this.#itemScorer ??= new DotScorer(itemFactors, nf, numItems);
-    // Ranking-only term (MFParams.itemRankBias): rank by r̂ + itemRankBias_i, report r̂.
+    // Ranking-only term (MFParams.itemRankBias): rank by r̂ + itemRankBias_i, report r̂ (the sum is built once).
     const rankBias = this.params.itemRankBias;
-    let scoreBias = itemBias;
-    if (rankBias) {
-      scoreBias = new Float32Array(numItems);
-      for (let i = 0; i < numItems; i++) scoreBias[i] = itemBias[i]! + rankBias[i]!;
+    if (rankBias && !this.#rankScoreBias) {
+      this.#rankScoreBias = new Float32Array(numItems);
+      for (let i = 0; i < numItems; i++) this.#rankScoreBias[i] = itemBias[i]! + rankBias[i]!;
     }
+    const scoreBias = rankBias ? this.#rankScoreBias : itemBias;
     selectTopK(this.#itemScorer.dots(p), scoreBias, numItems, exclude, filter, heap, -1);
     const base = this.params.globalMean + bias;
     return heap

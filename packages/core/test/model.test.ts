@@ -186,3 +186,19 @@ describe('DotScorer', () => {
     }
   });
 });
+
+describe('ranking-only item term', () => {
+  it('ranks by r̂ + itemRankBias but reports r̂, and survives the artifact', async () => {
+    const { serializeModel, deserializeModel } = await import('../src/index.ts');
+    const params = randomParams(3, 50, 8, 21);
+    params.itemRankBias = new Float32Array(50);
+    params.itemRankBias[17] = 100;
+    const model = new MFModel({ params });
+    const top = model.recommend(1, { k: 3, excludeRated: false });
+    expect(top[0]!.item).toBe(17);
+    expect(top[0]!.score).toBeCloseTo(model.predict(1, 17), 5);
+    const back = deserializeModel(serializeModel(model));
+    expect(back.params.itemRankBias).toEqual(params.itemRankBias);
+    expect(back.recommend(1, { k: 3, excludeRated: false })).toEqual(top);
+  });
+});
