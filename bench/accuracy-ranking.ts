@@ -75,7 +75,7 @@ const runs: Run[] = [
   },
   {
     name: 'bpmf',
-    what: 'BPMF, no side features',
+    what: 'BPMF, no side features (with the default ranking term w = 0.5)',
     config: bpmf({ sampleFactors: 10, burnIn: 20, movieFeatures: false, popularityFeatures: false }),
     engine: bayes,
   },

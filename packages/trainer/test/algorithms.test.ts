@@ -5,9 +5,9 @@
 import { allocParams, deserializeModel, MFModel, type MFParams, serializeModel } from '@movierec/core';
 import type { MovieTable, RatingColumns } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
-import { blendParams, compressParams, symmetricEigen } from '../src/algorithms/blend.ts';
+import { blendParams, compressParams, PosteriorMean, symmetricEigen } from '../src/algorithms/blend.ts';
 import { bpmfToParams, fitBpmf } from '../src/algorithms/bpmf.ts';
-import { createBayesEngine, popularityRankBias, RunningMean } from '../src/algorithms/bpmf-engine.ts';
+import { createBayesEngine, popularityRankBias } from '../src/algorithms/bpmf-engine.ts';
 import { movieFeatures } from '../src/algorithms/features.ts';
 import { cholesky, cholInverse, cholSolve } from '../src/algorithms/linalg.ts';
 import { Rng } from '../src/algorithms/rng.ts';
@@ -240,20 +240,33 @@ describe('BPMF (Gibbs sampling)', () => {
     expect(movieFeatures(movies, ni).count).toBe(2 + 8);
   });
 
-  it('the running posterior mean handed to onEpoch predicts as the average of the samples so far', async () => {
+  it('the streaming posterior mean equals the average of the samples (exactly before a merge, closely after)', async () => {
     const { train } = planted(30, 20, 2, 0.5, 0.3, 31);
     const res = await fitBpmf(
       train,
       { numUsers: 30, numItems: 20 },
-      { factors: 2, burnIn: 2, samples: 3, alpha: 2, seed: 6 },
+      { factors: 2, burnIn: 2, samples: 9, alpha: 2, seed: 6 },
     );
-    const running = new RunningMean(30, 20, 2, 3);
+    // Before the first merge (buffer 4) the mean is exact.
+    const acc = new PosteriorMean(30, 20, 2, { keepRank: 3, buffer: 4 });
     for (let s = 1; s <= 3; s++) {
-      const view = running.update({ ...res, samples: res.samples.slice(0, s) });
+      acc.add(res.samples[s - 1]!);
+      const view = acc.mean(res.globalMean);
       const exact = bpmfToParams({ ...res, samples: res.samples.slice(0, s) });
       for (let u = 0; u < 30; u += 5)
         for (let i = 0; i < 20; i += 3) expect(predict(view, u, i)).toBeCloseTo(predict(exact, u, i), 5);
     }
+    for (let s = 4; s <= 9; s++) acc.add(res.samples[s - 1]!);
+    expect(acc.count).toBe(9);
+    expect(acc.mean(res.globalMean).factors).toBeLessThanOrEqual(3 + 3 * 2);
+    // Merges truncate by SVD; a sum of identical rank-2 samples is rank 2, so rank 3 keeps it exactly.
+    const same = new PosteriorMean(30, 20, 2, { keepRank: 3, buffer: 4 });
+    for (let s = 0; s < 9; s++) same.add(res.samples[0]!);
+    const one = bpmfToParams({ ...res, samples: res.samples.slice(0, 1) });
+    const merged = same.mean(res.globalMean);
+    for (let u = 0; u < 30; u += 5)
+      for (let i = 0; i < 20; i += 3) expect(predict(merged, u, i)).toBeCloseTo(predict(one, u, i), 4);
+    expect(() => new PosteriorMean(2, 2, 1).mean(3)).toThrow(/no samples/);
   });
 
   it('runs as an Engine: reports every sweep, stops on request, serves config.factors, rejects bad settings', async () => {

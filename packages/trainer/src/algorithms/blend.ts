@@ -211,3 +211,106 @@ export function symmetricEigen(S: Float64Array, l: number): { values: Float64Arr
   for (let a = 0; a < l; a++) values[a] = A[a * l + a]!;
   return { values, vectors: V };
 }
+
+/**
+ * Streaming posterior mean of MF samples with bounded memory: the running sum Σ_m P_m Q_mᵀ is held as a rank-`keepRank`
+ * factorisation plus a buffer of up to `buffer` raw samples; a full buffer is merged by compressParams (truncated
+ * SVD of [P_c | P_new…][Q_c | Q_new…]ᵀ). The mean is that sum / S with biases averaged:
+ *   r̂ = μ + (1/S) Σ_m (b_u^m + b_i^m + p_u^m·q_i^m).
+ */
+export class PosteriorMean {
+  readonly #nu: number;
+  readonly #ni: number;
+  readonly #k: number;
+  readonly #keepRank: number;
+  readonly #buffer: number;
+  readonly #seed: number;
+  readonly #userBiasSum: Float64Array;
+  readonly #itemBiasSum: Float64Array;
+  #compressed: { factors: number; user: Float32Array; item: Float32Array } = {
+    factors: 0,
+    user: new Float32Array(0),
+    item: new Float32Array(0),
+  };
+  #pending: { user: Float32Array; item: Float32Array }[] = [];
+  #count = 0;
+
+  constructor(
+    numUsers: number,
+    numItems: number,
+    factorsPerSample: number,
+    options: { keepRank?: number; buffer?: number; seed?: number } = {},
+  ) {
+    this.#nu = numUsers;
+    this.#ni = numItems;
+    this.#k = factorsPerSample;
+    this.#keepRank = options.keepRank ?? 64;
+    this.#buffer = options.buffer ?? 25;
+    this.#seed = options.seed ?? 7;
+    this.#userBiasSum = new Float64Array(numUsers);
+    this.#itemBiasSum = new Float64Array(numItems);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(sample: {
+    userBias: Float32Array;
+    itemBias: Float32Array;
+    userFactors: Float32Array;
+    itemFactors: Float32Array;
+  }): void {
+    for (let u = 0; u < this.#nu; u++) this.#userBiasSum[u]! += sample.userBias[u]!;
+    for (let i = 0; i < this.#ni; i++) this.#itemBiasSum[i]! += sample.itemBias[i]!;
+    this.#pending.push({ user: sample.userFactors.slice(), item: sample.itemFactors.slice() });
+    this.#count++;
+    if (this.#pending.length >= this.#buffer) this.#merge();
+  }
+
+  /** The running SUM as MF params (unit weights, zero biases): compressed part, then the buffered samples. */
+  #sumParams(): MFParams {
+    const c = this.#compressed;
+    const k = this.#k;
+    const K = c.factors + this.#pending.length * k;
+    const p: MFParams = {
+      factors: K,
+      numUsers: this.#nu,
+      numItems: this.#ni,
+      globalMean: 0,
+      userBias: new Float32Array(this.#nu),
+      itemBias: new Float32Array(this.#ni),
+      userFactors: new Float32Array(this.#nu * K),
+      itemFactors: new Float32Array(this.#ni * K),
+    };
+    const fill = (out: Float32Array, rows: number, part: Float32Array, width: number, at: number) => {
+      for (let r = 0; r < rows; r++) out.set(part.subarray(r * width, (r + 1) * width), r * K + at);
+    };
+    fill(p.userFactors, this.#nu, c.user, c.factors, 0);
+    fill(p.itemFactors, this.#ni, c.item, c.factors, 0);
+    this.#pending.forEach((s, m) => {
+      fill(p.userFactors, this.#nu, s.user, k, c.factors + m * k);
+      fill(p.itemFactors, this.#ni, s.item, k, c.factors + m * k);
+    });
+    return p;
+  }
+
+  #merge(): void {
+    const merged = compressParams(this.#sumParams(), this.#keepRank, { seed: this.#seed + this.#count });
+    this.#compressed = { factors: merged.factors, user: merged.userFactors, item: merged.itemFactors };
+    this.#pending = [];
+  }
+
+  /** The mean so far as one MF model (uncompressed buffer included; factors ≤ keepRank + buffer·k). */
+  mean(globalMean: number): MFParams {
+    if (this.#count === 0) throw new Error('PosteriorMean: no samples added');
+    const p = this.#sumParams();
+    p.globalMean = globalMean;
+    const w = 1 / this.#count;
+    for (let u = 0; u < this.#nu; u++) p.userBias[u] = this.#userBiasSum[u]! * w;
+    for (let i = 0; i < this.#ni; i++) p.itemBias[i] = this.#itemBiasSum[i]! * w;
+    // (1/S) Σ p·q: scale the user side only.
+    for (let j = 0; j < p.userFactors.length; j++) p.userFactors[j]! *= w;
+    return p;
+  }
+}

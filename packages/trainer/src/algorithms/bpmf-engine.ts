@@ -1,7 +1,7 @@
 import type { MFParams } from '@movierec/core';
 import type { MovieTable, RatingColumns } from '@movierec/data';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
-import { compressParams } from './blend.ts';
+import { compressParams, PosteriorMean } from './blend.ts';
 import { type BpmfConfig, type BpmfResult, bpmfToParams, fitBpmf } from './bpmf.ts';
 import { movieFeatures } from './features.ts';
 
@@ -71,6 +71,10 @@ async function fitBayes(
     );
   if (!(Number.isInteger(config.factors) && config.factors >= 1))
     throw new RangeError(`bpmf: config.factors must be a positive integer, got ${config.factors}`);
+  const posterior = new PosteriorMean(shape.numUsers, shape.numItems, bayes.sampleFactors, {
+    keepRank: Math.max(64, 2 * config.factors),
+    seed: config.seed,
+  });
   const bpmf: BpmfConfig = {
     factors: bayes.sampleFactors,
     burnIn: bayes.burnIn,
@@ -81,14 +85,11 @@ async function fitBayes(
     implicit: bayes.implicit ?? false,
     popularityFeatures: bayes.popularityFeatures ?? true,
     ...(bayes.movieFeatures && movies ? { itemFeatures: movieFeatures(movies, shape.numItems) } : {}),
+    // Samples stream into a bounded-memory posterior mean instead of being stored.
+    keepSamples: false,
+    onSample: (sample) => posterior.add(sample),
   };
   let last = performance.now();
-  const running = new RunningMean(
-    shape.numUsers,
-    shape.numItems,
-    bayes.sampleFactors,
-    config.epochs - bayes.burnIn,
-  );
   const result: BpmfResult = await fitBpmf(train, shape, bpmf, async (state, partial) => {
     options.signal?.throwIfAborted();
     if (!options.onEpoch) return undefined;
@@ -102,16 +103,18 @@ async function fitBayes(
     };
     // The model so far: the posterior mean of the kept samples (the current draw during burn-in).
     const view =
-      state.kept > 0 ? running.update(partial) : bpmfToParams({ ...partial, samples: [partial.current!] });
+      state.kept > 0
+        ? posterior.mean(partial.globalMean)
+        : bpmfToParams({ ...partial, samples: [partial.current!] });
     const verdict = await options.onEpoch(stats, view);
     last = performance.now();
     return verdict;
   });
-  if (result.samples.length === 0)
+  if (posterior.count === 0)
     throw new RangeError(
       `bpmf: sampling stopped during burn-in (before sweep ${bayes.burnIn + 1}); no samples kept`,
     );
-  const params = compressParams(bpmfToParams(result), config.factors, { seed: config.seed });
+  const params = compressParams(posterior.mean(result.globalMean), config.factors, { seed: config.seed });
   const w = bayes.rankPopularity ?? 0;
   if (w !== 0) params.itemRankBias = popularityRankBias(train, shape.numItems, w);
   return params;
@@ -124,58 +127,4 @@ export function popularityRankBias(train: RatingColumns, numItems: number, w: nu
   const out = new Float32Array(numItems);
   for (let i = 0; i < numItems; i++) out[i] = w * Math.log1p(counts[i]!);
   return out;
-}
-
-/**
- * The posterior mean of the samples kept so far as one MF model, updated in O(new sample + users × K) per sweep:
- * item factors of sample m sit unscaled in slot m, user factors are rescaled by 1/S (S = samples so far), so
- * p_u·q_i = (1/S) Σ_m p_u^m·q_i^m; empty slots are zero. Biases are running means.
- */
-export class RunningMean {
-  readonly params: MFParams;
-  readonly #userRaw: Float32Array;
-  #count = 0;
-  constructor(
-    numUsers: number,
-    numItems: number,
-    readonly k: number,
-    readonly capacity: number,
-  ) {
-    const K = k * capacity;
-    this.params = {
-      factors: K,
-      numUsers,
-      numItems,
-      globalMean: 0,
-      userBias: new Float32Array(numUsers),
-      itemBias: new Float32Array(numItems),
-      userFactors: new Float32Array(numUsers * K),
-      itemFactors: new Float32Array(numItems * K),
-    };
-    this.#userRaw = new Float32Array(numUsers * K);
-  }
-
-  update(result: BpmfResult): MFParams {
-    const { k, params: p } = this;
-    const K = p.factors;
-    while (this.#count < result.samples.length && this.#count < this.capacity) {
-      const s = result.samples[this.#count]!;
-      const m = this.#count++;
-      const w = 1 / this.#count;
-      for (let u = 0; u < p.numUsers; u++) {
-        p.userBias[u]! += (s.userBias[u]! - p.userBias[u]!) * w;
-        for (let a = 0; a < k; a++) this.#userRaw[u * K + m * k + a] = s.userFactors[u * k + a]!;
-      }
-      for (let i = 0; i < p.numItems; i++) {
-        p.itemBias[i]! += (s.itemBias[i]! - p.itemBias[i]!) * w;
-        for (let a = 0; a < k; a++) p.itemFactors[i * K + m * k + a] = s.itemFactors[i * k + a]!;
-      }
-    }
-    p.globalMean = result.globalMean;
-    const scale = 1 / Math.max(1, this.#count);
-    const used = this.#count * k;
-    for (let u = 0; u < p.numUsers; u++)
-      for (let a = 0; a < used; a++) p.userFactors[u * K + a] = this.#userRaw[u * K + a]! * scale;
-    return p;
-  }
 }

@@ -15,7 +15,7 @@ export interface BpmfConfig {
   factors: number;
   /** Gibbs sweeps discarded before collecting samples. */
   burnIn: number;
-  /** Samples kept (one per `thin` sweeps after burn-in). */
+  /** Samples to draw after burn-in (one per `thin` sweeps). */
   samples: number;
   thin?: number;
   /** Observation precision α; 'sample' draws it from its Gamma posterior each sweep. */
@@ -40,6 +40,12 @@ export interface BpmfConfig {
   popularityFeatures?: boolean;
   /** Precision λ_B of the link-matrix prior B ~ MN(0, λ_B⁻¹ I, Λ_V⁻¹). */
   linkPrecision?: number;
+  /**
+   * Called with every kept sample; with `keepSamples: false` the samples are handed over only here and not
+   * stored in the result (bounded memory on large data).
+   */
+  onSample?: (sample: BpmfSample) => void;
+  keepSamples?: boolean;
 }
 
 export interface BpmfSample {
@@ -68,7 +74,7 @@ export interface SweepState {
   total: number;
   /** Mean squared training error of the current sample. */
   trainMse: number;
-  /** Samples kept so far (0 during burn-in). */
+  /** Samples drawn so far (0 during burn-in). */
   kept: number;
   /** Observation precision α in this sweep. */
   alpha: number;
@@ -109,6 +115,7 @@ export async function fitBpmf(
   const samples: BpmfSample[] = [];
   const result: BpmfResult = { globalMean: mean, factors: k, numUsers, numItems, samples, alphas };
   const total = config.burnIn + config.samples * thin;
+  let drawn = 0;
   const ws = new Workspace(d);
   const imp = config.implicit ? new Implicit(byUser, byItem, k, initStd, rng) : undefined;
   const features = itemFeatureMatrix(config, byItem);
@@ -131,12 +138,16 @@ export async function fitBpmf(
       alpha = rng.gamma(1 + n / 2) / (1 + sse / 2);
     }
     alphas.push(alpha);
-    if (sweep >= config.burnIn && (sweep - config.burnIn) % thin === thin - 1)
-      samples.push(toSample(U, V, d, k, numUsers, numItems, imp?.extra));
+    if (sweep >= config.burnIn && (sweep - config.burnIn) % thin === thin - 1) {
+      const sample = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
+      drawn++;
+      if (config.keepSamples !== false) samples.push(sample);
+      config.onSample?.(sample);
+    }
     if (onSweep) {
-      if (samples.length === 0) result.current = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
+      if (drawn === 0) result.current = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
       else delete result.current;
-      const state = { sweep: sweep + 1, total, trainMse: sse / n, kept: samples.length, alpha };
+      const state = { sweep: sweep + 1, total, trainMse: sse / n, kept: drawn, alpha };
       if ((await onSweep(state, result)) === 'stop') break;
     }
   }
