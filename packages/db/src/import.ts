@@ -158,6 +158,9 @@ async function withoutIndexes<T>(
        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid)`,
   );
   const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  // Index builds and foreign-key checks sort and hash the whole table: in memory rather than in temp files
+  // (the defaults, 64 MB and 4 MB, spill for a million ratings). Reverts at commit or rollback.
+  await sql.exec("SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB'");
   if (dropped.length > 0) {
     await sql.exec(
       `ALTER TABLE ${table} ${dropped.map((c) => `DROP CONSTRAINT ${quote(c.name)}`).join(', ')}`,

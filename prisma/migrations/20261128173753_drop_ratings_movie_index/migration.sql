@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "ratings_movie_id_rating_idx";
