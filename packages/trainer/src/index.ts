@@ -1,3 +1,19 @@
+export { blendParams, compressParams, PosteriorMean } from './algorithms/blend.ts';
+export {
+  type BpmfConfig,
+  type BpmfResult,
+  type BpmfSample,
+  bpmfToParams,
+  fitBpmf,
+} from './algorithms/bpmf.ts';
+export {
+  type BayesSettings,
+  bayesEngine,
+  createBayesEngine,
+  DEFAULT_BAYES,
+  popularityRankBias,
+} from './algorithms/bpmf-engine.ts';
+export { movieFeatures } from './algorithms/features.ts';
 export {
   type BaselineOptions,
   biasBaselineModel,
