@@ -1,7 +1,8 @@
 // A minimal GraphQL client for the page: POST /graphql with fetch, and turn every failure (network, HTTP,
 // non-JSON body, GraphQL `errors`) into an ApiError whose message says what failed and where, for the alert region.
 
-export const endpoint = new URL('/graphql', window.location.href).toString();
+/** Resolved against the page, so the page also works when the API is mounted under a path prefix. */
+export const endpoint = new URL('graphql', window.location.href).toString();
 
 export class ApiError extends Error {
   /**

@@ -302,7 +302,10 @@ describe('web page', () => {
           return route.abort();
         },
       );
-      await page.goto(`${server.url}/console`);
+      // Reached by the page's own link.
+      await page.goto(server.url);
+      await page.getByRole('link', { name: 'GraphQL console' }).click();
+      await page.waitForURL(`${server.url}/console`);
       await page.getByText('Send Request').first().waitFor({ timeout: 60_000 });
       expect(await page.locator('body').textContent()).toContain('recommendations');
       // Its preset query runs against this server's /graphql.
