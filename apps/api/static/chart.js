@@ -2,6 +2,8 @@
 // No library: two linear scales, "nice" ticks, two polylines and a point per epoch with a tooltip.
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
+/** Most epochs drawn with a dot each. */
+const MAX_DOTS = 40;
 
 /**
  * @param {string} name
@@ -197,7 +199,10 @@ export function trainingCurve(epochs, { id }) {
         points: points.map((e) => `${x(e.epoch).toFixed(1)},${y(value(e)).toFixed(1)}`).join(' '),
       }),
     );
-    for (const e of points) {
+    // A dot (with its value as a tooltip) per epoch while they stay apart; long runs (e.g. 120 Gibbs sweeps) are
+    // drawn as the line alone, their numbers are in the epochs table.
+    const dots = points.length <= MAX_DOTS ? points : [];
+    for (const e of dots) {
       const dot = svg('circle', { cx: x(e.epoch).toFixed(1), cy: y(value(e)).toFixed(1), r: 3 });
       dot.append(svg('title', {}, `epoch ${e.epoch}: ${name} ${value(e).toFixed(4)}`));
       group.append(dot);
