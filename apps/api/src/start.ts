@@ -73,6 +73,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       closing ??= (async () => {
         await http.close();
         await service.stop();
+        log.debug({ msg: 'shutdown: closing the database' });
         if (options.store === undefined) await store.close();
         log.info({ msg: 'stopped' });
       })();

@@ -4,7 +4,10 @@
  * model version activated in the database is picked up without a restart, and shutdown lets in-flight requests
  * finish.
  */
+import { spawn } from 'node:child_process';
 import { createServer, type Server, Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { activateModelVersion, saveModel } from '@movierec/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeOn } from '../src/db-store.ts';
@@ -202,5 +205,24 @@ describe('database outage on PostgreSQL', () => {
     expect(r.errors).toBeUndefined();
     expect(r.data!.modelVersions.length).toBeGreaterThanOrEqual(1);
     await closing;
+  }, 60_000);
+
+  it('as a process (src/main.ts), serves and exits 0 on SIGTERM', async () => {
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', main], {
+      env: { ...process.env, DATABASE_URL: seeded.db.url!, PORT: '0', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const url = await new Promise<string>((done, fail) => {
+      child.once('exit', (code) => fail(new Error(`exited ${code} before listening`)));
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.startsWith('{"listening"')) done((JSON.parse(line) as { listening: string }).listening);
+      });
+    });
+    const r = await gql(url, `{ recommendations(userId: "1", limit: 2) { source } }`);
+    expect(r.data!.recommendations.source).toBe('PERSONALIZED');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   }, 60_000);
 });

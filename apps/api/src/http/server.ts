@@ -87,6 +87,8 @@ export async function startHttp(
     validationRules: [queryLimitsRule(options.limits ?? DEFAULT_LIMITS)],
     plugins: [ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: false,
+    // shutdown is ours (startServer's close, called by main.ts on SIGINT/SIGTERM), not Apollo's signal handlers
+    stopOnTerminationSignals: false,
     logger: {
       debug: () => {},
       info: () => {},
@@ -266,8 +268,11 @@ export async function startHttp(
       });
     }
     server.closeIdleConnections();
+    log.debug({ msg: 'shutdown: waiting for connections' });
     await serverClosed;
+    log.debug({ msg: 'shutdown: stopping apollo' });
     await apollo.stop();
+    log.debug({ msg: 'shutdown: apollo stopped' });
   }
 
   return {
