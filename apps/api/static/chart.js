@@ -147,7 +147,15 @@ export function trainingCurve(epochs, { id }) {
     }
   }
   const epochStep = Math.max(1, Math.ceil((lastEpoch - firstEpoch + 1) / 8));
-  for (let epoch = firstEpoch; epoch <= lastEpoch; epoch += epochStep) {
+  const epochLabels = [];
+  for (let epoch = firstEpoch; epoch <= lastEpoch; epoch += epochStep) epochLabels.push(epoch);
+  // The last epoch gets a label too, unless it would crowd the previous one.
+  const lastLabel = epochLabels[epochLabels.length - 1];
+  if (lastLabel !== lastEpoch) {
+    if (lastEpoch - lastLabel < epochStep / 2) epochLabels.pop();
+    epochLabels.push(lastEpoch);
+  }
+  for (const epoch of epochLabels) {
     axes.append(
       svg(
         'text',
