@@ -318,14 +318,14 @@ function selectTopK(
   heap: TopK,
   skip: number,
 ): void {
+  // merge-walk over the sorted exclusion list (duplicates and out-of-range entries are harmless)
   let ex = 0;
-  let nextExcluded = exclude && exclude.length > 0 ? exclude[0]! : -1;
+  const exLength = exclude ? exclude.length : 0;
   let threshold = heap.threshold;
   for (let i = 0; i < numItems; i++) {
-    if (i === nextExcluded) {
-      ex++;
-      nextExcluded = ex < exclude!.length ? exclude![ex]! : -1;
-      continue;
+    if (ex < exLength) {
+      while (ex < exLength && exclude![ex]! < i) ex++;
+      if (ex < exLength && exclude![ex] === i) continue;
     }
     if (i === skip) continue;
     const score = itemBias ? itemBias[i]! + dots[i]! : dots[i]!;

@@ -67,7 +67,7 @@ describe.each([7, 8])('MFModel with %i factors (8: the SIMD scorer)', (nf) => {
     // without exclusion the rated items may come back; with an explicit unsorted list only those are dropped
     const all = model.recommend(0, { k: 300, excludeRated: false });
     expect(all).toHaveLength(300);
-    const explicit = model.recommend(0, { k: 300, excludeRated: Int32Array.from([9, 4]) });
+    const explicit = model.recommend(0, { k: 300, excludeRated: Int32Array.from([9, -3, 4, 4, 1000]) });
     expect(explicit.map((s) => s.item).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 300 }, (_, j) => j).filter((j) => j !== 4 && j !== 9),
     );
