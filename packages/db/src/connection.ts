@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -163,14 +163,66 @@ async function openPostgres(url: string): Promise<Database> {
   };
 }
 
+/**
+ * PGlite is one process's private copy of the database: a second instance on the same folder (another process, or
+ * this one opening it twice) would overwrite the first one's writes. A `<dataDir>.lock` file holding the owner's
+ * pid refuses that with a clear error; a lock left by a process that no longer runs is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = `${path.resolve(dataDir)}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockFile, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      const release = () => {
+        try {
+          if (readFileSync(lockFile, 'utf8') === String(process.pid)) unlinkSync(lockFile);
+        } catch {}
+      };
+      process.once('exit', release);
+      return () => {
+        process.removeListener('exit', release);
+        release();
+      };
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && isRunning(owner)) {
+        const who = owner === process.pid ? 'this process (opened twice)' : `process ${owner}`;
+        throw new DatabaseConnectionError(
+          `The embedded database in ${dataDir} is in use by ${who}; only one process may open it. Stop the other one, or set DATABASE_URL to share a PostgreSQL server (if no movierec process is running, delete ${lockFile}).`,
+        );
+      }
+      unlinkSync(lockFile); // stale: its process is gone
+    }
+  }
+  throw new DatabaseConnectionError(`Could not lock the embedded database in ${dataDir} (${lockFile})`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
 async function openPglite(dataDir: string): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   const location = inMemory ? 'PGlite (in memory)' : `PGlite ${path.resolve(dataDir)}`;
   let db: PGlite;
+  let unlock = () => {};
   try {
-    if (!inMemory) mkdirSync(dataDir, { recursive: true });
+    if (!inMemory) {
+      mkdirSync(dataDir, { recursive: true });
+      unlock = lockDataDir(dataDir);
+    }
     db = await PGlite.create(inMemory ? undefined : dataDir);
   } catch (error) {
+    unlock();
+    if (error instanceof DatabaseConnectionError) throw error;
     const reason = ((error as Error).message ?? String(error)).split('\n')[0];
     throw new DatabaseConnectionError(
       `Cannot open the embedded database in ${dataDir}: ${reason}. Is another process using it? (Set DATABASE_URL to use PostgreSQL.)`,
@@ -192,6 +244,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       closed = true;
       await prisma.$disconnect();
       await db.close();
+      unlock();
     },
   };
 }

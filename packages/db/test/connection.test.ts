@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,16 @@ describe('openDatabase kinds', () => {
     expect(readdirSync(dataDir)).toContain('PG_VERSION');
     const again = await openDatabase({ dataDir, env: {} });
     expect((await again.prisma.user.findMany()).map((u) => u.externalId)).toEqual(['kept']);
+    // A second instance on the same folder would overwrite the first one's writes: refused while it is open.
+    const twice = await openDatabase({ dataDir, env: {} }).catch((e: unknown) => e);
+    expect(twice).toBeInstanceOf(DatabaseConnectionError);
+    expect((twice as Error).message).toMatch(/in use by this process .*set DATABASE_URL/);
     await again.close();
+    // A lock left by a process that is gone is taken over.
+    writeFileSync(`${dataDir}.lock`, '999999999');
+    const afterCrash = await openDatabase({ dataDir, env: {} });
+    expect(await afterCrash.prisma.user.count()).toBe(1);
+    await afterCrash.close();
+    expect(existsSync(`${dataDir}.lock`)).toBe(false);
   });
 });
