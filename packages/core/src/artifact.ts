@@ -186,10 +186,17 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
       fail(`ratedOffsets ends at ${offsets[numUsers]} but ratedItems has ${items.length} values`);
     rated = { offsets, items };
   }
+  const idMap = (what: string, ids: string[]) => {
+    try {
+      return IdMap.fromJSON(ids);
+    } catch (err) {
+      return fail(`${what} ID map: ${(err as Error).message}`);
+    }
+  };
   const model = new MFModel({
     params,
-    users: IdMap.fromJSON(header.users),
-    items: IdMap.fromJSON(header.items),
+    users: idMap('user', header.users),
+    items: idMap('item', header.items),
     config: header.config ?? {},
     log: header.log ?? { engine: 'unknown', epochs: [] },
     ...(rated ? { rated } : {}),

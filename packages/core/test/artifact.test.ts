@@ -86,6 +86,17 @@ describe('model artifact', () => {
     );
   });
 
+  it('rejects a duplicated ID in a map as a format error', () => {
+    const bytes = serializeModel(makeModel());
+    const view = new DataView(bytes.buffer);
+    const headerLength = view.getUint32(8, true);
+    const text = new TextDecoder().decode(bytes.subarray(12, 12 + headerLength));
+    const tampered = new TextEncoder().encode(text.replace('"users":["a","b"', '"users":["a","a"'));
+    bytes.set(tampered, 12);
+    expect(() => deserializeModel(bytes, 'dup.mrmf')).toThrow(ModelFormatError);
+    expect(() => deserializeModel(bytes, 'dup.mrmf')).toThrow(/dup.mrmf: user ID map: .*duplicate id "a"/);
+  });
+
   it('rejects files that are not artifacts or are cut short', () => {
     expect(() => deserializeModel(new TextEncoder().encode('userId,movieId,rating'))).toThrow(
       /not a movierec model/,
