@@ -104,7 +104,8 @@ if (scale) {
   const factors = Number(flag('--factors') ?? presets.default.factors);
   const config: TrainConfig = { ...(presets.default as TrainConfig), optimizer: which, epochs, factors };
   // the Bayesian engine needs epochs (Gibbs sweeps) > burn-in: time the sweeps asked for with the burn-in cut short
-  if (which === 'bpmf') config.bayes = { ...config.bayes, burnIn: Math.min(config.bayes?.burnIn ?? 0, epochs - 1) };
+  if (which === 'bpmf')
+    config.bayes = { ...config.bayes, burnIn: Math.min(config.bayes?.burnIn ?? 0, epochs - 1) };
   const engine = nativeEngines[which];
   if (!engine)
     throw new Error(`--engine must be one of ${Object.keys(nativeEngines).join(', ')}, got ${which}`);
