@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // machine is shared; no test asserts a time.
 export default defineConfig({
   test: {
-    testTimeout: 120_000,
+    testTimeout: 300_000,
     hookTimeout: 300_000,
   },
 });

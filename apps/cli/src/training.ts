@@ -24,8 +24,8 @@ export const TRAINING_OPTIONS: Record<string, OptionSpec> = {
   },
   engine: {
     type: 'string',
-    valueName: 'adam|sgd|als|tfjs',
-    description: 'training engine (tfjs: TensorFlow.js layers, Adam)',
+    valueName: ENGINES.join('|'),
+    description: 'training engine (bpmf: Bayesian MF by Gibbs sampling; tfjs: TensorFlow.js layers, Adam)',
     defaultText: 'the preset’s optimizer',
   },
   epochs: { type: 'string', valueName: 'n', description: 'passes over the training ratings' },

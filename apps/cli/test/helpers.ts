@@ -64,3 +64,42 @@ export function parseJson(result: RunResult): Record<string, unknown> {
   }
   return JSON.parse(text) as Record<string, unknown>;
 }
+
+/** Runs the CLI and sends SIGINT (Ctrl-C) once `ready(stdout, stderr)` holds; resolves with how it ended. */
+export function interruptWhen(
+  args: string[],
+  ready: (stdout: string, stderr: string) => boolean,
+  options: RunOptions = {},
+): Promise<RunResult & { interrupted: boolean }> {
+  let out = '';
+  let err = '';
+  let interrupted = false;
+  const check = (child: import('node:child_process').ChildProcess) => {
+    if (!interrupted && ready(out, err)) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  };
+  return runCli(args, {
+    ...options,
+    onStdout: (s, child) => {
+      out += s;
+      check(child);
+    },
+    onStderr: (s, child) => {
+      err += s;
+      check(child);
+    },
+  }).then((r) => ({ ...r, interrupted }));
+}
+
+/** Ratings and movies of a tiny dataset in GroupLens CSV form (4 users, 5 movies). */
+export const TINY_RATINGS =
+  'userId,movieId,rating,timestamp\n' +
+  '1,10,4.0,100\n1,20,3.5,200\n1,30,5.0,250\n' +
+  '2,10,5.0,300\n2,40,2.0,310\n2,50,4.5,320\n' +
+  '3,10,2.0,400\n3,30,1.0,500\n3,40,4.0,510\n' +
+  '4,20,4.0,600\n4,30,4.5,610\n4,50,3.0,620\n';
+export const TINY_MOVIES =
+  'movieId,title,genres\n10,Heat (1995),Action|Crime\n20,Up (2009),Animation\n30,Cube (1997),Horror\n' +
+  '40,Alien (1979),Horror|Sci-Fi\n50,Amélie (2001),Comedy|Romance\n';

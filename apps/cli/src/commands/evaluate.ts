@@ -1,8 +1,7 @@
-import type { Dataset } from '@movierec/data';
-import { randomSplit } from '@movierec/data';
-import { crossValidate, type Evaluation, evaluate, flattenEvaluation, train } from '@movierec/trainer';
+import { type Dataset, type RatingColumns, randomSplit, takeRows } from '@movierec/data';
+import { evaluate, flattenEvaluation, kFoldAssignment, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
-import { type Command, intFlag, numberFlag } from '../framework/command.ts';
+import { type Command, intFlag, numberFlag, yieldToEventLoop } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
 import { loadRatings } from '../sources.ts';
 import { TRAINING_OPTIONS, trainingChoice } from '../training.ts';
@@ -82,40 +81,55 @@ export const evaluateCommand: Command = {
       `evaluating ${choice.engineName} (preset ${choice.preset}, ${choice.config.factors} factors, ` +
         `${choice.config.epochs} epochs) on ${dataset.name}: ${method}`,
     );
-    const bar = ctx.progress('evaluate', 'folds');
+    // The folds of trainer's crossValidate (same seeded assignment), run here so each epoch lets a Ctrl-C in and
+    // the bar counts epochs across folds.
+    const epochs = choice.config.epochs;
+    const bar = ctx.progress('evaluate', 'epochs');
     const perFold: Record<string, number>[] = [];
     const engineOpt = choice.engine ? { engine: choice.engine } : {};
+    const cols = dataset.ratings;
+    const runs: { train: RatingColumns; test: RatingColumns }[] = [];
+    if (holdout === undefined) {
+      const assignment = kFoldAssignment(cols.length, folds, choice.config.seed);
+      for (let f = 0; f < folds; f++) {
+        const testRows: number[] = [];
+        const trainRows: number[] = [];
+        for (let r = 0; r < cols.length; r++) (assignment[r] === f ? testRows : trainRows).push(r);
+        runs.push({ train: takeRows(cols, trainRows), test: takeRows(cols, testRows) });
+      }
+    } else {
+      const s = randomSplit(cols, { testRatio: holdout, seed: choice.config.seed });
+      runs.push({ train: s.train, test: s.test });
+    }
     try {
-      bar.update({ done: 0, total: folds });
-      if (holdout === undefined) {
-        await crossValidate(dataset, {
-          folds,
-          seed: choice.config.seed,
-          preset: choice.preset,
-          config: choice.overrides,
-          ...engineOpt,
-          k,
-          signal: ctx.signal,
-          onFold: (fold, metrics) => {
-            perFold.push(metrics);
-            bar.interrupt(() =>
-              ctx.print(
-                `fold ${fold + 1}/${folds}: RMSE ${metrics.rmse?.toFixed(4)}  MAE ${metrics.mae?.toFixed(4)}` +
-                  `  NDCG@${k} ${metrics['ranking.ndcg']?.toFixed(4) ?? '—'}`,
-              ),
-            );
-            bar.update({ done: fold + 1, total: folds });
-          },
-        });
-      } else {
-        const s = randomSplit(dataset.ratings, { testRatio: holdout, seed: choice.config.seed });
+      bar.update({ done: 0, total: folds * epochs });
+      for (const [f, run] of runs.entries()) {
         const { model } = await train(
-          { ...dataset, ratings: s.train },
-          { preset: choice.preset, config: choice.overrides, ...engineOpt, signal: ctx.signal },
+          { ...dataset, ratings: run.train },
+          {
+            preset: choice.preset,
+            config: choice.overrides,
+            ...engineOpt,
+            signal: ctx.signal,
+            onEpoch: async (e) => {
+              bar.update({ done: f * epochs + e.epoch, total: folds * epochs });
+              await yieldToEventLoop();
+            },
+          },
         );
-        const e: Evaluation = evaluate(model, s.test, s.train, { k });
-        perFold.push(flattenEvaluation(e));
-        bar.update({ done: 1, total: 1 });
+        const metrics = flattenEvaluation(evaluate(model, run.test, run.train, { k }));
+        perFold.push(metrics);
+        if (runs.length > 1) {
+          bar.interrupt(() =>
+            ctx.print(
+              `fold ${f + 1}/${folds}: RMSE ${metrics.rmse?.toFixed(4)}  MAE ${metrics.mae?.toFixed(4)}` +
+                `  NDCG@${k} ${metrics['ranking.ndcg']?.toFixed(4) ?? '—'}`,
+            ),
+          );
+        }
+        bar.update({ done: (f + 1) * epochs, total: folds * epochs });
+        await yieldToEventLoop();
+        ctx.signal.throwIfAborted();
       }
       bar.finish();
     } catch (error) {

@@ -10,6 +10,7 @@ import {
   numberFlag,
   stringFlag,
   type Values,
+  yieldToEventLoop,
 } from '../framework/command.ts';
 import { CliError, UsageError } from '../framework/errors.ts';
 import { formatCount } from '../framework/progress.ts';
@@ -93,10 +94,12 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
       ...(split ? { validation: { ratings: split.test } } : {}),
       ...(patience > 0 ? { earlyStopping: { patience } } : {}),
       signal: ctx.signal,
-      onEpoch: (e) => {
+      onEpoch: async (e) => {
         epochs.push(e);
         bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));
         bar.update({ done: e.epoch, total: config.epochs });
+        // Engines check the signal at each epoch; let a Ctrl-C land first.
+        await yieldToEventLoop();
       },
     }));
     bar.finish(`${epochs.length} epochs in ${((performance.now() - started) / 1000).toFixed(1)}s`);
@@ -123,7 +126,12 @@ export function evaluationTable(
 ): string {
   return table(
     ['model', 'RMSE', 'MAE', `P@${k}`, `R@${k}`, `NDCG@${k}`],
-    rows.map(({ name, m }) => [name, m.rmse, m.mae, m[`precision@${k}`], m[`recall@${k}`], m[`ndcg@${k}`]]),
+    rows.map(({ name, m }) => [
+      name,
+      ...[m.rmse, m.mae, m[`precision@${k}`], m[`recall@${k}`], m[`ndcg@${k}`]].map((v) =>
+        v === undefined || !Number.isFinite(v) ? null : v.toFixed(4),
+      ),
+    ]),
   );
 }
 

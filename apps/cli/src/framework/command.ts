@@ -171,3 +171,11 @@ export function requireArg(input: CommandInput, name: string): string {
   if (v === undefined || v === '') throw new UsageError(`missing argument <${name}>`);
   return v;
 }
+
+/**
+ * Lets the event loop turn once (through its poll phase), so a pending Ctrl-C reaches our SIGINT handler. CPU-bound
+ * loops that only await promises (training epochs, the embedded database) otherwise starve signal delivery.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -11,7 +11,9 @@ export function table(header: string[], rows: (string | number | null | undefine
           : v,
     ),
   );
-  const numeric = header.map((_, c) => rows.every((row) => typeof row[c] === 'number' || row[c] == null));
+  const isNumber = (v: unknown) =>
+    typeof v === 'number' || v == null || (typeof v === 'string' && /^-?\d[\d.]*$/.test(v));
+  const numeric = header.map((_, c) => rows.every((row) => isNumber(row[c])));
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => (row[c] ?? '').length)));
   const line = (row: string[]) =>
     row

@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDatabase } from '@movierec/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { interruptWhen, parseJson, runCli, TINY_MOVIES, TINY_RATINGS, tempDir } from './helpers.ts';
+
+// The database commands against a fresh database on the project's PostgreSQL (each CLI run connects in
+// milliseconds; the embedded PGlite path is covered end to end by e2e.test.ts). The steps build on each other in
+// order, as an operator would run them.
+const server = process.env.MOVIEREC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const dbName = `movierec_cli_test_${randomBytes(4).toString('hex')}`;
+const url = new URL(server);
+url.pathname = `/${dbName}`;
+const dir = tempDir('db');
+const env = { DATABASE_URL: url.toString() };
+const cli = (...args: string[]) => runCli(args, { env, cwd: dir.path });
+
+async function onServer(sql: string) {
+  const db = await openDatabase({ url: server });
+  try {
+    await db.query(sql);
+  } finally {
+    await db.close();
+  }
+}
+
+async function counts() {
+  const r = await cli('db', 'status', '--json');
+  expect(r.code, r.stderr).toBe(0);
+  return parseJson(r).counts as { users: number; movies: number; ratings: number; modelVersions: number };
+}
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  return lines[0]!;
+}
+
+beforeAll(async () => {
+  await onServer(`CREATE DATABASE ${dbName}`);
+  mkdirSync(join(dir.path, 'tiny'));
+  writeFileSync(join(dir.path, 'tiny', 'ratings.csv'), TINY_RATINGS);
+  writeFileSync(join(dir.path, 'tiny', 'movies.csv'), TINY_MOVIES);
+});
+afterAll(async () => {
+  dir.cleanup();
+  await onServer(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+});
+
+describe('database commands on a fresh PostgreSQL database', () => {
+  it('db status before migrating shows the pending migration; model commands say to migrate', async () => {
+    const r = await cli('db', 'status', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = parseJson(r) as { migrations: { pending: string[] }; counts?: unknown };
+    expect(j.migrations.pending.length).toBeGreaterThan(0);
+    expect(j.counts).toBeUndefined();
+    const list = await cli('models', 'list');
+    expect(list.code).toBe(1);
+    expect(oneLine(list.stderr)).toContain('db:migrate');
+  });
+
+  it('db migrate applies the migrations once', async () => {
+    const first = await cli('db', 'migrate', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect((parseJson(first).applied as string[]).length).toBeGreaterThan(0);
+    const again = await cli('db', 'migrate');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('is up to date');
+  });
+
+  it('import loads a dataset; importing it again changes nothing', async () => {
+    const r = await cli('import', 'tiny', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseJson(r)).toMatchObject({
+      ratings: { inserted: 12 },
+      users: { inserted: 4 },
+      movies: { inserted: 5 },
+    });
+    const again = await cli('import', 'tiny', '--json');
+    expect(parseJson(again)).toMatchObject({ ratings: { inserted: 0, unchanged: 12 } });
+    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, modelVersions: 0 });
+  });
+
+  it('import of a missing file or an unknown dataset is one clear line, exit 1, nothing written', async () => {
+    const missing = await cli('import', 'nope.csv');
+    expect(missing.code).toBe(1);
+    expect(oneLine(missing.stderr)).toContain(`no such file or dataset: 'nope.csv'`);
+    const unknown = await cli('import', 'ml-1m');
+    expect(unknown.code).toBe(1);
+    expect(oneLine(unknown.stderr)).toContain("run 'movierec data fetch ml-1m'");
+    expect((await counts()).ratings).toBe(12);
+  });
+
+  it('Ctrl-C during an import rolls it back: exit 130, the database as before', async () => {
+    const r = await interruptWhen(['import'], (_out, err) => err.includes('import users: done'), {
+      env,
+      cwd: dir.path,
+    });
+    expect(r.interrupted, r.stderr).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('interrupted');
+    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, modelVersions: 0 });
+  });
+
+  it('train --from-db saves a model version, prints per-epoch loss and validation RMSE/MAE', async () => {
+    const r = await cli(
+      'train',
+      '--from-db',
+      '--engine',
+      'sgd',
+      '--epochs',
+      '3',
+      '--factors',
+      '4',
+      '--validation',
+      '0.25',
+      '--activate',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/epoch 1\/3 {2}loss \d\.\d{4} {2}val RMSE \d\.\d{4} {2}MAE \d\.\d{4}/);
+    expect(r.stdout).toMatch(/epoch 3\/3/);
+    expect(r.stdout).toContain('baseline: user+movie biases');
+    expect(r.stdout).toContain('saved model version 1');
+    const list = await cli('models', 'list', '--json');
+    const versions = parseJson(list).versions as { id: number; active: boolean; factors: number }[];
+    expect(versions).toEqual([expect.objectContaining({ id: 1, active: true, factors: 4 })]);
+  });
+
+  it('Ctrl-C during training saves no version (database) and writes no file (--out)', async () => {
+    const longRun = ['train', '--engine', 'sgd', '--epochs', '100000', '--factors', '2', '--validation', '0'];
+    const started = (out: string) => /epoch +2\//.test(out);
+    const toDb = await interruptWhen(longRun, started, { env, cwd: dir.path });
+    expect(toDb.interrupted, toDb.stderr).toBe(true);
+    expect(toDb.code, toDb.stderr).toBe(130);
+    expect((await counts()).modelVersions).toBe(1);
+    const toFile = await interruptWhen(
+      [...longRun, '--out', 'stopped.mfm'],
+      (out) => out.includes('epoch 2/'),
+      {
+        env,
+        cwd: dir.path,
+      },
+    );
+    expect(toFile.interrupted, toFile.stderr).toBe(true);
+    expect(toFile.code, toFile.stderr).toBe(130);
+    expect(readdirSync(dir.path).filter((f) => f.startsWith('stopped'))).toEqual([]);
+  });
+
+  it('recommend, similar and predict use the active version, with titles from the database', async () => {
+    const rec = await cli('recommend', '1', '--k', '2', '--json');
+    expect(rec.code, rec.stderr).toBe(0);
+    const items = parseJson(rec).items as { movieId: string; title: string }[];
+    expect(items).toHaveLength(2);
+    // user 1 rated 10, 20, 30 (stored ratings), so only 40 and 50 remain
+    expect(items.map((i) => i.movieId).sort()).toEqual(['40', '50']);
+    expect(items.map((i) => i.title).sort()).toEqual(['Alien', 'Amélie']);
+    const sim = await cli('similar', '10', '--k', '3', '--json');
+    expect(sim.code, sim.stderr).toBe(0);
+    expect(parseJson(sim)).toMatchObject({ movieId: '10', title: 'Heat', model: { version: '1' } });
+    const pred = await cli('predict', '2', '20', '--json');
+    expect(pred.code, pred.stderr).toBe(0);
+    const rating = parseJson(pred).rating as number;
+    expect(rating).toBeGreaterThan(0);
+
+    // export → the same prediction from the file
+    const exp = await cli('models', 'export', '1', 'v1.mfm');
+    expect(exp.code, exp.stderr).toBe(0);
+    expect(existsSync(join(dir.path, 'v1.mfm'))).toBe(true);
+    const fromFile = await cli('predict', '2', '20', '--model', 'v1.mfm', '--json');
+    expect(parseJson(fromFile).rating).toBeCloseTo(rating, 5);
+  });
+
+  it('an unknown user or movie and a nonexistent model version are one clear line, exit 1', async () => {
+    const user = await cli('recommend', '999');
+    expect(user.code).toBe(1);
+    expect(oneLine(user.stderr)).toContain('unknown user "999"');
+    const movie = await cli('similar', '777');
+    expect(movie.code).toBe(1);
+    expect(oneLine(movie.stderr)).toContain('unknown item "777"');
+    for (const args of [
+      ['models', 'activate', '42'],
+      ['models', 'export', '42', 'x.mfm'],
+      ['predict', '1', '10', '--model', '42'],
+    ]) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(oneLine(r.stderr), args.join(' ')).toMatch(/[Mm]odel version 42 does not exist/);
+    }
+    expect(existsSync(join(dir.path, 'x.mfm'))).toBe(false);
+    const list = await cli('models', 'list', '--json');
+    expect((parseJson(list).versions as { active: boolean }[])[0]?.active).toBe(true);
+  });
+
+  it('models activate switches the active version', async () => {
+    const train = await cli(
+      'train',
+      '--from-db',
+      '--engine',
+      'sgd',
+      '--epochs',
+      '1',
+      '--factors',
+      '3',
+      '--validation',
+      '0',
+      '--json',
+    );
+    expect(train.code, train.stderr).toBe(0);
+    expect(parseJson(train)).toMatchObject({ modelVersion: 2, active: false });
+    const act = await cli('models', 'activate', '2');
+    expect(act.code, act.stderr).toBe(0);
+    const list = parseJson(await cli('models', 'list', '--json')).versions as {
+      id: number;
+      active: boolean;
+    }[];
+    expect(list.map((v) => [v.id, v.active])).toEqual([
+      [2, true],
+      [1, false],
+    ]);
+  });
+});
