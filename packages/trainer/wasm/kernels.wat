@@ -12,16 +12,51 @@
     (param $P i32) (param $Q i32) (param $bu i32) (param $bi i32)
     (param $gP i32) (param $gQ i32) (param $gbu i32) (param $gbi i32)
     (param $rows i32) (param $order i32)
-    (param $start i32) (param $end i32) (param $k i32) (param $mu f32) (param $scale f32)
+    (param $start i32) (param $end i32) (param $k i32) (param $mu f32) (param $scale f32) (param $ahead1 i32)
     (result f64)
     (local $j i32) (local $r i32) (local $u i32) (local $i i32) (local $rowBytes i32) (local $f i32)
     (local $pu i32) (local $qi i32) (local $gpu i32) (local $gqi i32) (local $addr i32)
     (local $acc v128) (local $dv v128) (local $e f32) (local $d f32) (local $sse f64)
+    (local $ahead i32) (local $au i32) (local $ai i32) (local $line i32) (local $sink i32)
     (local.set $rowBytes (i32.shl (local.get $k) (i32.const 2)))
     (local.set $j (local.get $start))
     (block $done
       (loop $rows
         (br_if $done (i32.ge_s (local.get $j) (local.get $end)))
+        ;; software prefetch (plain loads into a sink; WebAssembly has no prefetch instruction), off when
+        ;; ahead1 = 0: touch the packed row 2·ahead1 ratings ahead and the factor rows ahead1 ratings ahead
+        (if (local.get $ahead1)
+          (then
+            (local.set $ahead (i32.add (local.get $j) (i32.shl (local.get $ahead1) (i32.const 1))))
+            (if (i32.lt_s (local.get $ahead) (local.get $end))
+              (then
+                (local.set $sink (i32.add (local.get $sink)
+                  (i32.load (i32.add (local.get $rows)
+                    (i32.mul (i32.load (i32.add (local.get $order) (i32.shl (local.get $ahead) (i32.const 2))))
+                             (i32.const 12))))))))
+            (local.set $ahead (i32.add (local.get $j) (local.get $ahead1)))
+            (if (i32.lt_s (local.get $ahead) (local.get $end))
+              (then
+                (local.set $r
+                  (i32.add (local.get $rows)
+                    (i32.mul (i32.load (i32.add (local.get $order) (i32.shl (local.get $ahead) (i32.const 2))))
+                             (i32.const 12))))
+                (local.set $au (i32.mul (i32.load (local.get $r)) (local.get $rowBytes)))
+                (local.set $ai (i32.mul (i32.load offset=4 (local.get $r)) (local.get $rowBytes)))
+                (local.set $line (i32.const 0))
+                (block $touchDone
+                  (loop $touch
+                    (br_if $touchDone (i32.ge_u (local.get $line) (local.get $rowBytes)))
+                    (local.set $sink
+                      (i32.add (local.get $sink)
+                        (i32.add (i32.load (i32.add (i32.add (local.get $P) (local.get $au)) (local.get $line)))
+                                 (i32.load (i32.add (i32.add (local.get $Q) (local.get $ai)) (local.get $line))))))
+                    (local.set $sink
+                      (i32.add (local.get $sink)
+                        (i32.add (i32.load (i32.add (i32.add (local.get $gP) (local.get $au)) (local.get $line)))
+                                 (i32.load (i32.add (i32.add (local.get $gQ) (local.get $ai)) (local.get $line))))))
+                    (local.set $line (i32.add (local.get $line) (i32.const 64)))
+                    (br $touch)))))))
         ;; packed row r at rows + 12r: user (i32), item (i32), rating (f32)
         (local.set $r
           (i32.add (local.get $rows)
@@ -75,6 +110,7 @@
             (br $upd)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $rows)))
+    (i32.store (i32.const 0) (local.get $sink))
     (local.get $sse))
 
   ;; One dense Adam step over `count` entries (a multiple of 4) at θ, g, m, v, tfjs' update rewritten as
@@ -149,7 +185,7 @@
     (param $P i32) (param $Q i32) (param $bu i32) (param $bi i32)
     (param $rows i32) (param $order i32)
     (param $start i32) (param $end i32) (param $k i32) (param $mu f32)
-    (param $gamma f32) (param $decay f32) (param $decayBias f32)
+    (param $gamma f32) (param $decay f32) (param $decayBias f32) (param $ahead1 i32)
     (result f64)
     (local $j i32) (local $r i32) (local $u i32) (local $i i32) (local $rowBytes i32) (local $f i32)
     (local $pu i32) (local $qi i32) (local $ua i32) (local $ia i32)
@@ -162,34 +198,36 @@
     (block $done
       (loop $rows
         (br_if $done (i32.ge_s (local.get $j) (local.get $end)))
-        ;; software prefetch for data sets larger than the cache (plain loads into a sink; WebAssembly has no
-        ;; prefetch instruction): touch the packed row 32 ratings ahead, and the factor rows 16 ratings ahead
-        (local.set $ahead (i32.add (local.get $j) (i32.const 32)))
-        (if (i32.lt_s (local.get $ahead) (local.get $end))
+        ;; software prefetch (plain loads into a sink; WebAssembly has no prefetch instruction), off when
+        ;; ahead1 = 0: touch the packed row 2·ahead1 ratings ahead and the factor rows ahead1 ratings ahead
+        (if (local.get $ahead1)
           (then
-            (local.set $sink (i32.add (local.get $sink)
-              (i32.load (i32.add (local.get $rows)
-                (i32.mul (i32.load (i32.add (local.get $order) (i32.shl (local.get $ahead) (i32.const 2))))
-                         (i32.const 12))))))))
-        (local.set $ahead (i32.add (local.get $j) (i32.const 16)))
-        (if (i32.lt_s (local.get $ahead) (local.get $end))
-          (then
-            (local.set $r
-              (i32.add (local.get $rows)
-                (i32.mul (i32.load (i32.add (local.get $order) (i32.shl (local.get $ahead) (i32.const 2))))
-                         (i32.const 12))))
-            (local.set $au (i32.add (local.get $P) (i32.mul (i32.load (local.get $r)) (local.get $rowBytes))))
-            (local.set $ai (i32.add (local.get $Q) (i32.mul (i32.load offset=4 (local.get $r)) (local.get $rowBytes))))
-            (local.set $line (i32.const 0))
-            (block $touchDone
-              (loop $touch
-                (br_if $touchDone (i32.ge_u (local.get $line) (local.get $rowBytes)))
-                (local.set $sink
-                  (i32.add (local.get $sink)
-                    (i32.add (i32.load (i32.add (local.get $au) (local.get $line)))
-                             (i32.load (i32.add (local.get $ai) (local.get $line))))))
-                (local.set $line (i32.add (local.get $line) (i32.const 64)))
-                (br $touch)))))
+            (local.set $ahead (i32.add (local.get $j) (i32.shl (local.get $ahead1) (i32.const 1))))
+            (if (i32.lt_s (local.get $ahead) (local.get $end))
+              (then
+                (local.set $sink (i32.add (local.get $sink)
+                  (i32.load (i32.add (local.get $rows)
+                    (i32.mul (i32.load (i32.add (local.get $order) (i32.shl (local.get $ahead) (i32.const 2))))
+                             (i32.const 12))))))))
+            (local.set $ahead (i32.add (local.get $j) (local.get $ahead1)))
+            (if (i32.lt_s (local.get $ahead) (local.get $end))
+              (then
+                (local.set $r
+                  (i32.add (local.get $rows)
+                    (i32.mul (i32.load (i32.add (local.get $order) (i32.shl (local.get $ahead) (i32.const 2))))
+                             (i32.const 12))))
+                (local.set $au (i32.mul (i32.load (local.get $r)) (local.get $rowBytes)))
+                (local.set $ai (i32.mul (i32.load offset=4 (local.get $r)) (local.get $rowBytes)))
+                (local.set $line (i32.const 0))
+                (block $touchDone
+                  (loop $touch
+                    (br_if $touchDone (i32.ge_u (local.get $line) (local.get $rowBytes)))
+                    (local.set $sink
+                      (i32.add (local.get $sink)
+                        (i32.add (i32.load (i32.add (i32.add (local.get $P) (local.get $au)) (local.get $line)))
+                                 (i32.load (i32.add (i32.add (local.get $Q) (local.get $ai)) (local.get $line))))))
+                                        (local.set $line (i32.add (local.get $line) (i32.const 64)))
+                    (br $touch)))))))
         ;; packed row r at rows + 12r: user (i32), item (i32), rating (f32)
         (local.set $r
           (i32.add (local.get $rows)

@@ -14,6 +14,7 @@ import {
 } from './common.ts';
 import {
   type NativeEngineOptions,
+  PREFETCH_AHEAD,
   packedRowsSize,
   packRows,
   ptr,
@@ -258,6 +259,7 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
               k,
               mean,
               2 / (e - s),
+              PREFETCH_AHEAD,
             );
             loss = sse / (e - s);
             // c = lr·√(1−β2ᵗ)/(1−β1ᵗ), ε̂ = ε·√(1−β2ᵗ) (see adamDenseStep)

@@ -14,6 +14,7 @@ import {
 } from './common.ts';
 import {
   type NativeEngineOptions,
+  PREFETCH_AHEAD,
   packedRowsSize,
   packRows,
   ptr,
@@ -145,6 +146,7 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
                 gamma,
                 1 - gamma * lambda,
                 1 - gamma * lambdaBias,
+                PREFETCH_AHEAD,
               )
             : sgdPass(params, train, order, s, e, gamma, lambda, lambdaBias);
           const chunkMse = part / (e - s);

@@ -18,6 +18,8 @@ export interface WasmKernels {
     k: number,
     mu: number,
     scale: number,
+    /** Software-prefetch distance in ratings (0 = off). */
+    ahead: number,
   ): number;
   adam_dense(
     theta: number,
@@ -43,6 +45,8 @@ export interface WasmKernels {
     gamma: number,
     decay: number,
     decayBias: number,
+    /** Software-prefetch distance in ratings (0 = off). */
+    ahead: number,
   ): number;
 }
 
@@ -117,6 +121,9 @@ export class WasmArena {
     return view;
   }
 }
+
+/** How many ratings ahead the kernels touch the rows they will need (measured in bench/train-speed.ts). */
+export const PREFETCH_AHEAD = 16;
 
 export const ptr = (view: Float32Array | Int32Array): number => view.byteOffset;
 
