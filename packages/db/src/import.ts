@@ -17,6 +17,8 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Rows per COPY chunk (default 65536). */
   chunkRows?: number;
+  /** Ratings per COPY statement (default 1,048,576): bounds memory, as PGlite reads each COPY from one Blob. */
+  statementRows?: number;
 }
 
 export interface ImportCounts {
@@ -37,6 +39,7 @@ export interface ImportSummary {
 }
 
 const DEFAULT_CHUNK_ROWS = 65_536;
+const COPY_STATEMENT_ROWS = 1_048_576;
 
 /**
  * Imports a dataset (users, movies with their metadata, ratings) by COPY into staging tables, merged into the real
@@ -80,14 +83,21 @@ export async function importDataset(
       { kind: 'float4', values: dataset.ratings.ratings },
       { kind: 'timestamp', values: dataset.ratings.timestamps },
     ];
-    const chunks = ratingChunks(dataset, columns, ratingRows, chunkRows, options);
+    const copyRatings = async (target: string) => {
+      const statementRows = options.statementRows ?? COPY_STATEMENT_ROWS;
+      for (let start = 0; start < Math.max(staged, 1); start += statementRows) {
+        const end = Math.min(staged, start + statementRows);
+        const chunks = ratingChunks(dataset, columns, ratingRows, start, end, chunkRows, options);
+        await sql.copyFrom(`${target} (user_id, movie_id, rating, rated_at)`, 'binary', chunks);
+      }
+    };
     const existing = await estimateRows(sql, 'ratings');
     let ratings: ImportCounts;
     if (existing === 0) {
       // First load: COPY straight into the table with its indexes and foreign keys dropped, then rebuild them
       // (one sort per index instead of a million index insertions; same definitions, read from the catalog).
       ratings = await withoutIndexes(sql, 'ratings', { keepPrimaryKey: false }, async () => {
-        await sql.copyFrom('ratings (user_id, movie_id, rating, rated_at)', 'binary', chunks);
+        await copyRatings('ratings');
         signal?.throwIfAborted();
         onProgress?.({ phase: 'merge', done: 0, total: 1 });
         return { inserted: staged, updated: 0, unchanged: 0 };
@@ -95,7 +105,7 @@ export async function importDataset(
     } else {
       await sql.exec(`CREATE TEMP TABLE stage_ratings (user_id int4 NOT NULL, movie_id int4 NOT NULL,
         rating float4 NOT NULL, rated_at timestamp(3) NOT NULL) ON COMMIT DROP`);
-      await sql.copyFrom('stage_ratings (user_id, movie_id, rating, rated_at)', 'binary', chunks);
+      await copyRatings('stage_ratings');
       signal?.throwIfAborted();
       onProgress?.({ phase: 'merge', done: 0, total: 1 });
       // Merging several times the rows the table holds: cheaper to rebuild the secondary indexes than to maintain
@@ -293,6 +303,8 @@ function* ratingChunks(
   dataset: Dataset,
   columns: BinaryColumn[],
   rowIndex: Int32Array | undefined,
+  from: number,
+  to: number,
   chunkRows: number,
   options: ImportOptions,
 ): Generator<Uint8Array> {
@@ -301,9 +313,9 @@ function* ratingChunks(
   const numUsers = dataset.users.size;
   const numItems = dataset.items.size;
   yield binaryHeader();
-  for (let start = 0; start < total; start += chunkRows) {
+  for (let start = from; start < to; start += chunkRows) {
     options.signal?.throwIfAborted();
-    const end = Math.min(total, start + chunkRows);
+    const end = Math.min(to, start + chunkRows);
     for (let j = start; j < end; j++) {
       const r = rowIndex ? rowIndex[j]! : j;
       const u = users[r]!;

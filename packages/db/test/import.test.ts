@@ -142,7 +142,7 @@ for (const kind of kinds) {
     it('a bulk first load keeps every index and foreign key, and later imports merge into it', async () => {
       const before = await snapshot(db);
       const big = syntheticDataset(20_000, 200, 300);
-      const summary = await importDataset(db, big, { chunkRows: 4096 });
+      const summary = await importDataset(db, big, { chunkRows: 4096, statementRows: 7000 });
       expect(summary.ratings.inserted).toBe(20_000);
       const after = await snapshot(db);
       expect(after.ratings_indexes).toBe(before.ratings_indexes);
@@ -150,7 +150,7 @@ for (const kind of kinds) {
       expect(ratingSet(await readRatings(db))).toEqual(ratingSet(big));
       // 4× more rows than stored → the merge drops and rebuilds secondary indexes; they must survive too.
       const bigger = syntheticDataset(90_000, 300, 400, 3);
-      const merged = await importDataset(db, bigger, { chunkRows: 16_384 });
+      const merged = await importDataset(db, bigger, { chunkRows: 16_384, statementRows: 50_000 });
       expect(merged.ratings.inserted + merged.ratings.updated + merged.ratings.unchanged).toBe(90_000);
       expect((await snapshot(db)).ratings_indexes).toBe(before.ratings_indexes);
       await expect(
