@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliDir, tempDir } from './helpers.ts';
+
+// The main job (what `pnpm start` runs) on a fresh embedded PGlite database in a temporary folder, with fewer
+// epochs: migrate, import the bundled MovieLens data, train, evaluate, save+activate, serve — then the started API
+// is queried over HTTP, and Ctrl-C stops it cleanly.
+const dir = tempDir('e2e');
+afterAll(() => dir.cleanup());
+
+const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+async function graphql(url: string, query: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  return body.data!;
+}
+
+describe('main job', () => {
+  it('migrates, imports, trains, evaluates, activates and serves GraphQL on a fresh embedded database', async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      MOVIEREC_DATA_DIR: join(dir.path, 'pglite'),
+      INIT_CWD: cliDir,
+    };
+    delete env.DATABASE_URL;
+    delete env.PORT;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', mainTs, 'main', '--engine', 'sgd', '--epochs', '2', '--port', '0', '--json'],
+      { cwd: cliDir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // With --json the one JSON object arrives once the API is up.
+    const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (s: string) => {
+        stdout += s;
+        if (stdout.endsWith('\n')) {
+          try {
+            resolve(JSON.parse(stdout) as Record<string, unknown>);
+          } catch (error) {
+            reject(error);
+          }
+        }
+      });
+      child.on('close', (code) => reject(new Error(`main exited with ${code} before serving:\n${stderr}`)));
+    });
+    try {
+      expect(started.modelVersion, JSON.stringify(started).slice(0, 400)).toBe(1);
+      expect(started).toMatchObject({
+        migrations: { alreadyApplied: [] },
+        import: { ratings: { inserted: 100_004 }, users: { inserted: 671 } },
+        training: { engine: 'sgd', heldOut: 10_000 },
+      });
+      const training = started.training as { epochs: unknown[]; rmse: number; mae: number };
+      expect(training.epochs).toHaveLength(2);
+      expect(training.rmse).toBeGreaterThan(0.7);
+      expect(training.rmse).toBeLessThan(1.1);
+      const url = started.url as string;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // the progress and logs went to stderr
+      expect(stderr).toContain('training sgd (preset default)');
+
+      const data = await graphql(
+        url,
+        '{ recommendations(userId: "1", limit: 5) { source items { rank score movie { id title } } } activeModel { id active } }',
+      );
+      const recs = data.recommendations as {
+        source: string;
+        items: { rank: number; movie: { title: string } }[];
+      };
+      expect(recs.source).toBe('PERSONALIZED');
+      expect(recs.items.map((i) => i.rank)).toEqual([1, 2, 3, 4, 5]);
+      expect(recs.items.every((i) => i.movie.title.length > 0)).toBe(true);
+      expect(data.activeModel).toEqual({ id: '1', active: true });
+      const prediction = await graphql(url, '{ predictRating(userId: "1", movieId: "31") { rating } }');
+      const rating = (prediction.predictRating as { rating: number }).rating;
+      expect(rating).toBeGreaterThan(0.5);
+      expect(rating).toBeLessThan(5.5);
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('server stopped');
+    // exactly one JSON object on stdout, nothing after it
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+  });
+});
