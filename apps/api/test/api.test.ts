@@ -45,6 +45,22 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const page = await fetch(`${url}/`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect((await fetch(`${url}/no-such-page`)).status).toBe(404);
+      expect((await fetch(`${url}/graphql`, { method: 'PUT' })).status).toBe(405);
+      // GET /graphql works too (with Apollo's CSRF-prevention header)
+      const get = await fetch(`${url}/graphql?query=${encodeURIComponent('{ activeModel { id } }')}`, {
+        headers: { 'apollo-require-preflight': 'true' },
+      });
+      expect(get.status).toBe(200);
+      expect(await get.json()).toEqual({ data: { activeModel: { id: String(seeded.versionId) } } });
+      // a body that is not JSON is a 400 with a reason, not a crash
+      const bad = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{',
+      });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: string }).error).toContain('not valid JSON');
     });
 
     it('recommends for a known user from the model, without movies they rated, with "because"', async () => {
