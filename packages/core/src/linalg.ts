@@ -52,20 +52,20 @@ export function solveBiasedRidge(
   const n = k + 1;
   gram.fill(0);
   rhs.fill(0);
+  // the row [f_j, 1] as float64 in a reused scratch, so the k²/2 inner loop reads no float32 array
+  const row = scratchRow(n);
+  row[k] = 1;
   for (let j = 0; j < count; j++) {
     const base = rows[j]! * k;
     const y = targets[j]!;
-    // rows f_0 … f_{k-1}, then the constant 1 for the bias
-    for (let a = 0; a < k; a++) {
-      const fa = factors[base + a]!;
+    for (let a = 0; a < k; a++) row[a] = factors[base + a]!;
+    // lower triangle of Σ a·aᵀ and Σ a·y
+    for (let a = 0; a < n; a++) {
+      const fa = row[a]!;
       rhs[a]! += fa * y;
       const rowA = a * n;
-      for (let b = 0; b <= a; b++) gram[rowA + b]! += fa * factors[base + b]!;
+      for (let b = 0; b <= a; b++) gram[rowA + b]! += fa * row[b]!;
     }
-    const rowB = k * n;
-    for (let b = 0; b < k; b++) gram[rowB + b]! += factors[base + b]!;
-    gram[rowB + k]! += 1;
-    rhs[k]! += y;
   }
   for (let a = 0; a < k; a++) gram[a * n + a]! += lambda;
   gram[k * n + k]! += lambdaBias;
@@ -74,4 +74,10 @@ export function solveBiasedRidge(
   if (!choleskyInPlace(gram, n)) return false;
   choleskySolveInPlace(gram, n, rhs);
   return true;
+}
+
+let scratch = new Float64Array(0);
+function scratchRow(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  return scratch;
 }
