@@ -54,6 +54,11 @@ export interface FitOptions {
   batchOrder?: (epoch: number) => Int32Array;
   /** Called after each epoch; return 'stop' to end training early. */
   onEpoch?: (stats: EpochStats, params: MFParams) => undefined | 'stop' | Promise<undefined | 'stop'>;
+  /**
+   * Progress inside long epochs (native engines call it every 64 batches and at each epoch's end): `done` of `total`
+   * rating visits over the whole run (epochs × ratings).
+   */
+  onProgress?: (progress: { done: number; total: number }) => void;
   signal?: AbortSignal;
 }
 

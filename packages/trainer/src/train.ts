@@ -43,6 +43,8 @@ export interface TrainOptions {
   earlyStopping?: { patience: number };
   /** Called after each epoch; return (or resolve to) 'stop' to end training. */
   onEpoch?: (progress: EpochProgress) => unknown;
+  /** Progress within the run, `done` of `total` rating visits (engines that support it; for a progress bar). */
+  onProgress?: (progress: { done: number; total: number }) => void;
   signal?: AbortSignal;
   /** Shape when training from bare columns (default: largest index + 1). */
   shape?: { numUsers: number; numItems: number };
@@ -157,6 +159,7 @@ export async function train(
   const predictions = validRows ? new Float32Array(validRows.length) : undefined;
   const params = await engine.fit(trainRows, shape, config, {
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onEpoch: async (stats, current) => {
       const record: EpochRecord = { ...stats };
       if (validRows && predictions) {

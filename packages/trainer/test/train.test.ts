@@ -58,6 +58,19 @@ describe('train', () => {
     expect(model.log.bestEpoch).toBe(best);
   });
 
+  it('reports progress within epochs, ending at the total', async () => {
+    for (const optimizer of ['adam', 'sgd', 'als'] as const) {
+      const seen: { done: number; total: number }[] = [];
+      await train(data, {
+        config: { optimizer, factors: 4, epochs: 2, batchSize: 16, l2: 0.1 },
+        onProgress: (p) => seen.push(p),
+      });
+      expect(seen.length).toBeGreaterThanOrEqual(4);
+      for (let j = 1; j < seen.length; j++) expect(seen[j]!.done).toBeGreaterThanOrEqual(seen[j - 1]!.done);
+      expect(seen.at(-1)).toEqual({ done: 2 * data.ratings.length, total: 2 * data.ratings.length });
+    }
+  });
+
   it('is cancelled by an AbortSignal', async () => {
     const controller = new AbortController();
     const run = train(data, {

@@ -301,8 +301,12 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
           if (step === 1) firstLoss = loss;
           if (diverged(loss, firstLoss)) throw new DivergenceError('adam', epoch + 1, b + 1, loss, config);
           weightedLoss += loss * (e - s);
-          if ((b & 63) === 63) await yieldToEventLoop();
+          if ((b & 63) === 63) {
+            options.onProgress?.({ done: epoch * n + e, total: config.epochs * n });
+            await yieldToEventLoop();
+          }
         }
+        options.onProgress?.({ done: (epoch + 1) * n, total: config.epochs * n });
         const seconds = (performance.now() - t0) / 1000;
         const stats: EpochStats = {
           epoch: epoch + 1,

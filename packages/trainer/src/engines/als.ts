@@ -113,11 +113,13 @@ export const alsEngine: Engine = {
       const t0 = performance.now();
       const { userFactors: P, itemFactors: Q, userBias: bu, itemBias: bi, globalMean: mu } = params;
       alsHalfStep(byUser, numUsers, P, bu, Q, bi, k, mu, config.l2, lambdaBias);
+      options.onProgress?.({ done: epoch * n + n / 2, total: config.epochs * n });
       await yieldToEventLoop();
       options.signal?.throwIfAborted();
       alsHalfStep(byItem, numItems, Q, bi, P, bu, k, mu, config.l2, lambdaBias);
       const loss = trainingMse(params, train);
       if (!Number.isFinite(loss)) throw new DivergenceError('als', epoch + 1, 1, loss, config);
+      options.onProgress?.({ done: (epoch + 1) * n, total: config.epochs * n });
       const seconds = (performance.now() - t0) / 1000;
       const stats: EpochStats = { epoch: epoch + 1, loss, seconds, ratingsPerSecond: n / seconds };
       if ((await options.onEpoch?.(stats, params)) === 'stop') break;

@@ -153,8 +153,12 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
           if (epoch === 0 && b === 1) firstMse = chunkMse;
           if (diverged(chunkMse, firstMse)) throw new DivergenceError('sgd', epoch + 1, b, chunkMse, config);
           sse += part;
-          if ((b & 63) === 0) await yieldToEventLoop();
+          if ((b & 63) === 0) {
+            options.onProgress?.({ done: epoch * n + e, total: config.epochs * n });
+            await yieldToEventLoop();
+          }
         }
+        options.onProgress?.({ done: (epoch + 1) * n, total: config.epochs * n });
         const seconds = (performance.now() - t0) / 1000;
         const stats: EpochStats = { epoch: epoch + 1, loss: sse / n, seconds, ratingsPerSecond: n / seconds };
         if ((await options.onEpoch?.(stats, params)) === 'stop') break;
