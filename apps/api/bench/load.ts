@@ -2,10 +2,11 @@
  * Load test of the GraphQL API: `recommendations(limit: 10)` for random users, driven by autocannon from THIS process
  * against the server running as a CHILD process (node + tsx, apps/api/src/main.ts) on loopback, on PostgreSQL.
  *
- *   pnpm exec tsx bench/api-load.ts [--seconds 10] [--json] [--only bundled|synthetic]
+ *   pnpm exec tsx bench/api-load.ts [--seconds 10] [--json] [--only floor|bundled|synthetic]
  * (bench/api-load.ts runs this file, which lives in apps/api so it resolves the API's dependencies.)
  *
- * Scenarios (each on a fresh database movierec_bench_api_<name> on DATABASE_URL's server, default
+ * Scenarios: floor — a bare node:http child answering fixed bytes (what the machine allows under its current load);
+ * then, each on a fresh database movierec_bench_api_<name> on DATABASE_URL's server, default
  * postgres://postgres@127.0.0.1:5432/postgres):
  *   bundled   — ml-latest-small imported, an ALS model (32 factors) trained by @movierec/trainer, active;
  *   synthetic — 62,000 movies, 64 factors: generateSynthetic's planted model served as the active model.
@@ -94,6 +95,24 @@ async function spawnServer(databaseUrl: string, env: Record<string, string> = {}
         if (msg.listening) done(msg.listening);
       } catch {}
     });
+  });
+  return { child, url };
+}
+
+/** The floor: a bare node:http server answering every POST with fixed bytes of the same size, in a child process. */
+async function spawnFloorServer(bytes: number): Promise<Server> {
+  const script = `
+    const body = Buffer.alloc(${bytes}, 32);
+    const s = require('node:http').createServer((req, res) => {
+      req.resume();
+      req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); res.end(body); });
+    });
+    s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ listening: 'http://127.0.0.1:' + s.address().port })));
+    process.on('SIGTERM', () => process.exit(0));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((done) => {
+    lines.on('line', (line) => done((JSON.parse(line) as { listening: string }).listening));
   });
   return { child, url };
 }
@@ -224,6 +243,28 @@ async function scenario(name: string, dataset: Dataset, model: MFModel): Promise
 
 const results: ScenarioResult[] = [];
 const before = loadavg()[0]!;
+if (ONLY === '' || ONLY === 'floor') {
+  // what this machine allows right now: the same load against a server that does nothing
+  const floor = await spawnFloorServer(1100);
+  try {
+    const capacity = await load(floor, ['1'], 50, SECONDS);
+    const latency = await load(floor, ['1'], 8, SECONDS);
+    results.push({
+      scenario: 'floor',
+      movies: 0,
+      factors: 0,
+      users: 0,
+      responseCache: false,
+      capacity,
+      latency,
+    });
+    say(
+      `[floor] bare node:http: 50 conns ${capacity.requestsPerSecond} req/s; 8 conns p50 ${latency.p50} ms p99 ${latency.p99} ms`,
+    );
+  } finally {
+    await stopServer(floor);
+  }
+}
 if (ONLY === '' || ONLY === 'bundled') {
   const dataset = await loadBundled();
   const config = {
@@ -287,6 +328,7 @@ else {
       `${r.scenario.padEnd(10)} ${String(r.movies).padStart(6)} ${String(r.factors).padStart(2)}  ${(r.responseCache ? 'on' : 'off').padEnd(10)} | ` +
         `${String(r.capacity.requestsPerSecond).padStart(14)}  ${String(r.capacity.errors + r.capacity.non2xx + r.capacity.timeouts).padStart(6)} | ` +
         `${String(r.latency.p50).padStart(11)} ${String(r.latency.p99).padStart(4)}      | ${r.latency.serverRssMiB}`,
+      r.scenario === 'floor' ? '  (bare node:http, fixed bytes)' : '',
     );
   }
 }
