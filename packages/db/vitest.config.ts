@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // start can take 10 s, so the time limits are generous (no test asserts a duration).
 export default defineConfig({
   test: {
-    testTimeout: 180_000,
+    testTimeout: 240_000,
     hookTimeout: 180_000,
     pool: 'forks',
     maxWorkers: 2,

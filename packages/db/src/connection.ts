@@ -16,6 +16,8 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Environment to read DATABASE_URL from (default process.env); pass {} to force PGlite. */
   env?: Record<string, string | undefined>;
+  /** An already-open PGlite instance to use (the caller keeps it: close() leaves it open). */
+  pglite?: PGlite;
 }
 
 /** An open database: Prisma for entities, a raw-SQL/COPY path for bulk work. Same code above either kind. */
@@ -40,6 +42,8 @@ export interface Database {
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   const env = options.env ?? process.env;
+  if (options.pglite)
+    return wrapPglite(options.pglite, 'PGlite (instance given by the caller)', () => {}, false);
   const url = options.url ?? (env.DATABASE_URL || undefined);
   if (url !== undefined) return openPostgres(url);
   return openPglite(options.dataDir ?? defaultPgliteDir);
@@ -229,6 +233,10 @@ async function openPglite(dataDir: string): Promise<Database> {
       { cause: error },
     );
   }
+  return wrapPglite(db, location, unlock, true);
+}
+
+function wrapPglite(db: PGlite, location: string, unlock: () => void, owned: boolean): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
   const sql = pgliteSession(db);
   let closed = false;
@@ -243,7 +251,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       if (closed) return;
       closed = true;
       await prisma.$disconnect();
-      await db.close();
+      if (owned) await db.close();
       unlock();
     },
   };

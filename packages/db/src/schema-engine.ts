@@ -100,3 +100,47 @@ export async function diffMigrationsToSchema(
     await pglite.close();
   }
 }
+
+export interface PrismaHistoryCheck {
+  /** What Prisma's `migrate deploy` applied (empty when the history it found was complete). */
+  applied: string[];
+  /** Prisma's diagnosis of the history table against prisma/migrations after that. */
+  editedMigrationNames: string[];
+  failedMigrationNames: string[];
+  /** null when database and folder agree ('databaseIsBehind', 'historiesDiverge', … otherwise). */
+  history: string | null;
+}
+
+/**
+ * Runs what `prisma migrate deploy` runs (the engine's applyMigrations) on a PGlite database, then
+ * `diagnoseMigrationHistory`: proves Prisma accepts a history our migrate() wrote, or writes one ours accepts.
+ */
+export async function prismaMigrateDeploy(
+  pglite: PGlite,
+  options: { migrations?: string } = {},
+): Promise<PrismaHistoryCheck> {
+  await loadWasm();
+  const schema = readFileSync(schemaPath, 'utf8');
+  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPGlite(pglite));
+  const engine = await glue.SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, () => {}, adapter);
+  try {
+    const migrationsList = migrationList(options.migrations ?? migrationsDir);
+    const { appliedMigrationNames } = await engine.applyMigrations({
+      migrationsList,
+      filters: { externalTables: [], externalEnums: [] },
+    });
+    const diagnosis = await engine.diagnoseMigrationHistory({
+      migrationsList,
+      optInToShadowDatabase: false,
+      filters: { externalTables: [], externalEnums: [] },
+    });
+    return {
+      applied: appliedMigrationNames,
+      editedMigrationNames: diagnosis.editedMigrationNames,
+      failedMigrationNames: diagnosis.failedMigrationNames,
+      history: diagnosis.history?.diagnostic ?? null,
+    };
+  } finally {
+    engine.free();
+  }
+}
