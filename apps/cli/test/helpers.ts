@@ -43,8 +43,13 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
       stderr += s;
       options.onStderr?.(s, child);
     });
+    // A safety net: a run that never ends must not outlive the test and eat the machine.
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 240_000);
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(deadline);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
