@@ -23,6 +23,9 @@ export interface SaveModelVersionInput {
   datasetFingerprint: string;
   /** Make it the active version in the same transaction (default false). */
   activate?: boolean;
+  /** A run started with startTrainingRun: it is finished and linked to the new version (its epochs are kept unless
+   * `trainingLog` gives them). Default: a new finished run is recorded. */
+  trainingRunId?: number;
 }
 
 export interface TrainingRunInfo {
@@ -119,20 +122,39 @@ export async function saveModelVersion(db: Database, input: SaveModelVersionInpu
             movieIds: items.ids(),
           },
         },
-        trainingRun: {
-          create: {
-            engine: input.engine,
-            config: json(input.config),
-            datasetFingerprint: input.datasetFingerprint,
-            status: 'finished',
-            epochs: json(epochs),
-            summary: json(summary),
-            finishedAt: new Date(),
-          },
-        },
+        trainingRun:
+          input.trainingRunId === undefined
+            ? {
+                create: {
+                  engine: input.engine,
+                  config: json(input.config),
+                  datasetFingerprint: input.datasetFingerprint,
+                  status: 'finished',
+                  epochs: json(epochs),
+                  summary: json(summary),
+                  finishedAt: new Date(),
+                },
+              }
+            : undefined,
       },
       select: { id: true },
     });
+    if (input.trainingRunId !== undefined) {
+      const linked = await tx.trainingRun.updateMany({
+        where: { id: input.trainingRunId, modelVersionId: null },
+        data: {
+          modelVersionId: version.id,
+          status: 'finished',
+          finishedAt: new Date(),
+          ...(input.trainingLog === undefined ? {} : { epochs: json(epochs), summary: json(summary) }),
+        },
+      });
+      if (linked.count !== 1) {
+        throw new DatabaseError(
+          `Training run ${input.trainingRunId} does not exist or already belongs to a model version; nothing was saved`,
+        );
+      }
+    }
     return version.id;
   });
 }
@@ -154,6 +176,43 @@ export async function saveModel(
     datasetFingerprint: meta.datasetFingerprint,
     activate: meta.activate,
   });
+}
+
+/** Records the start of a training run (status 'running'), so epochs can be logged as they finish; returns its id. */
+export async function startTrainingRun(
+  db: Database,
+  run: { engine: string; config: JsonObject; datasetFingerprint: string },
+): Promise<number> {
+  const created = await db.prisma.trainingRun.create({
+    data: {
+      engine: run.engine,
+      config: JSON.parse(JSON.stringify(run.config)),
+      datasetFingerprint: run.datasetFingerprint,
+      status: 'running',
+    },
+    select: { id: true },
+  });
+  return created.id;
+}
+
+/** Appends one epoch to a run's log (a single UPDATE appending to the JSON array). */
+export async function recordEpoch(db: Database, runId: number, epoch: EpochRecord): Promise<void> {
+  const rows = await db.query<{ id: number }>(
+    'UPDATE training_runs SET epochs = epochs || jsonb_build_array($2::jsonb) WHERE id = $1 RETURNING id',
+    [runId, JSON.stringify(epoch)],
+  );
+  if (rows.length === 0) throw new DatabaseError(`Training run ${runId} does not exist`);
+}
+
+/** Marks a run failed (or stopped), keeping its epochs; a successful run is finished by saveModelVersion. */
+export async function failTrainingRun(db: Database, runId: number, reason: string): Promise<void> {
+  const rows = await db.query<{ id: number }>(
+    `UPDATE training_runs SET status = 'failed', finished_at = now() AT TIME ZONE 'UTC',
+       summary = summary || jsonb_build_object('error', $2::text)
+     WHERE id = $1 RETURNING id`,
+    [runId, reason],
+  );
+  if (rows.length === 0) throw new DatabaseError(`Training run ${runId} does not exist`);
 }
 
 const versionSelect = {

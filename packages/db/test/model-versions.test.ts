@@ -4,13 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   activateModelVersion,
   activeModelVersionId,
+  failTrainingRun,
   listModelVersions,
   loadActiveMFModel,
   loadActiveModel,
   loadModelVersion,
   ModelVersionNotFoundError,
+  recordEpoch,
   saveModel,
   saveModelVersion,
+  startTrainingRun,
   toMFModel,
 } from '../src/index.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
@@ -152,6 +155,45 @@ for (const kind of kinds) {
       await expect(loadModelVersion(db, 99_999)).rejects.toThrow(
         /Model version 99999 does not exist \(known: /,
       );
+    });
+
+    it('logs a training run epoch by epoch, then links it to the saved version; a failed run keeps its epochs', async () => {
+      const run = await startTrainingRun(db, {
+        engine: 'adam',
+        config: { factors: 2 },
+        datasetFingerprint: 'fp2',
+      });
+      for (const epoch of epochs) await recordEpoch(db, run, epoch);
+      const id = await saveModelVersion(db, {
+        ...trainedPieces(2, 3, 2, 9),
+        engine: 'adam',
+        config: { factors: 2 },
+        datasetFingerprint: 'fp2',
+        trainingRunId: run,
+      });
+      const saved = (await listModelVersions(db)).find((v) => v.id === id);
+      expect(saved?.trainingRun).toMatchObject({ id: run, status: 'finished', epochs });
+      await expect(
+        saveModelVersion(db, {
+          ...trainedPieces(2, 3, 2, 9),
+          engine: 'adam',
+          config: {},
+          datasetFingerprint: 'fp2',
+          trainingRunId: run,
+        }),
+      ).rejects.toThrow(/already belongs to a model version; nothing was saved/);
+      expect((await listModelVersions(db)).filter((v) => v.datasetFingerprint === 'fp2')).toHaveLength(1);
+
+      const failed = await startTrainingRun(db, { engine: 'sgd', config: {}, datasetFingerprint: 'fp3' });
+      await recordEpoch(db, failed, epochs[0]!);
+      await failTrainingRun(db, failed, 'loss became NaN at epoch 2');
+      const row = await db.prisma.trainingRun.findUnique({ where: { id: failed } });
+      expect(row).toMatchObject({
+        status: 'failed',
+        epochs: [epochs[0]],
+        summary: { error: 'loss became NaN at epoch 2' },
+      });
+      await expect(recordEpoch(db, 987654, epochs[0]!)).rejects.toThrow(/Training run 987654 does not exist/);
     });
   });
 }
