@@ -107,7 +107,11 @@ export async function startHttp(
   let inFlight = 0;
   let idle: (() => void) | null = null;
 
-  async function graphql(req: IncomingMessage, res: ServerResponse, search: string): Promise<string | undefined> {
+  async function graphql(
+    req: IncomingMessage,
+    res: ServerResponse,
+    search: string,
+  ): Promise<string | undefined> {
     const method = req.method ?? 'GET';
     if (method !== 'POST' && method !== 'GET')
       throw new HttpError(405, `${method} not allowed on /graphql (use POST or GET)`);
@@ -215,8 +219,7 @@ export async function startHttp(
       } else throw new HttpError(405, `${req.method} not allowed on ${path}`);
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
-      if (status === 500)
-        log.error({ msg: 'request failed', method: req.method, path, err: String(err) });
+      if (status === 500) log.error({ msg: 'request failed', method: req.method, path, err: String(err) });
       if (!res.headersSent)
         sendJson(res, status, { error: err instanceof HttpError ? err.message : 'internal error' });
       else res.destroy();
