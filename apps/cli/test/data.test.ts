@@ -1,4 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseJson, runCli, tempDir } from './helpers.ts';
@@ -70,5 +73,51 @@ describe('data info', () => {
     expect((await runCli(['data', 'info'])).code).toBe(2);
     expect((await runCli(['data', 'info', 'x', '--top', '0'])).code).toBe(2);
     expect((await runCli(['data', 'frob'])).code).toBe(2);
+  });
+});
+
+describe('data fetch', () => {
+  // A stand-in for files.grouplens.org on localhost: the archive and its published .md5.
+  const archive = Buffer.from('PK\u0003\u0004 not really a zip, but download() only checks the digest');
+  let server: Server;
+  let baseUrl = '';
+  const requests: string[] = [];
+
+  afterAll(() => server?.close());
+
+  it('downloads an archive into the cache, verifies it, and reuses the cached copy', async () => {
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      if (req.url === '/ml-100k.zip') res.end(archive);
+      else if (req.url === '/ml-100k.zip.md5')
+        res.end(`MD5 (ml-100k.zip) = ${createHash('md5').update(archive).digest('hex')}\n`);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const env = { MOVIEREC_CACHE_DIR: join(dir.path, 'cache') };
+    const r = await runCli(['data', 'fetch', 'ml-100k', '--base-url', baseUrl, '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const j = parseJson(r);
+    expect(j).toMatchObject({ name: 'ml-100k', source: 'network', verifiedBy: 'md5' });
+    expect(j.path).toBe(join(dir.path, 'cache', 'ml-100k.zip'));
+    expect(readFileSync(join(dir.path, 'cache', 'ml-100k.zip'))).toEqual(archive);
+    const again = await runCli(['data', 'fetch', 'ml-100k', '--base-url', baseUrl, '--json'], { env });
+    expect(parseJson(again)).toMatchObject({ source: 'cache' });
+  });
+
+  it('an unknown name or an unreachable host is one clear line, exit 1', async () => {
+    const env = { MOVIEREC_CACHE_DIR: join(dir.path, 'cache2') };
+    const name = await runCli(['data', 'fetch', 'ml-7k'], { env });
+    expect(name.code).toBe(1);
+    expect(name.stderr.trim()).toBe(
+      "movierec: unknown dataset 'ml-7k': GroupLens archives are ml-100k, ml-1m, ml-latest-small, ml-25m, ml-32m",
+    );
+    // port 9 (discard) is closed here: connection refused, as offline
+    const offline = await runCli(['data', 'fetch', 'ml-1m', '--base-url', 'http://127.0.0.1:9/'], { env });
+    expect(offline.code).toBe(1);
+    expect(offline.stderr.trim().split('\n')).toHaveLength(1);
+    expect(offline.stderr).toContain('cannot reach 127.0.0.1:9 to fetch ml-1m: offline? Copy ml-1m.zip into');
+    expect(existsSync(join(dir.path, 'cache2', 'ml-1m.zip'))).toBe(false);
   });
 });
