@@ -52,6 +52,20 @@ function columns(rows: [string, string][], indent = '  '): string {
     .join('\n');
 }
 
+/** Greedy word wrap for help paragraphs. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
 export function synopsis(program: Program, command: Command): string {
   const args = (command.args ?? []).map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`)).join(' ');
   return `${program.bin} ${command.name}${args ? ` ${args}` : ''} [options]`;
@@ -59,7 +73,7 @@ export function synopsis(program: Program, command: Command): string {
 
 export function commandHelp(program: Program, command: Command): string {
   const parts = [`Usage: ${synopsis(program, command)}`, '', command.summary];
-  if (command.details) parts.push('', command.details);
+  if (command.details) parts.push('', wrap(command.details, 100));
   if (command.args?.length) {
     parts.push('', 'Arguments:', columns(command.args.map((a) => [a.name, a.description])));
   }
