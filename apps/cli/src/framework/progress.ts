@@ -158,7 +158,7 @@ export class ProgressBar {
     const filled = Math.round(fraction * BAR_WIDTH);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}`;
     let line = `${this.#label} ${bar} ${this.#describe(t)}`;
-    const columns = this.#columns ?? this.#stream.columns ?? 80;
+    const columns = this.#columns ?? (this.#stream.columns || 80);
     if (line.length > columns - 1) line = line.slice(0, Math.max(10, columns - 1));
     // \r returns to the line start, \x1b[K clears what a longer previous line left behind.
     this.#stream.write(`\r${line}\x1b[K`);
