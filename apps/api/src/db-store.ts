@@ -73,6 +73,7 @@ export function storeOn(db: Database, owned: boolean): ApiStore {
       },
     },
     owned ? () => db.close() : async () => {},
+    db.kind === 'postgres',
   );
 }
 

@@ -33,7 +33,10 @@ export class SqlStore implements ApiStore {
   readonly #models: ModelSource;
   readonly #close: () => Promise<void>;
 
-  constructor(sql: SqlClient, models: ModelSource, close: () => Promise<void>) {
+  readonly shared: boolean;
+
+  constructor(sql: SqlClient, models: ModelSource, close: () => Promise<void>, shared = true) {
+    this.shared = shared;
     this.#sql = sql;
     this.#models = models;
     this.#close = close;

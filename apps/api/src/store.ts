@@ -77,6 +77,11 @@ export interface StoredRating {
 }
 
 export interface ApiStore {
+  /**
+   * Whether other processes may write to the same database (PostgreSQL: yes; the embedded PGlite: no, one process
+   * owns it). Only then does every poll read the rating change feed.
+   */
+  readonly shared: boolean;
   /** Cheap: the active version's ID, or null when none is active (polled every few seconds). */
   activeModelVersionId(): Promise<string | null>;
   /** The active model and its version, or null when none is active. */

@@ -179,6 +179,7 @@ describe('database outage on PostgreSQL', () => {
     });
     const real = storeOn(seeded.db, false);
     const slow: ApiStore = {
+      shared: real.shared,
       activeModelVersionId: () => real.activeModelVersionId(),
       loadActiveModel: () => real.loadActiveModel(),
       loadMovies: () => real.loadMovies(),

@@ -79,7 +79,7 @@ export class RecommenderService {
       const activeId = await this.store.activeModelVersionId();
       const current = this.#snapshot;
       if (current === null || (current.version?.id ?? null) !== activeId) await this.#load();
-      else await this.#applyChangeFeed(current);
+      else if (this.store.shared) await this.#applyChangeFeed(current);
       if (!this.#dbReachable) this.#log.info({ msg: 'database reachable' });
       this.#dbReachable = true;
     } catch (err) {
