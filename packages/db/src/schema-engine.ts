@@ -72,11 +72,12 @@ export interface SchemaDiff {
  * the migrations are replayed on a throw-away in-memory PGlite (the shadow database) and compared with the schema.
  */
 export async function diffMigrationsToSchema(
-  options: { schema?: string; migrations?: string } = {},
+  options: { schema?: string; migrations?: string; pglite?: PGlite } = {},
 ): Promise<SchemaDiff> {
   await loadWasm();
   const schema = options.schema ?? readFileSync(schemaPath, 'utf8');
-  const pglite = await PGlite.create();
+  // The engine needs a main connection besides the shadow one; an empty in-memory PGlite serves (reusable).
+  const pglite = options.pglite ?? (await PGlite.create());
   try {
     const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPGlite(pglite));
     const engine = await glue.SchemaEngine.new(
@@ -97,7 +98,7 @@ export async function diffMigrationsToSchema(
       engine.free();
     }
   } finally {
-    await pglite.close();
+    if (!options.pglite) await pglite.close();
   }
 }
 
