@@ -212,4 +212,37 @@ describe('database commands on a fresh PostgreSQL database', () => {
       [1, false],
     ]);
   });
+  it('serve starts the API on the database (one JSON object with --json) and stops on Ctrl-C', async () => {
+    let health = 0;
+    let predicted: unknown;
+    let stdout = '';
+    const done = await runCli(['serve', '--port', '0', '--json'], {
+      env: { ...env, LOG_LEVEL: 'warn' },
+      cwd: dir.path,
+      onStdout: (chunk, child) => {
+        stdout += chunk;
+        if (!stdout.endsWith('\n')) return;
+        const { url } = JSON.parse(stdout) as { url: string };
+        void (async () => {
+          try {
+            health = (await fetch(`${url}/health`)).status;
+            const res = await fetch(`${url}/graphql`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ query: '{ predictRating(userId: "2", movieId: "20") { rating } }' }),
+            });
+            predicted = ((await res.json()) as { data: { predictRating: { rating: number } } }).data
+              .predictRating.rating;
+          } finally {
+            child.kill('SIGINT');
+          }
+        })();
+      },
+    });
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toContain('server stopped');
+    expect(done.stdout.trim().split('\n')).toHaveLength(1);
+    expect(health).toBe(200);
+    expect(typeof predicted).toBe('number');
+  });
 });

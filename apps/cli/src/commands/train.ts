@@ -78,7 +78,10 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
   const { config } = choice;
   ctx.log(
     `training ${choice.engineName} (preset ${choice.preset}): ${config.factors} factors, ${config.epochs} epochs, ` +
-      `lr ${config.learningRate}, l2 ${config.l2}, batch ${config.batchSize}, seed ${config.seed}; ` +
+      (choice.engineName === 'bpmf'
+        ? ''
+        : `lr ${config.learningRate}, l2 ${config.l2}, batch ${config.batchSize}, `) +
+      `seed ${config.seed}; ` +
       `${trainSet.ratings.length} ratings${split ? `, ${split.test.length} held out` : ''}`,
   );
   const bar = ctx.progress('train', 'epochs');
