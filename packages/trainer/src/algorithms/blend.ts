@@ -296,7 +296,11 @@ export class PosteriorMean {
   }
 
   #merge(): void {
-    const merged = compressParams(this.#sumParams(), this.#keepRank, { seed: this.#seed + this.#count });
+    // One subspace iteration is enough here: the spectrum of a sum of posterior samples decays fast.
+    const merged = compressParams(this.#sumParams(), this.#keepRank, {
+      seed: this.#seed + this.#count,
+      powerIterations: 1,
+    });
     this.#compressed = { factors: merged.factors, user: merged.userFactors, item: merged.itemFactors };
     this.#pending = [];
   }

@@ -72,7 +72,12 @@ async function fitBayes(
   if (!(Number.isInteger(config.factors) && config.factors >= 1))
     throw new RangeError(`bpmf: config.factors must be a positive integer, got ${config.factors}`);
   const posterior = new PosteriorMean(shape.numUsers, shape.numItems, bayes.sampleFactors, {
-    keepRank: Math.max(64, 2 * config.factors),
+    // Merge cost ∝ samples × factors × (keepRank + oversampling); buffer ≤ 50 samples and ≤ ~200 MB of raw factors.
+    keepRank: Math.max(48, Math.ceil(1.5 * config.factors)),
+    buffer: Math.max(
+      5,
+      Math.min(50, Math.floor(2e8 / ((shape.numUsers + shape.numItems) * bayes.sampleFactors * 4))),
+    ),
     seed: config.seed,
   });
   const bpmf: BpmfConfig = {
