@@ -40,6 +40,7 @@ export async function createTestDatabase(
   const admin = new pg.Client({ connectionString: testServerUrl });
   await admin.connect();
   try {
+    await dropStaleTestDatabases(admin);
     await admin.query(`CREATE DATABASE "${name}"`);
   } finally {
     await admin.end();
@@ -61,6 +62,19 @@ export async function createTestDatabase(
       }
     },
   });
+}
+
+/** Test databases of runs that died before close() (older than 6 hours by the time in their name) are dropped. */
+async function dropStaleTestDatabases(admin: pg.Client): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'movierec\\_test\\_%'",
+  );
+  for (const { datname } of rows) {
+    const created = Number.parseInt(datname.split('_')[2] ?? '', 36);
+    if (Number.isFinite(created) && Date.now() - created > 6 * 3600_000) {
+      await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => {});
+    }
+  }
 }
 
 /** Empties every table of the schema (and restarts ids), for tests sharing one database. */

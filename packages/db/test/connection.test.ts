@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseConnectionError, describePostgresUrl, migrate, openDatabase } from '../src/index.ts';
-import { createTestDatabase } from '../src/testing.ts';
+import { createTestDatabase, testServerUrl } from '../src/testing.ts';
 
 async function connectionError(url: string): Promise<DatabaseConnectionError> {
   const error = await openDatabase({ url }).then(
@@ -61,6 +62,25 @@ describe('openDatabase kinds', () => {
       await db.close();
     } finally {
       await test.close();
+    }
+  });
+
+  it('createTestDatabase drops test databases left behind by runs that died (older than 6 hours)', async () => {
+    const stale = `movierec_test_${(Date.now() - 7 * 3600_000).toString(36)}_deadbeef`;
+    const admin = new pg.Client({ connectionString: testServerUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE "${stale}"`);
+      const test = await createTestDatabase('postgres', { migrate: false });
+      await test.close();
+      const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1 OR datname = $2', [
+        stale,
+        new URL(test.url!).pathname.slice(1),
+      ]);
+      expect(rows).toHaveLength(0);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS "${stale}"`);
+      await admin.end();
     }
   });
 
