@@ -1,22 +1,25 @@
 import { MFModel, type TrainingLog } from '@movierec/core';
 import { type Dataset, IdMap } from '@movierec/data';
-import * as store from '@movierec/db';
+// @movierec/db (Prisma, PGlite, pg) loads on first use, so commands without a database start fast.
+import type * as Store from '@movierec/db';
 import type { Context } from './framework/command.ts';
 import { CliError } from './framework/errors.ts';
 import { dataDir } from './paths.ts';
 
 export interface DbStatus {
-  migrations: store.MigrationStatus;
+  migrations: Store.MigrationStatus;
   counts?: { users: number; movies: number; ratings: number; modelVersions: number };
 }
 
 /** What the CLI needs from the database: @movierec/db calls with the CLI's progress bars and Ctrl-C signal. */
 export interface CliDb {
   readonly location: string;
-  readonly raw: store.Database;
-  migrate(): Promise<store.MigrateResult>;
+  readonly raw: Store.Database;
+  /** The @movierec/db module (loaded with the connection). */
+  readonly store: typeof Store;
+  migrate(): Promise<Store.MigrateResult>;
   status(): Promise<DbStatus>;
-  importDataset(dataset: Dataset): Promise<store.ImportSummary>;
+  importDataset(dataset: Dataset): Promise<Store.ImportSummary>;
   readRatings(): Promise<Dataset>;
   loadVersion(id: string): Promise<MFModel>;
   loadActive(): Promise<{ id: string; model: MFModel }>;
@@ -29,10 +32,12 @@ export interface CliDb {
 /** Opens DATABASE_URL's PostgreSQL, else the embedded PGlite in MOVIEREC_DATA_DIR (or the default folder). */
 export async function openCliDb(ctx: Context): Promise<CliDb> {
   const dir = dataDir(ctx);
+  const store = await import('@movierec/db');
   const db = await store.openDatabase({ env: ctx.env, ...(dir === undefined ? {} : { dataDir: dir }) });
   return {
     location: db.location,
     raw: db,
+    store,
     migrate: () => store.migrate(db),
     async status() {
       const migrations = await store.migrationStatus(db);
@@ -95,7 +100,7 @@ export async function openCliDb(ctx: Context): Promise<CliDb> {
         throw error;
       }
     },
-    loadVersion: (id) => loadVersionById(db, id),
+    loadVersion: (id) => loadVersionById(store, db, id),
     async loadActive() {
       await store.assertMigrated(db);
       const loaded = await store.loadActiveMFModel(db);
@@ -168,7 +173,7 @@ function float32(bytes: Uint8Array, length: number, what: string, id: number): F
 }
 
 /** Any stored version as an MFModel (@movierec/db loads only the active one). */
-async function loadVersionById(db: store.Database, id: string): Promise<MFModel> {
+async function loadVersionById(store: typeof Store, db: Store.Database, id: string): Promise<MFModel> {
   await store.assertMigrated(db);
   const n = Number(id);
   const versions = async () => {

@@ -1,4 +1,3 @@
-import * as store from '@movierec/db';
 import { openCliDb } from '../db.ts';
 import type { Command } from '../framework/command.ts';
 import { loadRatings } from '../sources.ts';
@@ -57,7 +56,7 @@ export const mainCommand: Command = {
       printHoldoutEvaluation(ctx, run);
 
       ctx.signal.throwIfAborted();
-      const version = await store.saveModel(db.raw, run.model, {
+      const version = await db.store.saveModel(db.raw, run.model, {
         datasetFingerprint: datasetFingerprint(dataset),
         metrics: versionMetrics(run),
         engine: run.choice.engineName,

@@ -1,5 +1,4 @@
 import { saveModel } from '@movierec/core';
-import * as store from '@movierec/db';
 import { withDb } from '../db.ts';
 import { type Command, requireArg } from '../framework/command.ts';
 import { CliError } from '../framework/errors.ts';
@@ -15,8 +14,8 @@ export const modelsListCommand: Command = {
   summary: 'stored model versions, newest first, with engine, size, metrics and which one is active',
   async run(ctx) {
     return withDb(ctx, async (db) => {
-      await store.assertMigrated(db.raw);
-      const versions = await store.listModelVersions(db.raw);
+      await db.store.assertMigrated(db.raw);
+      const versions = await db.store.listModelVersions(db.raw);
       const rows = versions.map((v) => ({
         id: v.id,
         active: v.active,
@@ -59,8 +58,8 @@ export const modelsActivateCommand: Command = {
   async run(ctx, input) {
     const id = requireArg(input, 'id');
     return withDb(ctx, async (db) => {
-      await store.assertMigrated(db.raw);
-      await store.activateModelVersion(db.raw, id);
+      await db.store.assertMigrated(db.raw);
+      await db.store.activateModelVersion(db.raw, id);
       ctx.print(`model version ${id} is now active in ${db.location}`);
       return { database: db.location, active: Number(id) };
     });

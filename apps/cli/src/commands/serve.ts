@@ -1,5 +1,5 @@
 import type { Database } from '@movierec/db';
-import { createLogger, type Logger, type LogLevel, type RunningServer, startServer } from 'api';
+import type { Logger, LogLevel, RunningServer } from 'api';
 import { type Command, type Context, intFlag, stringFlag, type Values } from '../framework/command.ts';
 import { dataDir } from '../paths.ts';
 
@@ -19,7 +19,8 @@ export const SERVE_OPTIONS = {
 };
 
 /** The API's JSON-lines logs go to stderr, so stdout stays the command's own output. */
-export function stderrLogger(ctx: Context, fallback: LogLevel): Logger {
+export async function stderrLogger(ctx: Context, fallback: LogLevel): Promise<Logger> {
+  const { createLogger } = await import('api');
   const env = ctx.env.LOG_LEVEL;
   const level = (['debug', 'info', 'warn', 'error', 'silent'] as const).find((l) => l === env) ?? fallback;
   return createLogger(level, (line) => ctx.stderr.write(`${line}\n`));
@@ -33,13 +34,15 @@ export async function startApi(
   const port = intFlag(values, 'port', 0);
   const host = stringFlag(values, 'host');
   const dir = dataDir(ctx);
+  // The API (Apollo, GraphQL) loads only when a server starts.
+  const { startServer } = await import('api');
   return startServer({
     ...(port !== undefined ? { port } : ctx.env.PORT ? { port: Number(ctx.env.PORT) } : {}),
     ...(host !== undefined ? { host } : ctx.env.HOST ? { host: ctx.env.HOST } : {}),
     ...(options.db ? { db: options.db } : {}),
     ...(!options.db && ctx.env.DATABASE_URL ? { databaseUrl: ctx.env.DATABASE_URL } : {}),
     ...(!options.db && dir !== undefined ? { dataDir: dir } : {}),
-    logger: stderrLogger(ctx, options.logLevel),
+    logger: await stderrLogger(ctx, options.logLevel),
   });
 }
 

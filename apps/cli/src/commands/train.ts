@@ -1,6 +1,5 @@
 import { type MFModel, saveModel as saveModelFile } from '@movierec/core';
 import { type Dataset, randomSplit } from '@movierec/data';
-import * as store from '@movierec/db';
 import { type EpochProgress, evaluate, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
 import {
@@ -242,12 +241,12 @@ export const trainCommand: Command = {
       return { ...trainJson(run), out: path };
     }
     return withDb(ctx, async (db) => {
-      await store.assertMigrated(db.raw);
+      await db.store.assertMigrated(db.raw);
       const dataset = fromDb ? await db.readRatings() : await loadRatings(ctx, input.args['path|name']);
       const run = await runTraining(ctx, dataset, input.values);
       printHoldoutEvaluation(ctx, run);
       ctx.signal.throwIfAborted();
-      const id = await store.saveModel(db.raw, run.model, {
+      const id = await db.store.saveModel(db.raw, run.model, {
         datasetFingerprint: datasetFingerprint(dataset),
         metrics: versionMetrics(run),
         engine: run.choice.engineName,
