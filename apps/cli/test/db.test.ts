@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { openDatabase } from '@movierec/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -244,5 +246,19 @@ describe('database commands on a fresh PostgreSQL database', () => {
     expect(done.stdout.trim().split('\n')).toHaveLength(1);
     expect(health).toBe(200);
     expect(typeof predicted).toBe('number');
+  });
+  it('serve on a port in use is one clear line, exit 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const r = await cli('serve', '--port', String(port));
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(
+        `movierec: cannot listen on 127.0.0.1:${port} (the port is in use): pass --port <n>`,
+      );
+    } finally {
+      blocker.close();
+    }
   });
 });

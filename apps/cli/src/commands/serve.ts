@@ -1,6 +1,7 @@
 import type { Database } from '@movierec/db';
 import type { Logger, LogLevel, RunningServer } from 'api';
 import { type Command, type Context, intFlag, stringFlag, type Values } from '../framework/command.ts';
+import { CliError } from '../framework/errors.ts';
 import { dataDir } from '../paths.ts';
 
 export const SERVE_OPTIONS = {
@@ -36,14 +37,26 @@ export async function startApi(
   const dir = dataDir(ctx);
   // The API (Apollo, GraphQL) loads only when a server starts.
   const { startServer } = await import('api');
-  return startServer({
-    ...(port !== undefined ? { port } : ctx.env.PORT ? { port: Number(ctx.env.PORT) } : {}),
-    ...(host !== undefined ? { host } : ctx.env.HOST ? { host: ctx.env.HOST } : {}),
-    ...(options.db ? { db: options.db } : {}),
-    ...(!options.db && ctx.env.DATABASE_URL ? { databaseUrl: ctx.env.DATABASE_URL } : {}),
-    ...(!options.db && dir !== undefined ? { dataDir: dir } : {}),
-    logger: await stderrLogger(ctx, options.logLevel),
-  });
+  try {
+    return await startServer({
+      ...(port !== undefined ? { port } : ctx.env.PORT ? { port: Number(ctx.env.PORT) } : {}),
+      ...(host !== undefined ? { host } : ctx.env.HOST ? { host: ctx.env.HOST } : {}),
+      ...(options.db ? { db: options.db } : {}),
+      ...(!options.db && ctx.env.DATABASE_URL ? { databaseUrl: ctx.env.DATABASE_URL } : {}),
+      ...(!options.db && dir !== undefined ? { dataDir: dir } : {}),
+      logger: await stderrLogger(ctx, options.logLevel),
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      const where = `${host ?? ctx.env.HOST ?? '127.0.0.1'}:${port ?? ctx.env.PORT ?? 4000}`;
+      throw new CliError(
+        `cannot listen on ${where} (${code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}): ` +
+          'pass --port <n> (0 for any free port) or set PORT',
+      );
+    }
+    throw error;
+  }
 }
 
 /** Resolves when Ctrl-C (or SIGTERM) aborts the command. */
