@@ -1,5 +1,5 @@
-import { MFModel, type TrainingLog } from '@movierec/core';
-import { type Dataset, IdMap } from '@movierec/data';
+import type { MFModel } from '@movierec/core';
+import type { Dataset } from '@movierec/data';
 // @movierec/db (Prisma, PGlite, pg) loads on first use, so commands without a database start fast.
 import type * as Store from '@movierec/db';
 import type { Context } from './framework/command.ts';
@@ -100,7 +100,10 @@ export async function openCliDb(ctx: Context): Promise<CliDb> {
         throw error;
       }
     },
-    loadVersion: (id) => loadVersionById(store, db, id),
+    async loadVersion(id) {
+      await store.assertMigrated(db);
+      return store.toMFModel(await store.loadModelVersion(db, id));
+    },
     async loadActive() {
       await store.assertMigrated(db);
       const loaded = await store.loadActiveMFModel(db);
@@ -142,74 +145,4 @@ export async function withDb<T>(ctx: Context, fn: (db: CliDb) => Promise<T>): Pr
   } finally {
     await db.close();
   }
-}
-
-interface VersionRow {
-  id: number;
-  engine: string;
-  factors: number;
-  num_users: number;
-  num_movies: number;
-  config: Record<string, unknown>;
-  global_mean: number;
-  user_bias: Uint8Array;
-  movie_bias: Uint8Array;
-  user_factors: Uint8Array;
-  movie_factors: Uint8Array;
-  user_ids: string[] | null;
-  movie_ids: string[] | null;
-  epochs: TrainingLog['epochs'] | null;
-}
-
-function float32(bytes: Uint8Array, length: number, what: string, id: number): Float32Array {
-  if (bytes.byteLength !== length * 4) {
-    throw new CliError(
-      `model version ${id}: ${what} holds ${bytes.byteLength} bytes, expected ${length * 4}`,
-    );
-  }
-  const out = new Float32Array(length);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
-
-/** Any stored version as an MFModel (@movierec/db loads only the active one). */
-async function loadVersionById(store: typeof Store, db: Store.Database, id: string): Promise<MFModel> {
-  await store.assertMigrated(db);
-  const n = Number(id);
-  const versions = async () => {
-    const rows = await db.query<{ id: number }>('SELECT id FROM model_versions ORDER BY id DESC LIMIT 10');
-    return rows.length ? `known: ${rows.map((r) => r.id).join(', ')}` : 'there are none yet';
-  };
-  if (!/^\d+$/.test(id) || !Number.isSafeInteger(n) || n <= 0 || n > 2_147_483_647) {
-    throw new CliError(
-      `model version '${id}' does not exist: ids are positive integers (${await versions()})`,
-    );
-  }
-  const [row] = await db.query<VersionRow>(
-    `SELECT v.id, v.engine, v.factors, v.num_users, v.num_movies, v.config,
-            p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.user_ids, p.movie_ids,
-            t.epochs
-     FROM model_versions v JOIN model_parameters p ON p.model_version_id = v.id
-     LEFT JOIN training_runs t ON t.model_version_id = v.id
-     WHERE v.id = $1`,
-    [n],
-  );
-  if (!row) throw new CliError(`model version ${id} does not exist (${await versions()})`);
-  const { factors, num_users: numUsers, num_movies: numItems } = row;
-  return new MFModel({
-    params: {
-      factors,
-      numUsers,
-      numItems,
-      globalMean: row.global_mean,
-      userBias: float32(row.user_bias, numUsers, 'user_bias', n),
-      itemBias: float32(row.movie_bias, numItems, 'movie_bias', n),
-      userFactors: float32(row.user_factors, numUsers * factors, 'user_factors', n),
-      itemFactors: float32(row.movie_factors, numItems * factors, 'movie_factors', n),
-    },
-    users: IdMap.fromJSON(row.user_ids ?? []),
-    items: IdMap.fromJSON(row.movie_ids ?? []),
-    config: row.config,
-    log: { engine: row.engine, epochs: row.epochs ?? [] },
-  });
 }
