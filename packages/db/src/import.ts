@@ -67,13 +67,16 @@ export async function importDataset(
       CREATE TEMP TABLE stage_users (idx int4 NOT NULL, external_id text NOT NULL) ON COMMIT DROP;
       CREATE TEMP TABLE stage_movies (idx int4 NOT NULL, external_id text NOT NULL, title text, year int4, genres text) ON COMMIT DROP;`);
     await sql.copyFrom('stage_users (idx, external_id)', 'text', userLines(dataset, chunkRows, options));
+    await checkpoint(signal);
     await sql.copyFrom(
       'stage_movies (idx, external_id, title, year, genres)',
       'text',
       movieLines(dataset, chunkRows, options),
     );
+    await checkpoint(signal);
     const users = await mergeUsers(sql, dataset.users.size);
     const movies = await mergeMovies(sql, dataset);
+    await checkpoint(signal);
     // Dense index → database id, so ratings go in with their final keys (no join over a million rows).
     const userIds = await idLookup(sql, 'stage_users', 'users', dataset.users.size);
     const movieIds = await idLookup(sql, 'stage_movies', 'movies', dataset.items.size);
@@ -89,6 +92,7 @@ export async function importDataset(
         const end = Math.min(staged, start + statementRows);
         const chunks = ratingChunks(dataset, columns, ratingRows, start, end, chunkRows, options);
         await sql.copyFrom(`${target} (user_id, movie_id, rating, rated_at)`, 'binary', chunks);
+        await checkpoint(signal);
       }
     };
     const existing = await estimateRows(sql, 'ratings');
@@ -98,7 +102,6 @@ export async function importDataset(
       // (one sort per index instead of a million index insertions; same definitions, read from the catalog).
       ratings = await withoutIndexes(sql, 'ratings', { keepPrimaryKey: false }, async () => {
         await copyRatings('ratings');
-        signal?.throwIfAborted();
         onProgress?.({ phase: 'merge', done: 0, total: 1 });
         return { inserted: staged, updated: 0, unchanged: 0 };
       });
@@ -106,7 +109,6 @@ export async function importDataset(
       await sql.exec(`CREATE TEMP TABLE stage_ratings (user_id int4 NOT NULL, movie_id int4 NOT NULL,
         rating float4 NOT NULL, rated_at timestamp(3) NOT NULL) ON COMMIT DROP`);
       await copyRatings('stage_ratings');
-      signal?.throwIfAborted();
       await sql.exec('ANALYZE stage_ratings'); // row count for the planner: hash join, not a nested loop
       onProgress?.({ phase: 'merge', done: 0, total: 1 });
       // Merging several times the rows the table holds: cheaper to rebuild the secondary indexes than to maintain
@@ -117,7 +119,7 @@ export async function importDataset(
         : await mergeRatings(sql, staged);
     }
     onProgress?.({ phase: 'merge', done: 1, total: 1 });
-    signal?.throwIfAborted();
+    await checkpoint(signal);
     return { users, movies, ratings };
   });
   // Fresh planner statistics for the API's queries (PGlite runs no autovacuum).
@@ -131,6 +133,15 @@ export async function importDataset(
     seconds,
     ratingsPerSecond: dataset.ratings.length / seconds,
   };
+}
+
+/**
+ * Lets the event loop run, then honours an abort. PGlite runs in this thread and never yields on its own during an
+ * import (its queries resolve as microtasks), so without this a SIGINT handler could not abort until the commit.
+ */
+async function checkpoint(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  signal?.throwIfAborted();
 }
 
 /** Rows in a table: the planner's estimate when it has one (free), else an exact count. 0 means empty. */
@@ -262,10 +273,14 @@ function copyText(value: string): string {
     : value;
 }
 
-function* userLines(dataset: Dataset, chunkRows: number, options: ImportOptions): Generator<string> {
+async function* userLines(
+  dataset: Dataset,
+  chunkRows: number,
+  options: ImportOptions,
+): AsyncGenerator<string> {
   const ids = dataset.users.ids();
   for (let start = 0; start < ids.length; start += chunkRows) {
-    options.signal?.throwIfAborted();
+    await checkpoint(options.signal);
     const end = Math.min(ids.length, start + chunkRows);
     let text = '';
     for (let u = start; u < end; u++) text += `${u}\t${copyText(ids[u]!)}\n`;
@@ -274,11 +289,15 @@ function* userLines(dataset: Dataset, chunkRows: number, options: ImportOptions)
   }
 }
 
-function* movieLines(dataset: Dataset, chunkRows: number, options: ImportOptions): Generator<string> {
+async function* movieLines(
+  dataset: Dataset,
+  chunkRows: number,
+  options: ImportOptions,
+): AsyncGenerator<string> {
   const ids = dataset.items.ids();
   const movies = dataset.movies;
   for (let start = 0; start < ids.length; start += chunkRows) {
-    options.signal?.throwIfAborted();
+    await checkpoint(options.signal);
     const end = Math.min(ids.length, start + chunkRows);
     let text = '';
     for (let i = start; i < end; i++) {
@@ -303,7 +322,7 @@ function* movieLines(dataset: Dataset, chunkRows: number, options: ImportOptions
 }
 
 /** Validates each rating as it is encoded: a bad row stops the COPY (and so the whole import) with its row number. */
-function* ratingChunks(
+async function* ratingChunks(
   dataset: Dataset,
   columns: BinaryColumn[],
   rowIndex: Int32Array | undefined,
@@ -311,14 +330,14 @@ function* ratingChunks(
   to: number,
   chunkRows: number,
   options: ImportOptions,
-): Generator<Uint8Array> {
+): AsyncGenerator<Uint8Array> {
   const { users, items, ratings } = dataset.ratings;
   const total = rowIndex ? rowIndex.length : dataset.ratings.length;
   const numUsers = dataset.users.size;
   const numItems = dataset.items.size;
   yield binaryHeader();
   for (let start = from; start < to; start += chunkRows) {
-    options.signal?.throwIfAborted();
+    await checkpoint(options.signal);
     const end = Math.min(to, start + chunkRows);
     for (let j = start; j < end; j++) {
       const r = rowIndex ? rowIndex[j]! : j;

@@ -139,6 +139,29 @@ for (const kind of kinds) {
       });
     }
 
+    for (const phase of ['ratings', 'merge'] as const) {
+      it(`an abort from an event-loop callback (as Ctrl-C's handler) during ${phase} rolls the import back`, async () => {
+        await importDataset(db, first);
+        const before = await snapshot(db);
+        const controller = new AbortController();
+        let scheduled = false;
+        const error = await importDataset(db, syntheticDataset(5000, 60, 100), {
+          chunkRows: 1000,
+          signal: controller.signal,
+          onProgress: (p) => {
+            // Not a direct abort: like a SIGINT handler, it runs only if the import lets the event loop turn.
+            if (p.phase === phase && !scheduled) {
+              scheduled = true;
+              setImmediate(() => controller.abort());
+            }
+          },
+        }).catch((e: unknown) => e);
+        expect(scheduled).toBe(true);
+        expect((error as Error).name).toBe('AbortError');
+        expect(await snapshot(db)).toEqual(before);
+      });
+    }
+
     it('a bulk first load keeps every index and foreign key, and later imports merge into it', async () => {
       const before = await snapshot(db);
       const big = syntheticDataset(20_000, 200, 300);
