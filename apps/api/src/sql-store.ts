@@ -146,15 +146,16 @@ export class SqlStore implements ApiStore {
 
   async upsertRating(userId: string, movieId: string, rating: number): Promise<StoredRating> {
     // One statement, so it is atomic without a dedicated connection; every CTE sees the table as it was before it,
-    // so `prev` is the rating being replaced. rated_at is the database's clock in UTC (the change feed compares against it).
+    // so `prev` is the rating being replaced. rated_at and the user's last_rated_at are the database's clock in UTC
+    // (the same now(): the change feed compares last_rated_at against it).
     const rows = await this.#sql.query<{
       previous: number | null;
       created: boolean | null;
       ms: string | null;
     }>(
       `WITH m AS (SELECT id FROM movies WHERE external_id = $2),
-            u AS (INSERT INTO users (external_id) VALUES ($1)
-                  ON CONFLICT (external_id) DO UPDATE SET external_id = EXCLUDED.external_id
+            u AS (INSERT INTO users (external_id, last_rated_at) VALUES ($1, now() AT TIME ZONE 'UTC')
+                  ON CONFLICT (external_id) DO UPDATE SET last_rated_at = EXCLUDED.last_rated_at
                   RETURNING id, (xmax = 0) AS created),
             prev AS (SELECT r.rating FROM ratings r, u, m WHERE r.user_id = u.id AND r.movie_id = m.id),
             ins AS (INSERT INTO ratings (user_id, movie_id, rating, rated_at)
@@ -182,8 +183,9 @@ export class SqlStore implements ApiStore {
     );
     const watermark = mark[0]!.w;
     if (since === null) return { users: [], watermark };
+    // users_last_rated_at_idx: a range scan over the users who rated since, not a scan of every rating
     const rows = await this.#sql.query<{ external_id: string }>(
-      `SELECT DISTINCT u.external_id FROM ratings r JOIN users u ON u.id = r.user_id WHERE r.rated_at > $1::timestamp`,
+      `SELECT external_id FROM users WHERE last_rated_at > $1::timestamp`,
       [since],
     );
     return { users: rows.map((r) => r.external_id), watermark };
