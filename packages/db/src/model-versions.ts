@@ -96,6 +96,11 @@ export async function saveModelVersion(db: Database, input: SaveModelVersionInpu
       `saveModelVersion: ID maps (${users.size} users, ${items.size} movies) do not match the parameters (${params.numUsers} users, ${params.numItems} movies)`,
     );
   }
+  if (params.itemRankBias !== undefined && params.itemRankBias.length !== params.numItems) {
+    throw new RangeError(
+      `saveModelVersion: itemRankBias holds ${params.itemRankBias.length} values, expected one per movie (${params.numItems})`,
+    );
+  }
   const { epochs, summary } = splitLog(input.trainingLog, input.engine);
   const json = (value: unknown) => JSON.parse(JSON.stringify(value ?? {}));
   return db.prisma.$transaction(async (tx) => {
@@ -118,6 +123,7 @@ export async function saveModelVersion(db: Database, input: SaveModelVersionInpu
             movieBias: bytesOf(params.itemBias),
             userFactors: bytesOf(params.userFactors),
             movieFactors: bytesOf(params.itemFactors),
+            movieRankBias: params.itemRankBias ? bytesOf(params.itemRankBias) : null,
             userIds: users.ids(),
             movieIds: items.ids(),
           },
@@ -304,6 +310,7 @@ interface StoredRow {
   movie_bias: Uint8Array;
   user_factors: Uint8Array;
   movie_factors: Uint8Array;
+  movie_rank_bias: Uint8Array | null;
   user_ids: string[] | null;
   movie_ids: string[] | null;
   run_id: number | null;
@@ -336,7 +343,8 @@ export async function loadModelVersion(db: Database, id: number | string): Promi
 const STORED_SELECT = `
     SELECT v.id, v.engine, v.active, v.created_at AT TIME ZONE 'UTC' AS created_at, v.factors, v.num_users,
            v.num_movies, v.config, v.metrics, v.dataset_fingerprint,
-           p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.user_ids, p.movie_ids,
+           p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.movie_rank_bias,
+           p.user_ids, p.movie_ids,
            t.id AS run_id, t.status, t.epochs, t.summary, t.started_at AT TIME ZONE 'UTC' AS started_at,
            t.finished_at AT TIME ZONE 'UTC' AS finished_at
     FROM model_versions v
@@ -355,6 +363,9 @@ function storedModel(row: StoredRow): StoredModel {
     userFactors: float32Of(row.user_factors, numUsers * factors, 'user_factors', id),
     itemFactors: float32Of(row.movie_factors, numItems * factors, 'movie_factors', id),
   };
+  if (row.movie_rank_bias !== null) {
+    params.itemRankBias = float32Of(row.movie_rank_bias, numItems, 'movie_rank_bias', id);
+  }
   const users = IdMap.fromJSON(row.user_ids ?? []);
   const items = IdMap.fromJSON(row.movie_ids ?? []);
   if (users.size !== numUsers || items.size !== numItems) {

@@ -76,6 +76,9 @@ for (const kind of kinds) {
       expect(params.itemBias).toEqual(pieces.params.itemBias);
       expect(params.userFactors).toEqual(pieces.params.userFactors);
       expect(params.itemFactors).toEqual(pieces.params.itemFactors);
+      // Saved without the ranking-only term: it comes back without one (NULL column), not as zeros.
+      expect(params.itemRankBias).toBeUndefined();
+      expect('itemRankBias' in params).toBe(false);
       expect(users.ids()).toEqual(pieces.users.ids());
       expect(items.ids()).toEqual(pieces.items.ids());
       expect(version).toMatchObject({
@@ -144,6 +147,47 @@ for (const kind of kinds) {
       }
       expect(loaded!.model.userIndex('user-4')).toBe(4);
       expect(loaded!.model.recommend(2, { k: 3 })).toEqual(model.recommend(2, { k: 3 }));
+      expect(loaded!.model.params.itemRankBias).toBeUndefined();
+    });
+
+    it('round-trips the ranking-only itemRankBias bit for bit; recommend() ranks the same after loading', async () => {
+      const pieces = trainedPieces(6, 9, 3, 7);
+      // w·ln(1 + n_i)-like values, plus one large term that must move movie 8 to the top of every list.
+      const itemRankBias = Float32Array.from({ length: 9 }, (_, i) => 0.1 * Math.log1p(i) + 1e-7 * i);
+      itemRankBias[8] = 50;
+      const params = { ...pieces.params, itemRankBias };
+      const model = new MFModel({
+        ...pieces,
+        params,
+        config: { factors: 3 },
+        log: { engine: 'bpmf', epochs },
+      });
+      const id = await saveModel(db, model, { datasetFingerprint: 'fp-rank', activate: true });
+
+      const active = await loadActiveModel(db);
+      expect(active?.version.id).toBe(id);
+      expect(active!.params.itemRankBias).toEqual(itemRankBias);
+      const byId = await loadModelVersion(db, id);
+      expect(byId.params.itemRankBias).toEqual(itemRankBias);
+      const loaded = toMFModel(byId);
+      for (let u = 0; u < 6; u++) {
+        expect(loaded.recommend(u, { k: 4 })).toEqual(model.recommend(u, { k: 4 }));
+        expect(loaded.recommend(u, { k: 1 })[0]?.item).toBe(8);
+        for (let i = 0; i < 9; i++) expect(loaded.predict(u, i)).toBe(model.predict(u, i));
+      }
+
+      // A term of the wrong length is refused before anything is written.
+      const before = (await listModelVersions(db)).length;
+      await expect(
+        saveModelVersion(db, {
+          ...pieces,
+          params: { ...pieces.params, itemRankBias: new Float32Array(3) },
+          engine: 'bpmf',
+          config: {},
+          datasetFingerprint: 'fp-bad',
+        }),
+      ).rejects.toThrow(/itemRankBias holds 3 values, expected one per movie \(9\)/);
+      expect(await listModelVersions(db)).toHaveLength(before);
     });
 
     it('loads any version by id, active or not; an unknown id is a clear error', async () => {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "model_parameters" ADD COLUMN     "movie_rank_bias" BYTEA;
