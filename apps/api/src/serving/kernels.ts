@@ -27,6 +27,16 @@ export function scoreAllItems(
   return out;
 }
 
+/**
+ * out[i] = scores[i] + rankBias[i]: the ranking key of a model with the ranking-only per-movie term
+ * (MFParams.itemRankBias, e.g. w·ln(1 + n_i) from the default engine); predictions stay `scores`.
+ */
+export function addRankBias(scores: Float32Array, rankBias: Float32Array, out: Float32Array): Float32Array {
+  const n = scores.length;
+  for (let i = 0; i < n; i++) out[i] = scores[i]! + rankBias[i]!;
+  return out;
+}
+
 /** A ranked list of dense item indices with their scores, best first. */
 export interface TopList {
   readonly items: Int32Array;

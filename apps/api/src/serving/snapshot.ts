@@ -5,7 +5,15 @@
 import type { UserVector } from '@movierec/core';
 import type { ModelVersionInfo, ServableModel, UserRatings } from '../store.ts';
 import type { Catalogue } from './catalogue.ts';
-import { cosine, cosineToAll, normalizeRows, scoreAllItems, type TopList, topK } from './kernels.ts';
+import {
+  addRankBias,
+  cosine,
+  cosineToAll,
+  normalizeRows,
+  scoreAllItems,
+  type TopList,
+  topK,
+} from './kernels.ts';
 
 export type RecommendationSource = 'PERSONALIZED' | 'POPULARITY';
 
@@ -39,6 +47,8 @@ export class Snapshot {
   #unitItems: Float32Array | null = null;
   /** Scratch buffers reused by every scoring call (JS runs one call at a time, nothing awaits inside). */
   readonly #scores: Float32Array;
+  /** r̂ + itemRankBias per item (the ranking key), only when the model has the ranking-only term. */
+  readonly #rankScores: Float32Array | null;
   readonly #excluded: Uint8Array;
   readonly #popularity: Float32Array;
   readonly #popularTops = new Map<string, TopList>();
@@ -56,6 +66,7 @@ export class Snapshot {
   ) {
     const n = model?.params.numItems ?? 0;
     this.#scores = new Float32Array(n);
+    this.#rankScores = model?.params.itemRankBias ? new Float32Array(n) : null;
     this.#excluded = new Uint8Array(n);
     this.#popularity = this.#buildPopularity();
   }
@@ -207,8 +218,19 @@ export class Snapshot {
       top = { items: top.items.subarray(0, n), scores: top.scores.subarray(0, n) };
     } else {
       const p = this.model!.params;
-      scoreAllItems(p, state.vector.bias, state.vector.factors, this.#scores);
-      top = topK(this.#scores, MAX_LIMIT, allowed, excluded);
+      const predicted = scoreAllItems(p, state.vector.bias, state.vector.factors, this.#scores);
+      const rankBias = p.itemRankBias;
+      if (rankBias === undefined || this.#rankScores === null) {
+        top = topK(predicted, MAX_LIMIT, allowed, excluded);
+      } else {
+        // Ranking-only term (MFParams.itemRankBias, as MFModel.recommend): rank by r̂(u,i) + itemRankBias_i,
+        // report r̂(u,i) itself as the score.
+        const key = addRankBias(predicted, rankBias, this.#rankScores);
+        const ranked = topK(key, MAX_LIMIT, allowed, excluded);
+        const scores = new Float32Array(ranked.items.length);
+        for (let j = 0; j < scores.length; j++) scores[j] = predicted[ranked.items[j]!]!;
+        top = { items: ranked.items, scores };
+      }
     }
     if (excluded !== null) for (const i of state.ratedItems) excluded[i] = 0;
     if (cache.size < 4096) cache.set(popularKey, top);
