@@ -160,12 +160,18 @@ class Workspace {
   readonly tmp: Float64Array;
   readonly mean: Float64Array;
   readonly cov: Float64Array;
+  /** Packed lower triangle of a d×d symmetric matrix, d(d+1)/2 entries. */
+  readonly tri: Float64Array;
+  /** One feature row f_j of d entries. */
+  readonly feat: Float64Array;
   constructor(d: number) {
     this.prec = new Float64Array(d * d);
     this.rhs = new Float64Array(d);
     this.tmp = new Float64Array(d);
     this.mean = new Float64Array(d);
     this.cov = new Float64Array(d * d);
+    this.tri = new Float64Array((d * (d + 1)) / 2);
+    this.feat = new Float64Array(d);
   }
 }
 
@@ -258,40 +264,104 @@ function sampleSide(
   otherExtra: Float64Array | undefined,
   priorShift: Float64Array | undefined,
 ): void {
-  const { prec, rhs } = ws;
+  const { prec, rhs, tri } = ws;
+  const lambda = h.lambda;
   const lmu = new Float64Array(d);
   for (let a = 0; a < d; a++) {
     let s = 0;
-    for (let b = 0; b < d; b++) s += h.lambda[a * d + b]! * h.mu[b]!;
+    for (let b = 0; b < d; b++) s += lambda[a * d + b]! * h.mu[b]!;
     lmu[a] = s;
   }
-  const f = new Float64Array(d);
-  for (let r = 0; r < csr.rows; r++) {
-    prec.set(h.lambda);
+  const f = ws.feat;
+  const { start, cols, values } = csr;
+  const rows = csr.rows;
+  const plain = otherExtra === undefined && selfExtra === undefined;
+  for (let r = 0; r < rows; r++) {
+    // Λ* accumulates in the packed lower triangle `tri` (entry (a, b), b ≤ a, at a(a+1)/2 + b), starting from Λ.
+    let p = 0;
+    for (let a = 0; a < d; a++) {
+      const row = a * d;
+      for (let b = 0; b <= a; b++) tri[p++] = lambda[row + b]!;
+    }
     rhs.set(lmu);
     if (priorShift) {
       // Prior mean μ + s_r (s_r = Bᵀ g_r): Λ(μ + s_r) = Λμ + Λ s_r.
+      const os = r * d;
       for (let a = 0; a < d; a++) {
         let t = 0;
-        for (let b = 0; b < d; b++) t += h.lambda[a * d + b]! * priorShift[r * d + b]!;
+        for (let b = 0; b < d; b++) t += lambda[a * d + b]! * priorShift[os + b]!;
         rhs[a]! += t;
       }
     }
-    for (let e = csr.start[r]!; e < csr.start[r + 1]!; e++) {
-      const c = csr.cols[e]!;
-      const o = c * d;
-      for (let a = 0; a < k; a++) f[a] = Y[o + a]!;
-      if (otherExtra) for (let a = 0; a < k; a++) f[a]! += otherExtra[c * k + a]!;
-      f[k] = 1;
-      let off = 0;
-      if (selfExtra) for (let a = 0; a < k; a++) off += f[a]! * selfExtra[r * k + a]!;
-      const t = alpha * (csr.values[e]! - mean - Y[o + k]! - off);
-      for (let a = 0; a < d; a++) {
-        const fa = alpha * f[a]!;
-        rhs[a]! += f[a]! * t;
-        const row = a * d;
-        for (let b = 0; b <= a; b++) prec[row + b]! += fa * f[b]!;
+    const e0 = start[r]!;
+    const e1 = start[r + 1]!;
+    if (plain) {
+      // f_j = (y_j factors, 1) read straight from Y: Λ* += α f_j f_jᵀ, rhs += α f_j t_j (t_j = r − μ − y_j bias).
+      // Four ratings per pass over the triangle: one load/store of each Λ* entry per four rank-one updates.
+      let e = e0;
+      for (; e + 4 <= e1; e += 4) {
+        const o0 = cols[e]! * d;
+        const o1 = cols[e + 1]! * d;
+        const o2 = cols[e + 2]! * d;
+        const o3 = cols[e + 3]! * d;
+        const t0 = alpha * (values[e]! - mean - Y[o0 + k]!);
+        const t1 = alpha * (values[e + 1]! - mean - Y[o1 + k]!);
+        const t2 = alpha * (values[e + 2]! - mean - Y[o2 + k]!);
+        const t3 = alpha * (values[e + 3]! - mean - Y[o3 + k]!);
+        p = 0;
+        for (let a = 0; a < k; a++) {
+          const y0 = Y[o0 + a]!;
+          const y1 = Y[o1 + a]!;
+          const y2 = Y[o2 + a]!;
+          const y3 = Y[o3 + a]!;
+          rhs[a]! += y0 * t0 + y1 * t1 + y2 * t2 + y3 * t3;
+          const f0 = alpha * y0;
+          const f1 = alpha * y1;
+          const f2 = alpha * y2;
+          const f3 = alpha * y3;
+          for (let b = 0; b <= a; b++)
+            tri[p++]! += f0 * Y[o0 + b]! + f1 * Y[o1 + b]! + f2 * Y[o2 + b]! + f3 * Y[o3 + b]!;
+        }
+        rhs[k]! += t0 + t1 + t2 + t3;
+        for (let b = 0; b < k; b++) tri[p++]! += alpha * (Y[o0 + b]! + Y[o1 + b]! + Y[o2 + b]! + Y[o3 + b]!);
+        tri[p]! += 4 * alpha;
       }
+      for (; e < e1; e++) {
+        const o = cols[e]! * d;
+        const t = alpha * (values[e]! - mean - Y[o + k]!);
+        p = 0;
+        for (let a = 0; a < k; a++) {
+          const ya = Y[o + a]!;
+          rhs[a]! += ya * t;
+          const fa = alpha * ya;
+          for (let b = 0; b <= a; b++) tri[p++]! += fa * Y[o + b]!;
+        }
+        rhs[k]! += t;
+        for (let b = 0; b < k; b++) tri[p++]! += alpha * Y[o + b]!;
+        tri[p]! += alpha;
+      }
+    } else {
+      for (let e = e0; e < e1; e++) {
+        const c = cols[e]!;
+        const o = c * d;
+        for (let a = 0; a < k; a++) f[a] = Y[o + a]!;
+        if (otherExtra) for (let a = 0; a < k; a++) f[a]! += otherExtra[c * k + a]!;
+        f[k] = 1;
+        let off = 0;
+        if (selfExtra) for (let a = 0; a < k; a++) off += f[a]! * selfExtra[r * k + a]!;
+        const t = alpha * (values[e]! - mean - Y[o + k]! - off);
+        p = 0;
+        for (let a = 0; a < d; a++) {
+          const fa = alpha * f[a]!;
+          rhs[a]! += f[a]! * t;
+          for (let b = 0; b <= a; b++) tri[p++]! += fa * f[b]!;
+        }
+      }
+    }
+    p = 0;
+    for (let a = 0; a < d; a++) {
+      const row = a * d;
+      for (let b = 0; b <= a; b++) prec[row + b] = tri[p++]!;
     }
     if (!cholesky(prec, d)) throw new Error('BPMF: conditional precision is not positive definite');
     cholSolve(prec, d, rhs);
@@ -312,14 +382,20 @@ function sumSquaredError(
   mean: number,
   extra: Float64Array | undefined,
 ): number {
+  // SSE = Σ (r_ui − μ − b_u − b_i − p'_u·q_i)², p'_u = p_u (+ the implicit part when given).
+  const { start, cols, values, rows } = byUser;
+  const pu = new Float64Array(k);
   let sse = 0;
-  for (let u = 0; u < byUser.rows; u++) {
+  for (let u = 0; u < rows; u++) {
     const ou = u * d;
-    for (let e = byUser.start[u]!; e < byUser.start[u + 1]!; e++) {
-      const ov = byUser.cols[e]! * d;
-      let p = mean + U[ou + k]! + V[ov + k]!;
-      for (let a = 0; a < k; a++) p += (U[ou + a]! + (extra ? extra[u * k + a]! : 0)) * V[ov + a]!;
-      const err = byUser.values[e]! - p;
+    for (let a = 0; a < k; a++) pu[a] = U[ou + a]! + (extra ? extra[u * k + a]! : 0);
+    const bu = U[ou + k]!;
+    const e1 = start[u + 1]!;
+    for (let e = start[u]!; e < e1; e++) {
+      const ov = cols[e]! * d;
+      let p = mean + bu + V[ov + k]!;
+      for (let a = 0; a < k; a++) p += pu[a]! * V[ov + a]!;
+      const err = values[e]! - p;
       sse += err * err;
     }
   }
