@@ -114,60 +114,30 @@ export class Snapshot {
     pairs.sort((a, b) => a[0] - b[0]);
     const ratedItems = Int32Array.from(pairs, (p) => p[0]);
     const ratedValues = Float32Array.from(pairs, (p) => p[1]);
-    if (model === null) {
-      return new UserState(
-        userId,
-        stored.exists,
-        stored.movieIds.length,
-        ratedItems,
-        ratedValues,
-        null,
-        'POPULARITY',
-        0,
-      );
-    }
-    const u = model.users.indexOf(userId);
-    if (u >= 0 && !this.dirtyUsers.has(userId)) {
-      const k = model.params.factors;
-      const vector: UserVector = {
-        bias: model.params.userBias[u]!,
-        factors: model.params.userFactors.subarray(u * k, (u + 1) * k),
-      };
-      return new UserState(
+    const state = (vector: UserVector | null, source: RecommendationSource, foldedIn: number) =>
+      new UserState(
         userId,
         stored.exists,
         stored.movieIds.length,
         ratedItems,
         ratedValues,
         vector,
-        'PERSONALIZED',
-        0,
+        source,
+        foldedIn,
       );
+    if (model === null) return state(null, 'POPULARITY', 0);
+    const u = model.users.indexOf(userId);
+    if (u >= 0 && !this.dirtyUsers.has(userId)) {
+      const k = model.params.factors;
+      const trained: UserVector = {
+        bias: model.params.userBias[u]!,
+        factors: model.params.userFactors.subarray(u * k, (u + 1) * k),
+      };
+      return state(trained, 'PERSONALIZED', 0);
     }
-    if (ratedItems.length === 0) {
-      return new UserState(
-        userId,
-        stored.exists,
-        stored.movieIds.length,
-        ratedItems,
-        ratedValues,
-        null,
-        'POPULARITY',
-        0,
-      );
-    }
+    if (ratedItems.length === 0) return state(null, 'POPULARITY', 0);
     // fold-in: (b_u, p_u) = argmin Σ_i (r_ui − μ − b_i − b_u − p_u·q_i)² + λ‖(b_u, p_u)‖² with Q fixed (the model's foldIn)
-    const vector = model.foldIn(ratedItems, ratedValues);
-    return new UserState(
-      userId,
-      stored.exists,
-      stored.movieIds.length,
-      ratedItems,
-      ratedValues,
-      vector,
-      'PERSONALIZED',
-      ratedItems.length,
-    );
+    return state(model.foldIn(ratedItems, ratedValues), 'PERSONALIZED', ratedItems.length);
   }
 
   /** Keeps at most maxUsers user states (oldest first out); evicted states are marked stale. */
