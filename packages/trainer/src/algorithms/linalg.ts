@@ -2,35 +2,19 @@
  * Small dense linear algebra on row-major Float64Array d×d matrices (d ≤ a few hundred), for the
  * per-user / per-item solves of ALS and BPMF.
  */
+import { choleskyInPlace, choleskySolveInPlace } from '@movierec/core';
 
-/** In-place Cholesky A = L Lᵀ (lower triangle of `a` becomes L). Returns false if A is not positive definite. */
+/**
+ * In-place Cholesky A = L Lᵀ (core's choleskyInPlace; the upper triangle is then zeroed so `a` holds exactly L).
+ * Returns false if A is not positive definite.
+ */
 export function cholesky(a: Float64Array, d: number): boolean {
-  for (let j = 0; j < d; j++) {
-    let s = a[j * d + j]!;
-    for (let k = 0; k < j; k++) s -= a[j * d + k]! * a[j * d + k]!;
-    if (!(s > 0)) return false;
-    const ljj = Math.sqrt(s);
-    a[j * d + j] = ljj;
-    for (let i = j + 1; i < d; i++) {
-      let t = a[i * d + j]!;
-      for (let k = 0; k < j; k++) t -= a[i * d + k]! * a[j * d + k]!;
-      a[i * d + j] = t / ljj;
-    }
-    for (let k = j + 1; k < d; k++) a[j * d + k] = 0;
-  }
+  if (!choleskyInPlace(a, d)) return false;
+  for (let j = 0; j < d; j++) for (let k = j + 1; k < d; k++) a[j * d + k] = 0;
   return true;
 }
 
-/** Solves L y = b in place (forward substitution), L lower-triangular from `cholesky`. */
-export function forwardSolve(l: Float64Array, d: number, b: Float64Array): void {
-  for (let i = 0; i < d; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= l[i * d + k]! * b[k]!;
-    b[i] = s / l[i * d + i]!;
-  }
-}
-
-/** Solves Lᵀ x = y in place (back substitution). */
+/** Solves Lᵀ x = y in place (back substitution), L lower-triangular from `cholesky`. */
 export function backSolve(l: Float64Array, d: number, y: Float64Array): void {
   for (let i = d - 1; i >= 0; i--) {
     let s = y[i]!;
@@ -39,11 +23,8 @@ export function backSolve(l: Float64Array, d: number, y: Float64Array): void {
   }
 }
 
-/** Solves A x = b in place given A's Cholesky factor L: x = L⁻ᵀ L⁻¹ b. */
-export function cholSolve(l: Float64Array, d: number, b: Float64Array): void {
-  forwardSolve(l, d, b);
-  backSolve(l, d, b);
-}
+/** Solves A x = b in place given A's Cholesky factor L: x = L⁻ᵀ L⁻¹ b (core's choleskySolveInPlace). */
+export const cholSolve = choleskySolveInPlace;
 
 /** Inverse of a symmetric positive-definite matrix from its Cholesky factor, written into `out`. */
 export function cholInverse(l: Float64Array, d: number, out: Float64Array): void {
