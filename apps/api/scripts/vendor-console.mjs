@@ -22,7 +22,7 @@ try {
   process.exit(0);
 }
 
-const initialQuery = `# movierec's GraphQL API (schema: apps/api/src/schema.graphql). Press Send (Ctrl+Enter).
+const initialQuery = `# movierec's GraphQL API (schema: packages/api/src/schema.graphql). Press Send (Ctrl+Enter).
 query Recommend($userId: ID! = "1") {
   recommendations(userId: $userId, limit: 5) {
     source

@@ -10,11 +10,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RunningServer, startServer } from '@movierec/api';
 import { loadBundled } from '@movierec/data';
 import { importDataset, migrate, openDatabase, saveModelVersion } from '@movierec/db';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/index.ts';
+import { staticDir } from '../src/static-dir.ts';
 import { trainSmallModel } from './web-fixture.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -52,7 +53,7 @@ beforeAll(async () => {
   const savedUrl = process.env.DATABASE_URL;
   delete process.env.DATABASE_URL;
   try {
-    server = await startServer({ port: 0, host: '127.0.0.1', dataDir });
+    server = await startServer({ port: 0, host: '127.0.0.1', dataDir, staticDir });
   } finally {
     if (savedUrl !== undefined) process.env.DATABASE_URL = savedUrl;
   }

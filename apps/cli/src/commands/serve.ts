@@ -1,8 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import type { Logger, LogLevel, RunningServer } from '@movierec/api';
 import type { Database } from '@movierec/db';
-import type { Logger, LogLevel, RunningServer } from 'api';
 import { type Command, type Context, intFlag, stringFlag, type Values } from '../framework/command.ts';
 import { CliError } from '../framework/errors.ts';
 import { dataDir } from '../paths.ts';
+
+/**
+ * The web page the server shows at / : the files of apps/api/static, found by path (a folder, not an import: the CLI
+ * does not depend on the api app). MOVIEREC_STATIC_DIR overrides it.
+ */
+const pageDir = fileURLToPath(new URL('../../../api/static', import.meta.url));
 
 export const SERVE_OPTIONS = {
   port: {
@@ -21,7 +28,7 @@ export const SERVE_OPTIONS = {
 
 /** The API's JSON-lines logs go to stderr, so stdout stays the command's own output. */
 export async function stderrLogger(ctx: Context, fallback: LogLevel): Promise<Logger> {
-  const { createLogger } = await import('api');
+  const { createLogger } = await import('@movierec/api');
   const env = ctx.env.LOG_LEVEL;
   const level = (['debug', 'info', 'warn', 'error', 'silent'] as const).find((l) => l === env) ?? fallback;
   return createLogger(level, (line) => ctx.stderr.write(`${line}\n`));
@@ -36,7 +43,7 @@ export async function startApi(
   const host = stringFlag(values, 'host');
   const dir = dataDir(ctx);
   // The API (Apollo, GraphQL) loads only when a server starts.
-  const { startServer } = await import('api');
+  const { startServer } = await import('@movierec/api');
   try {
     return await startServer({
       ...(port !== undefined ? { port } : ctx.env.PORT ? { port: Number(ctx.env.PORT) } : {}),
@@ -44,6 +51,7 @@ export async function startApi(
       ...(options.db ? { db: options.db } : {}),
       ...(!options.db && ctx.env.DATABASE_URL ? { databaseUrl: ctx.env.DATABASE_URL } : {}),
       ...(!options.db && dir !== undefined ? { dataDir: dir } : {}),
+      staticDir: ctx.env.MOVIEREC_STATIC_DIR ?? pageDir,
       logger: await stderrLogger(ctx, options.logLevel),
     });
   } catch (error) {

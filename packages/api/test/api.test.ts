@@ -2,6 +2,9 @@
  * The real server over HTTP (fetch) against a real database — PostgreSQL and the embedded PGlite — with the bundled
  * dataset imported and a model trained on it active: every query and mutation, and every kind of bad input.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/index.ts';
 import { gql, type Seeded, seededDatabase, silentLogger } from './fixtures.ts';
@@ -13,6 +16,10 @@ const REC = `query Rec($userId: ID!, $limit: Int, $excludeRated: Boolean, $genre
   }
 }`;
 
+/** A page folder standing in for apps/api/static (the package serves whatever folder it is given). */
+const staticDir = mkdtempSync(join(tmpdir(), 'movierec-page-'));
+writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>movierec</title>');
+
 for (const kind of ['postgres', 'pglite'] as const) {
   describe(`API on ${kind}`, () => {
     let seeded: Seeded;
@@ -21,7 +28,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
 
     beforeAll(async () => {
       seeded = await seededDatabase(kind);
-      server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200 });
+      server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200, staticDir });
       url = server.url;
     }, 60_000);
 

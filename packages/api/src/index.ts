@@ -1,3 +1,4 @@
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
+export { runFromEnv } from './run.ts';
 export { type RunningServer, type ServerOptions, startServer } from './start.ts';
 export type { ApiStore, ModelVersionInfo, ServableModel } from './store.ts';

@@ -1,6 +1,6 @@
 /** `startServer`: wires the database, the in-memory recommender and the HTTP server together. */
 import type { QueryLimits } from './graphql/limits.ts';
-import { defaultStaticDir, startHttp } from './http/server.ts';
+import { startHttp } from './http/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RecommenderService } from './serving/service.ts';
 import type { ApiStore } from './store.ts';
@@ -21,7 +21,7 @@ export interface ServerOptions {
   store?: ApiStore;
   /** How often to poll for a new active model and for other processes' ratings (ms, default 2000). */
   pollMs?: number;
-  /** Folder served at / (default apps/api/static). */
+  /** Folder served at / (the web page: apps/api/static, passed by apps/api and the CLI); none by default. */
   staticDir?: string;
   /** Whole-response cache budget in bytes (default 64 MiB; 0 disables it). */
   responseCacheBytes?: number;
@@ -55,7 +55,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     http = await startHttp(service, log, {
       port: options.port ?? Number(process.env.PORT ?? 4000),
       host: options.host ?? process.env.HOST ?? '127.0.0.1',
-      staticDir: options.staticDir ?? defaultStaticDir,
+      ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
       ...(options.responseCacheBytes !== undefined ? { responseCacheBytes: options.responseCacheBytes } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
     });

@@ -208,8 +208,8 @@ describe('database outage on PostgreSQL', () => {
     await closing;
   }, 60_000);
 
-  it('as a process (src/main.ts), serves and exits 0 on SIGTERM', async () => {
-    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  it('as a process (runFromEnv, as apps/api/src/main.ts), serves and exits 0 on SIGTERM', async () => {
+    const main = fileURLToPath(new URL('./run-server.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', main], {
       env: { ...process.env, DATABASE_URL: seeded.db.url!, PORT: '0', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsRule } from '../graphql/limits.ts';
@@ -16,7 +15,6 @@ import { ResponseCache } from './response-cache.ts';
 import { serveStatic } from './static.ts';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
-export const defaultStaticDir = fileURLToPath(new URL('../../static', import.meta.url));
 
 /** Largest request body accepted (bytes). */
 const MAX_BODY = 1024 * 1024;
@@ -24,7 +22,8 @@ const MAX_BODY = 1024 * 1024;
 export interface HttpOptions {
   port: number;
   host: string;
-  staticDir: string;
+  /** Folder served at / (the web page); without one, only /graphql, /health and /ready answer. */
+  staticDir?: string;
   limits?: QueryLimits;
   /** Whole-response cache budget in bytes (0 disables it). */
   responseCacheBytes?: number;
@@ -214,7 +213,7 @@ export async function startHttp(
       else if (path === '/health') sendJson(res, 200, { status: 'ok' });
       else if (path === '/ready') await ready(res);
       else if (req.method === 'GET' || req.method === 'HEAD') {
-        if (!(await serveStatic(options.staticDir, path, req, res)))
+        if (options.staticDir === undefined || !(await serveStatic(options.staticDir, path, req, res)))
           throw new HttpError(404, `no such page: ${path}`);
       } else throw new HttpError(405, `${req.method} not allowed on ${path}`);
     } catch (err) {

@@ -1,0 +1,42 @@
+/**
+ * Runs the server as a process, configured from the environment: PORT, HOST, DATABASE_URL (else the embedded PGlite
+ * in MOVIEREC_DATA_DIR or .data/pglite), LOG_LEVEL, MOVIEREC_POLL_MS, MOVIEREC_RESPONSE_CACHE_BYTES. Prints one
+ * machine-readable line `{"listening":"http://…"}` on stdout; SIGINT/SIGTERM shut it down gracefully (exit 0).
+ */
+import { createLogger } from './logger.ts';
+import { startServer } from './start.ts';
+
+export async function runFromEnv(options: { staticDir?: string } = {}): Promise<void> {
+  const log = createLogger();
+  const env = process.env;
+  try {
+    const server = await startServer({
+      logger: log,
+      ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
+      ...(env.MOVIEREC_DATA_DIR ? { dataDir: env.MOVIEREC_DATA_DIR } : {}),
+      ...(env.MOVIEREC_POLL_MS ? { pollMs: Number(env.MOVIEREC_POLL_MS) } : {}),
+      ...(env.MOVIEREC_RESPONSE_CACHE_BYTES
+        ? { responseCacheBytes: Number(env.MOVIEREC_RESPONSE_CACHE_BYTES) }
+        : {}),
+    });
+    process.stdout.write(`${JSON.stringify({ listening: server.url })}\n`);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ msg: 'shutting down', signal });
+      server.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ msg: 'shutdown failed', err: String(err) });
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  } catch (err) {
+    log.error({ msg: 'could not start', err: String((err as Error).message ?? err) });
+    process.exit(1);
+  }
+}
