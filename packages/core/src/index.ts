@@ -16,5 +16,15 @@ export {
 } from './model.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
 export { buildRatedIndex, type RatedIndex, ratedItems } from './rated-index.ts';
-export type { Recommender, RecommendOptions, ScoredItem } from './recommender.ts';
+export {
+  canPredict,
+  type ModelTask,
+  type Recommender,
+  type RecommendOptions,
+  type RecommendQuery,
+  type ScoredItem,
+  type TopItems,
+  type UserHistory,
+  type UserState,
+} from './recommender.ts';
 export { TopK } from './top-k.ts';

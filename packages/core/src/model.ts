@@ -3,7 +3,7 @@ import { UnknownItemError, UnknownUserError } from './errors.ts';
 import { solveBiasedRidge } from './linalg.ts';
 import type { MFParams, UserVector } from './params.ts';
 import { type RatedIndex, ratedItems } from './rated-index.ts';
-import type { Recommender, RecommendOptions, ScoredItem } from './recommender.ts';
+import type { RecommendOptions, ScoredItem } from './recommender.ts';
 import { DotScorer } from './score.ts';
 import { TopK } from './top-k.ts';
 
@@ -59,7 +59,7 @@ function identityMap(size: number): IdMap {
  * (Koren, Bell & Volinsky, "Matrix factorization techniques for recommender systems", IEEE Computer 2009).
  * Users and items are dense indices; `userIndex`/`itemIndex` map external IDs and throw typed errors.
  */
-export class MFModel implements Recommender {
+export class MFModel {
   readonly params: MFParams;
   readonly users: IdMap;
   readonly items: IdMap;

@@ -1,11 +1,99 @@
-import type { UserVector } from './params.ts';
+import type { IdMap } from '@movierec/data';
 
-/** A scored item (dense index) in a ranked list. */
+/**
+ * The serving contract every model honours — a factor model (biased MF, iALS, BPR), an item-item model (EASE,
+ * item-kNN) or a neural one (NCF) — after implicit's `recommend`/`similar_items`/`explain`/`recalculate_user` and
+ * gorse's "one small contract, so adding a model adds no code to the server". The API and the CLI serve only through
+ * it; the hot loops (scoring, the one top-k heap, cosine) live in core beside it.
+ *
+ * Users and items are dense indices (map external IDs with `users`/`items`). A user is scored through a
+ * `UserState`: the trained user's (`userState(u)`) or one folded in from a history (`foldIn`), opaque to callers.
+ */
+
+/** What a model is for: predicting a rating (the rating model) or ranking a catalogue (the top-N model). */
+export type ModelTask = 'rating' | 'ranking';
+
+/** A ranked list, columnar: dense item indices and their scores, best first (ties: lower index first). */
+export interface TopItems {
+  readonly items: Int32Array;
+  readonly scores: Float32Array;
+}
+
+/**
+ * What a user did: the items (dense indices, ascending, no duplicates) and one value per item — the rating for
+ * explicit data, the interaction weight (views, plays; 1 when unweighted) for watch history.
+ */
+export interface UserHistory {
+  readonly items: Int32Array;
+  readonly values: Float32Array;
+}
+
+/** A user as a model scores them (model-specific and opaque: factors, a history, an embedding). */
+export interface UserState {
+  /** The dense user index when this is a trained user's state, −1 for a folded-in one. */
+  readonly index: number;
+}
+
+export interface RecommendQuery {
+  /** How many items to return. */
+  k: number;
+  /** Items never to return (dense indices, ascending; e.g. the user's history). */
+  exclude?: Int32Array;
+  /** When given, only items with allowed[i] !== 0 are returned (a genre filter, the servable catalogue). */
+  allowed?: Uint8Array;
+}
+
+export interface Recommender {
+  /** The model family ('mf', 'ease', 'item-knn', 'ials', 'bpr', 'ncf', …). */
+  readonly family: string;
+  readonly task: ModelTask;
+  readonly numUsers: number;
+  readonly numItems: number;
+  /** External user ID ↔ dense index. */
+  readonly users: IdMap;
+  /** External movie ID ↔ dense index. */
+  readonly items: IdMap;
+  /** The trained user u's state; throws UnknownUserError for an index outside the model. */
+  userState(user: number): UserState;
+  /** The items user u interacted with in training (ascending), when the model keeps them. */
+  trainedHistory(user: number): Int32Array | undefined;
+  /**
+   * A user outside the model (or whose history changed) from their history, without retraining: least squares
+   * against fixed item factors for a factor model, the history itself for an item-item model.
+   */
+  foldIn(history: UserHistory): UserState;
+  /** The ranking score of every item for a user, into `out` (length numItems); higher is better. */
+  scoreAll(user: UserState, out: Float32Array): Float32Array;
+  /** Top-k items by `scoreAll`, honouring `exclude` and `allowed`, through core's one top-k heap. */
+  recommend(user: UserState, query: RecommendQuery): TopItems;
+  /**
+   * Predicted rating r̂(u,i) for models that predict ratings (task 'rating'); a ranking model leaves it out and
+   * callers say so (`canPredict`).
+   */
+  predict?(user: UserState, item: number): number;
+  /** The k items most similar to `item` (itself excluded), by the model's own notion of similarity. */
+  similarItems(item: number, k: number, allowed?: Uint8Array): TopItems;
+  /**
+   * Why `item` is recommended to a user: the items of their history that contributed most to its score, best
+   * first (for an item-item model its weights; for a factor model the most similar rated items).
+   */
+  explain(user: UserState, history: UserHistory, item: number, k: number): TopItems;
+}
+
+/** Whether a model predicts ratings (has `predict`). */
+export function canPredict(
+  model: Recommender,
+): model is Recommender & { predict(user: UserState, item: number): number } {
+  return typeof model.predict === 'function';
+}
+
+/** @deprecated Row form of a ranked list (kept while callers move to TopItems). */
 export interface ScoredItem {
   item: number;
   score: number;
 }
 
+/** @deprecated Options of MFModel's row-form `recommend` (kept while callers move to RecommendQuery). */
 export interface RecommendOptions {
   /** How many items to return (top-k). */
   k: number;
@@ -13,24 +101,4 @@ export interface RecommendOptions {
   excludeRated?: boolean | Int32Array;
   /** Keep only items for which this returns true. */
   filter?: (item: number) => boolean;
-}
-
-/**
- * The interface every model honours (after implicit's `recommend`/`similar_items`/`partial_fit_users`).
- * Users and items are dense indices (map external IDs with the model's IdMaps); a user may also be given as a
- * UserVector from `foldIn`.
- */
-export interface Recommender {
-  readonly numUsers: number;
-  readonly numItems: number;
-  predict(user: number | UserVector, item: number): number;
-  predictMany(users: Int32Array, items: Int32Array, out?: Float32Array): Float32Array;
-  recommend(user: number | UserVector, options: RecommendOptions): ScoredItem[];
-  similarItems(item: number, k: number): ScoredItem[];
-  similarUsers(user: number, k: number): ScoredItem[];
-  /**
-   * Bias and factors for a user from their ratings, by regularised least squares against the fixed item factors;
-   * `options.l2` is λ in (AᵀA + λI)x = Aᵀ(r − μ − b_i).
-   */
-  foldIn(items: Int32Array, ratings: Float32Array, options?: { l2?: number }): UserVector;
 }
