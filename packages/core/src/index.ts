@@ -7,7 +7,16 @@ export {
 } from './artifact.ts';
 export { CosineIndex, inverseRowNorms } from './cosine.ts';
 export { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
-export { choleskyInPlace, choleskySolveInPlace, solveBiasedRidge } from './linalg.ts';
+export {
+  choleskyBackSolveInPlace,
+  choleskyInPlace,
+  choleskyInverse,
+  choleskySolveInPlace,
+  lowRankProduct,
+  orthonormaliseColumns,
+  solveBiasedRidge,
+  symmetricEigen,
+} from './linalg.ts';
 export {
   type EpochRecord,
   type FoldInOptions,
