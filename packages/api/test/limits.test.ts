@@ -86,5 +86,5 @@ describe('query limits', () => {
     const cyclic = `{ movie(id: "1") { ...A } } fragment A on Movie { id ...B ...B } fragment B on Movie { title ...A ...A }`;
     const errors = validate(schema, parse(cyclic), [...specifiedRules, queryLimitsRule(DEFAULT_LIMITS)]);
     expect(errors.map((e) => e.message).join('\n')).toMatch(/Cannot spread fragment "A" within itself/);
-  }, 30_000);;
+  }, 30_000);
 });
