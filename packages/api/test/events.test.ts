@@ -36,7 +36,10 @@ describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
   const recs = (url: string, userId: string) =>
     gql(url, `{ recommendations(userId: "${userId}", limit: 5) { source modelVersion { id } } }`);
   const rate = (url: string, userId: string, movieId: string) =>
-    gql(url, `mutation { rateMovie(userId: "${userId}", movieId: "${movieId}", rating: 5) { foldedInRatings } }`);
+    gql(
+      url,
+      `mutation { rateMovie(userId: "${userId}", movieId: "${movieId}", rating: 5) { foldedInRatings } }`,
+    );
 
   it('a rating through one replica changes the other replica’s recommendations without a poll', async () => {
     expect(a.service.listening && b.service.listening).toBe(true);
@@ -45,7 +48,10 @@ describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
     expect((await recs(b.url, userId)).data!.recommendations.source).toBe('POPULARITY');
     expect((await rate(a.url, userId, '1')).errors).toBeUndefined();
     await expect
-      .poll(async () => (await recs(b.url, userId)).data!.recommendations.source, { timeout: 5_000, interval: 20 })
+      .poll(async () => (await recs(b.url, userId)).data!.recommendations.source, {
+        timeout: 5_000,
+        interval: 20,
+      })
       .toBe('PERSONALIZED');
     expect(lags.some((l) => l.kind === 'rating')).toBe(true);
   }, 30_000);
