@@ -20,6 +20,11 @@ export interface OpenDatabaseOptions {
   pglite?: PGlite;
 }
 
+export interface TransactionOptions {
+  /** Aborting cancels the running statement on the server (PostgreSQL) and rolls the transaction back. */
+  signal?: AbortSignal;
+}
+
 /** An open database: Prisma for entities, a raw-SQL/COPY path for bulk work. Same code above either kind. */
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
@@ -34,8 +39,13 @@ export interface Database {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs `fn` on one connection (PostgreSQL: a pooled client held for the call; PGlite: the instance). */
   session<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T>;
-  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (sql: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. With `signal`, an abort
+   * while a statement runs on PostgreSQL cancels that statement on the server (pg_cancel_backend), so a long INSERT
+   * or index build stops at once instead of running on after the client gave up; `fn` then rejects and the
+   * transaction rolls back. (PGlite runs in this thread: `fn` checks the signal between its statements.)
+   */
+  transaction<T>(fn: (sql: SqlSession) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -147,21 +157,38 @@ async function openPostgres(url: string): Promise<Database> {
         client.release(broken);
       }
     },
-    async transaction(fn) {
+    async transaction(fn, options = {}) {
       const client = await pool.connect();
+      const signal = options.signal;
       let broken: Error | undefined;
+      let finished = false;
+      let cancelled: Promise<unknown> | undefined;
+      // The backend's pid, to cancel its running statement from another connection (the pool's).
+      const pid = (client as unknown as { processID?: number }).processID;
+      const onAbort = () => {
+        if (finished || pid === undefined) return;
+        cancelled = pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
+        signal?.throwIfAborted();
         await client.query('BEGIN');
         const result = await fn(pgSession(client));
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        await cancelled; // a cancel still on its way must not hit the ROLLBACK
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });
+        // A statement cancelled on our behalf reports 57014; the caller asked for the abort, so say that.
+        if (signal?.aborted && (error as { code?: string }).code === '57014') throw signal.reason;
         throw error;
       } finally {
-        client.release(broken);
+        finished = true;
+        signal?.removeEventListener('abort', onAbort);
+        // A connection a cancel may still reach is not handed to the next user of the pool.
+        client.release(broken ?? (cancelled ? new Error('statement cancelled') : undefined));
       }
     },
     async close() {
@@ -252,7 +279,10 @@ function wrapPglite(db: PGlite, location: string, unlock: () => void, owned: boo
     location,
     query: (text, params) => sql.query(text, params),
     session: (fn) => fn(sql),
-    transaction: (fn) => db.transaction((tx) => fn(pgliteSession(tx))),
+    transaction: (fn, options) => {
+      options?.signal?.throwIfAborted();
+      return db.transaction((tx) => fn(pgliteSession(tx)));
+    },
     async close() {
       if (closed) return;
       closed = true;

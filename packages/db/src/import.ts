@@ -60,68 +60,86 @@ export async function importDataset(
   const { rows: ratingRows, duplicates } = latestPerPair(dataset);
   const staged = ratingRows ? ratingRows.length : dataset.ratings.length;
 
-  const summary = await db.transaction(async (sql) => {
-    // Writers wait until the import commits; readers (the API) are not blocked, except during a bulk load below.
-    await sql.exec('LOCK TABLE users, movies, ratings IN SHARE ROW EXCLUSIVE MODE');
-    await sql.exec(`
+  const run = db.transaction(
+    async (sql) => {
+      if (db.kind === 'postgres') {
+        // A client that dies (kill -9) mid-statement: the server notices within a second and stops the statement,
+        // instead of running a bulk INSERT on for a minute (PostgreSQL ≥ 14; the import's own transaction only).
+        await sql.exec("SET LOCAL client_connection_check_interval = '1s'");
+      }
+      // Writers wait until the import commits; readers (the API) are not blocked, except during a bulk load below.
+      await sql.exec('LOCK TABLE users, movies, ratings IN SHARE ROW EXCLUSIVE MODE');
+      await sql.exec(`
       CREATE TEMP TABLE stage_users (idx int4 NOT NULL, external_id text NOT NULL) ON COMMIT DROP;
       CREATE TEMP TABLE stage_movies (idx int4 NOT NULL, external_id text NOT NULL, title text, year int4, genres text) ON COMMIT DROP;`);
-    await sql.copyFrom('stage_users (idx, external_id)', 'text', userLines(dataset, chunkRows, options));
-    await checkpoint(signal);
-    await sql.copyFrom(
-      'stage_movies (idx, external_id, title, year, genres)',
-      'text',
-      movieLines(dataset, chunkRows, options),
-    );
-    await checkpoint(signal);
-    const users = await mergeUsers(sql, dataset.users.size);
-    const movies = await mergeMovies(sql, dataset);
-    await checkpoint(signal);
-    // Dense index → database id, so ratings go in with their final keys (no join over a million rows).
-    const userIds = await idLookup(sql, 'stage_users', 'users', dataset.users.size);
-    const movieIds = await idLookup(sql, 'stage_movies', 'movies', dataset.items.size);
-    const columns: BinaryColumn[] = [
-      { kind: 'int4', values: dataset.ratings.users, map: userIds },
-      { kind: 'int4', values: dataset.ratings.items, map: movieIds },
-      { kind: 'float4', values: dataset.ratings.ratings },
-      { kind: 'timestamp', values: dataset.ratings.timestamps },
-    ];
-    const copyRatings = async (target: string) => {
-      const statementRows = options.statementRows ?? COPY_STATEMENT_ROWS;
-      for (let start = 0; start < Math.max(staged, 1); start += statementRows) {
-        const end = Math.min(staged, start + statementRows);
-        const chunks = ratingChunks(dataset, columns, ratingRows, start, end, chunkRows, options);
-        await sql.copyFrom(`${target} (user_id, movie_id, rating, rated_at)`, 'binary', chunks);
-        await checkpoint(signal);
-      }
-    };
-    const existing = await estimateRows(sql, 'ratings');
-    let ratings: ImportCounts;
-    if (existing === 0) {
-      // First load: COPY straight into the table with its indexes and foreign keys dropped, then rebuild them
-      // (one sort per index instead of a million index insertions; same definitions, read from the catalog).
-      ratings = await withoutIndexes(sql, 'ratings', { keepPrimaryKey: false }, async () => {
-        await copyRatings('ratings');
-        onProgress?.({ phase: 'merge', done: 0, total: 1 });
-        return { inserted: staged, updated: 0, unchanged: 0 };
-      });
-    } else {
-      await sql.exec(`CREATE TEMP TABLE stage_ratings (user_id int4 NOT NULL, movie_id int4 NOT NULL,
+      await sql.copyFrom('stage_users (idx, external_id)', 'text', userLines(dataset, chunkRows, options));
+      await checkpoint(signal);
+      await sql.copyFrom(
+        'stage_movies (idx, external_id, title, year, genres)',
+        'text',
+        movieLines(dataset, chunkRows, options),
+      );
+      await checkpoint(signal);
+      const users = await mergeUsers(sql, dataset.users.size);
+      const movies = await mergeMovies(sql, dataset);
+      await checkpoint(signal);
+      // Dense index → database id, so ratings go in with their final keys (no join over a million rows).
+      const userIds = await idLookup(sql, 'stage_users', 'users', dataset.users.size);
+      const movieIds = await idLookup(sql, 'stage_movies', 'movies', dataset.items.size);
+      const columns: BinaryColumn[] = [
+        { kind: 'int4', values: dataset.ratings.users, map: userIds },
+        { kind: 'int4', values: dataset.ratings.items, map: movieIds },
+        { kind: 'float4', values: dataset.ratings.ratings },
+        { kind: 'timestamp', values: dataset.ratings.timestamps },
+      ];
+      const copyRatings = async (target: string) => {
+        const statementRows = options.statementRows ?? COPY_STATEMENT_ROWS;
+        for (let start = 0; start < Math.max(staged, 1); start += statementRows) {
+          const end = Math.min(staged, start + statementRows);
+          const chunks = ratingChunks(dataset, columns, ratingRows, start, end, chunkRows, options);
+          await sql.copyFrom(`${target} (user_id, movie_id, rating, rated_at)`, 'binary', chunks);
+          await checkpoint(signal);
+        }
+      };
+      const existing = await estimateRows(sql, 'ratings');
+      let ratings: ImportCounts;
+      if (existing === 0) {
+        // First load: COPY straight into the table with its indexes and foreign keys dropped, then rebuild them
+        // (one sort per index instead of a million index insertions; same definitions, read from the catalog).
+        ratings = await withoutIndexes(sql, 'ratings', { keepPrimaryKey: false }, async () => {
+          // The table is empty (and locked): TRUNCATE gives it a new file, so a rollback deletes every row written
+          // with it at once instead of leaving them as dead tuples that keep the space.
+          await sql.exec('TRUNCATE ratings');
+          await copyRatings('ratings');
+          onProgress?.({ phase: 'merge', done: 0, total: 1 });
+          return { inserted: staged, updated: 0, unchanged: 0 };
+        });
+      } else {
+        await sql.exec(`CREATE TEMP TABLE stage_ratings (user_id int4 NOT NULL, movie_id int4 NOT NULL,
         rating float4 NOT NULL, rated_at timestamp(3) NOT NULL) ON COMMIT DROP`);
-      await copyRatings('stage_ratings');
-      await sql.exec('ANALYZE stage_ratings'); // row count for the planner: hash join, not a nested loop
-      onProgress?.({ phase: 'merge', done: 0, total: 1 });
-      // Merging several times the rows the table holds: cheaper to rebuild the secondary indexes than to maintain
-      // them row by row (the primary key stays: ON CONFLICT needs it). Not for re-imports, mostly unchanged rows.
-      const bulk = staged >= 4 * existing;
-      ratings = bulk
-        ? await withoutIndexes(sql, 'ratings', { keepPrimaryKey: true }, () => mergeRatings(sql, staged))
-        : await mergeRatings(sql, staged);
-    }
-    onProgress?.({ phase: 'merge', done: 1, total: 1 });
-    await checkpoint(signal);
-    return { users, movies, ratings };
-  });
+        await copyRatings('stage_ratings');
+        await sql.exec('ANALYZE stage_ratings'); // row count for the planner: hash join, not a nested loop
+        onProgress?.({ phase: 'merge', done: 0, total: 1 });
+        // Merging several times the rows the table holds: cheaper to rebuild the secondary indexes than to maintain
+        // them row by row (the primary key stays: ON CONFLICT needs it). Not for re-imports, mostly unchanged rows.
+        const bulk = staged >= 4 * existing;
+        ratings = bulk
+          ? await withoutIndexes(sql, 'ratings', { keepPrimaryKey: true }, () => mergeRatings(sql, staged))
+          : await mergeRatings(sql, staged);
+      }
+      onProgress?.({ phase: 'merge', done: 1, total: 1 });
+      await checkpoint(signal);
+      return { users, movies, ratings };
+    },
+    signal ? { signal } : {},
+  );
+  let summary: Awaited<typeof run>;
+  try {
+    summary = await run;
+  } catch (error) {
+    if (db.kind === 'pglite') await reclaimSpace(db);
+    throw error;
+  }
   // Fresh planner statistics for the API's queries (PGlite runs no autovacuum).
   await db.query('ANALYZE users');
   await db.query('ANALYZE movies');
@@ -133,6 +151,20 @@ export async function importDataset(
     seconds,
     ratingsPerSecond: dataset.ratings.length / seconds,
   };
+}
+
+/**
+ * After a rolled-back import on PGlite (no autovacuum): VACUUM truncates the dead rows the import appended to the
+ * tables, and a CHECKPOINT lets the WAL it wrote be recycled, so the folder does not keep the import's size.
+ * PostgreSQL's autovacuum does the same on its own. Best effort: a failure here must not hide the import's error.
+ */
+async function reclaimSpace(db: Database): Promise<void> {
+  try {
+    await db.query('VACUUM ratings');
+    await db.query('VACUUM users');
+    await db.query('VACUUM movies');
+    await db.query('CHECKPOINT');
+  } catch {}
 }
 
 /**

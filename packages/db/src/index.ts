@@ -3,6 +3,7 @@ export {
   describePostgresUrl,
   type OpenDatabaseOptions,
   openDatabase,
+  type TransactionOptions,
 } from './connection.ts';
 export {
   DatabaseConnectionError,

@@ -162,6 +162,34 @@ for (const kind of kinds) {
       });
     }
 
+    it('a rolled-back first load gives the space back: the ratings table is as small as before', async () => {
+      const size = async () =>
+        (await db.query<{ n: number }>("SELECT pg_table_size('ratings')::float8 AS n"))[0]!.n;
+      const before = await size();
+      const controller = new AbortController();
+      const error = await importDataset(db, syntheticDataset(20_000, 200, 300), {
+        chunkRows: 4096,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'merge') controller.abort();
+        },
+      }).catch((e: unknown) => e);
+      expect((error as Error).name).toBe('AbortError');
+      expect(await size()).toBe(before);
+      // and a rolled-back merge into a filled table: VACUUM (PGlite) / autovacuum (PostgreSQL) truncates the tail
+      await importDataset(db, first);
+      const filled = await size();
+      const again = new AbortController();
+      await importDataset(db, syntheticDataset(20_000, 200, 300, 7), {
+        chunkRows: 4096,
+        signal: again.signal,
+        onProgress: (p) => {
+          if (p.phase === 'merge' && p.done === 1) again.abort();
+        },
+      }).catch(() => {});
+      if (kind === 'pglite') expect(await size()).toBeLessThanOrEqual(filled + 8192 * 4);
+    });
+
     it('refuses a rating off the dataset scale (3.3 on half stars; 3.5 on whole stars) and writes nothing', async () => {
       await importDataset(db, first);
       const before = await snapshot(db);

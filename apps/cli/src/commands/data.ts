@@ -4,7 +4,7 @@ import { type Command, intFlag, requireArg, stringFlag } from '../framework/comm
 import { CliError } from '../framework/errors.ts';
 import { table } from '../framework/table.ts';
 import { cacheDir } from '../paths.ts';
-import { loadRatings } from '../sources.ts';
+import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 
 export const dataInfoCommand: Command = {
   name: 'data info',
@@ -12,11 +12,15 @@ export const dataInfoCommand: Command = {
   args: [
     { name: 'path|name', required: true, description: 'a ratings file/folder/archive, or a dataset name' },
   ],
-  options: { top: { type: 'string', valueName: 'n', description: 'how many top movies', defaultText: '10' } },
+  options: {
+    top: { type: 'string', valueName: 'n', description: 'how many top movies', defaultText: '10' },
+    ...DATASET_OPTIONS,
+  },
   examples: ['movierec data info ml-latest-small', 'movierec data info ./ratings.csv --json'],
   async run(ctx, input) {
     const top = intFlag(input.values, 'top', 1) ?? 10;
-    const dataset = await loadRatings(ctx, requireArg(input, 'path|name'));
+    datasetOptions(input.values);
+    const dataset = await loadRatings(ctx, requireArg(input, 'path|name'), input.values);
     const s = datasetStats(dataset, top);
     ctx.print(`${s.name}`);
     ctx.print(`  ratings   ${s.ratings}`);

@@ -3,7 +3,7 @@ import { evaluate, flattenEvaluation, kFoldAssignment, train } from '@movierec/t
 import { withDb } from '../db.ts';
 import { type Command, intFlag, numberFlag, yieldToEventLoop } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
-import { loadRatings } from '../sources.ts';
+import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 import { TRAINING_OPTIONS, trainingChoice } from '../training.ts';
 import { evaluationTable } from './train.ts';
 
@@ -55,6 +55,7 @@ export const evaluateCommand: Command = {
     k: { type: 'string', valueName: 'n', description: 'cut-off of the ranking metrics', defaultText: '10' },
     'from-db': { type: 'boolean', description: 'evaluate on the ratings stored in the database' },
     ...TRAINING_OPTIONS,
+    ...DATASET_OPTIONS,
   },
   examples: [
     'movierec evaluate --folds 5',
@@ -70,12 +71,13 @@ export const evaluateCommand: Command = {
     const folds = holdout === undefined ? (intFlag(values, 'folds', 2) ?? 5) : 1;
     const k = intFlag(values, 'k', 1) ?? 10;
     const choice = trainingChoice(values);
+    datasetOptions(values);
     const fromDb = values['from-db'] === true;
     if (fromDb && input.args['path|name'] !== undefined)
       throw new UsageError('give either a dataset or --from-db');
     const dataset: Dataset = fromDb
       ? await withDb(ctx, (db) => db.readRatings())
-      : await loadRatings(ctx, input.args['path|name']);
+      : await loadRatings(ctx, input.args['path|name'], input.values);
     const method = holdout === undefined ? `${folds}-fold cross-validation` : `holdout of ${holdout}`;
     ctx.log(
       `evaluating ${choice.engineName} (preset ${choice.preset}, ${choice.config.factors} factors, ` +

@@ -1,6 +1,6 @@
 import { openCliDb } from '../db.ts';
 import type { Command } from '../framework/command.ts';
-import { loadRatings } from '../sources.ts';
+import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 
 export const importCommand: Command = {
   name: 'import',
@@ -11,13 +11,19 @@ export const importCommand: Command = {
   args: [
     { name: 'path|name', description: 'a ratings file/folder/archive or a dataset name (default: bundled)' },
   ],
+  options: { ...DATASET_OPTIONS },
   examples: ['movierec import', 'movierec import ml-1m', 'movierec import ./my-ratings.csv'],
   async run(ctx, input) {
-    const dataset = await loadRatings(ctx, input.args['path|name']);
+    datasetOptions(input.values);
+    const dataset = await loadRatings(ctx, input.args['path|name'], input.values);
     const db = await openCliDb(ctx);
     try {
       await db.migrate();
       const summary = await db.importDataset(dataset);
+      if (ctx.signal.aborted) {
+        // Ctrl-C after the commit: the import is complete and stays; exit 0 says so (130 means nothing written).
+        ctx.log('interrupted after the import had committed: it is complete and stays in the database');
+      }
       ctx.print(
         `imported ${dataset.name} into ${db.location}: ratings ${summary.ratings.inserted} new, ` +
           `${summary.ratings.updated} updated, ${summary.ratings.unchanged} unchanged; ` +

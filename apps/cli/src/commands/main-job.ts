@@ -1,5 +1,6 @@
 import { openCliDb } from '../db.ts';
 import type { Command } from '../framework/command.ts';
+import { CliError, EXIT_INTERRUPTED, isAbortError } from '../framework/errors.ts';
 import { loadRatings } from '../sources.ts';
 import { datasetFingerprint, trainingChoice } from '../training.ts';
 import { SERVE_OPTIONS, sampleQuery, startApi, untilInterrupted } from './serve.ts';
@@ -8,6 +9,7 @@ import {
   runTraining,
   TRAIN_RUN_OPTIONS,
   trainJson,
+  trainRunFlags,
   versionMetrics,
 } from './train.ts';
 
@@ -30,7 +32,9 @@ export const mainCommand: Command = {
   ],
   async run(ctx, input) {
     const { values } = input;
-    trainingChoice(values); // flag errors before any work
+    // flag errors before any work
+    trainingChoice(values);
+    trainRunFlags(values);
     const db = await openCliDb(ctx);
     let closeDb = true;
     try {
@@ -48,14 +52,25 @@ export const mainCommand: Command = {
           `${imported.movies.inserted + imported.movies.unchanged + imported.movies.updated} movies)`,
       );
 
-      const dataset = await db.readRatings();
+      const afterImport = async <T>(step: () => Promise<T>): Promise<T> => {
+        try {
+          return await step();
+        } catch (error) {
+          if (!isAbortError(error)) throw error;
+          throw new CliError(
+            `interrupted: the import had committed (re-running it changes nothing); training stopped and saved no model`,
+            EXIT_INTERRUPTED,
+          );
+        }
+      };
+      const dataset = await afterImport(() => db.readRatings());
       ctx.print(`3/5  training on the ${dataset.ratings.length} ratings in the database`);
-      const run = await runTraining(ctx, dataset, values);
+      const run = await afterImport(() => runTraining(ctx, dataset, values));
       ctx.print('');
       ctx.print('4/5  evaluation');
       printHoldoutEvaluation(ctx, run);
 
-      ctx.signal.throwIfAborted();
+      await afterImport(async () => ctx.signal.throwIfAborted());
       const version = await db.store.saveModel(db.raw, run.model, {
         datasetFingerprint: datasetFingerprint(dataset),
         metrics: versionMetrics(run),

@@ -14,7 +14,7 @@ import {
 import { CliError, UsageError } from '../framework/errors.ts';
 import { formatCount } from '../framework/progress.ts';
 import { table } from '../framework/table.ts';
-import { loadRatings } from '../sources.ts';
+import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 import {
   datasetFingerprint,
   namedMetrics,
@@ -64,13 +64,19 @@ function epochLine(e: EpochProgress, total: number): string {
   );
 }
 
-/** Training with per-epoch lines, a bar over epochs, and the holdout evaluation; shared by train and main. */
-export async function runTraining(ctx: Context, dataset: Dataset, values: Values): Promise<TrainRun> {
-  const choice = trainingChoice(values);
+/** --validation and --patience, checked (train and main call it before reading any data). */
+export function trainRunFlags(values: Values): { ratio: number; patience: number } {
   const ratio = numberFlag(values, 'validation', { min: 0, max: 0.9 }) ?? 0.1;
   const patience = intFlag(values, 'patience', 0) ?? 0;
   if (patience > 0 && ratio === 0)
     throw new UsageError('--patience needs a validation share (--validation > 0)');
+  return { ratio, patience };
+}
+
+/** Training with per-epoch lines, a bar over epochs, and the holdout evaluation; shared by train and main. */
+export async function runTraining(ctx: Context, dataset: Dataset, values: Values): Promise<TrainRun> {
+  const choice = trainingChoice(values);
+  const { ratio, patience } = trainRunFlags(values);
   const split =
     ratio > 0 ? randomSplit(dataset.ratings, { testRatio: ratio, seed: choice.config.seed }) : undefined;
   const trainSet: Dataset = split ? { ...dataset, ratings: split.train } : dataset;
@@ -210,6 +216,7 @@ export const trainCommand: Command = {
     },
     activate: { type: 'boolean', description: 'make the new version the active one (database only)' },
     ...TRAIN_RUN_OPTIONS,
+    ...DATASET_OPTIONS,
   },
   examples: [
     'movierec train --epochs 20 --activate',
@@ -224,11 +231,14 @@ export const trainCommand: Command = {
     }
     if (out !== undefined && input.values.activate)
       throw new UsageError('--activate applies to the database, not --out');
-    trainingChoice(input.values); // flag errors before any loading
+    // flag errors before any loading
+    trainingChoice(input.values);
+    trainRunFlags(input.values);
+    datasetOptions(input.values);
     if (out !== undefined) {
       const dataset = fromDb
         ? await withDb(ctx, (db) => db.readRatings())
-        : await loadRatings(ctx, input.args['path|name']);
+        : await loadRatings(ctx, input.args['path|name'], input.values);
       const run = await runTraining(ctx, dataset, input.values);
       printHoldoutEvaluation(ctx, run);
       const path = ctx.resolvePath(out);
@@ -242,7 +252,9 @@ export const trainCommand: Command = {
     }
     return withDb(ctx, async (db) => {
       await db.store.assertMigrated(db.raw);
-      const dataset = fromDb ? await db.readRatings() : await loadRatings(ctx, input.args['path|name']);
+      const dataset = fromDb
+        ? await db.readRatings()
+        : await loadRatings(ctx, input.args['path|name'], input.values);
       const run = await runTraining(ctx, dataset, input.values);
       printHoldoutEvaluation(ctx, run);
       ctx.signal.throwIfAborted();

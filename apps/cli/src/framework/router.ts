@@ -127,6 +127,28 @@ function findCommand(
   return { rest: argv };
 }
 
+/**
+ * `--epochs -1`: parseArgs takes a value that starts with '-' for a flag and calls the option "ambiguous". A
+ * negative number after a flag that takes a value is that flag's value (`--epochs=-1`), so the flag's own check
+ * can say what is wrong with it.
+ */
+function joinNegativeValues(
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean' }>,
+): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < args.length; k++) {
+    const arg = args[k]!;
+    const next = args[k + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      k++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Runs one command line; returns the exit code. Never throws. */
 export async function runProgram(program: Program, argv: string[], io: Io): Promise<number> {
   const wantsJson = argv.includes('--json');
@@ -199,7 +221,12 @@ export async function runProgram(program: Program, argv: string[], io: Io): Prom
     for (const [name, spec] of Object.entries({ ...GLOBAL_OPTIONS, ...command.options })) {
       options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
     }
-    const parsed = parseArgs({ args: found.rest, options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: joinNegativeValues(found.rest, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     const values = parsed.values as Values;
     if (values.help) return showHelp(commandHelp(program, command));
     const specs = command.args ?? [];
