@@ -15,9 +15,9 @@ export {
   type TrainingLog,
 } from './model.ts';
 export {
-  artifactFormat,
-  deserializeRecommender,
-  loadRecommender,
+  deserializeRankingModel,
+  loadRankingModel,
+  RANKING_MAGIC,
   type RankingModel,
   saveRankingModel,
   serializeRankingModel,
@@ -28,6 +28,7 @@ export {
   checkHistory,
   csrRow,
   type HistoryWeighting,
+  heapResult,
   historyWeights,
   NO_WEIGHTING,
   selectTop,

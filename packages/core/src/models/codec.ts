@@ -1,25 +1,28 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { IdMap } from '@movierec/data';
-import { deserializeModel, MODEL_FORMAT_VERSION } from '../artifact.ts';
+import { MODEL_FORMAT_VERSION } from '../artifact.ts';
 import { ModelFormatError } from '../errors.ts';
-import type { MFModel } from '../model.ts';
 import type { Csr, HistoryWeighting } from './common.ts';
 import { type Confidence, FactorModel } from './factor.ts';
 import { ItemItemModel, type ItemWeights } from './item-item.ts';
 
 /**
- * The ranking models' artifact: the same container as the MF artifact (src/artifact.ts, format version 1) — "MRMF",
- * uint32 version, uint32 header length, a UTF-8 JSON header, then 8-byte-aligned little-endian typed-array blobs —
- * with header.format naming the kind ('movierec-item-item' | 'movierec-factor') and header.family the model family
- * ('ease', 'item-knn', 'ials', 'bpr'). Blobs:
+ * The ranking models' artifact: the same container as the MF artifact (src/artifact.ts, format version 1) — a
+ * 4-byte magic naming the family (RANKING_MAGIC: "MREA" ease, "MRKN" item-knn, "MRIA" ials, "MRBP" bpr; MF is
+ * "MRMF"), uint32 version, uint32 header length, a UTF-8 JSON header, then 8-byte-aligned little-endian typed-array
+ * blobs — with header.format naming the kind ('movierec-item-item' | 'movierec-factor') and header.family the
+ * family. Blobs:
  * - both: historyOffsets, historyItems (int32), historyValues, popularity (float32);
  * - item-item dense: kept (int32), matrix (float32, m × m); sparse: rowOffsets, rowItems (int32), rowValues;
  * - factor: userFactors, itemFactors, optional itemBias (float32).
- * `deserializeRecommender` reads any of the three formats (MF included), so a model version is one byte string
- * whatever its family.
  */
-const MAGIC = 'MRMF';
+export const RANKING_MAGIC: Readonly<Record<string, string>> = {
+  ease: 'MREA',
+  'item-knn': 'MRKN',
+  ials: 'MRIA',
+  bpr: 'MRBP',
+};
 type Dtype = 'float32' | 'int32';
 interface BlobEntry {
   name: string;
@@ -48,6 +51,9 @@ const align8 = (n: number) => (n + 7) & ~7;
 function encode(header: Omit<Header, 'blobs' | 'version'>, arrays: [string, Float32Array | Int32Array][]) {
   if (endianness() !== 'LE')
     throw new ModelFormatError('model artifacts are little-endian; this host is not');
+  const magic = RANKING_MAGIC[header.family];
+  if (!magic)
+    throw new ModelFormatError(`no artifact format for the model family ${JSON.stringify(header.family)}`);
   const blobs: BlobEntry[] = [];
   let dataBytes = 0;
   for (const [name, a] of arrays) {
@@ -62,7 +68,7 @@ function encode(header: Omit<Header, 'blobs' | 'version'>, arrays: [string, Floa
   const json = new TextEncoder().encode(JSON.stringify({ ...header, version: MODEL_FORMAT_VERSION, blobs }));
   const dataStart = align8(12 + json.length);
   const out = new Uint8Array(dataStart + dataBytes);
-  out.set(new TextEncoder().encode(MAGIC), 0);
+  out.set(new TextEncoder().encode(magic), 0);
   const view = new DataView(out.buffer);
   view.setUint32(4, MODEL_FORMAT_VERSION, true);
   view.setUint32(8, json.length, true);
@@ -107,19 +113,16 @@ export function serializeRankingModel(model: RankingModel): Uint8Array {
   );
 }
 
-/** The header's format string of an artifact ('movierec-mf', 'movierec-item-item', 'movierec-factor'). */
-export function artifactFormat(bytes: Uint8Array, source = 'model artifact'): string {
-  return readHeader(bytes, source).header.format;
-}
-
 function readHeader(bytes: Uint8Array, source: string) {
   const fail = (msg: string): never => {
     throw new ModelFormatError(`${source}: ${msg}`);
   };
   if (bytes.length < 12) fail(`only ${bytes.length} bytes, too short to be a model artifact`);
   const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (magic !== MAGIC)
-    fail(`not a movierec model (starts with ${JSON.stringify(magic)}, expected "${MAGIC}")`);
+  if (!Object.values(RANKING_MAGIC).includes(magic))
+    fail(
+      `not a movierec ranking model (starts with ${JSON.stringify(magic)}, expected one of ${Object.values(RANKING_MAGIC).join(', ')})`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
   if (version !== MODEL_FORMAT_VERSION)
@@ -134,15 +137,18 @@ function readHeader(bytes: Uint8Array, source: string) {
   } catch (err) {
     return fail(`header is not valid JSON (${(err as Error).message})`);
   }
+  if (RANKING_MAGIC[header.family] !== magic)
+    fail(
+      `magic ${JSON.stringify(magic)} does not match the header's family ${JSON.stringify(header.family)}`,
+    );
   return { header, dataStart: align8(12 + length), fail };
 }
 
-/** Reads any model artifact: MF (deserializeModel), item-item or factor; names what is wrong otherwise. */
-export function deserializeRecommender(bytes: Uint8Array, source = 'model artifact'): RankingModel | MFModel {
+/** Reads an item-item or factor model artifact; names what is wrong otherwise (ModelFormatError). */
+export function deserializeRankingModel(bytes: Uint8Array, source = 'model artifact'): RankingModel {
   const { header, dataStart, fail } = readHeader(bytes, source);
-  if ((header.format as string) === 'movierec-mf') return deserializeModel(bytes, source);
   if (header.format !== 'movierec-item-item' && header.format !== 'movierec-factor')
-    fail(`header format is ${JSON.stringify(header.format)}, expected movierec-mf, -item-item or -factor`);
+    fail(`header format is ${JSON.stringify(header.format)}, expected movierec-item-item or movierec-factor`);
   if (typeof header.family !== 'string') fail('header has no model family');
   if (!Array.isArray(header.users) || !Array.isArray(header.items))
     fail('header lacks the user/item ID lists');
@@ -208,15 +214,15 @@ export function deserializeRecommender(bytes: Uint8Array, source = 'model artifa
   }
 }
 
-/** Writes any model artifact to `path` (temporary file + rename). */
+/** Writes a ranking model artifact to `path` (temporary file + rename). */
 export async function saveRankingModel(model: RankingModel, path: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, serializeRankingModel(model));
   await rename(tmp, path);
 }
 
-/** Reads any model artifact from `path`. */
-export async function loadRecommender(path: string): Promise<RankingModel | MFModel> {
+/** Reads a ranking model artifact from `path`. */
+export async function loadRankingModel(path: string): Promise<RankingModel> {
   const bytes = await readFile(path);
-  return deserializeRecommender(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  return deserializeRankingModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
 }

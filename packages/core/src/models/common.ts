@@ -83,10 +83,16 @@ export function selectTop(scores: Float32Array, query: RecommendQuery): TopItems
     if (heap.size === heap.k && !(s > heap.threshold)) continue;
     heap.push(i, s);
   }
-  const rows = heap.sorted();
+  return heapResult(heap);
+}
+
+/** A TopK heap's content, columnar, best first (ties: lower index first). */
+export function heapResult(heap: TopK): TopItems {
+  const order = Array.from({ length: heap.size }, (_, j) => j);
+  order.sort((a, b) => heap.scores[b]! - heap.scores[a]! || heap.items[a]! - heap.items[b]!);
   return {
-    items: Int32Array.from(rows, (r) => r.item),
-    scores: Float32Array.from(rows, (r) => r.score),
+    items: Int32Array.from(order, (j) => heap.items[j]!),
+    scores: Float32Array.from(order, (j) => heap.scores[j]!),
   };
 }
 

@@ -11,7 +11,7 @@ import type {
 } from '../recommender.ts';
 import { DotScorer } from '../score.ts';
 import { TopK } from '../top-k.ts';
-import { type Csr, checkHistory, csrRow, selectTop } from './common.ts';
+import { type Csr, checkHistory, csrRow, heapResult, selectTop } from './common.ts';
 
 /**
  * Confidence of an interaction of value r (Hu, Koren & Volinsky, "Collaborative filtering for implicit feedback
@@ -219,8 +219,7 @@ export class FactorModel implements Recommender {
       if (i === item || (allowed && allowed[i] === 0)) continue;
       heap.push(i, dots[i]! * inv[i]! * inv[item]!);
     }
-    const rows = heap.sorted();
-    return { items: Int32Array.from(rows, (r) => r.item), scores: Float32Array.from(rows, (r) => r.score) };
+    return heapResult(heap);
   }
 
   /** The history items most similar (cosine of item factors) to `item`, positive ones only. */
@@ -233,7 +232,6 @@ export class FactorModel implements Recommender {
       const c = this.cosine(h, item);
       if (c > 0) heap.push(h, c);
     }
-    const rows = heap.sorted();
-    return { items: Int32Array.from(rows, (r) => r.item), scores: Float32Array.from(rows, (r) => r.score) };
+    return heapResult(heap);
   }
 }

@@ -14,6 +14,7 @@ import {
   checkHistory,
   csrRow,
   type HistoryWeighting,
+  heapResult,
   historyWeights,
   NO_WEIGHTING,
   selectTop,
@@ -223,8 +224,7 @@ export class ItemItemModel implements Recommender {
       const { offsets, items, values } = w.rows;
       for (let e = offsets[item]!; e < offsets[item + 1]!; e++) take(items[e]!, values[e]!);
     }
-    const rows = heap.sorted();
-    return { items: Int32Array.from(rows, (r) => r.item), scores: Float32Array.from(rows, (r) => r.score) };
+    return heapResult(heap);
   }
 
   /** The history items j with the largest W_ji·x_uj (their contribution to item's score), positive ones only. */
@@ -238,7 +238,6 @@ export class ItemItemModel implements Recommender {
       const c = this.weight(items[j]!, item) * x[j]!;
       if (c > 0 && items[j] !== item) heap.push(items[j]!, c);
     }
-    const rows = heap.sorted();
-    return { items: Int32Array.from(rows, (r) => r.item), scores: Float32Array.from(rows, (r) => r.score) };
+    return heapResult(heap);
   }
 }
