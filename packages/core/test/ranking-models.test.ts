@@ -178,3 +178,14 @@ describe('FactorModel', () => {
     expect([...why.items]).toEqual([1]);
   });
 });
+
+describe('model registry', () => {
+  it('reads and writes every ranking family by its magic', async () => {
+    const { deserializeRecommender, serializeRecommender, modelFamilies } = await import('../src/index.ts');
+    expect(modelFamilies()).toEqual(expect.arrayContaining(['mf', 'ease', 'item-knn', 'ials', 'bpr']));
+    const m = denseModel();
+    const back = deserializeRecommender(serializeRecommender(m), 'registry');
+    expect(back).toBeInstanceOf(ItemItemModel);
+    expect(back.family).toBe('ease');
+  });
+});

@@ -3,6 +3,7 @@ import { endianness } from 'node:os';
 import { IdMap } from '@movierec/data';
 import { MODEL_FORMAT_VERSION } from '../artifact.ts';
 import { ModelFormatError } from '../errors.ts';
+import { registerModelFamily } from '../registry.ts';
 import type { Csr, HistoryWeighting } from './common.ts';
 import { type Confidence, FactorModel } from './factor.ts';
 import { ItemItemModel, type ItemWeights } from './item-item.ts';
@@ -225,4 +226,21 @@ export async function saveRankingModel(model: RankingModel, path: string): Promi
 export async function loadRankingModel(path: string): Promise<RankingModel> {
   const bytes = await readFile(path);
   return deserializeRankingModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+}
+
+// Every ranking family joins core's model registry (registry.ts), so whoever loads a model version by its magic —
+// the API, the CLI, the database package — reads these too without naming a class.
+for (const [family, magic] of Object.entries(RANKING_MAGIC)) {
+  registerModelFamily({
+    family,
+    magic,
+    serialize(model) {
+      if (!(model instanceof ItemItemModel || model instanceof FactorModel) || model.family !== family)
+        throw new ModelFormatError(
+          `the '${family}' family serialises its own models, got a ${model.family} model`,
+        );
+      return serializeRankingModel(model);
+    },
+    deserialize: (bytes, source) => deserializeRankingModel(bytes, source),
+  });
 }

@@ -1,5 +1,4 @@
-import type { RecommendQuery, TopItems, UserHistory } from '../recommender.ts';
-import { TopK } from '../top-k.ts';
+import type { UserHistory } from '../recommender.ts';
 
 /** Compressed sparse rows: row r's entries are [offsets[r], offsets[r+1]) of `items` (and `values`). */
 export interface Csr {
@@ -63,40 +62,6 @@ export function checkHistory(history: UserHistory, numItems: number, who: string
       throw new RangeError(`${who}: history value ${values[j]} (entry ${j}) is not a finite number`);
   }
 }
-
-/**
- * Top-k of a score vector through core's one heap (TopK), honouring `exclude` (ascending) and `allowed`; columnar,
- * best first, ties by lower index.
- */
-export function selectTop(scores: Float32Array, query: RecommendQuery): TopItems {
-  const { k, exclude, allowed } = query;
-  if (!(Number.isInteger(k) && k >= 0)) throw new RangeError(`recommend: k must be an integer ≥ 0, got ${k}`);
-  const heap = new TopK(Math.min(k, scores.length));
-  let e = 0;
-  const ex = exclude ?? EMPTY;
-  for (let i = 0; i < scores.length; i++) {
-    while (e < ex.length && ex[e]! < i) e++;
-    if (e < ex.length && ex[e] === i) continue;
-    if (allowed && allowed[i] === 0) continue;
-    const s = scores[i]!;
-    // strict > keeps the lower index on ties (items arrive in ascending order)
-    if (heap.size === heap.k && !(s > heap.threshold)) continue;
-    heap.push(i, s);
-  }
-  return heapResult(heap);
-}
-
-/** A TopK heap's content, columnar, best first (ties: lower index first). */
-export function heapResult(heap: TopK): TopItems {
-  const order = Array.from({ length: heap.size }, (_, j) => j);
-  order.sort((a, b) => heap.scores[b]! - heap.scores[a]! || heap.items[a]! - heap.items[b]!);
-  return {
-    items: Int32Array.from(order, (j) => heap.items[j]!),
-    scores: Float32Array.from(order, (j) => heap.scores[j]!),
-  };
-}
-
-const EMPTY = new Int32Array(0);
 
 /** Builds a CSR of (user → items, values) from columns; rows sorted by item, duplicates summed. */
 export function buildHistoryCsr(

@@ -10,8 +10,8 @@ import type {
   UserState,
 } from '../recommender.ts';
 import { DotScorer } from '../score.ts';
-import { TopK } from '../top-k.ts';
-import { type Csr, checkHistory, csrRow, heapResult, selectTop } from './common.ts';
+import { TopK, topK } from '../top-k.ts';
+import { type Csr, checkHistory, csrRow } from './common.ts';
 
 /**
  * Confidence of an interaction of value r (Hu, Koren & Volinsky, "Collaborative filtering for implicit feedback
@@ -181,7 +181,7 @@ export class FactorModel implements Recommender {
   }
 
   recommend(user: UserState, query: RecommendQuery): TopItems {
-    return selectTop(this.scoreAll(user, new Float32Array(this.numItems)), query);
+    return topK(this.scoreAll(user, new Float32Array(this.numItems)), query);
   }
 
   #norms(): Float32Array {
@@ -219,7 +219,7 @@ export class FactorModel implements Recommender {
       if (i === item || (allowed && allowed[i] === 0)) continue;
       heap.push(i, dots[i]! * inv[i]! * inv[item]!);
     }
-    return heapResult(heap);
+    return heap.result();
   }
 
   /** The history items most similar (cosine of item factors) to `item`, positive ones only. */
@@ -232,6 +232,6 @@ export class FactorModel implements Recommender {
       const c = this.cosine(h, item);
       if (c > 0) heap.push(h, c);
     }
-    return heapResult(heap);
+    return heap.result();
   }
 }

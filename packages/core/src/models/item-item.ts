@@ -8,16 +8,14 @@ import type {
   UserHistory,
   UserState,
 } from '../recommender.ts';
-import { TopK } from '../top-k.ts';
+import { TopK, topK } from '../top-k.ts';
 import {
   type Csr,
   checkHistory,
   csrRow,
   type HistoryWeighting,
-  heapResult,
   historyWeights,
   NO_WEIGHTING,
-  selectTop,
 } from './common.ts';
 
 /** Score of an item an item-item model cannot score (dense model, item outside the kept catalogue): ranks last. */
@@ -183,7 +181,7 @@ export class ItemItemModel implements Recommender {
   }
 
   recommend(user: UserState, query: RecommendQuery): TopItems {
-    return selectTop(this.scoreAll(user, new Float32Array(this.numItems)), query);
+    return topK(this.scoreAll(user, new Float32Array(this.numItems)), query);
   }
 
   /** W_ji: what having j in a history adds to i's score. */
@@ -224,7 +222,7 @@ export class ItemItemModel implements Recommender {
       const { offsets, items, values } = w.rows;
       for (let e = offsets[item]!; e < offsets[item + 1]!; e++) take(items[e]!, values[e]!);
     }
-    return heapResult(heap);
+    return heap.result();
   }
 
   /** The history items j with the largest W_ji·x_uj (their contribution to item's score), positive ones only. */
@@ -238,6 +236,6 @@ export class ItemItemModel implements Recommender {
       const c = this.weight(items[j]!, item) * x[j]!;
       if (c > 0 && items[j] !== item) heap.push(items[j]!, c);
     }
-    return heapResult(heap);
+    return heap.result();
   }
 }

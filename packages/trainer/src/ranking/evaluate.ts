@@ -1,4 +1,4 @@
-import { buildRatedIndex, type Recommender, ratedItems, selectTop, type UserState } from '@movierec/core';
+import { buildRatedIndex, type Recommender, ratedItems, topK, type UserState } from '@movierec/core';
 import { createRng, type RatingColumns, type Split, userHoldout } from '@movierec/data';
 import { rankUser } from '../metrics.ts';
 
@@ -154,7 +154,7 @@ export function evaluateRanking(
       );
       list = Int32Array.from(candidates.slice(0, k));
     } else {
-      list = selectTop(scores, { k, exclude }).items;
+      list = topK(scores, { k, exclude }).items;
       for (const i of list) recommended[i] = 1;
       let nov = 0;
       for (const i of list) nov += -Math.log2(Math.max(pop[i]!, 1) / Math.max(activeUsers, 1));
