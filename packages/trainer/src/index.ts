@@ -11,7 +11,6 @@ export {
   type CrossValidation,
   crossValidate,
   flattenEvaluation,
-  kFoldAssignment,
 } from './cross-validate.ts';
 export type { BayesSettings, Engine, EpochStats, FitOptions, TrainConfig } from './engine.ts';
 export {
@@ -33,7 +32,7 @@ export {
   bpmfToParams,
   fitBpmf,
 } from './engines/bpmf/gibbs.ts';
-export { DivergenceError, TrainingInputError } from './engines/common.ts';
+export { DivergenceError, fillInitialFactors, TrainingInputError } from './engines/common.ts';
 export { createSgdEngine, sgdEngine, sgdPass } from './engines/sgd.ts';
 export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
 export { type NativeEngineOptions, wasmAvailable } from './engines/wasm.ts';
@@ -41,6 +40,7 @@ export {
   type EvaluateOptions,
   type Evaluation,
   evaluate,
+  evaluationMetrics,
   modelRanker,
   type RatingAccuracy,
   relevantItems,
@@ -62,7 +62,6 @@ export {
   type PresetName,
   presets,
 } from './presets.ts';
-export { fillInitialFactors, Random } from './random.ts';
 export {
   type EpochProgress,
   nativeEngines,
