@@ -5,6 +5,7 @@ export {
   saveModel,
   serializeModel,
 } from './artifact.ts';
+export { CosineIndex, inverseRowNorms } from './cosine.ts';
 export { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
 export {
   choleskyBackSolveInPlace,
@@ -22,6 +23,7 @@ export {
   type FoldInOptions,
   MFModel,
   type MFModelInit,
+  type MFUserState,
   type TrainingLog,
 } from './model.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
@@ -30,11 +32,20 @@ export {
   canPredict,
   type ModelTask,
   type Recommender,
-  type RecommendOptions,
   type RecommendQuery,
-  type ScoredItem,
   type TopItems,
   type UserHistory,
   type UserState,
 } from './recommender.ts';
-export { TopK } from './top-k.ts';
+export {
+  deserializeRecommender,
+  loadRecommender,
+  type ModelFamily,
+  modelFamilies,
+  modelFamily,
+  registerModelFamily,
+  saveRecommender,
+  serializeRecommender,
+} from './registry.ts';
+export { DotScorer } from './score.ts';
+export { ascending, TopK, topK } from './top-k.ts';
