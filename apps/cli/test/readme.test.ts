@@ -21,7 +21,8 @@ const lines = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
 function quick(line: string): string[] {
   const args = line.split(/\s+/).slice(1); // without 'pnpm'
   const command = args[2] === 'run' ? args[3] : args[2];
-  if (!['train', 'evaluate', 'main'].includes(command ?? '')) return args;
+  // ranking models and tune have no epochs: as written
+  if (!['train', 'evaluate', 'main'].includes(command ?? '') || args.includes('ranking')) return args;
   const at = args.indexOf('--epochs');
   if (at >= 0) args[at + 1] = '1';
   else args.push('--epochs', '1');

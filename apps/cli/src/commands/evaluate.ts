@@ -1,10 +1,12 @@
-import { type Dataset, type RatingColumns, randomSplit, takeRows } from '@movierec/data';
-import { evaluate, flattenEvaluation, kFoldAssignment, train } from '@movierec/trainer';
+import { type Dataset, kFold, type RatingColumns, randomSplit } from '@movierec/data';
+import { evaluate, flattenEvaluation, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
 import { type Command, intFlag, numberFlag, yieldToEventLoop } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
+import { TASK_OPTION, taskFlag } from '../ranking.ts';
 import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 import { TRAINING_OPTIONS, trainingChoice } from '../training.ts';
+import { evaluateRankingTask } from './evaluate-ranking.ts';
 import { evaluationTable } from './train.ts';
 
 /** Flattened evaluation keys (trainer's flattenEvaluation) → the names printed and emitted. */
@@ -41,7 +43,11 @@ export const evaluateCommand: Command = {
     'Each fold trains a fresh model on the other folds and scores its held-out ratings. Ranking metrics: per user, ' +
     "the user's training movies excluded, relevant = held-out rating ≥ 4. Baselines (global mean; regularised " +
     'user+movie biases; popularity) are fitted on the same training ratings. With --json the mean metrics are at the ' +
-    "top level ('rmse', 'mae', 'precision@10', …), beside 'std', 'folds' and 'baselines'.",
+    "top level ('rmse', 'mae', 'precision@10', …), beside 'std', 'folds' and 'baselines'. " +
+    "--task ranking evaluates a top-N model (--preset default|ease|item-knn|ials|bpr or a file from 'movierec tune') " +
+    'next to popularity and item-kNN by --protocol: temporal (each user’s latest 20%, relevant = held-out rating ≥ 4 ' +
+    'or every held-out interaction without ratings, full catalogue minus training movies), loo-sampled (the NCF ' +
+    "paper's latest-one-out vs 100 sampled negatives) or loo-full (the same against the full catalogue).",
   args: [
     { name: 'path|name', description: 'ratings file/folder/archive or dataset name (default: bundled)' },
   ],
@@ -54,6 +60,13 @@ export const evaluateCommand: Command = {
     },
     k: { type: 'string', valueName: 'n', description: 'cut-off of the ranking metrics', defaultText: '10' },
     'from-db': { type: 'boolean', description: 'evaluate on the ratings stored in the database' },
+    ...TASK_OPTION,
+    protocol: {
+      type: 'string',
+      valueName: 'temporal|loo-sampled|loo-full',
+      description: 'ranking protocol (--task ranking)',
+      defaultText: 'temporal',
+    },
     ...TRAINING_OPTIONS,
     ...DATASET_OPTIONS,
   },
@@ -61,9 +74,20 @@ export const evaluateCommand: Command = {
     'movierec evaluate --folds 5',
     'movierec evaluate --holdout 0.2 --preset reference --json',
     'movierec evaluate ml-1m --folds 3 --engine als',
+    'movierec evaluate --task ranking --protocol temporal',
+    'movierec evaluate --task ranking --protocol loo-sampled --preset ials --json',
   ],
   async run(ctx, input) {
     const { values } = input;
+    if (taskFlag(values) === 'ranking') {
+      if (values['from-db'] && input.args['path|name'] !== undefined)
+        throw new UsageError('give either a dataset or --from-db');
+      const data: Dataset = values['from-db']
+        ? await withDb(ctx, (db) => db.readRatings())
+        : await loadRatings(ctx, input.args['path|name']);
+      return evaluateRankingTask(ctx, input, data);
+    }
+    if (values.protocol !== undefined) throw new UsageError('--protocol applies to --task ranking');
     if (values.folds !== undefined && values.holdout !== undefined) {
       throw new UsageError('give either --folds or --holdout, not both');
     }
@@ -83,26 +107,17 @@ export const evaluateCommand: Command = {
       `evaluating ${choice.engineName} (preset ${choice.preset}, ${choice.config.factors} factors, ` +
         `${choice.config.epochs} epochs) on ${dataset.name}: ${method}`,
     );
-    // The folds of trainer's crossValidate (same seeded assignment), run here so each epoch lets a Ctrl-C in and
+    // The folds of trainer's crossValidate (data's kFold, same seed), run here so each epoch lets a Ctrl-C in and
     // the bar counts epochs across folds.
     const epochs = choice.config.epochs;
     const bar = ctx.progress('evaluate', 'epochs');
     const perFold: Record<string, number>[] = [];
     const engineOpt = choice.engine ? { engine: choice.engine } : {};
     const cols = dataset.ratings;
-    const runs: { train: RatingColumns; test: RatingColumns }[] = [];
-    if (holdout === undefined) {
-      const assignment = kFoldAssignment(cols.length, folds, choice.config.seed);
-      for (let f = 0; f < folds; f++) {
-        const testRows: number[] = [];
-        const trainRows: number[] = [];
-        for (let r = 0; r < cols.length; r++) (assignment[r] === f ? testRows : trainRows).push(r);
-        runs.push({ train: takeRows(cols, trainRows), test: takeRows(cols, testRows) });
-      }
-    } else {
-      const s = randomSplit(cols, { testRatio: holdout, seed: choice.config.seed });
-      runs.push({ train: s.train, test: s.test });
-    }
+    const runs: { train: RatingColumns; test: RatingColumns }[] =
+      holdout === undefined
+        ? kFold(cols, { k: folds, seed: choice.config.seed })
+        : [randomSplit(cols, { testRatio: holdout, seed: choice.config.seed })];
     try {
       bar.update({ done: 0, total: folds * epochs });
       for (const [f, run] of runs.entries()) {

@@ -1,6 +1,6 @@
-import { type MFModel, saveModel as saveModelFile } from '@movierec/core';
+import { type Metrics, type MFModel, saveModel as saveModelFile, saveRankingModel } from '@movierec/core';
 import { type Dataset, randomSplit } from '@movierec/data';
-import { type EpochProgress, evaluate, train } from '@movierec/trainer';
+import { type EpochProgress, evaluate, evaluationMetrics, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
 import {
   type Command,
@@ -14,6 +14,7 @@ import {
 import { CliError, UsageError } from '../framework/errors.ts';
 import { formatCount } from '../framework/progress.ts';
 import { table } from '../framework/table.ts';
+import { TASK_OPTION, taskFlag } from '../ranking.ts';
 import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 import {
   datasetFingerprint,
@@ -22,6 +23,7 @@ import {
   type TrainingChoice,
   trainingChoice,
 } from '../training.ts';
+import { printRankingEvaluation, rankingTrainJson, runRankingTraining } from './train-ranking.ts';
 
 export const TRAIN_RUN_OPTIONS = {
   ...TRAINING_OPTIONS,
@@ -161,20 +163,9 @@ export function printHoldoutEvaluation(ctx: Context, run: TrainRun): void {
   );
 }
 
-/** The metrics a model version stores (the names the API reads). */
-export function versionMetrics(run: TrainRun): Record<string, number> {
-  const m = run.metrics;
-  const out: Record<string, number> = {};
-  const put = (key: string, value: number | undefined) => {
-    if (value !== undefined && Number.isFinite(value)) out[key] = value;
-  };
-  put('rmse', m.rmse);
-  put('mae', m.mae);
-  put('precisionAt10', m['precision@10']);
-  put('recallAt10', m['recall@10']);
-  put('ndcgAt10', m['ndcg@10']);
-  put('heldOutRatings', run.heldOut || undefined);
-  return out;
+/** The metrics a model version stores: core's Metrics, as the trainer spells them (what GraphQL shows). */
+export function versionMetrics(run: TrainRun): Metrics {
+  return run.evaluation ? evaluationMetrics(run.evaluation, run.heldOut) : {};
 }
 
 export function trainJson(run: TrainRun) {
@@ -215,6 +206,7 @@ export const trainCommand: Command = {
       description: 'write the model to this file instead of the database',
     },
     activate: { type: 'boolean', description: 'make the new version the active one (database only)' },
+    ...TASK_OPTION,
     ...TRAIN_RUN_OPTIONS,
     ...DATASET_OPTIONS,
   },
@@ -222,6 +214,8 @@ export const trainCommand: Command = {
     'movierec train --epochs 20 --activate',
     'movierec train --preset reference --out reference.mfm',
     'movierec train --from-db --engine als --factors 32 --l2 0.1',
+    'movierec train --task ranking --out ease.mrm',
+    'movierec train --task ranking --preset tuned-ease.json --out ease.mrm',
   ],
   async run(ctx, input) {
     const out = stringFlag(input.values, 'out');
@@ -231,10 +225,29 @@ export const trainCommand: Command = {
     }
     if (out !== undefined && input.values.activate)
       throw new UsageError('--activate applies to the database, not --out');
+    datasetOptions(input.values);
+    if (taskFlag(input.values) === 'ranking') {
+      if (out === undefined)
+        throw new UsageError(
+          '--task ranking saves to a file for now (--out <file>): model versions with a task land with the serving work',
+        );
+      const dataset = fromDb
+        ? await withDb(ctx, (db) => db.readRatings())
+        : await loadRatings(ctx, input.args['path|name'], input.values);
+      const run = await runRankingTraining(ctx, dataset, input.values);
+      printRankingEvaluation(ctx, run);
+      const path = ctx.resolvePath(out);
+      try {
+        await saveRankingModel(run.model, path);
+      } catch (error) {
+        throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
+      }
+      ctx.print(`\nranking model → ${path}`);
+      return { ...rankingTrainJson(run), out: path };
+    }
     // flag errors before any loading
     trainingChoice(input.values);
     trainRunFlags(input.values);
-    datasetOptions(input.values);
     if (out !== undefined) {
       const dataset = fromDb
         ? await withDb(ctx, (db) => db.readRatings())
