@@ -40,6 +40,21 @@ export {
 } from './engines/adam.ts';
 export { alsEngine } from './engines/als.ts';
 export { DivergenceError, TrainingInputError } from './engines/common.ts';
+export {
+  epochInstances,
+  NCF_DEFAULTS,
+  type NcfConfig,
+  type NcfData,
+  type NcfEpoch,
+  type NcfLog,
+  type NcfResult,
+  type NcfTrainOptions,
+  neumfFromPretrained,
+  type Positives,
+  positivesOf,
+  resolveNcfConfig,
+  trainNcf,
+} from './engines/ncf.ts';
 export { createSgdEngine, sgdEngine, sgdPass } from './engines/sgd.ts';
 export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
 export { type NativeEngineOptions, wasmAvailable } from './engines/wasm.ts';
