@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   deserializeNcf,
+  deserializeRecommender,
   ModelFormatError,
+  modelFamilies,
   NcfModel,
   type NcfParams,
   serializeNcf,
+  serializeRecommender,
   UnknownItemError,
   UnknownUserError,
 } from '../src/index.ts';
@@ -117,6 +120,13 @@ describe('NcfModel (native NCF)', () => {
     expect(back.scoreAll(back.userState(2), new Float32Array(11))).toEqual(
       m.scoreAll(m.userState(2), new Float32Array(11)),
     );
+    // the 'ncf' family is registered: the generic loader picks it by its magic
+    expect(modelFamilies()).toContain('ncf');
+    expect(serializeRecommender(m)).toEqual(bytes);
+    const generic = deserializeRecommender(bytes, 'model version 7');
+    expect(generic).toBeInstanceOf(NcfModel);
+    expect(generic.family).toBe('ncf');
+    expect(generic.task).toBe('ranking');
     expect(() => deserializeNcf(bytes.subarray(0, 8))).toThrow(ModelFormatError);
     const wrong = bytes.slice();
     wrong[0] = 0x58;

@@ -12,7 +12,8 @@
  * W_1ᵀ[p, q] = W_{1,user}ᵀ p + W_{1,item}ᵀ q, whose item half is precomputed once per model, so a user costs one
  * small matrix-vector product plus, per item, the hidden layers above the first.
  */
-import { createRng, IdMap } from '@movierec/data';
+import { IdMap, Rng } from '@movierec/data';
+import { CosineIndex } from '../cosine.ts';
 import { ModelFormatError, UnknownItemError, UnknownUserError } from '../errors.ts';
 import type { RatedIndex } from '../rated-index.ts';
 import { ratedItems } from '../rated-index.ts';
@@ -24,8 +25,9 @@ import type {
   UserHistory,
   UserState,
 } from '../recommender.ts';
+import { registerModelFamily } from '../registry.ts';
 import { DotScorer } from '../score.ts';
-import { TopK } from '../top-k.ts';
+import { topK } from '../top-k.ts';
 
 export type NcfKind = 'gmf' | 'mlp' | 'neumf';
 
@@ -162,12 +164,13 @@ export class NcfModel implements Recommender {
   readonly #dM: number;
   #gmfScorer: DotScorer | undefined;
   #itemFirst: Float32Array | undefined;
-  #simScorer: DotScorer | undefined;
+  #cosine: CosineIndex | undefined;
   #simVectors: Float32Array | undefined;
   #meanUser: { gmf: Float32Array; mlp: Float32Array } | undefined;
   /** Scratch of the MLP tower: one Float64Array per layer. */
   readonly #act: Float64Array[];
   readonly #logits: Float64Array;
+  readonly #rankKey: Float32Array;
 
   constructor(init: NcfModelInit) {
     checkNcfParams(init.params);
@@ -189,6 +192,7 @@ export class NcfModel implements Recommender {
     this.#dM = p.kind === 'gmf' ? 0 : p.layers[0]! / 2;
     this.#act = p.layers.map((l) => new Float64Array(l));
     this.#logits = new Float64Array(p.numItems);
+    this.#rankKey = new Float32Array(p.numItems);
   }
 
   get kind(): NcfKind {
@@ -360,11 +364,10 @@ export class NcfModel implements Recommender {
   }
 
   recommend(user: UserState, query: RecommendQuery): TopItems {
-    const { numItems } = this.params;
     // rank by the logit (σ is monotone, and float32 σ saturates at 1 for z ≳ 17), report ŷ = σ(z)
-    const z = this.logits(user, this.#logits);
-    const top = selectTop(z, numItems, query);
-    for (let j = 0; j < top.scores.length; j++) top.scores[j] = sigmoid(top.scores[j]!);
+    const z = this.logits(user, this.#rankKey);
+    const top = topK(this.#rankKey, query);
+    for (let j = 0; j < top.scores.length; j++) top.scores[j] = sigmoid(z[top.items[j]!]!);
     return top;
   }
 
@@ -405,41 +408,32 @@ export class NcfModel implements Recommender {
     return { vectors: this.#simVectors, dim };
   }
 
+  /** Core's cosine over itemVectors (rows already of unit length, so cos = the dot product). */
+  get #itemCosine(): CosineIndex {
+    if (!this.#cosine) {
+      const { vectors, dim } = this.itemVectors();
+      this.#cosine = new CosineIndex(vectors, dim, this.params.numItems);
+    }
+    return this.#cosine;
+  }
+
   /** cos(v_a, v_b) of the item vectors above. */
   itemSimilarity(a: number, b: number): number {
     this.#checkItem(a);
     this.#checkItem(b);
-    const { vectors, dim } = this.itemVectors();
-    let s = 0;
-    for (let f = 0; f < dim; f++) s += vectors[a * dim + f]! * vectors[b * dim + f]!;
-    return s;
+    return this.#itemCosine.pair(a, b);
   }
 
   similarItems(item: number, k: number, allowed?: Uint8Array): TopItems {
     this.#checkItem(item);
-    const { vectors, dim } = this.itemVectors();
-    this.#simScorer ??= new DotScorer(vectors, dim, this.params.numItems);
-    const sims = this.#simScorer.dots(vectors.subarray(item * dim, (item + 1) * dim));
-    return selectTop(sims, this.params.numItems, {
-      k,
-      exclude: Int32Array.of(item),
-      ...(allowed ? { allowed } : {}),
-    });
+    return this.#itemCosine.nearest(item, { k, ...(allowed ? { allowed } : {}) });
   }
 
   /** The history's items most similar to `item` by the cosine of itemVectors (the item itself left out). */
   explain(_user: UserState, history: UserHistory, item: number, k: number): TopItems {
     this.#checkItem(item);
-    const n = history.items.length;
-    const sims = new Float32Array(n);
-    for (let j = 0; j < n; j++) {
-      const h = history.items[j]!;
-      this.#checkItem(h);
-      sims[j] = h === item ? Number.NEGATIVE_INFINITY : this.itemSimilarity(item, h);
-    }
-    const top = selectTop(sims, n, { k });
-    for (let j = 0; j < top.items.length; j++) top.items[j] = history.items[top.items[j]!]!;
-    return top;
+    for (let j = 0; j < history.items.length; j++) this.#checkItem(history.items[j]!);
+    return this.#itemCosine.among(item, history.items, k);
   }
 
   /** The mean trained user's embeddings (fold-in starts there; an empty history gets it as is). */
@@ -511,7 +505,7 @@ export class NcfModel implements Recommender {
     const grad = new Float64Array(dim);
     const m1 = new Float64Array(dim);
     const m2 = new Float64Array(dim);
-    const rng = createRng(seed);
+    const rng = new Rng(seed);
     const L = layers.length;
     const delta = layers.map((l) => new Float64Array(l));
     const sumDelta1 = new Float64Array(L > 1 ? layers[1]! : 0);
@@ -602,50 +596,14 @@ export class NcfModel implements Recommender {
   }
 }
 
-/** Top-k of `scores[0…n)` honouring exclude (ascending list) and allowed, through core's one heap. */
-function selectTop(scores: ArrayLike<number>, n: number, query: RecommendQuery): TopItems {
-  const { k, allowed } = query;
-  if (!(Number.isInteger(k) && k >= 0)) throw new RangeError(`k must be a non-negative integer, got ${k}`);
-  if (allowed && allowed.length < n)
-    throw new RangeError(`allowed has length ${allowed.length}, expected ${n} (one flag per item)`);
-  let exclude = query.exclude;
-  if (exclude)
-    for (let j = 1; j < exclude.length; j++)
-      if (exclude[j - 1]! > exclude[j]!) {
-        exclude = exclude.slice().sort();
-        break;
-      }
-  const heap = new TopK(Math.min(k, n));
-  const exLength = exclude ? exclude.length : 0;
-  let ex = 0;
-  let threshold = heap.threshold;
-  for (let i = 0; i < n; i++) {
-    if (ex < exLength) {
-      while (ex < exLength && exclude![ex]! < i) ex++;
-      if (ex < exLength && exclude![ex] === i) continue;
-    }
-    const s = scores[i]!;
-    if (s > threshold) {
-      if (allowed && allowed[i] === 0) continue;
-      heap.push(i, s);
-      threshold = heap.threshold;
-    }
-  }
-  const sorted = heap.sorted();
-  return {
-    items: Int32Array.from(sorted, (e) => e.item),
-    scores: Float32Array.from(sorted, (e) => e.score),
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
-// Serialisation: the same container as the MF artifact (artifact.ts) — "MRMF", uint32 version, uint32 header
-// length, UTF-8 JSON header, then 8-byte-aligned little-endian typed-array blobs — with header.format
-// 'movierec-ncf' and family 'ncf'.
+// Serialisation: the layout of the MF artifact (artifact.ts) with the family's own magic — "MRNC", uint32 version,
+// uint32 header length, UTF-8 JSON header (format 'movierec-ncf', family 'ncf'), then 8-byte-aligned little-endian
+// typed-array blobs — registered with core's model-family registry, so files and database rows load it by magic.
 
 export const NCF_FORMAT = 'movierec-ncf';
 export const NCF_FORMAT_VERSION = 1;
-const MAGIC = 'MRMF';
+const MAGIC = 'MRNC';
 const align8 = (n: number) => (n + 7) & ~7;
 
 interface NcfHeader {
@@ -800,3 +758,14 @@ export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfMode
     ...(rated ? { rated } : {}),
   });
 }
+
+registerModelFamily({
+  family: 'ncf',
+  magic: MAGIC,
+  serialize(model) {
+    if (!(model instanceof NcfModel))
+      throw new ModelFormatError(`the 'ncf' family serialises NcfModel, got a ${model.family} model`);
+    return serializeNcf(model);
+  },
+  deserialize: (bytes, source) => deserializeNcf(bytes, source),
+});

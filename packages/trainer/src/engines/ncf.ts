@@ -14,7 +14,7 @@
  */
 import { buildRatedIndex, type NcfKind, NcfModel, type NcfParams, type RatedIndex } from '@movierec/core';
 import type { TfjsBackendInfo, TfjsBackendName } from '@movierec/core/tfjs';
-import { createRng, IdMap, type RatingColumns, type Rng } from '@movierec/data';
+import { IdMap, type RatingColumns, Rng } from '@movierec/data';
 import { TrainingInputError, yieldToEventLoop } from './common.ts';
 
 export interface NcfConfig {
@@ -321,7 +321,7 @@ export async function trainNcf(
     process.stderr.write(`ncf: tfjs backend ${info.name}\n`);
   }
   const net = await import('./ncf-model.ts');
-  const rng = createRng(c.seed);
+  const rng = new Rng(c.seed);
   const log: NcfLog = {
     engine: 'ncf',
     kind: c.kind,
