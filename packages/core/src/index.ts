@@ -26,6 +26,37 @@ export {
   type TrainingLog,
 } from './model.ts';
 export {
+  deserializeRankingModel,
+  loadRankingModel,
+  RANKING_MAGIC,
+  type RankingModel,
+  saveRankingModel,
+  serializeRankingModel,
+} from './models/codec.ts';
+export {
+  buildHistoryCsr,
+  type Csr,
+  checkHistory,
+  csrRow,
+  type HistoryWeighting,
+  historyWeights,
+  NO_WEIGHTING,
+} from './models/common.ts';
+export {
+  type Confidence,
+  confidence,
+  FactorModel,
+  type FactorModelInit,
+  type FactorUserState,
+} from './models/factor.ts';
+export {
+  ItemItemModel,
+  type ItemItemModelInit,
+  type ItemItemUserState,
+  type ItemWeights,
+  UNSCORED,
+} from './models/item-item.ts';
+export {
   checkNcfParams,
   deserializeNcf,
   NCF_FORMAT,
