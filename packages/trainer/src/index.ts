@@ -41,6 +41,12 @@ export {
 export { alsEngine } from './engines/als.ts';
 export { DivergenceError, TrainingInputError } from './engines/common.ts';
 export { createSgdEngine, sgdEngine, sgdPass } from './engines/sgd.ts';
+export {
+  createParallelSgdEngine,
+  defaultThreads,
+  type ParallelSgdOptions,
+  parallelSgdEngine,
+} from './engines/sgd-parallel.ts';
 export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
 export { type NativeEngineOptions, wasmAvailable } from './engines/wasm.ts';
 export {
