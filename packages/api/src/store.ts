@@ -3,7 +3,7 @@
  * care whether it runs on PostgreSQL or the embedded PGlite. Only `rateMovie`, user pages, model lists and the
  * change feed touch the database on a request; recommendations are served from memory.
  */
-import type { MFParams, UserVector } from '@movierec/core';
+import type { MFParams, UserHistory, UserVector } from '@movierec/core';
 import type { IdMap } from '@movierec/data';
 import type { MovieRows } from './serving/catalogue.ts';
 
@@ -15,7 +15,7 @@ export interface ServableModel {
   /** External movie ID ↔ dense item index. */
   readonly items: IdMap;
   /** Bias and factors for a user from their ratings by regularised least squares against the fixed item factors. */
-  foldIn(items: Int32Array, ratings: Float32Array): UserVector;
+  foldIn(history: UserHistory): UserVector;
 }
 
 export interface ModelMetricsInfo {

@@ -5,13 +5,24 @@ export {
   saveModel,
   serializeModel,
 } from './artifact.ts';
+export { CosineIndex, inverseRowNorms } from './cosine.ts';
 export { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
-export { choleskyInPlace, choleskySolveInPlace, solveBiasedRidge } from './linalg.ts';
+export {
+  choleskyBackSolveInPlace,
+  choleskyInPlace,
+  choleskyInverse,
+  choleskySolveInPlace,
+  lowRankProduct,
+  orthonormaliseColumns,
+  solveBiasedRidge,
+  symmetricEigen,
+} from './linalg.ts';
 export {
   type EpochRecord,
   type FoldInOptions,
   MFModel,
   type MFModelInit,
+  type MFUserState,
   type TrainingLog,
 } from './model.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
@@ -20,11 +31,20 @@ export {
   canPredict,
   type ModelTask,
   type Recommender,
-  type RecommendOptions,
   type RecommendQuery,
-  type ScoredItem,
   type TopItems,
   type UserHistory,
   type UserState,
 } from './recommender.ts';
-export { TopK } from './top-k.ts';
+export {
+  deserializeRecommender,
+  loadRecommender,
+  type ModelFamily,
+  modelFamilies,
+  modelFamily,
+  registerModelFamily,
+  saveRecommender,
+  serializeRecommender,
+} from './registry.ts';
+export { DotScorer } from './score.ts';
+export { ascending, TopK, topK } from './top-k.ts';

@@ -2,16 +2,24 @@
  * The accuracy algorithms: seeded random numbers, the small linear algebra, blending and rank compression of MF
  * models, and the Bayesian (Gibbs-sampled) MF engine on planted data.
  */
-import { allocParams, deserializeModel, MFModel, type MFParams, serializeModel } from '@movierec/core';
-import type { MovieTable, RatingColumns } from '@movierec/data';
+import {
+  allocParams,
+  choleskyInPlace as cholesky,
+  choleskyInverse as cholInverse,
+  choleskySolveInPlace as cholSolve,
+  deserializeModel,
+  MFModel,
+  type MFParams,
+  serializeModel,
+  symmetricEigen,
+} from '@movierec/core';
+import { type MovieTable, type RatingColumns, Rng } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
-import { blendParams, compressParams, PosteriorMean, symmetricEigen } from '../src/algorithms/blend.ts';
-import { bpmfToParams, fitBpmf } from '../src/algorithms/bpmf.ts';
-import { createBayesEngine, popularityRankBias } from '../src/algorithms/bpmf-engine.ts';
-import { movieFeatures } from '../src/algorithms/features.ts';
-import { cholesky, cholInverse, cholSolve } from '../src/algorithms/linalg.ts';
-import { Rng } from '../src/algorithms/rng.ts';
+import { blendParams, compressParams, PosteriorMean } from '../src/blend.ts';
 import type { TrainConfig } from '../src/engine.ts';
+import { createBayesEngine, popularityRankBias } from '../src/engines/bayes.ts';
+import { movieFeatures } from '../src/engines/bpmf/feature-prior.ts';
+import { bpmfToParams, fitBpmf } from '../src/engines/bpmf/gibbs.ts';
 import { presets } from '../src/presets.ts';
 import { train } from '../src/train.ts';
 
@@ -313,12 +321,12 @@ describe('ranking-only item term (MFParams.itemRankBias)', () => {
     const p = allocParams(1, 3, 1, 3);
     p.itemBias.set([0.5, 0.2, 0]);
     const plain = new MFModel({ params: p });
-    expect(plain.recommend(0, { k: 3, excludeRated: false }).map((s) => s.item)).toEqual([0, 1, 2]);
+    expect([...plain.recommend(0, { k: 3 }).items]).toEqual([0, 1, 2]);
     const ranked = new MFModel({ params: { ...p, itemRankBias: Float32Array.from([0, 0.35, 0.7]) } });
-    const recs = ranked.recommend(0, { k: 3, excludeRated: false });
-    expect(recs.map((s) => s.item)).toEqual([2, 1, 0]);
+    const recs = ranked.recommend(0, { k: 3 });
+    expect([...recs.items]).toEqual([2, 1, 0]);
     // Scores stay r̂ = μ + b_i.
-    const scores = recs.map((s) => s.score);
+    const scores = recs.scores;
     expect(scores[0]).toBeCloseTo(3, 5);
     expect(scores[1]).toBeCloseTo(3.2, 5);
     expect(scores[2]).toBeCloseTo(3.5, 5);
