@@ -22,8 +22,8 @@
  */
 import os from 'node:os';
 import { Matrix, Model } from 'libmf';
-import { generateSynthetic, type RatingColumns, takeRows } from '../packages/data/src/index.ts';
 import type { MFParams } from '../packages/core/src/index.ts';
+import { generateSynthetic, type RatingColumns, takeRows } from '../packages/data/src/index.ts';
 import type { TrainConfig } from '../packages/trainer/src/engine.ts';
 import { createParallelSgdEngine } from '../packages/trainer/src/engines/sgd-parallel.ts';
 import { Random } from '../packages/trainer/src/random.ts';
@@ -33,7 +33,8 @@ const json = args.includes('--json');
 const flag = (name: string, fallback: number) => {
   const at = args.indexOf(name);
   const v = at >= 0 ? Number(args[at + 1]) : fallback;
-  if (!(Number.isFinite(v) && v >= 0)) throw new Error(`${name} must be a non-negative number, got ${args[at + 1]}`);
+  if (!(Number.isFinite(v) && v >= 0))
+    throw new Error(`${name} must be a non-negative number, got ${args[at + 1]}`);
   return v;
 };
 const epochs = flag('--epochs', 20);
@@ -123,7 +124,8 @@ function rmseOf(p: MFParams, rows: RatingColumns) {
     const u = rows.users[r]!;
     const i = rows.items[r]!;
     let dot = 0;
-    for (let f = 0; f < factors; f++) dot += p.userFactors[u * factors + f]! * p.itemFactors[i * factors + f]!;
+    for (let f = 0; f < factors; f++)
+      dot += p.userFactors[u * factors + f]! * p.itemFactors[i * factors + f]!;
     const e = rows.ratings[r]! - (p.globalMean + p.userBias[u]! + p.itemBias[i]! + dot);
     sse += e * e;
   }
@@ -180,7 +182,12 @@ let libmfEta = 0.1;
   best = Number.POSITIVE_INFINITY;
   let gamma = sgdConfig.learningRate;
   for (const g of [0.005, 0.01, 0.02, 0.04]) {
-    const p = await createParallelSgdEngine().fit(innerTrain, shape, { ...sgdConfig, learningRate: g }, { threads: 2 });
+    const p = await createParallelSgdEngine().fit(
+      innerTrain,
+      shape,
+      { ...sgdConfig, learningRate: g },
+      { threads: 2 },
+    );
     const r = rmseOf(p, innerValid);
     say(`  tuning our γ ${g}: inner validation RMSE ${r.toFixed(4)}`);
     if (r < best) [best, gamma] = [r, g];
@@ -194,7 +201,13 @@ for (const threads of [1, 2]) {
   const startLoad = load();
   const theirs = libmf(threads);
   const our = await ours(threads);
-  rows.push({ threads, libmf: theirs, ours: our, ratio: our.secondsPerEpoch / theirs.secondsPerEpoch, load: startLoad });
+  rows.push({
+    threads,
+    libmf: theirs,
+    ours: our,
+    ratio: our.secondsPerEpoch / theirs.secondsPerEpoch,
+    load: startLoad,
+  });
   say(
     `${threads} thread${threads > 1 ? 's' : ''}: ours ${our.secondsPerEpoch.toFixed(4)} s/epoch, libmf ${theirs.secondsPerEpoch.toFixed(4)} s/epoch → ` +
       `ratio ${(our.secondsPerEpoch / theirs.secondsPerEpoch).toFixed(2)}` +
