@@ -34,6 +34,10 @@ export class SqlStore implements ApiStore {
   readonly #close: () => Promise<void>;
 
   readonly shared: boolean;
+  /** Pushed events (set by storeOn for PostgreSQL). */
+  listen?: ApiStore['listen'];
+  /** Pool counts (set by storeOn for PostgreSQL). */
+  poolStats?: ApiStore['poolStats'];
 
   constructor(sql: SqlClient, models: ModelSource, close: () => Promise<void>, shared = true) {
     this.shared = shared;

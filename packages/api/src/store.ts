@@ -5,6 +5,7 @@
  */
 import type { MFParams, UserHistory, UserVector } from '@movierec/core';
 import type { IdMap } from '@movierec/data';
+import type { EventHandlers, EventListener } from '@movierec/db';
 import type { MovieRows } from './serving/catalogue.ts';
 
 /** What the API needs of a trained model: its parameters, ID maps and fold-in. */
@@ -105,5 +106,9 @@ export interface ApiStore {
   changedUsersSince(since: string | null): Promise<{ users: string[]; watermark: string }>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
+  /** Pushed events from other processes (LISTEN/NOTIFY on PostgreSQL); absent where only polling works. */
+  listen?(handlers: EventHandlers): Promise<EventListener>;
+  /** Database connection pool counts, where there is a pool (metrics). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
