@@ -15,6 +15,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 // 60,000 ratings: enough for two worker threads (25,000 ratings per thread at least)
 const data = generateSynthetic({ users: 600, items: 300, ratings: 60_000, seed: 5 });
 const shape = { numUsers: data.users.size, numItems: data.items.size };
+// worker threads on a shared machine: generous time limits (no test asserts a time)
+const SLOW = 120_000;
 const config: TrainConfig = {
   optimizer: 'sgd',
   factors: 16,
@@ -104,34 +106,43 @@ describe('parallel SGD', () => {
       expect(maxAbsDiff(wasm.params.userFactors, js.params.userFactors)).toBeLessThan(1e-3);
       expect(maxAbsDiff(wasm.params.itemBias, js.params.itemBias)).toBeLessThan(1e-3);
     },
+    SLOW,
   );
 
-  it('is deterministic for a seed, and gives the same result on 1 and 2 threads (block rounds)', async () => {
-    const engine = createParallelSgdEngine();
-    const one = await run(engine, config, { threads: 1 });
-    const two = await run(engine, config, { threads: 2 });
-    const twoAgain = await run(engine, config, { threads: 2 });
-    expect(two.losses).toEqual(twoAgain.losses);
-    expect(two.params.userFactors).toEqual(twoAgain.params.userFactors);
-    expect(two.losses).toEqual(one.losses);
-    expect(two.params.itemFactors).toEqual(one.params.itemFactors);
-    expect(two.losses.at(-1)!).toBeLessThan(two.losses[0]!);
-    const other = await run(engine, { ...config, seed: 12 }, { threads: 2 });
-    expect(other.losses).not.toEqual(two.losses);
-  });
+  it(
+    'is deterministic for a seed, and gives the same result on 1 and 2 threads (block rounds)',
+    async () => {
+      const engine = createParallelSgdEngine();
+      const one = await run(engine, config, { threads: 1 });
+      const two = await run(engine, config, { threads: 2 });
+      const twoAgain = await run(engine, config, { threads: 2 });
+      expect(two.losses).toEqual(twoAgain.losses);
+      expect(two.params.userFactors).toEqual(twoAgain.params.userFactors);
+      expect(two.losses).toEqual(one.losses);
+      expect(two.params.itemFactors).toEqual(one.params.itemFactors);
+      expect(two.losses.at(-1)!).toBeLessThan(two.losses[0]!);
+      const other = await run(engine, { ...config, seed: 12 }, { threads: 2 });
+      expect(other.losses).not.toEqual(two.losses);
+    },
+    SLOW,
+  );
 
-  it('Hogwild converges to the same accuracy on a holdout within noise (its result depends on timing)', async () => {
-    const n = data.ratings.length;
-    const perm = new Random(3).permutation(n);
-    const holdout = takeRows(data.ratings, perm.subarray(0, n / 10));
-    const rest = takeRows(data.ratings, perm.subarray(n / 10).sort());
-    const fit = (schedule: 'blocks' | 'hogwild') =>
-      createParallelSgdEngine({ schedule }).fit(rest, shape, { ...config, epochs: 15 }, { threads: 2 });
-    const blocks = rmseOn(await fit('blocks'), holdout);
-    const hogwild = rmseOn(await fit('hogwild'), holdout);
-    expect(Math.abs(blocks - hogwild)).toBeLessThan(0.01);
-    expect(blocks).toBeLessThan(0.7); // planted noise 0.5
-  });
+  it(
+    'Hogwild converges to the same accuracy on a holdout within noise (its result depends on timing)',
+    async () => {
+      const n = data.ratings.length;
+      const perm = new Random(3).permutation(n);
+      const holdout = takeRows(data.ratings, perm.subarray(0, n / 10));
+      const rest = takeRows(data.ratings, perm.subarray(n / 10).sort());
+      const fit = (schedule: 'blocks' | 'hogwild') =>
+        createParallelSgdEngine({ schedule }).fit(rest, shape, { ...config, epochs: 15 }, { threads: 2 });
+      const blocks = rmseOn(await fit('blocks'), holdout);
+      const hogwild = rmseOn(await fit('hogwild'), holdout);
+      expect(Math.abs(blocks - hogwild)).toBeLessThan(0.01);
+      expect(blocks).toBeLessThan(0.7); // planted noise 0.5
+    },
+    SLOW,
+  );
 
   it('refuses threads < 1', async () => {
     await expect(createParallelSgdEngine().fit(data.ratings, shape, config, { threads: 0 })).rejects.toThrow(
@@ -142,36 +153,44 @@ describe('parallel SGD', () => {
     );
   });
 
-  it('fails the whole training with the message of a worker that throws', async () => {
-    const engine = createParallelSgdEngine({
-      workerUrl: new URL('./fixtures/failing-sgd-worker.mjs', import.meta.url),
-    });
-    const onEpoch = (): undefined => {
-      throw new Error('no epoch may finish');
-    };
-    await expect(engine.fit(data.ratings, shape, config, { threads: 2, onEpoch })).rejects.toThrow(
-      /a training worker failed: kernel exploded on block 7/,
-    );
-  });
+  it(
+    'fails the whole training with the message of a worker that throws',
+    async () => {
+      const engine = createParallelSgdEngine({
+        workerUrl: new URL('./fixtures/failing-sgd-worker.mjs', import.meta.url),
+      });
+      const onEpoch = (): undefined => {
+        throw new Error('no epoch may finish');
+      };
+      await expect(engine.fit(data.ratings, shape, config, { threads: 2, onEpoch })).rejects.toThrow(
+        /a training worker failed: kernel exploded on block 7/,
+      );
+    },
+    SLOW,
+  );
 
-  it('stops every worker and rejects with the AbortError when aborted mid-training', async () => {
-    const controller = new AbortController();
-    const epochs: number[] = [];
-    const fit = createParallelSgdEngine().fit(
-      data.ratings,
-      shape,
-      { ...config, epochs: 10_000 },
-      {
-        threads: 2,
-        signal: controller.signal,
-        onEpoch: (s) => {
-          epochs.push(s.epoch);
-          if (s.epoch === 3) controller.abort();
-          return undefined;
+  it(
+    'stops every worker and rejects with the AbortError when aborted mid-training',
+    async () => {
+      const controller = new AbortController();
+      const epochs: number[] = [];
+      const fit = createParallelSgdEngine().fit(
+        data.ratings,
+        shape,
+        { ...config, epochs: 10_000 },
+        {
+          threads: 2,
+          signal: controller.signal,
+          onEpoch: (s) => {
+            epochs.push(s.epoch);
+            if (s.epoch === 3) controller.abort();
+            return undefined;
+          },
         },
-      },
-    );
-    await expect(fit).rejects.toThrow(/aborted/i);
-    expect(epochs.length).toBeLessThan(6);
-  });
+      );
+      await expect(fit).rejects.toThrow(/aborted/i);
+      expect(epochs.length).toBeLessThan(6);
+    },
+    SLOW,
+  );
 });
