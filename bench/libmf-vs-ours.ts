@@ -23,10 +23,9 @@
 import os from 'node:os';
 import { Matrix, Model } from 'libmf';
 import type { MFParams } from '../packages/core/src/index.ts';
-import { generateSynthetic, type RatingColumns, takeRows } from '../packages/data/src/index.ts';
+import { generateSynthetic, type RatingColumns, Rng, takeRows } from '../packages/data/src/index.ts';
 import type { TrainConfig } from '../packages/trainer/src/engine.ts';
 import { createParallelSgdEngine } from '../packages/trainer/src/engines/sgd-parallel.ts';
-import { Random } from '../packages/trainer/src/random.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -48,7 +47,7 @@ const load = () => os.loadavg()[0]!;
 const data = generateSynthetic({ preset: 'ml-1m', seed: 1 });
 const shape = { numUsers: data.users.size, numItems: data.items.size };
 const n = data.ratings.length;
-const perm = new Random(7).permutation(n);
+const perm = new Rng(7).permutation(n);
 const holdout = takeRows(data.ratings, perm.subarray(0, Math.round(n / 10)));
 const trainRows = takeRows(data.ratings, perm.subarray(Math.round(n / 10)).sort());
 say(
@@ -163,7 +162,7 @@ async function ours(threads: number, schedule: 'blocks' | 'hogwild' | 'shuffle' 
 }
 
 // step sizes on an inner validation split of the training part (the holdout is not looked at)
-const innerPerm = new Random(8).permutation(trainRows.length);
+const innerPerm = new Rng(8).permutation(trainRows.length);
 const innerCut = Math.round(trainRows.length / 10);
 const innerValid = takeRows(trainRows, innerPerm.subarray(0, innerCut));
 const innerTrain = takeRows(trainRows, innerPerm.subarray(innerCut).sort());

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSynthetic, takeRows } from '@movierec/data';
+import { generateSynthetic, Rng, takeRows } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import type { Engine, FitOptions, TrainConfig } from '../src/engine.ts';
 import { TrainingInputError } from '../src/engines/common.ts';
 import { blocksPerSide, epochSchedule, packByBlocks } from '../src/engines/sgd-blocks.ts';
 import { SGD_BLOCKS_WASM_BASE64 } from '../src/engines/sgd-blocks-wasm.ts';
 import { createParallelSgdEngine } from '../src/engines/sgd-parallel.ts';
-import { Random } from '../src/random.ts';
+
 import { compileWat } from '../wasm/build.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,14 +65,14 @@ describe('block layout (LIBMF, Chin et al. 2015)', () => {
   it('packs every rating once into its block and schedules rounds of independent blocks covering the grid', () => {
     const B = blocksPerSide(2);
     const packed = new Int32Array(3 * data.ratings.length);
-    const layout = packByBlocks(data.ratings, shape, B, new Random(1), packed);
+    const layout = packByBlocks(data.ratings, shape, B, new Rng(1), packed);
     expect(layout.blockStart[B * B]).toBe(data.ratings.length);
     let misplaced = 0;
     for (let b = 0; b < B * B; b++)
       for (let j = layout.blockStart[b]!; j < layout.blockStart[b + 1]!; j++)
         if (layout.userBlock[packed[3 * j]!]! * B + layout.itemBlock[packed[3 * j + 1]!]! !== b) misplaced++;
     expect(misplaced).toBe(0);
-    const schedule = epochSchedule(layout, new Random(2), 'blocks', new Int32Array(B * B));
+    const schedule = epochSchedule(layout, new Rng(2), 'blocks', new Int32Array(B * B));
     expect([...schedule].sort((x, y) => x - y)).toEqual([...Array(B * B).keys()]);
     for (let s = 0; s < B; s++) {
       const round = [...schedule.subarray(s * B, (s + 1) * B)];
@@ -131,7 +131,7 @@ describe('parallel SGD', () => {
     'Hogwild converges to the same accuracy on a holdout within noise (its result depends on timing)',
     async () => {
       const n = data.ratings.length;
-      const perm = new Random(3).permutation(n);
+      const perm = new Rng(3).permutation(n);
       const holdout = takeRows(data.ratings, perm.subarray(0, n / 10));
       const rest = takeRows(data.ratings, perm.subarray(n / 10).sort());
       const fit = (schedule: 'blocks' | 'hogwild') =>

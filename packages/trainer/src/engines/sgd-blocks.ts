@@ -13,8 +13,7 @@
  * seed. Hogwild (Niu, Recht, Ré & Wright 2011) is the same layout with the blocks taken in a shuffled order and no
  * rounds: faster to schedule, but threads race on shared rows, so its result depends on timing.
  */
-import type { RatingColumns } from '@movierec/data';
-import type { Random } from '../random.ts';
+import type { RatingColumns, Rng } from '@movierec/data';
 
 /** Blocks per side for t threads: at least 2t (so a round has spare blocks to balance uneven ones), and 16. */
 export function blocksPerSide(threads: number): number {
@@ -30,7 +29,7 @@ export function assignBlocks(
   n: number,
   count: number,
   B: number,
-  random: Random,
+  random: Rng,
 ): Int32Array {
   const perRow = new Float64Array(count);
   for (let r = 0; r < n; r++) perRow[indices[r]!]!++;
@@ -63,7 +62,7 @@ export function packByBlocks(
   train: RatingColumns,
   shape: { numUsers: number; numItems: number },
   B: number,
-  random: Random,
+  random: Rng,
   packed: Int32Array,
 ): BlockLayout {
   const n = train.length;
@@ -95,7 +94,7 @@ export function packByBlocks(
  */
 export function epochSchedule(
   layout: BlockLayout,
-  random: Random,
+  random: Rng,
   mode: 'blocks' | 'hogwild',
   out: Int32Array,
 ): Int32Array {

@@ -2,8 +2,8 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
+import { Rng } from '@movierec/data';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
-import { Random } from '../random.ts';
 import {
   DivergenceError,
   diverged,
@@ -109,7 +109,7 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
         throw new RangeError(
           'sgd: the wasm kernels need WebAssembly SIMD and shared memory, unavailable here',
         );
-      const random = new Random(config.seed);
+      const random = new Rng(config.seed);
       const start = initialParams(shape, config, meanRating(train), options.init, random);
       const n = train.length;
       const k = config.factors;
