@@ -60,6 +60,12 @@ export {
   trainNcf,
 } from './engines/ncf.ts';
 export { createSgdEngine, sgdEngine, sgdPass } from './engines/sgd.ts';
+export {
+  createParallelSgdEngine,
+  defaultThreads,
+  type ParallelSgdOptions,
+  parallelSgdEngine,
+} from './engines/sgd-parallel.ts';
 export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
 export { type NativeEngineOptions, wasmAvailable } from './engines/wasm.ts';
 export {
