@@ -5,7 +5,7 @@ import { type Command, intFlag, numberFlag, yieldToEventLoop } from '../framewor
 import { UsageError } from '../framework/errors.ts';
 import { TASK_OPTION, taskFlag } from '../ranking.ts';
 import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
-import { TRAINING_OPTIONS, trainingChoice } from '../training.ts';
+import { TRAINING_OPTIONS, threadsWarning, trainingChoice } from '../training.ts';
 import { evaluateRankingTask } from './evaluate-ranking.ts';
 import { evaluationTable } from './train.ts';
 
@@ -96,6 +96,8 @@ export const evaluateCommand: Command = {
     const k = intFlag(values, 'k', 1) ?? 10;
     const choice = trainingChoice(values);
     datasetOptions(values);
+    const warning = threadsWarning(choice.threads);
+    if (warning) ctx.log(warning);
     const fromDb = values['from-db'] === true;
     if (fromDb && input.args['path|name'] !== undefined)
       throw new UsageError('give either a dataset or --from-db');
@@ -127,6 +129,7 @@ export const evaluateCommand: Command = {
             preset: choice.preset,
             config: choice.overrides,
             ...engineOpt,
+            threads: choice.threads,
             signal: ctx.signal,
             onEpoch: async (e) => {
               bar.update({ done: f * epochs + e.epoch, total: folds * epochs });
