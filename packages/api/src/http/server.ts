@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, type QueryLimits, queryLimitsRule, scanCostFor } from '
 import { type ApiContext, type CacheDeps, resolvers } from '../graphql/resolvers.ts';
 import type { Logger } from '../logger.ts';
 import type { RecommenderService } from '../serving/service.ts';
+import type { Metrics } from './metrics.ts';
 import { ResponseCache } from './response-cache.ts';
 import { createRateLimiter, type RateLimitOptions, setSecurityHeaders } from './security.ts';
 import { serveStatic } from './static.ts';
@@ -43,6 +44,9 @@ export interface HttpOptions {
   rateLimit?: RateLimitOptions;
   /** Slow-client timeouts (ms): whole request 30 s, headers 10 s, idle keep-alive 5 s. */
   timeouts?: { requestMs?: number; headersMs?: number; keepAliveMs?: number };
+  /** Prometheus metrics (counted always; exposed at /metrics on this port when metricsOnMainPort). */
+  metrics?: Metrics;
+  metricsOnMainPort?: boolean;
 }
 
 export interface RunningHttp {
@@ -101,6 +105,48 @@ function readBody(req: IncomingMessage, res: ServerResponse): Promise<string> {
   });
 }
 
+/** Route labels of the request metrics (every other path counts as 'static'). */
+const ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
+
+async function sendMetrics(metrics: Metrics, res: ServerResponse): Promise<void> {
+  const { contentType, body } = await metrics.render();
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** A separate listener answering only GET /metrics (a port kept off the public network). */
+export async function startMetricsHttp(
+  metrics: Metrics,
+  host: string,
+  port: number,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendMetrics(metrics, res).catch(() => res.destroy());
+      return;
+    }
+    sendJson(res, 404, { error: `no such page: ${path} (this port serves only GET /metrics)` });
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      done();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${h}:${addr.port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, {
@@ -130,7 +176,10 @@ export async function startHttp(
     introspection: !production,
     hideSchemaDetailsFromClientErrors: production,
     parseOptions: { maxTokens: MAX_TOKENS },
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ...(options.metrics !== undefined ? [options.metrics.apolloPlugin()] : []),
+    ],
     includeStacktraceInErrorResponses: false,
     // shutdown is ours (startServer's close, called by main.ts on SIGINT/SIGTERM), not Apollo's signal handlers
     stopOnTerminationSignals: false,
@@ -289,8 +338,9 @@ export async function startHttp(
     });
   }
 
+  const metrics = options.metrics;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = log.level === 'debug' ? performance.now() : 0;
+    const started = performance.now();
     inFlight++;
     if (closing) res.setHeader('connection', 'close');
     let cacheNote: string | undefined;
@@ -307,6 +357,8 @@ export async function startHttp(
         if (await rateLimiter.admit(req, res)) await demoToken(req, res);
       } else if (path === '/health') sendJson(res, 200, { status: 'ok' });
       else if (path === '/ready') await ready(res);
+      else if (path === '/metrics' && metrics !== undefined && options.metricsOnMainPort)
+        await sendMetrics(metrics, res);
       else if (req.method === 'GET' || req.method === 'HEAD') {
         if (options.staticDir === undefined || !(await serveStatic(options.staticDir, path, req, res)))
           throw new HttpError(404, `no such page: ${path}`);
@@ -320,6 +372,12 @@ export async function startHttp(
       } else res.destroy();
     } finally {
       inFlight--;
+      if (metrics !== undefined) {
+        const route = ROUTES.has(path) ? path : 'static';
+        metrics.httpRequests.inc({ route, status: res.statusCode });
+        metrics.httpDuration.observe({ route }, (performance.now() - started) / 1000);
+        if (cacheNote !== undefined) metrics.cacheRequests.inc({ cache: 'response', result: cacheNote });
+      }
       if (log.level === 'debug') {
         log.debug({
           msg: 'request',
