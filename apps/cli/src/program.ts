@@ -6,6 +6,7 @@ import { mainCommand } from './commands/main-job.ts';
 import { modelsActivateCommand, modelsExportCommand, modelsListCommand } from './commands/models.ts';
 import { predictCommand, recommendCommand, similarCommand } from './commands/query.ts';
 import { serveCommand } from './commands/serve.ts';
+import { tokenCommand } from './commands/token.ts';
 import { trainCommand } from './commands/train.ts';
 import type { Command } from './framework/command.ts';
 import type { Program } from './framework/router.ts';
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   modelsActivateCommand,
   modelsExportCommand,
   serveCommand,
+  tokenCommand,
   mainCommand,
 ];
 
