@@ -8,6 +8,7 @@ import { predictCommand, recommendCommand, similarCommand } from './commands/que
 import { serveCommand } from './commands/serve.ts';
 import { tokenCommand } from './commands/token.ts';
 import { trainCommand } from './commands/train.ts';
+import { tuneCommand } from './commands/tune.ts';
 import type { Command } from './framework/command.ts';
 import type { Program } from './framework/router.ts';
 
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   importCommand,
   trainCommand,
   evaluateCommand,
+  tuneCommand,
   recommendCommand,
   similarCommand,
   predictCommand,
