@@ -424,7 +424,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
         );
         expect(m.status).toBe(400);
         expect((await gql(url, `{ user(id: "cost-rater") { id } }`)).data!.user).toBeNull();
-      });
+      }, 30_000);
     });
   });
 }
