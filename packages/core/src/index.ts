@@ -26,6 +26,7 @@ export {
   type TrainingLog,
 } from './model.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
+export { PopularityModel, popularityFamily } from './popularity.ts';
 export { buildRatedIndex, type RatedIndex, ratedItems } from './rated-index.ts';
 export {
   canPredict,
