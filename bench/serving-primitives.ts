@@ -21,7 +21,6 @@ import type { Recommender } from '../packages/core/src/index.ts';
 import { MFModel } from '../packages/core/src/model.ts';
 import { allocParams } from '../packages/core/src/params.ts';
 import { buildRatedIndex } from '../packages/core/src/rated-index.ts';
-import { IdMap } from '../packages/data/src/index.ts';
 import { Random } from '../packages/trainer/src/random.ts';
 
 const json = process.argv.includes('--json');
