@@ -208,8 +208,15 @@ export async function saveModelVersion(db: Database, input: SaveModelVersionInpu
       }
     }
     return version.id;
-  });
+  }, TRANSACTION_OPTIONS);
 }
+
+/**
+ * Prisma's interactive transactions expire after 5 s by default; on a loaded machine a save of a large model can
+ * take longer, and a statement after the expiry ran outside the transaction (seen as a foreign-key violation of
+ * model_parameters under load). A generous limit keeps the save one transaction.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 120_000 };
 
 /** The `factors` column of a model that is not MF: its own `factors` when it has one (a factor model), else 0. */
 function factorsOf(model: Recommender): number {
@@ -360,7 +367,7 @@ export async function activateModelVersion(db: Database, id: number | string): P
     });
     await tx.modelVersion.update({ where: { id: versionId }, data: { active: true } });
     return task;
-  });
+  }, TRANSACTION_OPTIONS);
 }
 
 /** The active version of each task (at most one each), by task: one index scan, cheap enough to poll. */
