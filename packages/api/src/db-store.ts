@@ -3,6 +3,7 @@ import {
   activeModelVersionIds,
   changedUsersSince,
   type Database,
+  listenEvents,
   listModelVersions,
   loadActiveModels,
   loadMovieRows,
@@ -19,7 +20,7 @@ export type DatabaseLike = Database;
 
 /** A store on an open Database; `owned` decides whether close() closes it. */
 export function storeOn(db: Database, owned: boolean): ApiStore {
-  return {
+  const store: ApiStore = {
     shared: db.kind === 'postgres',
     async activeModelsKey() {
       const ids = await activeModelVersionIds(db);
@@ -37,6 +38,12 @@ export function storeOn(db: Database, owned: boolean): ApiStore {
     },
     close: owned ? () => db.close() : async () => {},
   };
+  // several processes share a PostgreSQL: changes are pushed to each by LISTEN/NOTIFY (the poll stays the fallback)
+  const url = db.url;
+  if (db.kind === 'postgres' && url !== undefined) store.listen = (handlers) => listenEvents(url, handlers);
+  const poolStats = db.poolStats;
+  if (poolStats !== undefined) store.poolStats = () => poolStats();
+  return store;
 }
 
 export async function openStore(options: {

@@ -5,7 +5,15 @@
  * are @movierec/db's; this interface only names what the server needs of them.
  */
 import type { Recommender } from '@movierec/core';
-import type { ModelVersionInfo, MovieRows, RatingPage, StoredRating, UserRatings } from '@movierec/db';
+import type {
+  EventHandlers,
+  EventListener,
+  ModelVersionInfo,
+  MovieRows,
+  RatingPage,
+  StoredRating,
+  UserRatings,
+} from '@movierec/db';
 
 export type { ModelVersionInfo, RatingPage, StoredRating, UserRatings };
 
@@ -44,5 +52,9 @@ export interface ApiStore {
   changedUsersSince(since: string | null): Promise<{ users: string[]; watermark: string }>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
+  /** Pushed events from other processes (LISTEN/NOTIFY on PostgreSQL); absent where only polling works. */
+  listen?(handlers: EventHandlers): Promise<EventListener>;
+  /** Database connection pool counts, where there is a pool (metrics). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@
  * activation), per-user state loaded once from the database, fold-in into every active model on rating, and a
  * change feed so several API processes serving one database agree about who rated what.
  */
+import type { EventListener, MovierecEvent } from '@movierec/db';
 import { databaseUnavailable, modelNotReady } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ApiStore, StoredRating } from '../store.ts';
@@ -14,6 +15,25 @@ export interface ServiceOptions {
   pollMs?: number;
   /** Most user states held in memory per model version. */
   maxUsers?: number;
+  /**
+   * While pushed events arrive (LISTEN/NOTIFY on a shared PostgreSQL), the poll only runs as a safety net this often
+   * (ms, default 30000); when the listening connection is lost it runs every pollMs again.
+   */
+  safetyPollMs?: number;
+  /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
+  onEventLag?: (kind: MovierecEvent['type'], ms: number) => void;
+  /** Told what the service does (metrics). */
+  observer?: ServiceObserver;
+}
+
+/** What the service reports as it works (the HTTP layer's Prometheus metrics implement it). */
+export interface ServiceObserver {
+  foldIn(): void;
+  modelLoaded(version: string | null, seconds: number): void;
+  dbCall(seconds: number, ok: boolean): void;
+  cache(cache: 'user', hit: boolean): void;
+  eventLag(kind: MovierecEvent['type'], ms: number): void;
+  listening(on: boolean): void;
 }
 
 export class RecommenderService {
@@ -24,6 +44,13 @@ export class RecommenderService {
   #snapshot: Snapshot | null = null;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
+  #pollAgain = false;
+  #lastPoll = 0;
+  readonly #safetyPollMs: number;
+  #events: EventListener | null = null;
+  #invalidLogged = false;
+  readonly #onEventLag: ServiceOptions['onEventLag'];
+  readonly #observer: ServiceObserver | undefined;
   #watermark: string | null = null;
   #dbReachable = false;
   #stopped = false;
@@ -35,6 +62,14 @@ export class RecommenderService {
     this.#log = log;
     this.#pollMs = options.pollMs ?? 2000;
     this.#maxUsers = options.maxUsers ?? 200_000;
+    this.#safetyPollMs = options.safetyPollMs ?? 30_000;
+    this.#onEventLag = options.onEventLag;
+    this.#observer = options.observer;
+  }
+
+  /** Whether pushed events are arriving (the poll is then only a safety net). */
+  get listening(): boolean {
+    return this.#events?.listening ?? false;
   }
 
   get snapshot(): Snapshot | null {
@@ -53,22 +88,77 @@ export class RecommenderService {
   /** Loads the active model (if any) and starts polling; never throws for an unreachable database. */
   async start(): Promise<void> {
     await this.poll();
-    this.#timer = setInterval(() => void this.poll(), this.#pollMs);
+    this.#timer = setInterval(() => {
+      // with events arriving, poll only as a safety net; without them (lost connection, PGlite) every pollMs
+      if (this.listening && performance.now() - this.#lastPoll < this.#safetyPollMs) return;
+      void this.poll();
+    }, this.#pollMs);
     this.#timer.unref();
+    if (this.store.listen !== undefined) {
+      this.#events = await this.store.listen({
+        onEvent: (event) => this.#onEvent(event),
+        onState: (listening) => {
+          this.#observer?.listening(listening);
+          this.#log.info({ msg: listening ? 'listening for pushed events' : 'pushed events lost: polling' });
+          // (re)connected: catch up on whatever happened while not listening
+          if (listening) this.requestPoll();
+        },
+        onInvalid: (payload) => {
+          if (this.#invalidLogged) return;
+          this.#invalidLogged = true;
+          this.#log.warn({
+            msg: 'ignored a NOTIFY payload that is not ours (logged once)',
+            payload: payload.slice(0, 200),
+          });
+        },
+        onError: (err) => this.#log.debug({ msg: 'event connection', err: String(err.message ?? err) }),
+      });
+    }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    await this.#events?.close();
+    this.#events = null;
     await this.#polling;
+  }
+
+  /** A pushed event: apply it through the same path as the poll (activation check, then the change feed). */
+  #onEvent(event: MovierecEvent): void {
+    const lag = this.#onEventLag;
+    const observer = this.#observer;
+    const applied = this.requestPoll();
+    // lag: the database trigger's clock to now, after the poll that applies it (same host clock for a local DB)
+    if (lag !== undefined || observer !== undefined)
+      applied.then(
+        () => {
+          const ms = Math.max(0, Date.now() - event.at);
+          lag?.(event.type, ms);
+          observer?.eventLag(event.type, ms);
+        },
+        () => {},
+      );
+  }
+
+  /** Polls now, or once more right after the poll in flight (an event may have committed after its queries). */
+  requestPoll(): Promise<void> {
+    if (this.#polling === null) return this.poll();
+    this.#pollAgain = true;
+    return this.#polling.then(() => this.#polling ?? undefined);
   }
 
   /** One poll: reload the model when another version became active, then apply the rating change feed. */
   poll(): Promise<void> {
     if (this.#polling !== null) return this.#polling;
+    this.#lastPoll = performance.now();
     this.#polling = this.#pollOnce().finally(() => {
       this.#polling = null;
+      if (this.#pollAgain && !this.#stopped) {
+        this.#pollAgain = false;
+        void this.poll();
+      }
     });
     return this.#polling;
   }
@@ -123,6 +213,11 @@ export class RecommenderService {
       movies: catalogue.size,
       ms: Math.round(performance.now() - started),
     });
+    const servingId = snapshot.version?.id;
+    this.#observer?.modelLoaded(
+      servingId === undefined ? null : String(servingId),
+      (performance.now() - started) / 1000,
+    );
   }
 
   async #applyChangeFeed(snapshot: Snapshot): Promise<void> {
@@ -144,12 +239,14 @@ export class RecommenderService {
   /** A user's state, loading their ratings once per model version (concurrent requests share one load). */
   async userState(snapshot: Snapshot, userId: string): Promise<UserState> {
     const hit = snapshot.users.get(userId);
+    this.#observer?.cache('user', hit !== undefined);
     if (hit !== undefined) return hit;
     let pending = snapshot.pending.get(userId);
     if (pending === undefined) {
       pending = this.#db(() => this.store.userRatings(userId))
         .then((stored) => {
           const state = snapshot.buildUserState(userId, stored);
+          if (state.foldedIn > 0) this.#observer?.foldIn();
           // only keep it when no rating arrived while loading (the pending entry is dropped on rating)
           if (snapshot.pending.get(userId) === pending) snapshot.remember(state);
           return state;
@@ -181,12 +278,15 @@ export class RecommenderService {
 
   /** Runs a database call, turning a failure into DATABASE_UNAVAILABLE and tracking reachability. */
   async #db<T>(fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
     try {
       const out = await fn();
       this.#dbReachable = true;
+      this.#observer?.dbCall((performance.now() - started) / 1000, true);
       return out;
     } catch (err) {
       if (isGraphQLError(err)) throw err;
+      this.#observer?.dbCall((performance.now() - started) / 1000, false);
       this.#dbReachable = false;
       this.#log.error({ msg: 'database call failed', err: String(err) });
       throw databaseUnavailable(err);
