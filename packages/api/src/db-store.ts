@@ -8,6 +8,7 @@ import {
   loadActiveModels,
   loadMovieRows,
   openDatabase,
+  ping,
   ratingPage,
   upsertRating,
   userRatings,
@@ -33,9 +34,7 @@ export function storeOn(db: Database, owned: boolean): ApiStore {
     ratingPage: (userId, first, after) => ratingPage(db, userId, first, after),
     upsertRating: (userId, movieId, rating) => upsertRating(db, userId, movieId, rating),
     changedUsersSince: (since) => changedUsersSince(db, since),
-    async ping() {
-      await db.query('SELECT 1');
-    },
+    ping: () => ping(db),
     close: owned ? () => db.close() : async () => {},
   };
   // several processes share a PostgreSQL: changes are pushed to each by LISTEN/NOTIFY (the poll stays the fallback)

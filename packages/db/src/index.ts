@@ -68,6 +68,7 @@ export {
   loadMovieRows,
   type MovieRows,
   movieTitles,
+  ping,
   type Queryable,
   type RatingPage,
   type RatingRow,

@@ -243,3 +243,8 @@ export async function tableCounts(db: Database | Queryable): Promise<TableCounts
     modelVersions: row?.model_versions ?? 0,
   };
 }
+
+/** Throws when the database cannot be reached (one trivial round trip). */
+export async function ping(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}
