@@ -30,7 +30,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
       seeded = await seededDatabase(kind);
       server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200, staticDir });
       url = server.url;
-    }, 60_000);
+    }, 180_000);
 
     afterAll(async () => {
       await server?.close();

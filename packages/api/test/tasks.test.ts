@@ -123,5 +123,5 @@ describe('a rating model and a ranking model active at once (PostgreSQL)', () =>
     expect(r.errors).toBeUndefined();
     expect(r.data!.recommendations.items).toHaveLength(5);
     await activateModelVersion(seeded.db, seeded.versionId);
-  });
+  }, 60_000);
 });
