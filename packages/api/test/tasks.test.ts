@@ -14,7 +14,7 @@ const REC = `query($u: ID!) { recommendations(userId: $u, limit: 5) {
   source modelVersion { id task family } items { score movie { id } because(limit: 2) { id } } } }`;
 const PREDICT = `query($u: ID!, $m: ID!) { predictRating(userId: $u, movieId: $m) { rating source } }`;
 
-describe('a rating model and a ranking model active at once (PostgreSQL)', () => {
+describe('a rating model and a ranking model active at once (PostgreSQL)', { timeout: 60_000 }, () => {
   let seeded: Seeded;
   let server: RunningServer;
   let rankingId: number;
@@ -123,5 +123,5 @@ describe('a rating model and a ranking model active at once (PostgreSQL)', () =>
     expect(r.errors).toBeUndefined();
     expect(r.data!.recommendations.items).toHaveLength(5);
     await activateModelVersion(seeded.db, seeded.versionId);
-  }, 60_000);
+  });
 });
