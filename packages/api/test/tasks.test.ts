@@ -103,6 +103,8 @@ describe('a rating model and a ranking model active at once (PostgreSQL)', { tim
 
   it('with only a ranking model active, predictRating is a clear error naming the missing rating model', async () => {
     await seeded.db.query('UPDATE model_versions SET active = false WHERE task = $1', ['rating']);
+    // a deactivation alone sends no pushed event (only activations do): poll now rather than wait for the safety poll
+    await server.service.requestPoll();
     await expect
       .poll(async () => (await gql(server.url, `{ activeModels { id } }`)).data!.activeModels.length, {
         timeout: 20_000,
