@@ -14,6 +14,7 @@
  *     (fold-in), then `topFor` — MAX_LIMIT = 100 through `Recommender.recommend` with the exclusion list and the
  *     servable mask, exactly what a `recommendations` request computes on a cache miss
  */
+
 import os from 'node:os';
 import { Catalogue } from '../packages/api/src/serving/catalogue.ts';
 import { Snapshot } from '../packages/api/src/serving/snapshot.ts';
@@ -21,13 +22,13 @@ import type { Recommender } from '../packages/core/src/index.ts';
 import { MFModel } from '../packages/core/src/model.ts';
 import { allocParams } from '../packages/core/src/params.ts';
 import { buildRatedIndex } from '../packages/core/src/rated-index.ts';
-import { Random } from '../packages/trainer/src/random.ts';
+import { Rng } from '../packages/data/src/index.ts';
 
 const json = process.argv.includes('--json');
 const numItems = 62_000;
 const numUsers = 1_000;
 const factors = 64;
-const random = new Random(7);
+const random = new Rng(7);
 const params = allocParams(numUsers, numItems, factors, 3.5);
 for (const a of [params.userBias, params.itemBias, params.userFactors, params.itemFactors])
   for (let j = 0; j < a.length; j++) a[j] = random.normal() * 0.1;

@@ -1,10 +1,13 @@
 import {
   deserializeRecommender,
   type EpochRecord,
+  type Metrics,
   MFModel,
   type MFParams,
   type ModelTask,
+  type RatedIndex,
   type Recommender,
+  readMetrics,
   serializeRecommender,
   type TrainingLog,
 } from '@movierec/core';
@@ -36,8 +39,12 @@ export interface SaveModelVersionInput {
   engine: string;
   /** Hyper-parameters (e.g. TrainConfig). */
   config: JsonObject;
-  /** e.g. { rmse, mae, precisionAt10, recallAt10, ndcgAt10 }. */
-  metrics?: JsonObject;
+  /** The evaluation figures (core's Metrics: rmse, mae, precisionAt10, …). */
+  metrics?: Metrics;
+  /** The training ratings' rated index (MFModel.rated), so a loaded model excludes what users rated as the file does. */
+  rated?: RatedIndex;
+  /** λ of fold-in (MFModel.foldInL2). */
+  foldInL2?: number;
   /** The engine's training log (its `epochs` go to the training run's per-epoch log), or just the epochs. */
   trainingLog?: TrainingLog | EpochRecord[];
   /** Identifies the training data (e.g. a hash of the ratings), to tell which data a version was trained on. */
@@ -73,7 +80,7 @@ export interface ModelVersionInfo {
   numUsers: number;
   numMovies: number;
   config: JsonObject;
-  metrics: JsonObject;
+  metrics: Metrics;
   datasetFingerprint: string;
   trainingRun: TrainingRunInfo | null;
 }
@@ -91,12 +98,16 @@ export interface StoredModel {
   /** Any other family: its artifact (read back by core's deserializeRecommender). */
   artifact?: Uint8Array;
   config: JsonObject;
-  metrics: JsonObject;
+  metrics: Metrics;
   log: TrainingLog;
+  /** MF: null in versions saved before the rated index was stored. */
+  rated: RatedIndex | null;
+  /** MF: null in versions saved before fold_in_l2 was stored (the model then derives it from config). */
+  foldInL2: number | null;
 }
 
-/** Float32 vector → its little-endian bytes (a view, no copy). */
-function bytesOf(values: Float32Array): Uint8Array<ArrayBuffer> {
+/** Float32 or int32 vector → its little-endian bytes (a view, no copy). */
+function bytesOf(values: Float32Array | Int32Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(values.buffer as ArrayBuffer, values.byteOffset, values.byteLength);
 }
 
@@ -108,6 +119,18 @@ function float32Of(bytes: Uint8Array, length: number, what: string, versionId: n
     );
   }
   const out = new Float32Array(length);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+/** Stored bytes → an Int32Array (copied); `length` checked when given. */
+function int32Of(bytes: Uint8Array, length: number | undefined, what: string, versionId: number): Int32Array {
+  if (bytes.byteLength % 4 !== 0 || (length !== undefined && bytes.byteLength !== length * 4)) {
+    throw new DatabaseError(
+      `Model version ${versionId}: ${what} holds ${bytes.byteLength} bytes, expected ${length === undefined ? 'a multiple of 4' : `${length * 4} (${length} int32)`}; the stored model is damaged`,
+    );
+  }
+  const out = new Int32Array(bytes.byteLength / 4);
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }
@@ -169,6 +192,9 @@ export async function saveModelVersion(db: Database, input: SaveModelVersionInpu
                 userFactors: bytesOf(mf.userFactors),
                 movieFactors: bytesOf(mf.itemFactors),
                 movieRankBias: mf.itemRankBias ? bytesOf(mf.itemRankBias) : null,
+                foldInL2: input.foldInL2 ?? null,
+                ratedOffsets: input.rated ? bytesOf(input.rated.offsets) : null,
+                ratedItems: input.rated ? bytesOf(input.rated.items) : null,
                 userIds: users.ids(),
                 movieIds: items.ids(),
               },
@@ -233,14 +259,21 @@ export async function saveModel(
   model: Recommender & { readonly config?: Readonly<Record<string, unknown>>; readonly log?: TrainingLog },
   meta: {
     datasetFingerprint: string;
-    metrics?: JsonObject;
+    metrics?: Metrics;
     engine?: string;
     activate?: boolean;
     task?: ModelTask;
   },
 ): Promise<number> {
   return saveModelVersion(db, {
-    ...(model instanceof MFModel ? { params: model.params } : { model }),
+    // an MFModel: the same fields as its model file (rated index, fold-in λ), so toMFModel(loadModelVersion(id)) equals it
+    ...(model instanceof MFModel
+      ? {
+          params: model.params,
+          ...(model.rated ? { rated: model.rated } : {}),
+          foldInL2: model.foldInL2,
+        }
+      : { model }),
     users: model.users,
     items: model.items,
     task: meta.task ?? model.task,
@@ -315,7 +348,7 @@ export async function listModelVersions(db: Database): Promise<ModelVersionInfo[
     ...row,
     task: checkTask(row.task, `model version ${row.id}`),
     config: row.config as JsonObject,
-    metrics: row.metrics as JsonObject,
+    metrics: readMetrics(row.metrics),
     trainingRun: row.trainingRun
       ? {
           ...row.trainingRun,
@@ -397,7 +430,7 @@ interface StoredRow {
   num_users: number;
   num_movies: number;
   config: JsonObject;
-  metrics: JsonObject;
+  metrics: unknown;
   dataset_fingerprint: string;
   global_mean: number | null;
   user_bias: Uint8Array | null;
@@ -405,6 +438,9 @@ interface StoredRow {
   user_factors: Uint8Array | null;
   movie_factors: Uint8Array | null;
   movie_rank_bias: Uint8Array | null;
+  fold_in_l2: number | null;
+  rated_offsets: Uint8Array | null;
+  rated_items: Uint8Array | null;
   user_ids: string[] | null;
   movie_ids: string[] | null;
   run_id: number | null;
@@ -449,6 +485,7 @@ const STORED_SELECT = `
     SELECT v.id, v.engine, v.task, v.family, v.artifact, v.active, v.created_at AT TIME ZONE 'UTC' AS created_at, v.factors, v.num_users,
            v.num_movies, v.config, v.metrics, v.dataset_fingerprint,
            p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.movie_rank_bias,
+           p.fold_in_l2, p.rated_offsets, p.rated_items,
            p.user_ids, p.movie_ids,
            t.id AS run_id, t.status, t.epochs, t.summary, t.started_at AT TIME ZONE 'UTC' AS started_at,
            t.finished_at AT TIME ZONE 'UTC' AS finished_at
@@ -459,6 +496,7 @@ const STORED_SELECT = `
 function storedModel(row: StoredRow): StoredModel {
   const { id, factors, num_users: numUsers, num_movies: numItems } = row;
   const pieces: Pick<StoredModel, 'params' | 'users' | 'items' | 'artifact'> = {};
+  let rated: RatedIndex | null = null;
   if (row.family === 'mf') {
     if (row.global_mean === null)
       throw new DatabaseError(
@@ -486,6 +524,15 @@ function storedModel(row: StoredRow): StoredModel {
         `Model version ${id}: ID maps hold ${users.size} users and ${items.size} movies, expected ${numUsers} and ${numItems}; the stored model is damaged`,
       );
     }
+    if (row.rated_offsets !== null && row.rated_items !== null) {
+      const offsets = int32Of(row.rated_offsets, numUsers + 1, 'rated_offsets', id);
+      const ratedIds = int32Of(row.rated_items, undefined, 'rated_items', id);
+      if (offsets[numUsers] !== ratedIds.length)
+        throw new DatabaseError(
+          `Model version ${id}: rated_offsets ends at ${offsets[numUsers]} but rated_items holds ${ratedIds.length} values; the stored model is damaged`,
+        );
+      rated = { offsets, items: ratedIds };
+    }
     Object.assign(pieces, { params, users, items });
   } else {
     if (row.artifact === null)
@@ -505,6 +552,7 @@ function storedModel(row: StoredRow): StoredModel {
           startedAt: row.started_at ?? row.created_at,
           finishedAt: row.finished_at,
         };
+  const metrics = readMetrics(row.metrics);
   const version: ModelVersionInfo = {
     id,
     engine: row.engine,
@@ -516,16 +564,26 @@ function storedModel(row: StoredRow): StoredModel {
     numUsers,
     numMovies: numItems,
     config: row.config,
-    metrics: row.metrics,
+    metrics,
     datasetFingerprint: row.dataset_fingerprint,
     trainingRun,
   };
+  // saveModelVersion keeps a log engine that differs from the version's engine as summary.logEngine
+  const { logEngine, ...summary } = trainingRun?.summary ?? {};
   const log: TrainingLog = {
-    ...(trainingRun?.summary ?? {}),
-    engine: row.engine,
+    ...summary,
+    engine: typeof logEngine === 'string' ? logEngine : row.engine,
     epochs: trainingRun?.epochs ?? [],
   };
-  return { version, ...pieces, config: row.config, metrics: row.metrics, log };
+  return {
+    version,
+    ...pieces,
+    config: row.config,
+    metrics,
+    log,
+    rated,
+    foldInL2: row.fold_in_l2,
+  };
 }
 
 /**
@@ -548,13 +606,16 @@ export function toMFModel(stored: StoredModel): MFModel {
     throw new DatabaseError(
       `Model version ${stored.version.id} is a ${stored.version.family} model, not biased MF (use toRecommender)`,
     );
-  return new MFModel({
+  const model = new MFModel({
     params: stored.params,
     users: stored.users,
     items: stored.items,
     config: stored.config,
     log: stored.log,
+    ...(stored.rated ? { rated: stored.rated } : {}),
   });
+  if (stored.foldInL2 !== null) model.foldInL2 = stored.foldInL2;
+  return model;
 }
 
 /** The active rating model as an MFModel, or null when none is active. */

@@ -4,11 +4,6 @@ import { type Command, requireArg } from '../framework/command.ts';
 import { CliError } from '../framework/errors.ts';
 import { table } from '../framework/table.ts';
 
-function metric(metrics: Record<string, unknown>, key: string): number | null {
-  const v = metrics[key];
-  return typeof v === 'number' ? v : null;
-}
-
 export const modelsListCommand: Command = {
   name: 'models list',
   summary:
@@ -44,8 +39,8 @@ export const modelsListCommand: Command = {
               r.family === 'mf' ? r.engine : `${r.engine} (${r.family})`,
               r.factors,
               r.epochs,
-              metric(r.metrics, 'rmse'),
-              metric(r.metrics, 'mae'),
+              r.metrics.rmse ?? null,
+              r.metrics.mae ?? null,
             ]),
           ),
         );

@@ -56,13 +56,13 @@ export const recommendCommand: Command = {
       async (handle) => {
         const { model, source, db } = handle;
         const user = userIndex(model, userId);
-        // Models from files carry the training ratings; for stored versions the database says what the user rated.
-        const trained = model.trainedHistory(user);
+        // Models from files carry the training ratings; for stored versions the database says what the user rated
+        // (all their stored ratings, held-out and later ones included, not only the training index the version keeps).
         const exclude = input.values['include-rated']
           ? undefined
-          : db && !trained
+          : db
             ? await db.ratedItems(model, userId)
-            : trained;
+            : model.trainedHistory(user);
         const list = model.recommend(model.userState(user), { k, ...(exclude ? { exclude } : {}) });
         const items = ranked(model, list, await movieTitles(handle));
         ctx.print(`Top ${k} for user ${userId} (model ${source.label}):`);

@@ -3,6 +3,7 @@
  * states); only `user.ratings`, `modelVersions` and `rateMovie` reach the database on a request. Each resolver
  * records what its answer depended on in `context.deps`, so the HTTP layer can cache the whole response.
  */
+import { hasMetrics } from '@movierec/core';
 import type { ModelVersionInfo } from '@movierec/db';
 import { badInput, checkId, checkRange, checkRating, missingModel, notFound } from '../errors.ts';
 import type { MovieView } from '../serving/catalogue.ts';
@@ -224,17 +225,8 @@ export const resolvers = {
     task: (v: ModelVersionInfo) => v.task.toUpperCase(),
     createdAt: (v: ModelVersionInfo) => v.createdAt.toISOString(),
     config: (v: ModelVersionInfo) => JSON.stringify(v.config ?? {}),
-    metrics(v: ModelVersionInfo) {
-      const m = v.metrics ?? {};
-      const metrics = {
-        rmse: num(m.rmse),
-        mae: num(m.mae),
-        precisionAt10: num(m.precisionAt10),
-        recallAt10: num(m.recallAt10),
-        ndcgAt10: num(m.ndcgAt10),
-      };
-      return Object.values(metrics).some((x) => x !== null) ? metrics : null;
-    },
+    // core's Metrics as stored (ModelMetrics shows its fields; absent ones are null)
+    metrics: (v: ModelVersionInfo) => (hasMetrics(v.metrics) ? v.metrics : null),
     trainingRun(v: ModelVersionInfo) {
       const run = v.trainingRun;
       if (run === null) return null;
