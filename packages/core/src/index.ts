@@ -27,4 +27,12 @@ export {
   type UserHistory,
   type UserState,
 } from './recommender.ts';
+export {
+  checkTemporal,
+  clampTime,
+  driftDeviation,
+  type TemporalParams,
+  temporalOffset,
+  timeBin,
+} from './temporal.ts';
 export { TopK } from './top-k.ts';

@@ -5,6 +5,7 @@ import type { MFParams, UserVector } from './params.ts';
 import { type RatedIndex, ratedItems } from './rated-index.ts';
 import type { RecommendOptions, ScoredItem } from './recommender.ts';
 import { DotScorer } from './score.ts';
+import { checkTemporal, clampTime, temporalOffset } from './temporal.ts';
 import { TopK } from './top-k.ts';
 
 /** One epoch of training as recorded in the model (JSON-serialisable). */
@@ -85,6 +86,7 @@ export class MFModel {
     if (params.itemRankBias) expect('itemRankBias', params.itemRankBias.length, numItems);
     expect('userFactors', params.userFactors.length, numUsers * factors);
     expect('itemFactors', params.itemFactors.length, numItems * factors);
+    if (params.temporal) checkTemporal(params.temporal, numUsers, numItems);
     this.params = params;
     this.users = init.users ?? identityMap(numUsers);
     this.items = init.items ?? identityMap(numItems);
@@ -132,8 +134,13 @@ export class MFModel {
     if (!(Number.isInteger(i) && i >= 0 && i < this.params.numItems)) throw new UnknownItemError(i);
   }
 
-  /** r̂(u,i) = μ + b_u + b_i + p_u·q_i. */
-  predict(user: number | UserVector, item: number): number {
+  /**
+   * r̂(u,i) = μ + b_u + b_i + p_u·q_i, plus the time-aware terms at time `at` when the model has them
+   * (params.temporal: b_{i,Bin(t)} + α_u·dev_u(t) + b_{u,day(t)}, Koren 2009). `at` is Unix seconds, default "now"
+   * = the newest training rating's time; later times are clamped to it, earlier ones to the oldest (see
+   * temporal.ts); a folded-in UserVector gets the movie's bin term only. RangeError for NaN or before 1970.
+   */
+  predict(user: number | UserVector, item: number, at?: number): number {
     this.#checkItem(item);
     const { factors: k, itemFactors, itemBias, globalMean } = this.params;
     let bias: number;
@@ -151,6 +158,12 @@ export class MFModel {
     let dot = 0;
     const q = item * k;
     for (let f = 0; f < k; f++) dot += p[off + f]! * itemFactors[q + f]!;
+    const tp = this.params.temporal;
+    if (tp) {
+      const t = at === undefined ? tp.trainEnd : clampTime(tp, at);
+      dot += temporalOffset(tp, typeof user === 'number' ? user : -1, item, t);
+    } else if (at !== undefined && !(Number.isFinite(at) && at >= 0))
+      throw new RangeError(`predict: time ${at} is not a Unix time in seconds at or after 1970-01-01`);
     return globalMean + bias + itemBias[item]! + dot;
   }
 
@@ -171,6 +184,7 @@ export class MFModel {
       numUsers,
       numItems,
     } = this.params;
+    const tp = this.params.temporal;
     for (let j = 0; j < n; j++) {
       const u = users[j]!;
       const i = items[j]!;
@@ -180,6 +194,8 @@ export class MFModel {
       const qi = i * k;
       let dot = 0;
       for (let f = 0; f < k; f++) dot += userFactors[pu + f]! * itemFactors[qi + f]!;
+      // time-aware terms (if any) at "now", the newest training time, as predict() without `at`
+      if (tp) dot += temporalOffset(tp, u, i, tp.trainEnd);
       result[j] = globalMean + userBias[u]! + itemBias[i]! + dot;
     }
     return result;

@@ -60,6 +60,8 @@ export interface FitOptions {
    */
   onProgress?: (progress: { done: number; total: number }) => void;
   signal?: AbortSignal;
+  /** One line per decision the engine made about the input (e.g. "the ratings have no timestamps; … off"). */
+  onNote?: (line: string) => void;
 }
 
 /** A training engine: fits MF parameters to rating columns. */

@@ -3,7 +3,7 @@
  * states); only `user.ratings`, `modelVersions` and `rateMovie` reach the database on a request. Each resolver
  * records what its answer depended on in `context.deps`, so the HTTP layer can cache the whole response.
  */
-import { badInput, checkId, checkRange, checkRating, notFound } from '../errors.ts';
+import { badInput, checkId, checkRange, checkRating, checkTime, notFound } from '../errors.ts';
 import type { MovieView } from '../serving/catalogue.ts';
 import type { RecommenderService } from '../serving/service.ts';
 import type { Snapshot, UserState } from '../serving/snapshot.ts';
@@ -103,15 +103,20 @@ export const resolvers = {
       return { userId: args.userId, items, source: state.source, modelVersion: snapshot.version };
     },
 
-    async predictRating(_: unknown, args: { userId: string; movieId: string }, ctx: ApiContext) {
+    async predictRating(
+      _: unknown,
+      args: { userId: string; movieId: string; at?: string | null },
+      ctx: ApiContext,
+    ) {
       checkId('userId', args.userId);
+      const at = args.at == null ? Date.now() / 1000 : checkTime('at', args.at);
       const snapshot = ctx.service.current();
       const m = movieIndex(snapshot, 'movieId', args.movieId);
       const state = await userState(ctx, snapshot, args.userId);
       const item = snapshot.catalogue.itemOf[m]!;
       const p = snapshot.model!.params;
       // a movie without learned factors: μ + b_u (the user baseline), μ alone without a user vector
-      const rating = item >= 0 ? snapshot.predict(state, item) : p.globalMean + (state.vector?.bias ?? 0);
+      const rating = item >= 0 ? snapshot.predict(state, item, at) : p.globalMean + (state.vector?.bias ?? 0);
       return { userId: args.userId, movie: snapshot.catalogue.view(m), rating, source: state.source };
     },
 

@@ -2,7 +2,7 @@
  * One active model version held in memory with its catalogue, per-user state and cached top-N lists. A new
  * activation builds a new Snapshot and swaps it in whole, so every cache below is invalidated by construction.
  */
-import type { UserVector } from '@movierec/core';
+import { clampTime, temporalOffset, type UserVector } from '@movierec/core';
 import type { ModelVersionInfo, ServableModel, UserRatings } from '../store.ts';
 import type { Catalogue } from './catalogue.ts';
 import {
@@ -207,10 +207,21 @@ export class Snapshot {
     return top;
   }
 
-  /** r̂(u,i) = μ + b_u + b_i + p_u·q_i; without a user vector the baseline μ + b_i. */
-  predict(state: UserState, item: number): number {
-    const p = this.model!.params;
-    const base = p.globalMean + p.itemBias[item]!;
+  /**
+   * r̂(u,i) = μ + b_u + b_i + p_u·q_i; without a user vector the baseline μ + b_i. A time-aware model
+   * (params.temporal, Koren 2009) adds its terms at Unix time `at` (default now): the movie's bin bias always, the
+   * user's drift and day bias only for a trained user served by their trained vector (a folded-in user has no
+   * drift history).
+   */
+  predict(state: UserState, item: number, at = Date.now() / 1000): number {
+    const model = this.model!;
+    const p = model.params;
+    let base = p.globalMean + p.itemBias[item]!;
+    const tp = p.temporal;
+    if (tp) {
+      const u = state.vector !== null && state.foldedIn === 0 ? model.users.indexOf(state.userId) : -1;
+      base += temporalOffset(tp, u, item, clampTime(tp, at));
+    }
     if (state.vector === null) return base;
     const k = p.factors;
     const q = p.itemFactors;

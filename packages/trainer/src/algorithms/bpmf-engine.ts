@@ -4,6 +4,7 @@ import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
 import { compressParams, PosteriorMean } from './blend.ts';
 import { type BpmfConfig, type BpmfResult, bpmfToParams, fitBpmf } from './bpmf.ts';
 import { movieFeatures } from './features.ts';
+import { TemporalMean, type TemporalSettings } from './temporal.ts';
 
 /** Settings of the Bayesian engine (TrainConfig.bayes); `epochs` is the number of Gibbs sweeps in total. */
 export interface BayesSettings {
@@ -25,6 +26,11 @@ export interface BayesSettings {
    * (bench/accuracy-ranking.ts).
    */
   rankPopularity?: number;
+  /**
+   * Time-aware bias terms (Koren, KDD 2009 §4), sampled with the rest (temporal.ts): movie bias per time bin,
+   * user-bias drift α_u·dev_u(t), day-specific user bias. Off when absent or when the ratings carry no timestamps.
+   */
+  temporal?: TemporalSettings;
 }
 
 export const DEFAULT_BAYES: BayesSettings = {
@@ -80,6 +86,7 @@ async function fitBayes(
     ),
     seed: config.seed,
   });
+  let temporalMean: TemporalMean | undefined;
   const bpmf: BpmfConfig = {
     factors: bayes.sampleFactors,
     burnIn: bayes.burnIn,
@@ -92,10 +99,20 @@ async function fitBayes(
     ...(bayes.movieFeatures && movies ? { itemFeatures: movieFeatures(movies, shape.numItems) } : {}),
     // Samples stream into a bounded-memory posterior mean instead of being stored.
     keepSamples: false,
-    onSample: (sample) => posterior.add(sample),
+    onSample: (sample, partial) => {
+      posterior.add(sample);
+      if (sample.temporal && partial.temporal) {
+        temporalMean ??= new TemporalMean(partial.temporal);
+        temporalMean.add(sample.temporal);
+      }
+    },
+    ...(bayes.temporal ? { temporal: bayes.temporal } : {}),
   };
+
   let last = performance.now();
+  let notesShown = 0;
   const result: BpmfResult = await fitBpmf(train, shape, bpmf, async (state, partial) => {
+    for (; notesShown < partial.notes.length; notesShown++) options.onNote?.(partial.notes[notesShown]!);
     options.signal?.throwIfAborted();
     if (!options.onEpoch) return undefined;
     const now = performance.now();
@@ -120,6 +137,7 @@ async function fitBayes(
       `bpmf: sampling stopped during burn-in (before sweep ${bayes.burnIn + 1}); no samples kept`,
     );
   const params = compressParams(posterior.mean(result.globalMean), config.factors, { seed: config.seed });
+  if (temporalMean) params.temporal = temporalMean.mean();
   const w = bayes.rankPopularity ?? 0;
   if (w !== 0) params.itemRankBias = popularityRankBias(train, shape.numItems, w);
   return params;
