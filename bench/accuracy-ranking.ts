@@ -12,8 +12,8 @@
 import { parseArgs } from 'node:util';
 import { buildRatedIndex, MFModel, ratedItems } from '../packages/core/src/index.ts';
 import { loadBundled, userHoldout } from '../packages/data/src/index.ts';
-import { createBayesEngine } from '../packages/trainer/src/algorithms/bpmf-engine.ts';
 import {
+  createBayesEngine,
   type Engine,
   evaluate,
   modelRanker,

@@ -10,8 +10,14 @@
  */
 import { parseArgs } from 'node:util';
 import { loadBundled } from '../packages/data/src/index.ts';
-import { createBayesEngine } from '../packages/trainer/src/algorithms/bpmf-engine.ts';
-import { crossValidate, type Engine, presets, type TrainConfig } from '../packages/trainer/src/index.ts';
+import {
+  type BayesSettings,
+  createBayesEngine,
+  crossValidate,
+  type Engine,
+  presets,
+  type TrainConfig,
+} from '../packages/trainer/src/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,7 +31,7 @@ const { values: args } = parseArgs({
 
 const dataset = await loadBundled();
 const bayes = createBayesEngine({ movies: dataset.movies });
-type Bayes = Partial<import('../packages/trainer/src/algorithms/bpmf-engine.ts').BayesSettings>;
+type Bayes = Partial<BayesSettings>;
 const bpmf = (epochs: number, factors: number, b: Bayes): Partial<TrainConfig> =>
   ({ ...presets.default, optimizer: 'sgd', factors, epochs, initStd: 0.1, bayes: b }) as Partial<TrainConfig>;
 

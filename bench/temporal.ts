@@ -19,7 +19,7 @@ import {
   takeRows,
   userHoldout,
 } from '../packages/data/src/index.ts';
-import type { TemporalSettings } from '../packages/trainer/src/algorithms/temporal.ts';
+import type { TemporalSettings } from '../packages/trainer/src/engines/bpmf/temporal.ts';
 import {
   evaluate,
   kFoldAssignment,
@@ -68,6 +68,22 @@ const configs: Record<string, { what: string; bayes: Record<string, unknown> }> 
   all2: {
     what: 'bins30 + drift + day (users with ≥ 2 days)',
     bayes: { temporal: T({ itemBins: 30, userDrift: true, userDay: true, userDayMinDays: 2 }) },
+  },
+  'drift-day2': {
+    what: 'drift + day (users with ≥ 2 days)',
+    bayes: { temporal: T({ userDrift: true, userDay: true, userDayMinDays: 2 }) },
+  },
+  'drift-day2-bins10': {
+    what: 'drift + day (users with ≥ 2 days) + 10 bins',
+    bayes: { temporal: T({ itemBins: 10, userDrift: true, userDay: true, userDayMinDays: 2 }) },
+  },
+  'day2-b01': {
+    what: 'day (users with ≥ 2 days), hyper-prior rate b0 0.1',
+    bayes: { temporal: T({ userDay: true, userDayMinDays: 2, priorRate: 0.1 }) },
+  },
+  'drift-day2-b01': {
+    what: 'drift + day (users with ≥ 2 days), hyper-prior rate b0 0.1',
+    bayes: { temporal: T({ userDrift: true, userDay: true, userDayMinDays: 2, priorRate: 0.1 }) },
   },
   'drift-day': { what: 'drift + day', bayes: { temporal: T({ userDrift: true, userDay: true }) } },
   'all-b01': {

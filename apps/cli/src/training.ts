@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Dataset } from '@movierec/data';
 import {
+  ENGINES,
   type Engine,
+  type EngineName,
   type Evaluation,
+  engineDefaults,
   type PresetName,
   presets,
   resolveConfig,
@@ -10,9 +13,6 @@ import {
   tfjsEngine,
 } from '@movierec/trainer';
 import { choiceFlag, intFlag, numberFlag, type OptionSpec, type Values } from './framework/command.ts';
-
-export const ENGINES = ['adam', 'sgd', 'als', 'bpmf', 'tfjs'] as const;
-export type EngineName = (typeof ENGINES)[number];
 
 /** Hyper-parameter flags shared by train, evaluate and main; each overrides the preset's value. */
 export const TRAINING_OPTIONS: Record<string, OptionSpec> = {
@@ -40,41 +40,6 @@ export const TRAINING_OPTIONS: Record<string, OptionSpec> = {
   l2: { type: 'string', valueName: 'λ', description: 'L2 regularisation weight on the factors' },
   seed: { type: 'string', valueName: 'n', description: 'random seed (initialisation, shuffles, splits)' },
 };
-
-/**
- * What an engine starts from when it is not the preset's own optimizer: a preset's epochs, step size and L2 were
- * tuned for its optimizer (the default preset's 120 epochs are BPMF Gibbs sweeps), so `--engine sgd` inherited 120
- * SGD epochs and overtrained. Flags override these. Each was checked with
- * `movierec evaluate --holdout 0.2 --engine <e> --json` on ml-latest-small (seed 42), RMSE:
- * - adam, tfjs: presets.reference (the notebook's Adam) — 0.903 (with the default preset's values, 1.020);
- * - sgd: 30 epochs of biased SGD, γ 0.007, λ 0.05, λ_b 0.02, N(0, 0.1²) init — 0.882 (120 epochs: 0.904);
- * - als: 10 sweeps, λ 15 (the ridge λ is not scaled by a row's rating count, so it is far larger than SGD's),
- *   λ_b 0.02 — 0.890 (λ 0.05: 1.44);
- * - bpmf: the BPMF settings (sweeps, `bayes`) of the preset whose optimizer is bpmf, if any.
- */
-export function engineDefaults(engine: EngineName, preset: PresetName): Partial<TrainConfig> {
-  const base: TrainConfig = presets[preset];
-  const optimizer = engine === 'tfjs' ? 'adam' : engine;
-  if (optimizer === base.optimizer) return {};
-  const { seed: _seed, ...reference } = presets.reference as TrainConfig;
-  switch (optimizer) {
-    case 'adam':
-      // λ_b 0 as the reference has none (Adam reads an absent l2Bias as 0, so the preset's own must not leak in)
-      return { l2Bias: 0, ...reference };
-    case 'sgd':
-      return { epochs: 30, learningRate: 0.007, l2: 0.05, l2Bias: 0.02, initStd: 0.1, init: 'normal' };
-    case 'als':
-      return { epochs: 10, l2: 15, l2Bias: 0.02 };
-    case 'bpmf': {
-      const bayesian = Object.values(presets as Record<string, TrainConfig>).find(
-        (p) => p.optimizer === 'bpmf',
-      );
-      return bayesian
-        ? { epochs: bayesian.epochs, ...(bayesian.bayes ? { bayes: bayesian.bayes } : {}) }
-        : {};
-    }
-  }
-}
 
 export interface TrainingChoice {
   preset: PresetName;

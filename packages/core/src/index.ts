@@ -6,7 +6,16 @@ export {
   serializeModel,
 } from './artifact.ts';
 export { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
-export { choleskyInPlace, choleskySolveInPlace, solveBiasedRidge } from './linalg.ts';
+export {
+  choleskyBackSolveInPlace,
+  choleskyInPlace,
+  choleskyInverse,
+  choleskySolveInPlace,
+  lowRankProduct,
+  orthonormaliseColumns,
+  solveBiasedRidge,
+  symmetricEigen,
+} from './linalg.ts';
 export {
   type EpochRecord,
   type FoldInOptions,

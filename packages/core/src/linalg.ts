@@ -1,3 +1,4 @@
+/** Dense linear algebra on row-major Float64Array matrices — the one module for the model (fold-in), the trainer (ALS, BPMF, SVD compression) and the tests. */
 /**
  * In-place Cholesky factorisation of a symmetric positive-definite n×n matrix (row-major, lower triangle used):
  * A = L·Lᵀ (Golub & Van Loan, Matrix Computations, alg. 4.2.1). Returns false if A is not positive definite.
@@ -30,6 +31,114 @@ export function choleskySolveInPlace(l: Float64Array, n: number, b: Float64Array
     for (let k = i + 1; k < n; k++) s -= l[k * n + i]! * b[k]!;
     b[i] = s / l[i * n + i]!;
   }
+}
+
+/** Solves Lᵀ·x = y in place in `y` (back substitution), L lower-triangular from choleskyInPlace (upper triangle unread). */
+export function choleskyBackSolveInPlace(l: Float64Array, n: number, y: Float64Array): void {
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < n; k++) s -= l[k * n + i]! * y[k]!;
+    y[i] = s / l[i * n + i]!;
+  }
+}
+
+/** A⁻¹ of a symmetric positive-definite matrix from its Cholesky factor L, column by column: A⁻¹e_c = L⁻ᵀL⁻¹e_c. */
+export function choleskyInverse(l: Float64Array, n: number, out: Float64Array): void {
+  const e = new Float64Array(n);
+  for (let c = 0; c < n; c++) {
+    e.fill(0);
+    e[c] = 1;
+    choleskySolveInPlace(l, n, e);
+    for (let r = 0; r < n; r++) out[r * n + c] = e[r]!;
+  }
+}
+
+/** Cyclic Jacobi eigen-decomposition of a symmetric l × l matrix (Golub & Van Loan §8.5); vectors in columns. */
+export function symmetricEigen(S: Float64Array, l: number): { values: Float64Array; vectors: Float64Array } {
+  const A = S.slice();
+  const V = new Float64Array(l * l);
+  for (let a = 0; a < l; a++) V[a * l + a] = 1;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let p = 0; p < l; p++) for (let q = p + 1; q < l; q++) off += A[p * l + q]! ** 2;
+    if (off < 1e-22) break;
+    for (let p = 0; p < l; p++)
+      for (let q = p + 1; q < l; q++) {
+        const apq = A[p * l + q]!;
+        if (Math.abs(apq) < 1e-300) continue;
+        // Rotation angle: θ = (a_qq − a_pp) / (2 a_pq), t = sign(θ) / (|θ| + √(θ² + 1)).
+        const theta = (A[q * l + q]! - A[p * l + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < l; k++) {
+          const akp = A[k * l + p]!;
+          const akq = A[k * l + q]!;
+          A[k * l + p] = c * akp - s * akq;
+          A[k * l + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < l; k++) {
+          const apk = A[p * l + k]!;
+          const aqk = A[q * l + k]!;
+          A[p * l + k] = c * apk - s * aqk;
+          A[q * l + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < l; k++) {
+          const vkp = V[k * l + p]!;
+          const vkq = V[k * l + q]!;
+          V[k * l + p] = c * vkp - s * vkq;
+          V[k * l + q] = s * vkp + c * vkq;
+        }
+      }
+  }
+  const values = new Float64Array(l);
+  for (let a = 0; a < l; a++) values[a] = A[a * l + a]!;
+  return { values, vectors: V };
+}
+
+/** Orthonormalises the l columns of the row-major n × l matrix X by modified Gram–Schmidt, run twice (Golub & Van Loan §5.2.8). */
+export function orthonormaliseColumns(X: Float64Array, n: number, l: number): void {
+  for (let pass = 0; pass < 2; pass++)
+    for (let c = 0; c < l; c++) {
+      for (let b = 0; b < c; b++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += X[i * l + c]! * X[i * l + b]!;
+        for (let i = 0; i < n; i++) X[i * l + c]! -= dot * X[i * l + b]!;
+      }
+      let norm = 0;
+      for (let i = 0; i < n; i++) norm += X[i * l + c]! ** 2;
+      norm = Math.sqrt(norm);
+      for (let i = 0; i < n; i++) X[i * l + c] = norm > 1e-300 ? X[i * l + c]! / norm : 0;
+    }
+}
+
+/** A (n × K) · (Bᵀ (m × K) · X (m × l)) = A Bᵀ X, an n × l product without forming the n × m matrix A Bᵀ. */
+export function lowRankProduct(
+  A: Float32Array,
+  B: Float32Array,
+  X: Float64Array,
+  n: number,
+  m: number,
+  K: number,
+  l: number,
+): Float64Array {
+  const T = new Float64Array(K * l);
+  for (let j = 0; j < m; j++)
+    for (let a = 0; a < K; a++) {
+      const b = B[j * K + a]!;
+      if (b === 0) continue;
+      const o = a * l;
+      for (let c = 0; c < l; c++) T[o + c]! += b * X[j * l + c]!;
+    }
+  const out = new Float64Array(n * l);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < K; a++) {
+      const x = A[i * K + a]!;
+      if (x === 0) continue;
+      const o = a * l;
+      for (let c = 0; c < l; c++) out[i * l + c]! += x * T[o + c]!;
+    }
+  return out;
 }
 
 /**

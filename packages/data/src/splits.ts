@@ -1,5 +1,5 @@
 import type { RatingColumns } from './columns.ts';
-import { createRng, type Rng } from './rng.ts';
+import { createRng, type Mulberry32 as Rng } from './rng.ts';
 
 /** A train/test split of rating columns, with how many test users/items never appear in train (cold start). */
 export interface Split {

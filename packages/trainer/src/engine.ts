@@ -1,10 +1,10 @@
 import type { MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
-import type { BayesSettings } from './algorithms/bpmf-engine.ts';
+import type { TemporalSettings } from './engines/bpmf/temporal.ts';
 
 /** Hyper-parameters shared by every engine; each engine documents which it reads. */
 export interface TrainConfig {
-  /** 'bpmf': Bayesian MF by Gibbs sampling (algorithms/bpmf-engine.ts; epochs = sweeps, reads `bayes`). */
+  /** 'bpmf': Bayesian MF by Gibbs sampling (engines/bayes.ts; epochs = sweeps, reads `bayes`). */
   optimizer: 'adam' | 'sgd' | 'als' | 'bpmf';
   factors: number;
   epochs: number;
@@ -73,4 +73,32 @@ export interface Engine {
     config: TrainConfig,
     options?: FitOptions,
   ): Promise<MFParams>;
+}
+
+/** Settings of the Bayesian engine (TrainConfig.bayes); `epochs` is the number of Gibbs sweeps in total. */
+export interface BayesSettings {
+  /** Factors per Gibbs sample; the served model has TrainConfig.factors (the posterior mean compressed to that rank). */
+  sampleFactors: number;
+  /** Sweeps discarded before averaging (must be < epochs). */
+  burnIn: number;
+  /** Noise precision α, or 'sample' to draw it from its posterior. */
+  alpha?: number | 'sample';
+  /** Genre/decade prior on the movies (needs the dataset's movie table; ignored without one). */
+  movieFeatures?: boolean;
+  /** Rating-count bins in the movie prior. */
+  popularityFeatures?: boolean;
+  /** Bayesian SVD++ implicit block (slower: about 2× per sweep). */
+  implicit?: boolean;
+  /**
+   * w in the ranking-only item term itemRankBias_i = w·ln(1 + n_i) (n_i: the movie's training ratings), so top-k
+   * lists favour movies people actually watch; 0 leaves ranking by r̂ alone. Chosen on an inner holdout
+   * (bench/accuracy-ranking.ts).
+   */
+  rankPopularity?: number;
+  /**
+   * Time-aware bias terms (Koren, KDD 2009 §4), sampled with the rest (engines/bpmf/temporal.ts): movie bias per
+   * time bin, user-bias drift α_u·dev_u(t), day-specific user bias. Off when absent or when the ratings carry no
+   * timestamps.
+   */
+  temporal?: TemporalSettings;
 }

@@ -1,19 +1,3 @@
-export { blendParams, compressParams, PosteriorMean } from './algorithms/blend.ts';
-export {
-  type BpmfConfig,
-  type BpmfResult,
-  type BpmfSample,
-  bpmfToParams,
-  fitBpmf,
-} from './algorithms/bpmf.ts';
-export {
-  type BayesSettings,
-  bayesEngine,
-  createBayesEngine,
-  DEFAULT_BAYES,
-  popularityRankBias,
-} from './algorithms/bpmf-engine.ts';
-export { movieFeatures } from './algorithms/features.ts';
 export {
   type BaselineOptions,
   biasBaselineModel,
@@ -21,6 +5,7 @@ export {
   popularityOrder,
   popularityRanker,
 } from './baselines.ts';
+export { blendParams, compressParams, PosteriorMean } from './blend.ts';
 export {
   type CrossValidateOptions,
   type CrossValidation,
@@ -28,7 +13,7 @@ export {
   flattenEvaluation,
   kFoldAssignment,
 } from './cross-validate.ts';
-export type { Engine, EpochStats, FitOptions, TrainConfig } from './engine.ts';
+export type { BayesSettings, Engine, EpochStats, FitOptions, TrainConfig } from './engine.ts';
 export {
   ADAM_BETA1,
   ADAM_BETA2,
@@ -39,6 +24,15 @@ export {
   createAdamEngine,
 } from './engines/adam.ts';
 export { alsEngine } from './engines/als.ts';
+export { bayesEngine, createBayesEngine, popularityRankBias } from './engines/bayes.ts';
+export { movieFeatures } from './engines/bpmf/feature-prior.ts';
+export {
+  type BpmfConfig,
+  type BpmfResult,
+  type BpmfSample,
+  bpmfToParams,
+  fitBpmf,
+} from './engines/bpmf/gibbs.ts';
 export { DivergenceError, TrainingInputError } from './engines/common.ts';
 export { createSgdEngine, sgdEngine, sgdPass } from './engines/sgd.ts';
 export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
@@ -60,7 +54,14 @@ export {
   rmse,
   type UserRanking,
 } from './metrics.ts';
-export { type PresetName, presets } from './presets.ts';
+export {
+  DEFAULT_BAYES,
+  ENGINES,
+  type EngineName,
+  engineDefaults,
+  type PresetName,
+  presets,
+} from './presets.ts';
 export { fillInitialFactors, Random } from './random.ts';
 export {
   type EpochProgress,

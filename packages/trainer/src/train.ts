@@ -9,10 +9,10 @@ import {
   temporalOffset,
 } from '@movierec/core';
 import { type Dataset, IdMap, type RatingColumns, takeRows } from '@movierec/data';
-import { bayesEngine, createBayesEngine } from './algorithms/bpmf-engine.ts';
 import type { Engine, TrainConfig } from './engine.ts';
 import { adamEngine } from './engines/adam.ts';
 import { alsEngine } from './engines/als.ts';
+import { bayesEngine, createBayesEngine } from './engines/bayes.ts';
 import { TrainingInputError } from './engines/common.ts';
 import { sgdEngine } from './engines/sgd.ts';
 import { mae, rmse } from './metrics.ts';

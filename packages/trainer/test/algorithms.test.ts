@@ -2,16 +2,24 @@
  * The accuracy algorithms: seeded random numbers, the small linear algebra, blending and rank compression of MF
  * models, and the Bayesian (Gibbs-sampled) MF engine on planted data.
  */
-import { allocParams, deserializeModel, MFModel, type MFParams, serializeModel } from '@movierec/core';
-import type { MovieTable, RatingColumns } from '@movierec/data';
+import {
+  allocParams,
+  choleskyInPlace as cholesky,
+  choleskyInverse as cholInverse,
+  choleskySolveInPlace as cholSolve,
+  deserializeModel,
+  MFModel,
+  type MFParams,
+  serializeModel,
+  symmetricEigen,
+} from '@movierec/core';
+import { type MovieTable, type RatingColumns, Rng } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
-import { blendParams, compressParams, PosteriorMean, symmetricEigen } from '../src/algorithms/blend.ts';
-import { bpmfToParams, fitBpmf } from '../src/algorithms/bpmf.ts';
-import { createBayesEngine, popularityRankBias } from '../src/algorithms/bpmf-engine.ts';
-import { movieFeatures } from '../src/algorithms/features.ts';
-import { cholesky, cholInverse, cholSolve } from '../src/algorithms/linalg.ts';
-import { Rng } from '../src/algorithms/rng.ts';
+import { blendParams, compressParams, PosteriorMean } from '../src/blend.ts';
 import type { TrainConfig } from '../src/engine.ts';
+import { createBayesEngine, popularityRankBias } from '../src/engines/bayes.ts';
+import { movieFeatures } from '../src/engines/bpmf/feature-prior.ts';
+import { bpmfToParams, fitBpmf } from '../src/engines/bpmf/gibbs.ts';
 import { presets } from '../src/presets.ts';
 import { train } from '../src/train.ts';
 

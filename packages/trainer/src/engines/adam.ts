@@ -1,17 +1,9 @@
 import type { MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
-import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
+import type { Engine, FitOptions, TrainConfig } from '../engine.ts';
 import { Random } from '../random.ts';
-import {
-  copyParams,
-  DivergenceError,
-  diverged,
-  epochOrder,
-  initialParams,
-  meanRating,
-  validateTraining,
-  yieldToEventLoop,
-} from './common.ts';
+import { copyParams, initialParams, meanRating, validateTraining } from './common.ts';
+import { runEpochs } from './epoch-loop.ts';
 import {
   type NativeEngineOptions,
   PREFETCH_AHEAD,
@@ -221,23 +213,18 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
       const lambda = config.l2;
       const lambdaBias = config.l2Bias ?? 0;
       const lr = config.learningRate;
-      const B = config.batchSize;
-      const batches = Math.ceil(n / B);
       const kernels = arena?.kernels;
       let step = 0;
-      let firstLoss = 0;
-      for (let epoch = 0; epoch < config.epochs; epoch++) {
-        const t0 = performance.now();
-        let order = epochOrder(n, epoch, random, options.batchOrder, scratch);
-        if (wasm && order !== scratch) {
-          scratch.set(order);
-          order = scratch;
-        }
-        let weightedLoss = 0;
-        for (let b = 0; b < batches; b++) {
-          options.signal?.throwIfAborted();
-          const s = b * B;
-          const e = Math.min(n, s + B);
+      const inScratch = wasm;
+      await runEpochs(
+        'adam',
+        n,
+        config,
+        random,
+        options,
+        { scratch, inScratch },
+        theta.view,
+        (order, s, e) => {
           step++;
           let loss: number;
           if (kernels) {
@@ -298,25 +285,9 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
                 lambdaBias * adamDenseStep(theta.flat, grad.flat, m, v, factorEnd, end, step, lr, lambdaBias);
             }
           }
-          if (step === 1) firstLoss = loss;
-          if (diverged(loss, firstLoss)) throw new DivergenceError('adam', epoch + 1, b + 1, loss, config);
-          weightedLoss += loss * (e - s);
-          if ((b & 63) === 63) {
-            options.onProgress?.({ done: epoch * n + e, total: config.epochs * n });
-            await yieldToEventLoop();
-          }
-        }
-        options.onProgress?.({ done: (epoch + 1) * n, total: config.epochs * n });
-        const seconds = (performance.now() - t0) / 1000;
-        const stats: EpochStats = {
-          epoch: epoch + 1,
-          loss: weightedLoss / n,
-          seconds,
-          ratingsPerSecond: n / seconds,
-        };
-        if ((await options.onEpoch?.(stats, theta.view)) === 'stop') break;
-        await yieldToEventLoop();
-      }
+          return { loss, sum: loss * (e - s) };
+        },
+      );
       // copy out of the kernel memory so the caller does not keep the whole arena (columns included) alive
       return wasm ? copyParams(theta.view) : theta.view;
     },

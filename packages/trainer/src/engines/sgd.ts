@@ -1,17 +1,9 @@
 import type { MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
-import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
+import type { Engine, FitOptions, TrainConfig } from '../engine.ts';
 import { Random } from '../random.ts';
-import {
-  copyParams,
-  DivergenceError,
-  diverged,
-  epochOrder,
-  initialParams,
-  meanRating,
-  validateTraining,
-  yieldToEventLoop,
-} from './common.ts';
+import { copyParams, initialParams, meanRating, validateTraining } from './common.ts';
+import { runEpochs } from './epoch-loop.ts';
 import {
   type NativeEngineOptions,
   PREFETCH_AHEAD,
@@ -84,7 +76,7 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
       const k = config.factors;
       const { numUsers, numItems } = shape;
       const wasm = useWasmKernels(engineOptions, k, 'sgd');
-      let params = start;
+      let params: MFParams = start;
       let scratch: Int32Array;
       let packed: Int32Array = new Int32Array(0);
       let arena: WasmArena | undefined;
@@ -114,56 +106,32 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
       } else {
         scratch = new Int32Array(options.batchOrder ? 0 : n);
       }
-      const chunk = config.batchSize;
       const gamma = config.learningRate;
       const lambda = config.l2;
       const lambdaBias = config.l2Bias ?? config.l2;
       const kernels = arena?.kernels;
-      let firstMse = 0;
-      for (let epoch = 0; epoch < config.epochs; epoch++) {
-        const t0 = performance.now();
-        let order = epochOrder(n, epoch, random, options.batchOrder, scratch);
-        if (wasm && order !== scratch) {
-          scratch.set(order);
-          order = scratch;
-        }
-        let sse = 0;
-        for (let s = 0, b = 1; s < n; s += chunk, b++) {
-          options.signal?.throwIfAborted();
-          const e = Math.min(n, s + chunk);
-          const part = kernels
-            ? kernels.sgd_pass(
-                ptr(params.userFactors),
-                ptr(params.itemFactors),
-                ptr(params.userBias),
-                ptr(params.itemBias),
-                ptr(packed),
-                ptr(order),
-                s,
-                e,
-                k,
-                params.globalMean,
-                gamma,
-                1 - gamma * lambda,
-                1 - gamma * lambdaBias,
-                PREFETCH_AHEAD,
-              )
-            : sgdPass(params, train, order, s, e, gamma, lambda, lambdaBias);
-          const chunkMse = part / (e - s);
-          if (epoch === 0 && b === 1) firstMse = chunkMse;
-          if (diverged(chunkMse, firstMse)) throw new DivergenceError('sgd', epoch + 1, b, chunkMse, config);
-          sse += part;
-          if ((b & 63) === 0) {
-            options.onProgress?.({ done: epoch * n + e, total: config.epochs * n });
-            await yieldToEventLoop();
-          }
-        }
-        options.onProgress?.({ done: (epoch + 1) * n, total: config.epochs * n });
-        const seconds = (performance.now() - t0) / 1000;
-        const stats: EpochStats = { epoch: epoch + 1, loss: sse / n, seconds, ratingsPerSecond: n / seconds };
-        if ((await options.onEpoch?.(stats, params)) === 'stop') break;
-        await yieldToEventLoop();
-      }
+      const inScratch = wasm;
+      await runEpochs('sgd', n, config, random, options, { scratch, inScratch }, params, (order, s, e) => {
+        const sse = kernels
+          ? kernels.sgd_pass(
+              ptr(params.userFactors),
+              ptr(params.itemFactors),
+              ptr(params.userBias),
+              ptr(params.itemBias),
+              ptr(packed),
+              ptr(order),
+              s,
+              e,
+              k,
+              params.globalMean,
+              gamma,
+              1 - gamma * lambda,
+              1 - gamma * lambdaBias,
+              PREFETCH_AHEAD,
+            )
+          : sgdPass(params, train, order, s, e, gamma, lambda, lambdaBias);
+        return { loss: sse / (e - s), sum: sse };
+      });
       return wasm ? copyParams(params) : params;
     },
   };

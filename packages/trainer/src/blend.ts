@@ -1,5 +1,5 @@
-import type { MFParams } from '@movierec/core';
-import { Rng } from './rng.ts';
+import { lowRankProduct, type MFParams, orthonormaliseColumns, symmetricEigen } from '@movierec/core';
+import { Rng } from '@movierec/data';
 
 /**
  * A weighted average of MF models is one MF model:
@@ -74,16 +74,16 @@ export function compressParams(
   // Y = P (Qᵀ Ω), Ω ~ N(0,1)^{ni × l}.
   let Z: Float64Array = new Float64Array(ni * l);
   for (let i = 0; i < Z.length; i++) Z[i] = rng.normal();
-  let Y: Float64Array = mulM(P, Q, Z, nu, ni, K, l);
-  orthonormalise(Y, nu, l);
+  let Y: Float64Array = lowRankProduct(P, Q, Z, nu, ni, K, l);
+  orthonormaliseColumns(Y, nu, l);
   for (let it = 0; it < (options.powerIterations ?? 2); it++) {
-    Z = mulM(Q, P, Y, ni, nu, K, l);
-    orthonormalise(Z, ni, l);
-    Y = mulM(P, Q, Z, nu, ni, K, l);
-    orthonormalise(Y, nu, l);
+    Z = lowRankProduct(Q, P, Y, ni, nu, K, l);
+    orthonormaliseColumns(Z, ni, l);
+    Y = lowRankProduct(P, Q, Z, nu, ni, K, l);
+    orthonormaliseColumns(Y, nu, l);
   }
   // Bᵀ = Mᵀ Y = Q (Pᵀ Y), ni × l; eigen-decompose B Bᵀ = W Σ² Wᵀ (l × l).
-  const Bt = mulM(Q, P, Y, ni, nu, K, l);
+  const Bt = lowRankProduct(Q, P, Y, ni, nu, K, l);
   const G = new Float64Array(l * l);
   for (let i = 0; i < ni; i++)
     for (let a = 0; a < l; a++) {
@@ -122,94 +122,6 @@ export function compressParams(
     }
   }
   return out;
-}
-
-/** A (n × K) · (Bᵀ (m × K) · X (m × l)) = A Bᵀ X, an n × l product without forming A Bᵀ. */
-function mulM(
-  A: Float32Array,
-  B: Float32Array,
-  X: Float64Array,
-  n: number,
-  m: number,
-  K: number,
-  l: number,
-): Float64Array {
-  const T = new Float64Array(K * l);
-  for (let j = 0; j < m; j++)
-    for (let a = 0; a < K; a++) {
-      const b = B[j * K + a]!;
-      if (b === 0) continue;
-      const o = a * l;
-      for (let c = 0; c < l; c++) T[o + c]! += b * X[j * l + c]!;
-    }
-  const out = new Float64Array(n * l);
-  for (let i = 0; i < n; i++)
-    for (let a = 0; a < K; a++) {
-      const x = A[i * K + a]!;
-      if (x === 0) continue;
-      const o = a * l;
-      for (let c = 0; c < l; c++) out[i * l + c]! += x * T[o + c]!;
-    }
-  return out;
-}
-
-/** Orthonormalises the l columns of the row-major n × l matrix X by modified Gram–Schmidt, run twice. */
-function orthonormalise(X: Float64Array, n: number, l: number): void {
-  for (let pass = 0; pass < 2; pass++)
-    for (let c = 0; c < l; c++) {
-      for (let b = 0; b < c; b++) {
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += X[i * l + c]! * X[i * l + b]!;
-        for (let i = 0; i < n; i++) X[i * l + c]! -= dot * X[i * l + b]!;
-      }
-      let norm = 0;
-      for (let i = 0; i < n; i++) norm += X[i * l + c]! ** 2;
-      norm = Math.sqrt(norm);
-      for (let i = 0; i < n; i++) X[i * l + c] = norm > 1e-300 ? X[i * l + c]! / norm : 0;
-    }
-}
-
-/** Cyclic Jacobi eigen-decomposition of a symmetric l × l matrix (Golub & Van Loan §8.5); vectors in columns. */
-export function symmetricEigen(S: Float64Array, l: number): { values: Float64Array; vectors: Float64Array } {
-  const A = S.slice();
-  const V = new Float64Array(l * l);
-  for (let a = 0; a < l; a++) V[a * l + a] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let p = 0; p < l; p++) for (let q = p + 1; q < l; q++) off += A[p * l + q]! ** 2;
-    if (off < 1e-22) break;
-    for (let p = 0; p < l; p++)
-      for (let q = p + 1; q < l; q++) {
-        const apq = A[p * l + q]!;
-        if (Math.abs(apq) < 1e-300) continue;
-        // Rotation angle: θ = (a_qq − a_pp) / (2 a_pq), t = sign(θ) / (|θ| + √(θ² + 1)).
-        const theta = (A[q * l + q]! - A[p * l + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < l; k++) {
-          const akp = A[k * l + p]!;
-          const akq = A[k * l + q]!;
-          A[k * l + p] = c * akp - s * akq;
-          A[k * l + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < l; k++) {
-          const apk = A[p * l + k]!;
-          const aqk = A[q * l + k]!;
-          A[p * l + k] = c * apk - s * aqk;
-          A[q * l + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < l; k++) {
-          const vkp = V[k * l + p]!;
-          const vkq = V[k * l + q]!;
-          V[k * l + p] = c * vkp - s * vkq;
-          V[k * l + q] = s * vkp + c * vkq;
-        }
-      }
-  }
-  const values = new Float64Array(l);
-  for (let a = 0; a < l; a++) values[a] = A[a * l + a]!;
-  return { values, vectors: V };
 }
 
 /**

@@ -1,6 +1,5 @@
 import { driftDeviation, type TemporalParams } from '@movierec/core';
-import type { RatingColumns } from '@movierec/data';
-import type { Rng } from './rng.ts';
+import type { RatingColumns, Rng } from '@movierec/data';
 
 /**
  * Time-aware bias terms sampled inside the Gibbs sampler (Bayesian timeSVD++ biases: Koren, KDD 2009 §4 for the

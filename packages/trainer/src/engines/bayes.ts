@@ -1,51 +1,15 @@
 import type { MFParams } from '@movierec/core';
 import type { MovieTable, RatingColumns } from '@movierec/data';
+import { compressParams, PosteriorMean } from '../blend.ts';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
-import { compressParams, PosteriorMean } from './blend.ts';
-import { type BpmfConfig, type BpmfResult, bpmfToParams, fitBpmf } from './bpmf.ts';
-import { movieFeatures } from './features.ts';
-import { TemporalMean, type TemporalSettings } from './temporal.ts';
-
-/** Settings of the Bayesian engine (TrainConfig.bayes); `epochs` is the number of Gibbs sweeps in total. */
-export interface BayesSettings {
-  /** Factors per Gibbs sample; the served model has TrainConfig.factors (the posterior mean compressed to that rank). */
-  sampleFactors: number;
-  /** Sweeps discarded before averaging (must be < epochs). */
-  burnIn: number;
-  /** Noise precision α, or 'sample' to draw it from its posterior. */
-  alpha?: number | 'sample';
-  /** Genre/decade prior on the movies (needs the dataset's movie table; ignored without one). */
-  movieFeatures?: boolean;
-  /** Rating-count bins in the movie prior. */
-  popularityFeatures?: boolean;
-  /** Bayesian SVD++ implicit block (slower: about 2× per sweep). */
-  implicit?: boolean;
-  /**
-   * w in the ranking-only item term itemRankBias_i = w·ln(1 + n_i) (n_i: the movie's training ratings), so top-k
-   * lists favour movies people actually watch; 0 leaves ranking by r̂ alone. Chosen on an inner holdout
-   * (bench/accuracy-ranking.ts).
-   */
-  rankPopularity?: number;
-  /**
-   * Time-aware bias terms (Koren, KDD 2009 §4), sampled with the rest (temporal.ts): movie bias per time bin,
-   * user-bias drift α_u·dev_u(t), day-specific user bias. Off when absent or when the ratings carry no timestamps.
-   */
-  temporal?: TemporalSettings;
-}
-
-export const DEFAULT_BAYES: BayesSettings = {
-  sampleFactors: 10,
-  burnIn: 20,
-  alpha: 'sample',
-  movieFeatures: true,
-  popularityFeatures: true,
-  implicit: false,
-  rankPopularity: 0.5,
-};
+import { DEFAULT_BAYES } from '../presets.ts';
+import { movieFeatures } from './bpmf/feature-prior.ts';
+import { type BpmfConfig, type BpmfResult, bpmfToParams, fitBpmf } from './bpmf/gibbs.ts';
+import { TemporalMean } from './bpmf/temporal.ts';
 
 /**
- * The accuracy default as an Engine: BPMF by Gibbs sampling with a feature prior on movies (see bpmf.ts), the
- * samples' average prediction compressed to `config.factors` by randomized SVD (blend.ts). Reads config.factors,
+ * The accuracy default as an Engine: BPMF by Gibbs sampling with a feature prior on movies (see bpmf/gibbs.ts), the
+ * samples' average prediction compressed to `config.factors` by randomized SVD (../blend.ts). Reads config.factors,
  * config.epochs (total sweeps), config.seed, config.initStd and config.bayes; ignores learning rate, batch size, L2
  * (the priors are learnt). Construct with the dataset's movie table to use genre/decade features.
  */
@@ -59,12 +23,10 @@ export function createBayesEngine(options: { movies?: MovieTable | undefined } =
 /** Bayesian engine without movie metadata (popularity features only). */
 export const bayesEngine: Engine = createBayesEngine();
 
-type BayesTrainConfig = TrainConfig & { bayes?: Partial<BayesSettings> };
-
 async function fitBayes(
   train: RatingColumns,
   shape: { numUsers: number; numItems: number },
-  config: BayesTrainConfig,
+  config: TrainConfig,
   movies: MovieTable | undefined,
   options: FitOptions = {},
 ): Promise<MFParams> {

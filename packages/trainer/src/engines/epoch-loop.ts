@@ -1,0 +1,60 @@
+import type { MFParams } from '@movierec/core';
+import type { EpochStats, FitOptions, TrainConfig } from '../engine.ts';
+import type { Random } from '../random.ts';
+import { DivergenceError, diverged, epochOrder, yieldToEventLoop } from './common.ts';
+
+/** What one batch reports: its loss (checked for divergence) and its share of the epoch's summed loss. */
+export interface BatchLoss {
+  loss: number;
+  /** Added over the epoch's batches; the epoch loss is the sum / the number of ratings. */
+  sum: number;
+}
+
+/**
+ * The epoch loop shared by the minibatch engines (Adam, SGD): per epoch a row order (the caller's batchOrder or a
+ * seeded shuffle, copied into `scratch` when the kernels need it there), consecutive batches of config.batchSize
+ * rows handed to `batch`, divergence checked on every batch against the first one, cancellation through the signal,
+ * progress every 64 batches, and onEpoch (which may stop training) after each epoch.
+ */
+export async function runEpochs(
+  engine: string,
+  n: number,
+  config: TrainConfig,
+  random: Random,
+  options: FitOptions,
+  order: { scratch: Int32Array; inScratch: boolean },
+  params: MFParams,
+  batch: (order: Int32Array, start: number, end: number) => BatchLoss,
+): Promise<void> {
+  const B = config.batchSize;
+  const batches = Math.ceil(n / B);
+  let firstLoss = 0;
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const t0 = performance.now();
+    let rows = epochOrder(n, epoch, random, options.batchOrder, order.scratch);
+    if (order.inScratch && rows !== order.scratch) {
+      order.scratch.set(rows);
+      rows = order.scratch;
+    }
+    let sum = 0;
+    for (let b = 0; b < batches; b++) {
+      options.signal?.throwIfAborted();
+      const s = b * B;
+      const e = Math.min(n, s + B);
+      const result = batch(rows, s, e);
+      if (epoch === 0 && b === 0) firstLoss = result.loss;
+      if (diverged(result.loss, firstLoss))
+        throw new DivergenceError(engine, epoch + 1, b + 1, result.loss, config);
+      sum += result.sum;
+      if ((b & 63) === 63) {
+        options.onProgress?.({ done: epoch * n + e, total: config.epochs * n });
+        await yieldToEventLoop();
+      }
+    }
+    options.onProgress?.({ done: (epoch + 1) * n, total: config.epochs * n });
+    const seconds = (performance.now() - t0) / 1000;
+    const stats: EpochStats = { epoch: epoch + 1, loss: sum / n, seconds, ratingsPerSecond: n / seconds };
+    if ((await options.onEpoch?.(stats, params)) === 'stop') break;
+    await yieldToEventLoop();
+  }
+}
