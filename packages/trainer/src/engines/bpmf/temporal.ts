@@ -10,7 +10,8 @@ import type { RatingColumns, Rng } from '@movierec/data';
  * with each precision λ ~ Gamma(a0, b0). Given everything else each term is a conjugate Gaussian: for a term x
  * shared by the ratings R(x) with coefficient c_r (1, or dev_u(t_r) for α_u) and partial residual e_r,
  *   x | rest ~ N(m, 1/P),  P = λ + α Σ c_r²,  m = α Σ c_r e_r / P          (α the noise precision),
- * and λ | x ~ Gamma(a0 + G/2, b0 + Σ x²/2) over the G values of that term.
+ * and λ | x ~ Gamma(a0 + G/2, b0 + Σ x²/2) over the G values of that term that some rating informs (a value no
+ * rating informs is left at its posterior mean 0).
  * dev is divided by its RMS over the training ratings while sampling (so one hyper-prior fits all three terms);
  * α_u is stored on the unscaled dev.
  */
@@ -114,10 +115,12 @@ export class TemporalBlock {
     for (let r = 0; r < n; r++) {
       if (ts[r]! <= 0) continue;
       lastTime[train.users[r]!] = Math.max(lastTime[train.users[r]!]!, ts[r]!);
-      meanDay[train.users[r]!]! += ts[r]! / DAY;
+      // summed as whole seconds after the span start (exact in float64), so equal times give dev exactly 0
+      meanDay[train.users[r]!]! += ts[r]! - span.start;
       timed[train.users[r]!]!++;
     }
-    for (let u = 0; u < numUsers; u++) if (timed[u]! > 0) meanDay[u]! /= timed[u]!;
+    for (let u = 0; u < numUsers; u++)
+      meanDay[u] = timed[u]! > 0 ? (span.start + meanDay[u]! / timed[u]!) / DAY : 0;
     this.#dev = new Float64Array(n);
     let ss = 0;
     if (s.userDrift) {
@@ -129,7 +132,7 @@ export class TemporalBlock {
       }
     }
     const rms = Math.sqrt(ss / Math.max(1, n));
-    const useDrift = s.userDrift && rms > 0;
+    const useDrift = s.userDrift && rms > 1e-6;
     if (s.userDrift && !useDrift)
       notes.push('temporal: every user rated on a single instant; the user-bias drift is off');
     this.#devScale = useDrift ? rms : 1;
@@ -255,21 +258,30 @@ export class TemporalBlock {
         sumCc[g]! += c * c;
       }
       let sq = 0;
+      let used = 0;
       for (let g = 0; g < values.length; g++) {
+        const old = values[g]!;
+        if (sumCc[g] === 0) {
+          // no rating informs this value (an empty bin, a user with no spread in time): its posterior mean 0,
+          // so a term without data never moves a prediction; λ is drawn from the informed values only
+          values[g] = 0;
+          sumCe[g] = -old;
+          continue;
+        }
         // x | rest ~ N(α Σ c e / P, 1/P), P = λ + α Σ c²
         const P = lambda + alpha * sumCc[g]!;
-        const old = values[g]!;
         const x = (alpha * sumCe[g]!) / P + rng.normal() / Math.sqrt(P);
         values[g] = x;
         sumCe[g] = x - old;
         sq += x * x;
+        used++;
       }
       for (let r = 0; r < n; r++) {
         const g = index(r);
         if (g >= 0) offset[r]! += coef(r) * sumCe[g]!;
       }
       // λ | x ~ Gamma(a0 + G/2, rate b0 + Σ x²/2)
-      return rng.gamma(this.#a0 + values.length / 2) / (this.#b0 + sq / 2);
+      return rng.gamma(this.#a0 + used / 2) / (this.#b0 + sq / 2);
     };
     const one = () => 1;
     if (this.binBias)
