@@ -96,6 +96,7 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
       ...(split ? { validation: { ratings: split.test } } : {}),
       ...(patience > 0 ? { earlyStopping: { patience } } : {}),
       signal: ctx.signal,
+      onNote: (line) => bar.interrupt(() => ctx.log(line)),
       onEpoch: async (e) => {
         epochs.push(e);
         bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));
