@@ -49,7 +49,8 @@ function time(calls: number, fn: (j: number) => void) {
 
 let sink = 0;
 const topK = time(300, (j) => {
-  sink += model.recommend(j % numUsers, { k: 10 })[0]!.item;
+  const u = j % numUsers;
+  sink += model.recommend(model.userState(u), { k: 10, exclude: model.trainedHistory(u)! }).items[0]!;
 });
 const foldItems = Array.from({ length: 300 }, () =>
   Int32Array.from({ length: 10 }, () => random.int(numItems)),
@@ -58,14 +59,14 @@ const foldRatings = Array.from({ length: 300 }, () =>
   Float32Array.from({ length: 10 }, () => 1 + random.int(9) / 2),
 );
 const foldIn = time(300, (j) => {
-  sink += model.foldIn(foldItems[j]!, foldRatings[j]!).bias;
+  sink += model.foldIn({ items: foldItems[j]!, values: foldRatings[j]! }).bias;
 });
 const foldInTopK = time(300, (j) => {
-  const v = model.foldIn(foldItems[j]!, foldRatings[j]!);
-  sink += model.recommend(v, { k: 10, excludeRated: foldItems[j]! })[0]!.item;
+  const v = model.foldIn({ items: foldItems[j]!, values: foldRatings[j]! });
+  sink += model.recommend(v, { k: 10, exclude: foldItems[j]! }).items[0]!;
 });
 const similar = time(300, (j) => {
-  sink += model.similarItems((j * 97) % numItems, 10)[0]!.item;
+  sink += model.similarItems((j * 97) % numItems, 10).items[0]!;
 });
 
 const result = {

@@ -3,6 +3,7 @@ import {
   activeModelVersionId,
   type Database,
   type ModelVersionInfo as DbModelVersion,
+  listenEvents,
   listModelVersions,
   loadActiveMFModel,
   openDatabase,
@@ -57,7 +58,7 @@ export function toVersionInfo(v: DbModelVersion): ModelVersionInfo {
 /** A store on an open Database; `owned` decides whether close() closes it. */
 export function storeOn(db: Database, owned: boolean): ApiStore {
   const sql: SqlClient = db;
-  return new SqlStore(
+  const store = new SqlStore(
     sql,
     {
       async activeModelVersionId() {
@@ -75,6 +76,10 @@ export function storeOn(db: Database, owned: boolean): ApiStore {
     owned ? () => db.close() : async () => {},
     db.kind === 'postgres',
   );
+  // several processes share a PostgreSQL: changes are pushed to each by LISTEN/NOTIFY (the poll stays the fallback)
+  const url = db.url;
+  if (db.kind === 'postgres' && url !== undefined) store.listen = (handlers) => listenEvents(url, handlers);
+  return store;
 }
 
 export async function openStore(options: {

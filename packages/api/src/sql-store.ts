@@ -34,6 +34,8 @@ export class SqlStore implements ApiStore {
   readonly #close: () => Promise<void>;
 
   readonly shared: boolean;
+  /** Pushed events (set by storeOn for PostgreSQL). */
+  listen?: ApiStore['listen'];
 
   constructor(sql: SqlClient, models: ModelSource, close: () => Promise<void>, shared = true) {
     this.shared = shared;

@@ -26,6 +26,10 @@ export interface ServerOptions {
   /** Whole-response cache budget in bytes (default 64 MiB; 0 disables it). */
   responseCacheBytes?: number;
   limits?: QueryLimits;
+  /** With pushed events arriving, how often the poll still runs as a safety net (ms, default 30000). */
+  safetyPollMs?: number;
+  /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
+  onEventLag?: (kind: 'rating' | 'activation', ms: number) => void;
 }
 
 export interface RunningServer {
@@ -48,7 +52,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     });
   }
-  const service = new RecommenderService(store, log, { pollMs: options.pollMs ?? 2000 });
+  const service = new RecommenderService(store, log, {
+    pollMs: options.pollMs ?? 2000,
+    ...(options.safetyPollMs !== undefined ? { safetyPollMs: options.safetyPollMs } : {}),
+    ...(options.onEventLag !== undefined ? { onEventLag: options.onEventLag } : {}),
+  });
   await service.start();
   let http: Awaited<ReturnType<typeof startHttp>>;
   try {

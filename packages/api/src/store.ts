@@ -3,8 +3,9 @@
  * care whether it runs on PostgreSQL or the embedded PGlite. Only `rateMovie`, user pages, model lists and the
  * change feed touch the database on a request; recommendations are served from memory.
  */
-import type { MFParams, UserVector } from '@movierec/core';
+import type { MFParams, UserHistory, UserVector } from '@movierec/core';
 import type { IdMap } from '@movierec/data';
+import type { EventHandlers, EventListener } from '@movierec/db';
 import type { MovieRows } from './serving/catalogue.ts';
 
 /** What the API needs of a trained model: its parameters, ID maps and fold-in. */
@@ -15,7 +16,7 @@ export interface ServableModel {
   /** External movie ID ↔ dense item index. */
   readonly items: IdMap;
   /** Bias and factors for a user from their ratings by regularised least squares against the fixed item factors. */
-  foldIn(items: Int32Array, ratings: Float32Array): UserVector;
+  foldIn(history: UserHistory): UserVector;
 }
 
 export interface ModelMetricsInfo {
@@ -105,5 +106,7 @@ export interface ApiStore {
   changedUsersSince(since: string | null): Promise<{ users: string[]; watermark: string }>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
+  /** Pushed events from other processes (LISTEN/NOTIFY on PostgreSQL); absent where only polling works. */
+  listen?(handlers: EventHandlers): Promise<EventListener>;
   close(): Promise<void>;
 }

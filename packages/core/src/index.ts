@@ -5,6 +5,7 @@ export {
   saveModel,
   serializeModel,
 } from './artifact.ts';
+export { CosineIndex, inverseRowNorms } from './cosine.ts';
 export { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
 export {
   choleskyBackSolveInPlace,
@@ -21,6 +22,7 @@ export {
   type FoldInOptions,
   MFModel,
   type MFModelInit,
+  type MFUserState,
   type TrainingLog,
 } from './model.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
@@ -29,13 +31,22 @@ export {
   canPredict,
   type ModelTask,
   type Recommender,
-  type RecommendOptions,
   type RecommendQuery,
-  type ScoredItem,
   type TopItems,
   type UserHistory,
   type UserState,
 } from './recommender.ts';
+export {
+  deserializeRecommender,
+  loadRecommender,
+  type ModelFamily,
+  modelFamilies,
+  modelFamily,
+  registerModelFamily,
+  saveRecommender,
+  serializeRecommender,
+} from './registry.ts';
+export { DotScorer } from './score.ts';
 export {
   checkTemporal,
   clampTime,
@@ -44,4 +55,4 @@ export {
   temporalOffset,
   timeBin,
 } from './temporal.ts';
-export { TopK } from './top-k.ts';
+export { ascending, TopK, topK } from './top-k.ts';

@@ -1,12 +1,20 @@
 import { IdMap } from '@movierec/data';
+import { CosineIndex } from './cosine.ts';
 import { UnknownItemError, UnknownUserError } from './errors.ts';
 import { solveBiasedRidge } from './linalg.ts';
 import type { MFParams, UserVector } from './params.ts';
 import { type RatedIndex, ratedItems } from './rated-index.ts';
-import type { RecommendOptions, ScoredItem } from './recommender.ts';
+import type {
+  ModelTask,
+  Recommender,
+  RecommendQuery,
+  TopItems,
+  UserHistory,
+  UserState,
+} from './recommender.ts';
 import { DotScorer } from './score.ts';
 import { checkTemporal, clampTime, temporalOffset } from './temporal.ts';
-import { TopK } from './top-k.ts';
+import { topK } from './top-k.ts';
 
 /** One epoch of training as recorded in the model (JSON-serialisable). */
 export interface EpochRecord {
@@ -49,6 +57,9 @@ export interface MFModelInit {
   rated?: RatedIndex;
 }
 
+/** An MF user as MFModel scores them: b_u and p_u (trained: a view of the model's row; folded in: its own). */
+export interface MFUserState extends UserState, UserVector {}
+
 function identityMap(size: number): IdMap {
   const map = new IdMap();
   for (let j = 0; j < size; j++) map.add(j);
@@ -56,11 +67,13 @@ function identityMap(size: number): IdMap {
 }
 
 /**
- * Biased matrix factorisation as a Recommender: r̂(u,i) = μ + b_u + b_i + p_u·q_i
+ * Biased matrix factorisation as a Recommender (family 'mf', task 'rating'): r̂(u,i) = μ + b_u + b_i + p_u·q_i
  * (Koren, Bell & Volinsky, "Matrix factorization techniques for recommender systems", IEEE Computer 2009).
  * Users and items are dense indices; `userIndex`/`itemIndex` map external IDs and throw typed errors.
  */
-export class MFModel {
+export class MFModel implements Recommender {
+  readonly family = 'mf';
+  readonly task: ModelTask = 'rating';
   readonly params: MFParams;
   readonly users: IdMap;
   readonly items: IdMap;
@@ -70,10 +83,9 @@ export class MFModel {
   /** Default λ for foldIn. */
   foldInL2: number;
   #itemScorer: DotScorer | undefined;
-  #rankScoreBias: Float32Array | undefined;
-  #userScorer: DotScorer | undefined;
-  #itemInvNorms: Float32Array | undefined;
-  #userInvNorms: Float32Array | undefined;
+  #rankTerm: Float32Array | undefined;
+  #itemCosineIndex: CosineIndex | undefined;
+  #userCosineIndex: CosineIndex | undefined;
 
   constructor(init: MFModelInit) {
     const { params } = init;
@@ -134,34 +146,59 @@ export class MFModel {
     if (!(Number.isInteger(i) && i >= 0 && i < this.params.numItems)) throw new UnknownItemError(i);
   }
 
+  /** The trained user u's state (bias and a view of p_u); throws UnknownUserError. */
+  userState(user: number): MFUserState {
+    this.#checkUser(user);
+    const k = this.params.factors;
+    return {
+      index: user,
+      bias: this.params.userBias[user]!,
+      factors: this.params.userFactors.subarray(user * k, (user + 1) * k),
+    };
+  }
+
+  /** The items user u rated in training (ascending), when the model carries its rated index. */
+  trainedHistory(user: number): Int32Array | undefined {
+    this.#checkUser(user);
+    return this.rated ? ratedItems(this.rated, user) : undefined;
+  }
+
+  /** A trained user's index or a state (trained or folded in) → bias and factors, checked against the model. */
+  #user(user: number | UserState, what: string): MFUserState {
+    if (typeof user === 'number') return this.userState(user);
+    const state = user as Partial<MFUserState>;
+    if (!(state.factors instanceof Float32Array) || typeof state.bias !== 'number')
+      throw new TypeError(
+        `${what}: the user state is not an MF user (bias and factors); build it with this model`,
+      );
+    if (state.factors.length !== this.params.factors)
+      throw new RangeError(
+        `${what}: user vector has ${state.factors.length} factors, the model has ${this.params.factors}`,
+      );
+    return state as MFUserState;
+  }
+
   /**
-   * r̂(u,i) = μ + b_u + b_i + p_u·q_i, plus the time-aware terms at time `at` when the model has them
-   * (params.temporal: b_{i,Bin(t)} + α_u·dev_u(t) + b_{u,day(t)}, Koren 2009). `at` is Unix seconds, default "now"
-   * = the newest training rating's time; later times are clamped to it, earlier ones to the oldest (see
-   * temporal.ts); a folded-in UserVector gets the movie's bin term only. RangeError for NaN or before 1970.
+   * r̂(u,i) = μ + b_u + b_i + p_u·q_i for a trained user's index or a (folded-in) user state, plus the time-aware
+   * terms at time `at` when the model has them (params.temporal: b_{i,Bin(t)} + α_u·dev_u(t) + b_{u,day(t)},
+   * Koren 2009). `at` is Unix seconds, default "now" = the newest training rating's time; later times are clamped
+   * to it, earlier ones to the oldest, a user's own terms to their last training rating (see temporal.ts); a
+   * folded-in user (state index −1) has no drift history and gets the movie's bin term only. RangeError for NaN
+   * or a time before 1970.
    */
-  predict(user: number | UserVector, item: number, at?: number): number {
+  predict(user: number | UserState, item: number, at?: number): number {
     this.#checkItem(item);
+    const state = this.#user(user, 'predict');
+    const { bias, factors: p } = state;
     const { factors: k, itemFactors, itemBias, globalMean } = this.params;
-    let bias: number;
-    let p: Float32Array;
-    let off = 0;
-    if (typeof user === 'number') {
-      this.#checkUser(user);
-      bias = this.params.userBias[user]!;
-      p = this.params.userFactors;
-      off = user * k;
-    } else {
-      bias = user.bias;
-      p = user.factors;
-    }
     let dot = 0;
     const q = item * k;
-    for (let f = 0; f < k; f++) dot += p[off + f]! * itemFactors[q + f]!;
+    for (let f = 0; f < k; f++) dot += p[f]! * itemFactors[q + f]!;
     const tp = this.params.temporal;
     if (tp) {
       const t = at === undefined ? tp.trainEnd : clampTime(tp, at);
-      dot += temporalOffset(tp, typeof user === 'number' ? user : -1, item, t);
+      const u = state.index >= 0 && state.index < this.params.numUsers ? state.index : -1;
+      dot += temporalOffset(tp, u, item, t);
     } else if (at !== undefined && !(Number.isFinite(at) && at >= 0))
       throw new RangeError(`predict: time ${at} is not a Unix time in seconds at or after 1970-01-01`);
     return globalMean + bias + itemBias[item]! + dot;
@@ -203,88 +240,99 @@ export class MFModel {
 
   /** The user's factors as a vector (a copy) and bias. */
   userVector(user: number): UserVector {
-    this.#checkUser(user);
-    const k = this.params.factors;
-    return {
-      bias: this.params.userBias[user]!,
-      factors: this.params.userFactors.slice(user * k, (user + 1) * k),
-    };
+    const { bias, factors } = this.userState(user);
+    return { bias, factors: factors.slice() };
+  }
+
+  get #scorer(): DotScorer {
+    this.#itemScorer ??= new DotScorer(this.params.itemFactors, this.params.factors, this.params.numItems);
+    return this.#itemScorer;
+  }
+
+  /**
+   * The per-item part of the ranking key: b_i (+ the ranking-only itemRankBias_i when the model has it), so the
+   * key is μ + b_u + this_i + p_u·q_i (built once).
+   */
+  get #rankItemTerm(): Float32Array {
+    if (this.#rankTerm) return this.#rankTerm;
+    const { itemBias, itemRankBias, numItems } = this.params;
+    if (!itemRankBias) return (this.#rankTerm = itemBias);
+    const term = new Float32Array(numItems);
+    for (let i = 0; i < numItems; i++) term[i] = itemBias[i]! + itemRankBias[i]!;
+    return (this.#rankTerm = term);
+  }
+
+  /** out[i] = r̂(u,i) + itemRankBias_i (the ranking key; r̂ alone when the model has no ranking-only term). */
+  scoreAll(user: number | UserState, out: Float32Array): Float32Array {
+    const { bias, factors } = this.#user(user, 'scoreAll');
+    const n = this.params.numItems;
+    if (out.length < n) throw new RangeError(`scoreAll: out has length ${out.length}, expected ${n}`);
+    const dots = this.#scorer.dots(factors);
+    const term = this.#rankItemTerm;
+    const base = this.params.globalMean + bias;
+    for (let i = 0; i < n; i++) out[i] = base + term[i]! + dots[i]!;
+    return out;
   }
 
   /**
    * Top-k items by r̂ (plus the ranking-only itemRankBias when the model has one; the returned score is r̂),
-   * best first, with a bounded min-heap (partial selection). `excludeRated: true` drops the
-   * user's training items (needs the model's rated index and a user index; a UserVector excludes nothing unless
-   * given an explicit list); an Int32Array excludes exactly those items.
+   * best first, through core's one top-k over the SIMD dot products (μ + b_u, the same for every item, is added
+   * after selection). Excludes exactly `query.exclude` (e.g. `trainedHistory(u)`), keeps only `query.allowed`.
    */
-  recommend(user: number | UserVector, options: RecommendOptions): ScoredItem[] {
-    const { k, excludeRated = true, filter } = options;
-    if (!(Number.isInteger(k) && k >= 0))
-      throw new RangeError(`recommend: k must be a non-negative integer, got ${k}`);
-    const { factors: nf, itemFactors, itemBias, numItems } = this.params;
-    let p: Float32Array;
-    let bias: number;
-    if (typeof user === 'number') {
-      this.#checkUser(user);
-      p = this.params.userFactors.subarray(user * nf, (user + 1) * nf);
-      bias = this.params.userBias[user]!;
-    } else {
-      if (user.factors.length !== nf)
-        throw new RangeError(
-          `recommend: user vector has ${user.factors.length} factors, the model has ${nf}`,
-        );
-      p = user.factors;
-      bias = user.bias;
-    }
-    let exclude: Int32Array | undefined;
-    if (excludeRated === true) {
-      if (typeof user === 'number' && this.rated) exclude = ratedItems(this.rated, user);
-    } else if (excludeRated !== false) {
-      exclude = isSorted(excludeRated) ? excludeRated : excludeRated.slice().sort();
-    }
-    const heap = new TopK(Math.min(k, numItems));
-    this.#itemScorer ??= new DotScorer(itemFactors, nf, numItems);
-    // Ranking-only term (MFParams.itemRankBias): rank by r̂ + itemRankBias_i, report r̂ (the sum is built once).
-    const rankBias = this.params.itemRankBias;
-    if (rankBias && !this.#rankScoreBias) {
-      this.#rankScoreBias = new Float32Array(numItems);
-      for (let i = 0; i < numItems; i++) this.#rankScoreBias[i] = itemBias[i]! + rankBias[i]!;
-    }
-    const scoreBias = rankBias ? this.#rankScoreBias : itemBias;
-    selectTopK(this.#itemScorer.dots(p), scoreBias, numItems, exclude, filter, heap, -1);
+  recommend(user: number | UserState, query: RecommendQuery): TopItems {
+    const { bias, factors } = this.#user(user, 'recommend');
+    const top = topK(this.#scorer.dots(factors), query, this.#rankItemTerm);
     const base = this.params.globalMean + bias;
-    return heap
-      .sorted()
-      .map(({ item, score }) => ({ item, score: score + base - (rankBias ? rankBias[item]! : 0) }));
+    const rankBias = this.params.itemRankBias;
+    const { items, scores } = top;
+    for (let j = 0; j < items.length; j++) {
+      // report r̂ = μ + b_u + (b_i + p·q_i): the selection key minus the ranking-only term
+      scores[j] = base + scores[j]! - (rankBias ? rankBias[items[j]!]! : 0);
+    }
+    return top;
+  }
+
+  get #itemCosine(): CosineIndex {
+    const { itemFactors, factors, numItems } = this.params;
+    this.#itemCosineIndex ??= new CosineIndex(itemFactors, factors, numItems, this.#scorer);
+    return this.#itemCosineIndex;
   }
 
   /** Items most similar to `item` by cosine similarity of factors q_i·q_j / (‖q_i‖‖q_j‖), the item itself excluded. */
-  similarItems(item: number, k: number): ScoredItem[] {
+  similarItems(item: number, k: number, allowed?: Uint8Array): TopItems {
     this.#checkItem(item);
-    const { itemFactors, factors, numItems } = this.params;
-    this.#itemScorer ??= new DotScorer(itemFactors, factors, numItems);
-    this.#itemInvNorms ??= inverseRowNorms(itemFactors, factors, numItems);
-    return cosineTopK(this.#itemScorer, itemFactors, this.#itemInvNorms, factors, numItems, item, k);
+    return this.#itemCosine.nearest(item, { k, ...(allowed ? { allowed } : {}) });
   }
 
   /** Users most similar to `user` by cosine similarity of factors p_u·p_v / (‖p_u‖‖p_v‖), the user excluded. */
-  similarUsers(user: number, k: number): ScoredItem[] {
+  similarUsers(user: number, k: number): TopItems {
     this.#checkUser(user);
     const { userFactors, factors, numUsers } = this.params;
-    this.#userScorer ??= new DotScorer(userFactors, factors, numUsers);
-    this.#userInvNorms ??= inverseRowNorms(userFactors, factors, numUsers);
-    return cosineTopK(this.#userScorer, userFactors, this.#userInvNorms, factors, numUsers, user, k);
+    this.#userCosineIndex ??= new CosineIndex(userFactors, factors, numUsers);
+    return this.#userCosineIndex.nearest(user, { k });
+  }
+
+  /**
+   * Why `item` is recommended: the items of the user's history most similar to it by cosine of movie factors
+   * (the item itself left out), best first; scores are the cosines. A factor model has no per-item contribution
+   * to report, so the nearest rated neighbours stand in for "because you rated".
+   */
+  explain(_user: UserState, history: UserHistory, item: number, k: number): TopItems {
+    this.#checkItem(item);
+    for (let j = 0; j < history.items.length; j++) this.#checkItem(history.items[j]!);
+    return this.#itemCosine.among(item, history.items, k);
   }
 
   /**
    * Fold-in: bias and factors for a user outside the model from their ratings, by regularised least squares
    * against the fixed item factors with the bias as an extra unknown (as one ALS half-step, Hu/Koren/Volinsky 2008;
    * Koren 2009): minimise Σ_i (r_i − μ − b_i − b − p·q_i)² + λ(‖p‖² + b²), i.e. solve (AᵀA + λI)x = Aᵀ(r − μ − b_i)
-   * with A's rows [q_i, 1] and x = [p, b], by Cholesky on the (k+1)×(k+1) system.
+   * with A's rows [q_i, 1] and x = [p, b], by Cholesky on the (k+1)×(k+1) system. `history.values` are ratings.
    */
-  foldIn(items: Int32Array, ratings: Float32Array, options: FoldInOptions = {}): UserVector {
+  foldIn(history: UserHistory, options: FoldInOptions = {}): MFUserState {
+    const { items, values: ratings } = history;
     if (items.length !== ratings.length)
-      throw new RangeError(`foldIn: items has ${items.length} entries but ratings has ${ratings.length}`);
+      throw new RangeError(`foldIn: items has ${items.length} entries but values has ${ratings.length}`);
     const lambda = options.l2 ?? this.foldInL2;
     if (!(lambda >= 0)) throw new RangeError(`foldIn: l2 must be ≥ 0, got ${lambda}`);
     const { factors: k, itemFactors, itemBias, globalMean } = this.params;
@@ -301,81 +349,6 @@ export class MFModel {
     const rhs = new Float64Array(k + 1);
     if (!solveBiasedRidge(itemFactors, k, items, targets, n, lambda, lambda, gram, rhs))
       throw new RangeError(`foldIn: the system is singular with l2 = ${lambda}; use l2 > 0`);
-    return { bias: rhs[k]!, factors: Float32Array.from(rhs.subarray(0, k)) };
+    return { index: -1, bias: rhs[k]!, factors: Float32Array.from(rhs.subarray(0, k)) };
   }
-}
-
-function isSorted(a: Int32Array): boolean {
-  for (let j = 1; j < a.length; j++) if (a[j - 1]! > a[j]!) return false;
-  return true;
-}
-
-/** 1/‖m_r‖ per row (0 for a zero row, so it scores 0). */
-function inverseRowNorms(m: Float32Array, k: number, rows: number): Float32Array {
-  const inv = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let f = r * k, end = f + k; f < end; f++) s += m[f]! * m[f]!;
-    inv[r] = s > 0 ? 1 / Math.sqrt(s) : 0;
-  }
-  return inv;
-}
-
-/**
- * Top-k selection over precomputed dots: score_i = b_i + p·q_i (μ + b_u is added by the caller), skipping the sorted
- * `exclude` list by a merge-walk and `skip`; `filter` is consulted only for items that would enter the heap.
- */
-function selectTopK(
-  dots: Float32Array,
-  itemBias: Float32Array | undefined,
-  numItems: number,
-  exclude: Int32Array | undefined,
-  filter: ((item: number) => boolean) | undefined,
-  heap: TopK,
-  skip: number,
-): void {
-  // merge-walk over the sorted exclusion list (duplicates and out-of-range entries are harmless)
-  let ex = 0;
-  const exLength = exclude ? exclude.length : 0;
-  let threshold = heap.threshold;
-  for (let i = 0; i < numItems; i++) {
-    if (ex < exLength) {
-      while (ex < exLength && exclude![ex]! < i) ex++;
-      if (ex < exLength && exclude![ex] === i) continue;
-    }
-    if (i === skip) continue;
-    const score = itemBias ? itemBias[i]! + dots[i]! : dots[i]!;
-    if (score > threshold) {
-      if (filter && !filter(i)) continue;
-      heap.push(i, score);
-      threshold = heap.threshold;
-    }
-  }
-}
-
-/** cos(m_row, m_j) = m_row·m_j / (‖m_row‖‖m_j‖) for all j ≠ row, top `count` by a bounded heap. */
-function cosineTopK(
-  scorer: DotScorer,
-  m: Float32Array,
-  invNorms: Float32Array,
-  k: number,
-  rows: number,
-  row: number,
-  count: number,
-): ScoredItem[] {
-  if (!(Number.isInteger(count) && count >= 0))
-    throw new RangeError(`k must be a non-negative integer, got ${count}`);
-  const dots = scorer.dots(m.subarray(row * k, (row + 1) * k));
-  const heap = new TopK(Math.min(count, rows - 1));
-  let threshold = heap.threshold;
-  for (let j = 0; j < rows; j++) {
-    if (j === row) continue;
-    const s = dots[j]! * invNorms[j]!;
-    if (s > threshold) {
-      heap.push(j, s);
-      threshold = heap.threshold;
-    }
-  }
-  const inv = invNorms[row]!;
-  return heap.sorted().map(({ item, score }) => ({ item, score: score * inv }));
 }

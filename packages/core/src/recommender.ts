@@ -64,14 +64,22 @@ export interface Recommender {
   foldIn(history: UserHistory): UserState;
   /** The ranking score of every item for a user, into `out` (length numItems); higher is better. */
   scoreAll(user: UserState, out: Float32Array): Float32Array;
-  /** Top-k items by `scoreAll`, honouring `exclude` and `allowed`, through core's one top-k heap. */
+  /**
+   * Top-k items by `scoreAll`, honouring `exclude` and `allowed`, through core's one top-k (`topK`, top-k.ts).
+   * `scores` are what the model reports for each item: r̂ for a rating model (which may rank by r̂ plus a
+   * ranking-only term, e.g. MF's itemRankBias), the ranking score otherwise. Nothing is excluded unless asked
+   * (pass `trainedHistory(u)` or the user's history as `exclude`).
+   */
   recommend(user: UserState, query: RecommendQuery): TopItems;
   /**
    * Predicted rating r̂(u,i) for models that predict ratings (task 'rating'); a ranking model leaves it out and
    * callers say so (`canPredict`).
    */
   predict?(user: UserState, item: number): number;
-  /** The k items most similar to `item` (itself excluded), by the model's own notion of similarity. */
+  /**
+   * The k items most similar to `item` (itself excluded), by the model's own notion of similarity (cosine of
+   * factors, item-item weights); scores are the similarities.
+   */
   similarItems(item: number, k: number, allowed?: Uint8Array): TopItems;
   /**
    * Why `item` is recommended to a user: the items of their history that contributed most to its score, best
@@ -85,20 +93,4 @@ export function canPredict(
   model: Recommender,
 ): model is Recommender & { predict(user: UserState, item: number): number } {
   return typeof model.predict === 'function';
-}
-
-/** @deprecated Row form of a ranked list (kept while callers move to TopItems). */
-export interface ScoredItem {
-  item: number;
-  score: number;
-}
-
-/** @deprecated Options of MFModel's row-form `recommend` (kept while callers move to RecommendQuery). */
-export interface RecommendOptions {
-  /** How many items to return (top-k). */
-  k: number;
-  /** Leave out items the user rated in training (default true); an explicit list of item indices also works. */
-  excludeRated?: boolean | Int32Array;
-  /** Keep only items for which this returns true. */
-  filter?: (item: number) => boolean;
 }

@@ -51,7 +51,9 @@ describe('model artifact', () => {
     expect(back.foldInL2).toBe(0.25);
     expect(back.rated?.items).toEqual(model.rated?.items);
     expect(back.rated?.offsets).toEqual(model.rated?.offsets);
-    expect(back.recommend(0, { k: 3 })).toEqual(model.recommend(0, { k: 3 }));
+    expect(back.recommend(0, { k: 3, exclude: back.trainedHistory(0)! })).toEqual(
+      model.recommend(0, { k: 3, exclude: model.trainedHistory(0)! }),
+    );
 
     const dir = await mkdtemp(join(tmpdir(), 'movierec-core-'));
     try {

@@ -61,17 +61,22 @@ describe.each([7, 8])('MFModel with %i factors (8: the SIMD scorer)', (nf) => {
       .filter((s) => !rated.has(s.item) && s.item % 3 !== 0)
       .sort((a, b) => b.score - a.score)
       .slice(0, 10);
-    const got = model.recommend(0, { k: 10, filter: (i) => i % 3 !== 0 });
-    expect(got.map((s) => s.item)).toEqual(order.map((s) => s.item));
-    for (const [j, s] of got.entries()) expect(s.score).toBeCloseTo(order[j]!.score, 4);
+    const allowed = Uint8Array.from({ length: 300 }, (_, i) => (i % 3 !== 0 ? 1 : 0));
+    const user = model.userState(0);
+    const got = model.recommend(user, { k: 10, exclude: model.trainedHistory(0)!, allowed });
+    expect([...got.items]).toEqual(order.map((s) => s.item));
+    for (const [j, s] of got.scores.entries()) expect(s).toBeCloseTo(order[j]!.score, 4);
+    // scoreAll is the same key (no ranking-only term here)
+    const all = model.scoreAll(user, new Float32Array(300));
+    for (const i of [0, 17, 299]) expect(all[i]).toBeCloseTo(brute[i]!, 4);
     // without exclusion the rated items may come back; with an explicit unsorted list only those are dropped
-    const all = model.recommend(0, { k: 300, excludeRated: false });
-    expect(all).toHaveLength(300);
-    const explicit = model.recommend(0, { k: 300, excludeRated: Int32Array.from([9, -3, 4, 4, 1000]) });
-    expect(explicit.map((s) => s.item).sort((a, b) => a - b)).toEqual(
+    expect(model.recommend(0, { k: 300 }).items).toHaveLength(300);
+    const explicit = model.recommend(0, { k: 300, exclude: Int32Array.from([9, -3, 4, 4, 1000]) });
+    expect([...explicit.items].sort((a, b) => a - b)).toEqual(
       Array.from({ length: 300 }, (_, j) => j).filter((j) => j !== 4 && j !== 9),
     );
-    expect(model.recommend(0, { k: 0 })).toEqual([]);
+    expect(model.recommend(0, { k: 0 }).items).toHaveLength(0);
+    expect(() => model.recommend(0, { k: -1 })).toThrow(/k must be a non-negative integer/);
   });
 
   it('finds similar items and users by cosine similarity', () => {
@@ -92,12 +97,23 @@ describe.each([7, 8])('MFModel with %i factors (8: the SIMD scorer)', (nf) => {
       .sort((a, b) => b.score - a.score)
       .slice(0, 5);
     const got = model.similarItems(42, 5);
-    expect(got.map((s) => s.item)).toEqual(want.map((s) => s.item));
-    expect(got[0]!.score).toBeCloseTo(want[0]!.score, 5);
+    expect([...got.items]).toEqual(want.map((s) => s.item));
+    expect(got.scores[0]).toBeCloseTo(want[0]!.score, 5);
+    const allowed = new Uint8Array(300).fill(1);
+    allowed[want[0]!.item] = 0;
+    expect(model.similarItems(42, 5, allowed).items[0]).toBe(want[1]!.item);
     const users5 = model.similarUsers(4, 19);
-    expect(users5).toHaveLength(19);
-    expect(users5.some((s) => s.item === 4)).toBe(false);
-    expect(users5[0]!.score).toBeCloseTo(cos(params.userFactors, 4, users5[0]!.item), 5);
+    expect(users5.items).toHaveLength(19);
+    expect(users5.items.includes(4)).toBe(false);
+    expect(users5.scores[0]).toBeCloseTo(cos(params.userFactors, 4, users5.items[0]!), 5);
+    // explain: the history's items closest to the item by cosine, the item itself left out
+    const history = { items: Int32Array.from([3, 42, 77, 150, 299]), values: new Float32Array(5).fill(4) };
+    const why = model.explain(model.userState(0), history, 42, 2);
+    const byCos = [3, 77, 150, 299].sort(
+      (a, b) => cos(params.itemFactors, 42, b) - cos(params.itemFactors, 42, a),
+    );
+    expect([...why.items]).toEqual(byCos.slice(0, 2));
+    expect(why.scores[0]).toBeCloseTo(cos(params.itemFactors, 42, byCos[0]!), 5);
   });
 
   it('folds in a new user: the solution zeroes the gradient of the regularised least-squares objective', () => {
@@ -106,7 +122,8 @@ describe.each([7, 8])('MFModel with %i factors (8: the SIMD scorer)', (nf) => {
     const foldItems = Int32Array.from({ length: n }, () => Math.floor(r() * 300));
     const foldRatings = Float32Array.from({ length: n }, () => 1 + Math.round(r() * 8) / 2);
     const lambda = 0.7;
-    const v = model.foldIn(foldItems, foldRatings, { l2: lambda });
+    const v = model.foldIn({ items: foldItems, values: foldRatings }, { l2: lambda });
+    expect(v.index).toBe(-1);
     const k = nf;
     // ∂/∂p_f = −2 Σ e_j q_jf + 2λ p_f, ∂/∂b = −2 Σ e_j + 2λ b, with e_j = r_j − μ − b_i − b − p·q_i
     const grad = new Float64Array(k + 1);
@@ -155,8 +172,13 @@ describe.each([7, 8])('MFModel with %i factors (8: the SIMD scorer)', (nf) => {
         v.factors.reduce((s, x, f) => s + x * params.itemFactors[3 * k + f]!, 0),
       5,
     );
-    expect(() => model.foldIn(Int32Array.from([300]), Float32Array.from([4]))).toThrow(UnknownItemError);
-    expect(() => model.foldIn(Int32Array.from([1, 2]), Float32Array.from([4]))).toThrow(/2 entries/);
+    const history = (items: number[], values: number[]) => ({
+      items: Int32Array.from(items),
+      values: Float32Array.from(values),
+    });
+    expect(() => model.foldIn(history([300], [4]))).toThrow(UnknownItemError);
+    expect(() => model.foldIn(history([1, 2], [4]))).toThrow(/2 entries/);
+    expect(() => model.predict({ index: -1 }, 3)).toThrow(/not an MF user/);
   });
 
   it('rejects parameters whose shapes disagree', () => {
@@ -194,11 +216,16 @@ describe('ranking-only item term', () => {
     params.itemRankBias = new Float32Array(50);
     params.itemRankBias[17] = 100;
     const model = new MFModel({ params });
-    const top = model.recommend(1, { k: 3, excludeRated: false });
-    expect(top[0]!.item).toBe(17);
-    expect(top[0]!.score).toBeCloseTo(model.predict(1, 17), 5);
+    const top = model.recommend(1, { k: 3 });
+    expect(top.items[0]).toBe(17);
+    expect(top.scores[0]).toBeCloseTo(model.predict(1, 17), 5);
+    // scoreAll is the ranking key r̂ + itemRankBias
+    expect(model.scoreAll(model.userState(1), new Float32Array(50))[17]).toBeCloseTo(
+      model.predict(1, 17) + 100,
+      4,
+    );
     const back = deserializeModel(serializeModel(model));
     expect(back.params.itemRankBias).toEqual(params.itemRankBias);
-    expect(back.recommend(1, { k: 3, excludeRated: false })).toEqual(top);
+    expect(back.recommend(1, { k: 3 })).toEqual(top);
   });
 });

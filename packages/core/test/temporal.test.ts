@@ -86,7 +86,7 @@ describe('prediction at a time', () => {
   });
 
   it('a folded-in user has no drift history: only the movie bin term varies with time', () => {
-    const v = model.foldIn(Int32Array.of(0, 1), Float32Array.of(4, 2));
+    const v = model.foldIn({ items: Int32Array.of(0, 1), values: Float32Array.of(4, 2) });
     const a = start + 10 * DAY;
     const b = start + 95 * DAY;
     const diff = model.predict(v, 3, b) - model.predict(v, 3, a);

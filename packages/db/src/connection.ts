@@ -26,6 +26,8 @@ export interface Database {
   readonly prisma: PrismaClient;
   /** Where it is, for messages: 'PostgreSQL 127.0.0.1:5432/movierec' or 'PGlite /…/.data/pglite'. */
   readonly location: string;
+  /** The postgres:// URL it was opened with (PostgreSQL only): for a second, dedicated connection (LISTEN). */
+  readonly url?: string;
   /** One statement outside any transaction (rows as objects). */
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs `fn` on one connection (PostgreSQL: a pooled client held for the call; PGlite: the instance). */
@@ -125,6 +127,7 @@ async function openPostgres(url: string): Promise<Database> {
     kind: 'postgres',
     prisma,
     location: `PostgreSQL ${target.host}:${target.port}/${target.database}`,
+    url,
     async query<R>(text: string, params: readonly unknown[] = []) {
       return (await pool.query(text, params as unknown[])).rows as R[];
     },

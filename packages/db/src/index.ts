@@ -12,6 +12,16 @@ export {
   ModelVersionNotFoundError,
   SchemaBehindError,
 } from './errors.ts';
+export {
+  type ActivationEvent,
+  EVENTS_CHANNEL,
+  type EventHandlers,
+  type EventListener,
+  listenEvents,
+  type MovierecEvent,
+  parseEvent,
+  type RatingEvent,
+} from './events.ts';
 export type { Prisma, PrismaClient } from './generated/prisma/client.ts';
 export {
   type ImportCounts,

@@ -172,7 +172,7 @@ for (const kind of kinds) {
       const loaded = toMFModel(byId);
       for (let u = 0; u < 6; u++) {
         expect(loaded.recommend(u, { k: 4 })).toEqual(model.recommend(u, { k: 4 }));
-        expect(loaded.recommend(u, { k: 1 })[0]?.item).toBe(8);
+        expect(loaded.recommend(u, { k: 1 }).items[0]).toBe(8);
         for (let i = 0; i < 9; i++) expect(loaded.predict(u, i)).toBe(model.predict(u, i));
       }
 

@@ -87,9 +87,7 @@ export function relevantItems(test: RatingColumns, threshold: number): Map<numbe
 /** A Ranker over a model's top-k (users outside the model get an empty list). */
 export function modelRanker(model: MFModel): Ranker {
   return (user, exclude, k) =>
-    user >= 0 && user < model.numUsers
-      ? model.recommend(user, { k, excludeRated: exclude }).map((s) => s.item)
-      : [];
+    user >= 0 && user < model.numUsers ? Array.from(model.recommend(user, { k, exclude }).items) : [];
 }
 
 /**

@@ -321,12 +321,12 @@ describe('ranking-only item term (MFParams.itemRankBias)', () => {
     const p = allocParams(1, 3, 1, 3);
     p.itemBias.set([0.5, 0.2, 0]);
     const plain = new MFModel({ params: p });
-    expect(plain.recommend(0, { k: 3, excludeRated: false }).map((s) => s.item)).toEqual([0, 1, 2]);
+    expect([...plain.recommend(0, { k: 3 }).items]).toEqual([0, 1, 2]);
     const ranked = new MFModel({ params: { ...p, itemRankBias: Float32Array.from([0, 0.35, 0.7]) } });
-    const recs = ranked.recommend(0, { k: 3, excludeRated: false });
-    expect(recs.map((s) => s.item)).toEqual([2, 1, 0]);
+    const recs = ranked.recommend(0, { k: 3 });
+    expect([...recs.items]).toEqual([2, 1, 0]);
     // Scores stay r̂ = μ + b_i.
-    const scores = recs.map((s) => s.score);
+    const scores = recs.scores;
     expect(scores[0]).toBeCloseTo(3, 5);
     expect(scores[1]).toBeCloseTo(3.2, 5);
     expect(scores[2]).toBeCloseTo(3.5, 5);

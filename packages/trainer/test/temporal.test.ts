@@ -128,7 +128,7 @@ describe('time-aware terms in the Bayesian engine', () => {
     expect(model.predict(2, 5)).toBe(model.predict(2, 5, end));
     expect(() => model.predict(2, 5, -1)).toThrow(/before|1970/);
     // fold-in of a new user: no drift history, so predictions move with the movie's bins only
-    const v = model.foldIn(Int32Array.of(1, 2, 3), Float32Array.of(4, 3, 5));
+    const v = model.foldIn({ items: Int32Array.of(1, 2, 3), values: Float32Array.of(4, 3, 5) });
     const tp = model.params.temporal!;
     const early = tp.trainStart;
     const d = model.predict(v, 4, end) - model.predict(v, 4, early);

@@ -31,9 +31,9 @@ describe('train', () => {
     const rated = new Set<number>();
     for (let r = 0; r < data.ratings.length; r++)
       if (data.ratings.users[r] === u) rated.add(data.ratings.items[r]!);
-    const recs = model.recommend(u, { k: 60 });
-    expect(recs.length).toBe(60 - rated.size);
-    for (const s of recs) expect(rated.has(s.item)).toBe(false);
+    const recs = model.recommend(u, { k: 60, exclude: model.trainedHistory(u)! });
+    expect(recs.items.length).toBe(60 - rated.size);
+    for (const item of recs.items) expect(rated.has(item)).toBe(false);
   });
 
   it('stops early and restores the best epoch', async () => {

@@ -1,4 +1,4 @@
-import type { MFModel, ScoredItem } from '@movierec/core';
+import type { MFModel, TopItems } from '@movierec/core';
 import { type Command, intFlag, requireArg } from '../framework/command.ts';
 import { table } from '../framework/table.ts';
 import { movieTitles, withModel } from '../model-source.ts';
@@ -11,10 +11,10 @@ const modelOption = {
   },
 };
 
-function ranked(model: MFModel, list: ScoredItem[], titles: Map<string, string>) {
-  return list.map((s, rank) => {
-    const movieId = model.items.externalId(s.item);
-    return { rank: rank + 1, movieId, title: titles.get(movieId) ?? null, score: s.score };
+function ranked(model: MFModel, list: TopItems, titles: Map<string, string>) {
+  return Array.from(list.items, (item, rank) => {
+    const movieId = model.items.externalId(item);
+    return { rank: rank + 1, movieId, title: titles.get(movieId) ?? null, score: list.scores[rank]! };
   });
 }
 
@@ -35,12 +35,12 @@ export const recommendCommand: Command = {
       const { model, source, db } = handle;
       const user = model.userIndex(userId);
       // Models from files carry the training ratings; for stored versions the database says what the user rated.
-      const excludeRated = input.values['include-rated']
-        ? false
+      const exclude = input.values['include-rated']
+        ? undefined
         : db && !model.rated
           ? await db.ratedItems(model, userId)
-          : true;
-      const list = model.recommend(user, { k, excludeRated });
+          : model.trainedHistory(user);
+      const list = model.recommend(model.userState(user), { k, ...(exclude ? { exclude } : {}) });
       const items = ranked(model, list, await movieTitles(handle));
       ctx.print(`Top ${k} for user ${userId} (model ${source.label}):`);
       ctx.print(

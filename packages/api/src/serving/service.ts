@@ -4,6 +4,7 @@
  * serving one database agree about who rated what.
  */
 import { IdMap } from '@movierec/data';
+import type { EventListener, MovierecEvent } from '@movierec/db';
 import { databaseUnavailable, modelNotReady } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ApiStore, StoredRating } from '../store.ts';
@@ -15,6 +16,13 @@ export interface ServiceOptions {
   pollMs?: number;
   /** Most user states held in memory per model version. */
   maxUsers?: number;
+  /**
+   * While pushed events arrive (LISTEN/NOTIFY on a shared PostgreSQL), the poll only runs as a safety net this often
+   * (ms, default 30000); when the listening connection is lost it runs every pollMs again.
+   */
+  safetyPollMs?: number;
+  /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
+  onEventLag?: (kind: MovierecEvent['type'], ms: number) => void;
 }
 
 export class RecommenderService {
@@ -25,6 +33,12 @@ export class RecommenderService {
   #snapshot: Snapshot | null = null;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
+  #pollAgain = false;
+  #lastPoll = 0;
+  readonly #safetyPollMs: number;
+  #events: EventListener | null = null;
+  #invalidLogged = false;
+  readonly #onEventLag: ServiceOptions['onEventLag'];
   #watermark: string | null = null;
   #dbReachable = false;
   #stopped = false;
@@ -36,6 +50,13 @@ export class RecommenderService {
     this.#log = log;
     this.#pollMs = options.pollMs ?? 2000;
     this.#maxUsers = options.maxUsers ?? 200_000;
+    this.#safetyPollMs = options.safetyPollMs ?? 30_000;
+    this.#onEventLag = options.onEventLag;
+  }
+
+  /** Whether pushed events are arriving (the poll is then only a safety net). */
+  get listening(): boolean {
+    return this.#events?.listening ?? false;
   }
 
   get snapshot(): Snapshot | null {
@@ -53,22 +74,71 @@ export class RecommenderService {
   /** Loads the active model (if any) and starts polling; never throws for an unreachable database. */
   async start(): Promise<void> {
     await this.poll();
-    this.#timer = setInterval(() => void this.poll(), this.#pollMs);
+    this.#timer = setInterval(() => {
+      // with events arriving, poll only as a safety net; without them (lost connection, PGlite) every pollMs
+      if (this.listening && performance.now() - this.#lastPoll < this.#safetyPollMs) return;
+      void this.poll();
+    }, this.#pollMs);
     this.#timer.unref();
+    if (this.store.listen !== undefined) {
+      this.#events = await this.store.listen({
+        onEvent: (event) => this.#onEvent(event),
+        onState: (listening) => {
+          this.#log.info({ msg: listening ? 'listening for pushed events' : 'pushed events lost: polling' });
+          // (re)connected: catch up on whatever happened while not listening
+          if (listening) this.requestPoll();
+        },
+        onInvalid: (payload) => {
+          if (this.#invalidLogged) return;
+          this.#invalidLogged = true;
+          this.#log.warn({
+            msg: 'ignored a NOTIFY payload that is not ours (logged once)',
+            payload: payload.slice(0, 200),
+          });
+        },
+        onError: (err) => this.#log.debug({ msg: 'event connection', err: String(err.message ?? err) }),
+      });
+    }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    await this.#events?.close();
+    this.#events = null;
     await this.#polling;
+  }
+
+  /** A pushed event: apply it through the same path as the poll (activation check, then the change feed). */
+  #onEvent(event: MovierecEvent): void {
+    const lag = this.#onEventLag;
+    const applied = this.requestPoll();
+    // lag: the database trigger's clock to now, after the poll that applies it (same host clock for a local DB)
+    if (lag !== undefined)
+      applied.then(
+        () => lag(event.type, Math.max(0, Date.now() - event.at)),
+        () => {},
+      );
+  }
+
+  /** Polls now, or once more right after the poll in flight (an event may have committed after its queries). */
+  requestPoll(): Promise<void> {
+    if (this.#polling === null) return this.poll();
+    this.#pollAgain = true;
+    return this.#polling.then(() => this.#polling ?? undefined);
   }
 
   /** One poll: reload the model when another version became active, then apply the rating change feed. */
   poll(): Promise<void> {
     if (this.#polling !== null) return this.#polling;
+    this.#lastPoll = performance.now();
     this.#polling = this.#pollOnce().finally(() => {
       this.#polling = null;
+      if (this.#pollAgain && !this.#stopped) {
+        this.#pollAgain = false;
+        void this.poll();
+      }
     });
     return this.#polling;
   }

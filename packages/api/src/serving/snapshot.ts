@@ -137,7 +137,7 @@ export class Snapshot {
     }
     if (ratedItems.length === 0) return state(null, 'POPULARITY', 0);
     // fold-in: (b_u, p_u) = argmin Σ_i (r_ui − μ − b_i − b_u − p_u·q_i)² + λ‖(b_u, p_u)‖² with Q fixed (the model's foldIn)
-    return state(model.foldIn(ratedItems, ratedValues), 'PERSONALIZED', ratedItems.length);
+    return state(model.foldIn({ items: ratedItems, values: ratedValues }), 'PERSONALIZED', ratedItems.length);
   }
 
   /** Keeps at most maxUsers user states (oldest first out); evicted states are marked stale. */

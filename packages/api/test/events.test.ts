@@ -1,0 +1,94 @@
+/**
+ * Two API processes' worth of servers on one PostgreSQL with the poll turned almost off (60 s): a rating through one
+ * and an activation reach the other by LISTEN/NOTIFY alone; when the listening connection is cut, the poll takes over.
+ */
+import { activateModelVersion, saveModel } from '@movierec/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../src/index.ts';
+import { gql, type Seeded, seededDatabase, silentLogger, trainAls } from './fixtures.ts';
+
+describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
+  let seeded: Seeded;
+  let a: RunningServer;
+  let b: RunningServer;
+  const lags: { kind: string; ms: number }[] = [];
+
+  beforeAll(async () => {
+    seeded = await seededDatabase('postgres');
+    a = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 60_000 });
+    b = await startServer({
+      db: seeded.db,
+      port: 0,
+      logger: silentLogger,
+      pollMs: 60_000,
+      onEventLag: (kind, ms) => lags.push({ kind, ms }),
+    });
+    for (let t = 0; t < 200 && !(a.service.listening && b.service.listening); t++)
+      await new Promise((done) => setTimeout(done, 50));
+  }, 60_000);
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await seeded?.db.close();
+  });
+
+  const recs = (url: string, userId: string) =>
+    gql(url, `{ recommendations(userId: "${userId}", limit: 5) { source modelVersion { id } } }`);
+  const rate = (url: string, userId: string, movieId: string) =>
+    gql(
+      url,
+      `mutation { rateMovie(userId: "${userId}", movieId: "${movieId}", rating: 5) { foldedInRatings } }`,
+    );
+
+  it('a rating through one replica changes the other replica’s recommendations without a poll', async () => {
+    expect(a.service.listening && b.service.listening).toBe(true);
+    const userId = `pushed-${Date.now()}`;
+    // b loads and caches the (unknown) user first, so only an event can make it look again
+    expect((await recs(b.url, userId)).data!.recommendations.source).toBe('POPULARITY');
+    expect((await rate(a.url, userId, '1')).errors).toBeUndefined();
+    await expect
+      .poll(async () => (await recs(b.url, userId)).data!.recommendations.source, {
+        timeout: 5_000,
+        interval: 20,
+      })
+      .toBe('PERSONALIZED');
+    expect(lags.some((l) => l.kind === 'rating')).toBe(true);
+  }, 30_000);
+
+  it('an activation reaches every replica without a poll', async () => {
+    const other = await trainAls(seeded.dataset, 4, 2, 11);
+    const id = await saveModel(seeded.db, other, { datasetFingerprint: 'events-test', engine: 'als' });
+    await activateModelVersion(seeded.db, id);
+    for (const server of [a, b])
+      await expect
+        .poll(async () => (await recs(server.url, '1')).data!.recommendations.modelVersion?.id, {
+          timeout: 5_000,
+          interval: 20,
+        })
+        .toBe(String(id));
+    expect(lags.some((l) => l.kind === 'activation')).toBe(true);
+  }, 60_000);
+
+  it('falls back to polling when the listening connection is cut, and listens again', async () => {
+    const c = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 100 });
+    try {
+      await expect.poll(() => c.service.listening, { timeout: 10_000 }).toBe(true);
+      // cut every LISTEN connection of this database (a, b and c): the servers fall back, then reconnect
+      await seeded.db.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+      );
+      const userId = `fallback-${Date.now()}`;
+      expect((await recs(c.url, userId)).data!.recommendations.source).toBe('POPULARITY');
+      expect((await rate(a.url, userId, '2')).errors).toBeUndefined();
+      // whether by the 100 ms poll (while disconnected) or by the event (after reconnecting), c sees it
+      await expect
+        .poll(async () => (await recs(c.url, userId)).data!.recommendations.source, { timeout: 10_000 })
+        .toBe('PERSONALIZED');
+      await expect.poll(() => c.service.listening && b.service.listening, { timeout: 15_000 }).toBe(true);
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
+});
