@@ -86,7 +86,7 @@ describe('time-aware terms in the Bayesian engine', () => {
       const [u, i, t] = [test.users[r]!, test.items[r]!, test.timestamps[r]!];
       expect(loaded.predict(u, i, t)).toBe(timed.model.predict(u, i, t));
     }
-  });
+  }, 120_000);
 
   it('ratings without timestamps: the terms are off, with one line saying so, and the model is the static one', async () => {
     const { train: tr, shape } = plantedTemporal(4, { noTimes: true });
@@ -96,7 +96,7 @@ describe('time-aware terms in the Bayesian engine', () => {
     expect(log.notes).toEqual(lines);
     expect(model.params.temporal).toBeUndefined();
     expect(model.predict(0, 0, T0)).toBe(model.predict(0, 0));
-  });
+  }, 120_000);
 
   it('every rating at one instant (one bin): bins and drift are off with a line each, the day term still fits', async () => {
     const { train: tr, shape } = plantedTemporal(5, { oneInstant: true });
@@ -113,7 +113,7 @@ describe('time-aware terms in the Bayesian engine', () => {
     // the training span is one instant: any request time is clamped to it
     expect(model.predict(3, 7, T0 + 5 * DAY)).toBe(model.predict(3, 7, T0));
     expect(model.predict(3, 7, T0 - 5 * DAY)).toBe(model.predict(3, 7, T0));
-  });
+  }, 120_000);
 
   it('a training timestamp before 1970 is refused naming the row; a request time after the data predicts as at its end', async () => {
     const { train: tr, shape } = plantedTemporal(6);
@@ -133,5 +133,5 @@ describe('time-aware terms in the Bayesian engine', () => {
     const early = tp.trainStart;
     const d = model.predict(v, 4, end) - model.predict(v, 4, early);
     expect(d).toBeCloseTo(tp.itemBinBias![4 * tp.bins + tp.bins - 1]! - tp.itemBinBias![4 * tp.bins]!, 5);
-  });
+  }, 120_000);
 });
