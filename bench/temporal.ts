@@ -7,6 +7,8 @@
  *   --protocol cv        5-fold random CV, the same folds and seed as bench/accuracy.ts (--folds-run 0 for one fold)
  *   --protocol temporal  per-user temporal holdout: each user's latest 20% of ratings is the test set; scored at
  *                        each test rating's own time and at "now" (the newest training time)
+ *   --protocol serve     MFModel.predict speed, static vs time-aware (day bias for every user rating day of the
+ *                        bundled data, 30 movie bins, drift), same random parameters and pairs, same run
  *
  *   pnpm exec tsx bench/temporal.ts --protocol cv --only default,temporal
  *   pnpm exec tsx bench/temporal.ts --protocol inner --only default,bins30,drift,day,all [--sweeps 60]
@@ -158,7 +160,67 @@ const foldSplit = (f: number) => {
   return { train: takeRows(dataset.ratings, trainRows), test: takeRows(dataset.ratings, testRows) };
 };
 
-for (const name of names) {
+if (args.protocol === 'serve') {
+  const { MFModel, allocParams } = await import('../packages/core/src/index.ts');
+  const { Rng } = await import('../packages/data/src/index.ts');
+  const nu = dataset.users.size;
+  const ni = dataset.items.size;
+  const k = 32;
+  const rng = new Rng(1);
+  const p = allocParams(nu, ni, k, 3.5);
+  for (const a of [p.userBias, p.itemBias, p.userFactors, p.itemFactors])
+    for (let j = 0; j < a.length; j++) a[j] = 0.1 * rng.normal();
+  const staticModel = new MFModel({ params: p });
+  // the time-aware layout of the whole bundled data, through the engine's own block (no sampling)
+  const { TemporalBlock } = await import('../packages/trainer/src/engines/bpmf/temporal.ts');
+  const block = TemporalBlock.create(
+    dataset.ratings,
+    { numUsers: nu, numItems: ni },
+    { itemBins: 30, userDrift: true, userDay: true },
+    [],
+  )!;
+  const tp = {
+    ...block.layout,
+    itemBinBias: Float32Array.from({ length: ni * 30 }, () => 0.01 * rng.normal()),
+    userDrift: Float32Array.from({ length: nu }, () => 0.01 * rng.normal()),
+    dayBias: Float32Array.from({ length: block.layout.days!.length }, () => 0.1 * rng.normal()),
+  };
+  const timed = new MFModel({ params: { ...p, temporal: tp } });
+  // the `temporal` preset's terms only: the day bias (and the per-user last time)
+  const { itemBinBias: _b, userDrift: _d, userMeanDay: _m, ...dayOnly } = tp;
+  const dayModel = new MFModel({ params: { ...p, temporal: dayOnly } });
+  const n = 200_000;
+  const us = Int32Array.from({ length: n }, () => rng.int(nu));
+  const is = Int32Array.from({ length: n }, () => rng.int(ni));
+  const ts = Int32Array.from(
+    { length: n },
+    (_, j) => dataset.ratings.timestamps[j % dataset.ratings.length]!,
+  );
+  const time = (f: (j: number) => number) => {
+    let best = Number.POSITIVE_INFINITY;
+    let sink = 0;
+    for (let rep = 0; rep < 7; rep++) {
+      // CPU time of this process (less disturbed than wall time on a shared machine), ms
+      const t0 = process.cpuUsage();
+      for (let j = 0; j < n; j++) sink += f(j);
+      const used = process.cpuUsage(t0);
+      best = Math.min(best, (used.user + used.system) / 1000);
+    }
+    if (Number.isNaN(sink)) throw new Error('NaN');
+    return (best * 1e6) / n;
+  };
+  const a = time((j) => staticModel.predict(us[j]!, is[j]!));
+  const b = time((j) => timed.predict(us[j]!, is[j]!));
+  const c = time((j) => timed.predict(us[j]!, is[j]!, ts[j]!));
+  const d = time((j) => dayModel.predict(us[j]!, is[j]!, ts[j]!));
+  const a2 = time((j) => staticModel.predict(us[j]!, is[j]!));
+  const base = Math.min(a, a2);
+  console.log(
+    `predict (k ${k}, ${n} random pairs, best of 7, CPU time): static ${base.toFixed(0)} ns; all three terms at now ${b.toFixed(0)} ns (×${(b / base).toFixed(2)}), at a rating's time ${c.toFixed(0)} ns (×${(c / base).toFixed(2)}); the temporal preset's day term at a rating's time ${d.toFixed(0)} ns (×${(d / base).toFixed(2)})`,
+  );
+}
+
+for (const name of args.protocol === 'serve' ? [] : names) {
   if (args.protocol === 'inner') {
     const { train: outer } = foldSplit(0);
     const inner = kFoldAssignment(outer.length, 10, 7);
