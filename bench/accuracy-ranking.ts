@@ -1,28 +1,35 @@
 /**
- * Ranking bench: per-user holdout of each user's most recent 20% of ratings (by timestamp) on the bundled
- * ml-latest-small; train on the rest, rank every movie the user has not rated in training, relevant = held-out
- * rating ≥ 4; Recall@10, NDCG@10 (and precision, MAP, hit rate, coverage) of each model beside the popularity and
- * bias baselines — all through the shipped code path (loadBundled → userHoldout → train → evaluate).
+ * Ranking bench (issue 15): every ranking model beside popularity on the bundled ml-latest-small, through the shipped
+ * code path (loadBundled → rankingSplit → fitRanking / train → evaluateRanking), three protocols:
+ * - temporal: each user's latest 20% held out, relevant = held-out rating ≥ 4, the whole catalogue ranked minus the
+ *   user's training movies: NDCG@10, Recall@10, top-10 catalogue coverage, novelty (mean −log2(pop_i/|U|));
+ * - loo-sampled: the NCF paper's leave-one-out (latest interaction vs 100 sampled negatives): HR@10, NDCG@10;
+ * - loo-full: the same held-out item against the full catalogue.
+ * Train seconds are wall and CPU time of the fit on the temporal training part; the load average is printed (the
+ * machine is shared). Also the fold-in of a 20-interaction user and its top-10 for the default model (median ms).
  *
- *   pnpm exec tsx bench/accuracy-ranking.ts [--only default,sgd-64] [--json]
- *   pnpm exec tsx bench/accuracy-ranking.ts --sweep   # how w of itemRankBias = w·ln(1 + n_i) was chosen:
- *     the default model trained on an INNER holdout (each user's latest 20% of the training part) for w ∈ grid,
- *     then the same grid on the real holdout for reference.
+ *   pnpm exec tsx bench/accuracy-ranking.ts [--only default,ease,...] [--no-loo] [--json]
+ *   pnpm exec tsx bench/accuracy-ranking.ts --sweep   # how w of the rating model's itemRankBias = w·ln(1 + n_i)
+ *     was chosen: the default rating model trained on an INNER holdout (each user's latest 20% of the training
+ *     part) for w ∈ grid, then the same grid on the real holdout for reference.
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { buildRatedIndex, MFModel, ratedItems } from '../packages/core/src/index.ts';
-import { loadBundled, userHoldout } from '../packages/data/src/index.ts';
+import { buildRatedIndex, MFModel, type Recommender, ratedItems } from '../packages/core/src/index.ts';
+import { type Dataset, loadBundled, userHoldout } from '../packages/data/src/index.ts';
 import {
-  createBayesEngine,
-  type Engine,
-  evaluate,
+  evaluateRanking,
+  fitRanking,
   modelRanker,
+  popularityModel,
   popularityOrder,
   popularityRanker,
-  presets,
+  RANKING_PRESETS,
+  type RankingConfig,
+  type RankingReport,
   rankingMetrics,
+  rankingSplit,
   relevantItems,
-  type TrainConfig,
   train,
 } from '../packages/trainer/src/index.ts';
 
@@ -31,61 +38,12 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     json: { type: 'boolean', default: false },
     sweep: { type: 'boolean', default: false },
+    'no-loo': { type: 'boolean', default: false },
   },
 });
 
 const dataset = await loadBundled();
 const split = userHoldout(dataset.ratings, { strategy: 'recent', fraction: 0.2 });
-const trainSet = { ...dataset, ratings: split.train };
-const bayes = createBayesEngine({ movies: dataset.movies });
-const bpmf = (b: Record<string, unknown>): Partial<TrainConfig> =>
-  ({
-    ...presets.default,
-    factors: 32,
-    epochs: 120,
-    initStd: 0.1,
-    seed: 42,
-    bayes: b,
-  }) as Partial<TrainConfig>;
-
-interface Run {
-  name: string;
-  what: string;
-  preset?: 'reference' | 'default';
-  config?: Partial<TrainConfig>;
-  engine?: Engine;
-}
-const runs: Run[] = [
-  { name: 'reference', what: 'notebook preset (Adam, MSE)', preset: 'reference' },
-  { name: 'default', what: 'presets.default through train()', preset: 'default' },
-  {
-    name: 'sgd-64',
-    what: 'biased SGD, MSE, 64 factors',
-    config: {
-      optimizer: 'sgd',
-      factors: 64,
-      epochs: 25,
-      batchSize: 4096,
-      learningRate: 0.007,
-      l2: 0.05,
-      l2Bias: 0.02,
-      initStd: 0.1,
-      seed: 42,
-    },
-  },
-  {
-    name: 'bpmf',
-    what: 'BPMF, no side features (with the default ranking term w = 0.5)',
-    config: bpmf({ sampleFactors: 10, burnIn: 20, movieFeatures: false, popularityFeatures: false }),
-    engine: bayes,
-  },
-  {
-    name: 'default-w0',
-    what: 'presets.default without the ranking term (rank by r̂ alone)',
-    preset: 'default',
-    config: { bayes: { ...presets.default.bayes, rankPopularity: 0 } } as Partial<TrainConfig>,
-  },
-];
 
 if (args.sweep) {
   const grid = [0, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5];
@@ -122,45 +80,177 @@ if (args.sweep) {
   process.exit(0);
 }
 
+interface Run {
+  name: string;
+  what: string;
+  fit: (data: Dataset) => Promise<Recommender> | Recommender;
+}
+const ranking = (config: RankingConfig) => (data: Dataset) => fitRanking(data, config);
+const runs: Run[] = [
+  { name: 'popularity', what: 'most-interacted movies first', fit: (d) => popularityModel(d) },
+  {
+    name: 'default',
+    what: "EASE, history weighted by recency and rating (RANKING_PRESETS.default, tuned by 'movierec tune')",
+    fit: ranking(RANKING_PRESETS.default),
+  },
+  {
+    name: 'ease',
+    what: 'EASE as in Steck 2019 (λ 300, items with ≥ 10 interactions, binary history)',
+    fit: ranking(RANKING_PRESETS.ease),
+  },
+  {
+    name: 'item-knn',
+    what: 'item-kNN, shrunk cosine, 100 neighbours, weighted history',
+    fit: ranking(RANKING_PRESETS['item-knn']),
+  },
+  {
+    name: 'ials',
+    what: 'implicit ALS (Hu et al. 2008), 64 factors, c = 1 + 2r',
+    fit: ranking(RANKING_PRESETS.ials),
+  },
+  {
+    name: 'bpr',
+    what: 'BPR-MF (Rendle et al. 2009), 64 factors, 60 epochs',
+    fit: ranking(RANKING_PRESETS.bpr),
+  },
+  {
+    name: 'rating-model',
+    what: 'the rating model (presets.default, BPMF) ranked by r̂ + 0.5·ln(1 + n_i), as served before this issue',
+    fit: async (d) => (await train(d, { preset: 'default' })).model,
+  },
+];
+
 const only = args.only?.split(',');
-const rows: Record<string, unknown>[] = [];
-let baselinesPrinted = false;
+const selected = runs.filter((r) => !only || only.includes(r.name));
+const temporal = rankingSplit(dataset.ratings, 'temporal');
+const loo = rankingSplit(dataset.ratings, 'loo-full');
+const load0 = loadavg()[0]!;
+interface Row {
+  name: string;
+  what: string;
+  temporal: RankingReport;
+  seconds: number;
+  cpuSeconds: number;
+  looSampled?: RankingReport;
+  looFull?: RankingReport;
+}
+const rows: Row[] = [];
 if (!args.json)
   console.log(
-    `# ${dataset.name}: holdout = each user's latest 20% by timestamp (${split.test.length} test, ${split.train.length} train ratings); ` +
-      'relevant = held-out rating ≥ 4; candidates exclude the user’s training movies; k = 10',
+    `# ${dataset.name}: temporal = each user's latest 20% (${temporal.test.length} held out, ${temporal.train.length} train); ` +
+      `relevant = held-out rating ≥ 4; leave-one-out = each user's latest interaction (${loo.test.length}); k = 10`,
   );
-const line = (
-  name: string,
-  r: { recall: number; ndcg: number; precision: number; map: number; hitRate: number; coverage: number },
-  what: string,
-) =>
-  console.log(
-    `${name.padEnd(20)} Recall@10 ${r.recall.toFixed(4)}  NDCG@10 ${r.ndcg.toFixed(4)}  P@10 ${r.precision.toFixed(4)}  ` +
-      `MAP@10 ${r.map.toFixed(4)}  hit ${r.hitRate.toFixed(3)}  coverage ${r.coverage.toFixed(4)}  — ${what}`,
-  );
-for (const run of runs) {
-  if (only && !only.includes(run.name)) continue;
-  const { model } = await train(trainSet, {
-    ...(run.preset ? { preset: run.preset } : {}),
-    ...(run.config ? { config: run.config } : {}),
-    ...(run.engine ? { engine: run.engine } : {}),
-  });
-  const e = evaluate(model, split.test, split.train, { k: 10, clip: true });
-  const ranking = e.ranking!;
-  if (!baselinesPrinted && !args.json) {
-    line('popularity', e.baselines.popularity!.ranking, 'most-rated movies first');
-    line('biases', e.baselines.biases.ranking!, 'μ + b_u + b_i (Koren regularised biases)');
-    baselinesPrinted = true;
-  }
-  rows.push({
+let defaultModel: Recommender | undefined;
+for (const run of selected) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const model = await run.fit({ ...dataset, ratings: temporal.train });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  if (run.name === 'default') defaultModel = model;
+  const row: Row = {
     name: run.name,
-    rmse: e.rmse,
-    mae: e.mae,
-    ranking,
-    popularity: e.baselines.popularity!.ranking,
-  });
-  if (!args.json)
-    line(run.name, ranking, `${run.what}; holdout RMSE ${e.rmse.toFixed(4)} MAE ${e.mae.toFixed(4)}`);
+    what: run.what,
+    temporal: evaluateRanking(model, temporal.train, temporal.test, { protocol: 'temporal' }),
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+  if (!args['no-loo']) {
+    const m = await run.fit({ ...dataset, ratings: loo.train });
+    row.looSampled = evaluateRanking(m, loo.train, loo.test, { protocol: 'loo-sampled' });
+    row.looFull = evaluateRanking(m, loo.train, loo.test, { protocol: 'loo-full' });
+  }
+  rows.push(row);
+  if (!args.json) console.error(`${run.name}: done (${seconds.toFixed(1)} s)`);
 }
-if (args.json) console.log(JSON.stringify({ runs: rows }));
+
+// fold-in of a 20-interaction user into the default model, then its top-10 (median over users with ≥ 20)
+let foldIn: { users: number; foldInMs: number; recommendMs: number } | undefined;
+if (defaultModel) {
+  const m = defaultModel;
+  const times: number[] = [];
+  const recs: number[] = [];
+  const byUser = new Map<number, number[]>();
+  for (let r = 0; r < temporal.train.length; r++) {
+    const u = temporal.train.users[r]!;
+    let list = byUser.get(u);
+    if (!list) byUser.set(u, (list = []));
+    list.push(r);
+  }
+  const cols = temporal.train;
+  const scores = new Float32Array(m.numItems);
+  for (const rowsOf of byUser.values()) {
+    if (rowsOf.length < 20) continue;
+    const last = rowsOf.sort((a, b) => cols.timestamps[a]! - cols.timestamps[b]! || a - b).slice(-20);
+    last.sort((a, b) => cols.items[a]! - cols.items[b]!);
+    const history = {
+      items: Int32Array.from(last, (r) => cols.items[r]!),
+      values: Float32Array.from(last, (r) => cols.ratings[r]!),
+      times: Int32Array.from(last, (r) => cols.timestamps[r]!),
+    };
+    const t0 = performance.now();
+    const state = m.foldIn(history);
+    const t1 = performance.now();
+    m.scoreAll(state, scores);
+    m.recommend(state, { k: 10, exclude: history.items });
+    const t2 = performance.now();
+    times.push(t1 - t0);
+    recs.push(t2 - t1);
+  }
+  const median = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1] ?? Number.NaN;
+  foldIn = { users: times.length, foldInMs: median(times), recommendMs: median(recs) };
+}
+
+const load1 = loadavg()[0]!;
+if (args.json) {
+  console.log(JSON.stringify({ rows, foldIn, loadAverage: [load0, load1] }));
+  process.exit(0);
+}
+const pop = rows.find((r) => r.name === 'popularity');
+const f = (v: number | undefined, d = 4) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+const header = [
+  'model',
+  'NDCG@10',
+  'Recall@10',
+  'coverage',
+  'novelty',
+  'train s (cpu)',
+  'LOO-sampled HR@10',
+  'NDCG@10',
+  'LOO-full HR@10',
+  'NDCG@10',
+];
+const table = rows.map((r) => [
+  r.name,
+  f(r.temporal.ndcg),
+  f(r.temporal.recall),
+  f(r.temporal.coverage),
+  f(r.temporal.novelty, 2),
+  `${r.seconds.toFixed(1)} (${r.cpuSeconds.toFixed(1)})`,
+  f(r.looSampled?.hitRate),
+  f(r.looSampled?.ndcg),
+  f(r.looFull?.hitRate),
+  f(r.looFull?.ndcg),
+]);
+table.push(['NeuMF, ML-1M (He et al. 2017, quoted)', '', '', '', '', '', '0.730', '0.447', '', '']);
+const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => row[c]!.length)));
+const line = (cells: string[]) =>
+  cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  ');
+console.log(line(header));
+for (const row of table) console.log(line(row));
+if (pop) {
+  console.log('');
+  for (const r of rows) {
+    if (r === pop) continue;
+    console.log(
+      `${r.name.padEnd(14)} vs popularity: NDCG@10 ×${(r.temporal.ndcg / pop.temporal.ndcg).toFixed(2)}, ` +
+        `Recall@10 ×${(r.temporal.recall / pop.temporal.recall).toFixed(2)}, coverage ×${(r.temporal.coverage / pop.temporal.coverage).toFixed(2)} — ${r.what}`,
+    );
+  }
+}
+if (foldIn)
+  console.log(
+    `\ndefault model: fold-in of a 20-interaction user ${foldIn.foldInMs.toFixed(3)} ms, scoring + top-10 ` +
+      `${foldIn.recommendMs.toFixed(3)} ms (medians over ${foldIn.users} users)`,
+  );
+console.log(`load average (1 min) at start / end: ${load0.toFixed(2)} / ${load1.toFixed(2)}`);

@@ -7,6 +7,7 @@ import { modelsActivateCommand, modelsExportCommand, modelsListCommand } from '.
 import { predictCommand, recommendCommand, similarCommand } from './commands/query.ts';
 import { serveCommand } from './commands/serve.ts';
 import { trainCommand } from './commands/train.ts';
+import { tuneCommand } from './commands/tune.ts';
 import type { Command } from './framework/command.ts';
 import type { Program } from './framework/router.ts';
 
@@ -18,6 +19,7 @@ export const commands: Command[] = [
   importCommand,
   trainCommand,
   evaluateCommand,
+  tuneCommand,
   recommendCommand,
   similarCommand,
   predictCommand,

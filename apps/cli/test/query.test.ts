@@ -35,6 +35,15 @@ describe('recommend / similar / predict with --model <file>', () => {
     expect(j).toMatchObject({ userId: 'u1', movieId: '30', model: { file: modelPath } });
   });
 
+  it('an ID with a control character is a usage error naming the argument, as in the import and the API', async () => {
+    const r = await runCli(['predict', 'u\u0007', '30', '--model', modelPath, '--json']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(parseJson(r).error).toMatch(/<userId>: an ID must not contain control characters, found U\+0007/);
+    const m = await runCli(['similar', ' 10', '--model', modelPath]);
+    expect(m.code, m.stderr).toBe(2);
+    expect(m.stderr).toMatch(/<movieId>: an ID must not start or end with spaces/);
+  });
+
   it('recommend ranks movies by predicted rating, as a table or one JSON object', async () => {
     const r = await runCli(['recommend', 'u1', '--k', '2', '--model', modelPath, '--json']);
     expect(r.code, r.stderr).toBe(0);

@@ -79,6 +79,8 @@ export function storeOn(db: Database, owned: boolean): ApiStore {
   // several processes share a PostgreSQL: changes are pushed to each by LISTEN/NOTIFY (the poll stays the fallback)
   const url = db.url;
   if (db.kind === 'postgres' && url !== undefined) store.listen = (handlers) => listenEvents(url, handlers);
+  const poolStats = db.poolStats;
+  if (poolStats !== undefined) store.poolStats = () => poolStats();
   return store;
 }
 

@@ -1,4 +1,5 @@
 /** GraphQL errors with the codes clients branch on (Apollo's conventions plus a few of ours). */
+import { DEFAULT_RATING_SCALE, describeScale, idProblem, ratingProblem } from '@movierec/data';
 import { GraphQLError } from 'graphql';
 
 /** An argument out of range or malformed; `extensions.argumentName` names it. */
@@ -39,19 +40,25 @@ export function checkRange(argumentName: string, value: number, lo: number, hi: 
   return value;
 }
 
-/** Checks a rating lies in 0.5..5 in half steps. */
+/**
+ * Checks a rating lies on the scale the import enforces (@movierec/data DEFAULT_RATING_SCALE: 0.5..5 in half
+ * steps), with the same rule the readers and the import apply.
+ */
 export function checkRating(value: number): number {
-  if (!Number.isFinite(value) || value < 0.5 || value > 5 || !Number.isInteger(value * 2)) {
-    throw badInput('rating', `must be 0.5..5 in half steps (0.5, 1, 1.5 … 5), got ${value}`);
+  const problem = ratingProblem(value, DEFAULT_RATING_SCALE);
+  if (problem !== undefined) {
+    throw badInput('rating', `must be ${describeScale(DEFAULT_RATING_SCALE)}: ${problem}`);
   }
   return value;
 }
 
-/** Checks an ID argument is a non-empty string of reasonable length. */
+/**
+ * Checks an ID argument by the rule the import applies (@movierec/data idProblem): non-empty, ≤ 128 characters, no
+ * surrounding spaces, well-formed Unicode (no lone surrogates), no control characters (NUL included).
+ */
 export function checkId(argumentName: string, value: string): string {
-  if (value.length === 0 || value.length > 128 || value.trim() !== value) {
-    throw badInput(argumentName, `must be a non-empty ID without surrounding spaces (≤ 128 characters)`);
-  }
+  const problem = idProblem(value);
+  if (problem !== undefined) throw badInput(argumentName, problem);
   return value;
 }
 

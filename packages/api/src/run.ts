@@ -15,6 +15,7 @@ export async function runFromEnv(options: { staticDir?: string } = {}): Promise<
       ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
       ...(env.MOVIEREC_DATA_DIR ? { dataDir: env.MOVIEREC_DATA_DIR } : {}),
       ...(env.MOVIEREC_POLL_MS ? { pollMs: Number(env.MOVIEREC_POLL_MS) } : {}),
+      ...(env.MOVIEREC_METRICS_PORT ? { metricsPort: Number(env.MOVIEREC_METRICS_PORT) } : {}),
       ...(env.MOVIEREC_RESPONSE_CACHE_BYTES
         ? { responseCacheBytes: Number(env.MOVIEREC_RESPONSE_CACHE_BYTES) }
         : {}),

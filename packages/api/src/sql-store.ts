@@ -36,6 +36,8 @@ export class SqlStore implements ApiStore {
   readonly shared: boolean;
   /** Pushed events (set by storeOn for PostgreSQL). */
   listen?: ApiStore['listen'];
+  /** Pool counts (set by storeOn for PostgreSQL). */
+  poolStats?: ApiStore['poolStats'];
 
   constructor(sql: SqlClient, models: ModelSource, close: () => Promise<void>, shared = true) {
     this.shared = shared;

@@ -1,6 +1,7 @@
 /** `startServer`: wires the database, the in-memory recommender and the HTTP server together. */
 import type { QueryLimits } from './graphql/limits.ts';
-import { startHttp } from './http/server.ts';
+import { Metrics } from './http/metrics.ts';
+import { startHttp, startMetricsHttp } from './http/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RecommenderService } from './serving/service.ts';
 import type { ApiStore } from './store.ts';
@@ -28,11 +29,18 @@ export interface ServerOptions {
   limits?: QueryLimits;
   /** With pushed events arriving, how often the poll still runs as a safety net (ms, default 30000). */
   safetyPollMs?: number;
+  /**
+   * Serve Prometheus metrics on this separate port (0: any free one) instead of /metrics on the main port — the way
+   * to keep them private when the main port is public (MOVIEREC_METRICS_PORT in runFromEnv).
+   */
+  metricsPort?: number;
   /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
   onEventLag?: (kind: 'rating' | 'activation', ms: number) => void;
 }
 
 export interface RunningServer {
+  /** Where the metrics are: `${url}/metrics`, or the separate metrics port's URL + /metrics. */
+  metricsUrl: string;
   /** Base URL, e.g. http://127.0.0.1:4000 (GraphQL at `${url}/graphql`). */
   url: string;
   /** Stops accepting, lets in-flight requests finish, then stops polling and closes the database. */
@@ -52,7 +60,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     });
   }
+  const metrics = new Metrics({ pool: () => store.poolStats?.() ?? null });
   const service = new RecommenderService(store, log, {
+    observer: metrics.observer(),
     pollMs: options.pollMs ?? 2000,
     ...(options.safetyPollMs !== undefined ? { safetyPollMs: options.safetyPollMs } : {}),
     ...(options.onEventLag !== undefined ? { onEventLag: options.onEventLag } : {}),
@@ -66,19 +76,43 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
       ...(options.responseCacheBytes !== undefined ? { responseCacheBytes: options.responseCacheBytes } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
+      metrics,
+      metricsOnMainPort: options.metricsPort === undefined,
     });
   } catch (err) {
     await service.stop();
     if (options.store === undefined) await store.close();
     throw err;
   }
-  log.info({ msg: 'listening', url: http.url, ...service.ready });
+  let metricsHttp: Awaited<ReturnType<typeof startMetricsHttp>> | null = null;
+  if (options.metricsPort !== undefined) {
+    try {
+      metricsHttp = await startMetricsHttp(
+        metrics,
+        options.host ?? process.env.HOST ?? '127.0.0.1',
+        options.metricsPort,
+      );
+    } catch (err) {
+      await http.close();
+      await service.stop();
+      if (options.store === undefined) await store.close();
+      throw err;
+    }
+  }
+  log.info({
+    msg: 'listening',
+    url: http.url,
+    ...service.ready,
+    ...(metricsHttp ? { metrics: metricsHttp.url } : {}),
+  });
   let closing: Promise<void> | null = null;
   return {
     url: http.url,
+    metricsUrl: `${metricsHttp?.url ?? http.url}/metrics`,
     service,
     close() {
       closing ??= (async () => {
+        await metricsHttp?.close();
         await http.close();
         await service.stop();
         log.debug({ msg: 'shutdown: closing the database' });

@@ -108,5 +108,7 @@ export interface ApiStore {
   ping(): Promise<void>;
   /** Pushed events from other processes (LISTEN/NOTIFY on PostgreSQL); absent where only polling works. */
   listen?(handlers: EventHandlers): Promise<EventListener>;
+  /** Database connection pool counts, where there is a pool (metrics). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }

@@ -334,6 +334,43 @@ for (const kind of ['postgres', 'pglite'] as const) {
         expect(u.data!.user).toBeNull();
       });
 
+      it('IDs with NUL, control characters or lone surrogates → BAD_USER_INPUT naming the argument, nothing stored', async () => {
+        const hostile = [
+          '\u0000',
+          'a\u0000b',
+          '\ud800',
+          '\udbff',
+          'x\udc00',
+          'bell\u0007',
+          'line\nbreak',
+          'c1\u0085',
+        ];
+        for (const id of hostile) {
+          for (const [q, arg] of [
+            [
+              `mutation($id: ID!) { rateMovie(userId: $id, movieId: "1", rating: 4) { foldedInRatings } }`,
+              'userId',
+            ],
+            [
+              `mutation($id: ID!) { rateMovie(userId: "ok-user", movieId: $id, rating: 4) { foldedInRatings } }`,
+              'movieId',
+            ],
+            [`query($id: ID!) { user(id: $id) { id } }`, 'id'],
+            [`query($id: ID!) { recommendations(userId: $id) { source } }`, 'userId'],
+            [`query($id: ID!) { predictRating(userId: "1", movieId: $id) { rating } }`, 'movieId'],
+          ] as const) {
+            const r = await gql(url, q, { id });
+            expect(r.errors?.[0]?.extensions, `${JSON.stringify(id)} ${q}`).toMatchObject({
+              code: 'BAD_USER_INPUT',
+              argumentName: arg,
+            });
+            expect(r.errors?.[0]?.message).not.toMatch(/database/i);
+          }
+        }
+        const u = await gql(url, `{ user(id: "ok-user") { id } }`);
+        expect(u.data!.user).toBeNull();
+      });
+
       it('unknown genre, malformed cursor, empty ID → BAD_USER_INPUT', async () => {
         const g = await gql(url, `{ recommendations(userId: "1", genres: ["Nope"]) { source } }`);
         expect(g.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'genres' });

@@ -70,6 +70,66 @@ describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
     expect(lags.some((l) => l.kind === 'activation')).toBe(true);
   }, 60_000);
 
+  it('exposes Prometheus metrics: requests by operation, caches, fold-ins, model, pool, event lag', async () => {
+    // one more rating through a (folded in on b by the event), and a repeated query for a response-cache hit
+    const userId = `metrics-${Date.now()}`;
+    await recs(b.url, userId);
+    await rate(a.url, userId, '3');
+    await expect
+      .poll(async () => (await recs(b.url, userId)).data!.recommendations.source, {
+        timeout: 5_000,
+        interval: 20,
+      })
+      .toBe('PERSONALIZED');
+    await recs(b.url, userId);
+    expect(b.metricsUrl).toBe(`${b.url}/metrics`);
+    // the lag is recorded once the poll applying the event has finished (it may trail the user's refresh)
+    await expect
+      .poll(
+        async () =>
+          /^movierec_event_lag_seconds_count\{kind="rating"\} [1-9]/m.test(
+            await (await fetch(b.metricsUrl)).text(),
+          ),
+        {
+          timeout: 5_000,
+        },
+      )
+      .toBe(true);
+    const res = await fetch(b.metricsUrl);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const value = (pattern: RegExp) => Number(text.match(pattern)?.[1] ?? Number.NaN);
+    expect(
+      value(/^movierec_graphql_requests_total\{operation="query:recommendations",outcome="ok"\} (\d+)/m),
+    ).toBeGreaterThan(0);
+    expect(value(/^movierec_cache_requests_total\{cache="response",result="hit"\} (\d+)/m)).toBeGreaterThan(
+      0,
+    );
+    expect(value(/^movierec_cache_requests_total\{cache="user",result="miss"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(value(/^movierec_fold_ins_total (\d+)/m)).toBeGreaterThan(0);
+    expect(text).toMatch(/^movierec_model_info\{version="\d+"\} 1$/m);
+    expect(value(/^movierec_event_lag_seconds_count\{kind="rating"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(value(/^movierec_events_listening (\d+)/m)).toBe(1);
+    expect(value(/^movierec_db_pool_connections\{state="total"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(value(/^movierec_db_call_duration_seconds_count\{outcome="ok"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(text).toMatch(/^movierec_process_resident_memory_bytes \d+/m);
+  }, 30_000);
+
+  it('serves metrics only on a separate port when one is given', async () => {
+    const c = await startServer({ db: seeded.db, port: 0, logger: silentLogger, metricsPort: 0 });
+    try {
+      expect(c.metricsUrl).not.toBe(`${c.url}/metrics`);
+      expect((await fetch(`${c.url}/metrics`)).status).toBe(404);
+      const res = await fetch(c.metricsUrl);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^movierec_model_info\{version="\d+"\} 1$/m);
+      expect((await fetch(c.metricsUrl.replace('/metrics', '/graphql'))).status).toBe(404);
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
+
   it('falls back to polling when the listening connection is cut, and listens again', async () => {
     const c = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 100 });
     try {

@@ -1,13 +1,14 @@
 /** The depth and cost validation rules, run by graphql-js' validate against the real schema. */
-import { buildSchema, parse, validate } from 'graphql';
+import { buildSchema, parse, specifiedRules, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, queryLimitsRule } from '../src/graphql/limits.ts';
 import { typeDefs } from '../src/http/server.ts';
+import { fragmentBomb } from './attacks.ts';
 
 const schema = buildSchema(typeDefs);
 
 function check(query: string, limits = DEFAULT_LIMITS) {
-  return validate(schema, parse(query), [queryLimitsRule(limits)]).map((e) => ({
+  return validate(schema, parse(query, { maxTokens: 1e7 }), [queryLimitsRule(limits)]).map((e) => ({
     message: e.message,
     ...e.extensions,
   }));
@@ -60,4 +61,30 @@ describe('query limits', () => {
       edges { cursor node { id title year genres ratingCount averageRating } } } }`;
     expect(check(search)).toEqual([]);
   });
+
+  it('measures each fragment once: the 2ⁿ fragment attack (n = 29, n = 60) is refused, not walked', () => {
+    for (const n of [29, 60]) {
+      const q = fragmentBomb(n);
+      // cost = 1 (movie) + 2ⁿ (each fragment doubles the one before); an exponential walk would never finish n = 60
+      expect(check(q)).toEqual([expect.objectContaining({ limit: 'cost', cost: 1 + 2 ** n })]);
+      // and with graphql-js' own rules in the same pass, as Apollo runs them
+      const errors = validate(schema, parse(q), [...specifiedRules, queryLimitsRule(DEFAULT_LIMITS)]);
+      expect(errors.map((e) => e.extensions.limit)).toContain('cost');
+    }
+  });
+
+  it('survives a 5,000-fragment chain and a cycle in the same pass as NoFragmentCycles', () => {
+    const n = 5_000;
+    const parts = ['{ movie(id: "1") { ...F0 } } fragment Fz on Movie { id }'];
+    for (let i = 0; i < n; i++)
+      parts.push(`fragment F${i} on Movie { id ...${i + 1 < n ? `F${i + 1}` : 'Fz'} }`);
+    // cost: movie 1 + n ids + 1 for Fz's id
+    expect(check(parts.join('\n'), { maxDepth: 8, maxCost: 1e9 })).toEqual([]);
+    expect(check(parts.join('\n'), { maxDepth: 8, maxCost: n })).toEqual([
+      expect.objectContaining({ limit: 'cost', cost: n + 2 }),
+    ]);
+    const cyclic = `{ movie(id: "1") { ...A } } fragment A on Movie { id ...B ...B } fragment B on Movie { title ...A ...A }`;
+    const errors = validate(schema, parse(cyclic), [...specifiedRules, queryLimitsRule(DEFAULT_LIMITS)]);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/Cannot spread fragment "A" within itself/);
+  }, 30_000);
 });

@@ -25,6 +25,37 @@ export {
   type MFUserState,
   type TrainingLog,
 } from './model.ts';
+export {
+  deserializeRankingModel,
+  loadRankingModel,
+  RANKING_MAGIC,
+  type RankingModel,
+  saveRankingModel,
+  serializeRankingModel,
+} from './models/codec.ts';
+export {
+  buildHistoryCsr,
+  type Csr,
+  checkHistory,
+  csrRow,
+  type HistoryWeighting,
+  historyWeights,
+  NO_WEIGHTING,
+} from './models/common.ts';
+export {
+  type Confidence,
+  confidence,
+  FactorModel,
+  type FactorModelInit,
+  type FactorUserState,
+} from './models/factor.ts';
+export {
+  ItemItemModel,
+  type ItemItemModelInit,
+  type ItemItemUserState,
+  type ItemWeights,
+  UNSCORED,
+} from './models/item-item.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
 export { buildRatedIndex, type RatedIndex, ratedItems } from './rated-index.ts';
 export {

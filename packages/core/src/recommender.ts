@@ -26,12 +26,22 @@ export interface TopItems {
 export interface UserHistory {
   readonly items: Int32Array;
   readonly values: Float32Array;
+  /**
+   * When each item was rated or viewed (Unix seconds, one per item), if known: models that weight recent
+   * interactions more (the item-item models' recency weighting) read it; without it every item counts as recent.
+   */
+  readonly times?: Int32Array;
 }
 
 /** A user as a model scores them (model-specific and opaque: factors, a history, an embedding). */
 export interface UserState {
   /** The dense user index when this is a trained user's state, −1 for a folded-in one. */
   readonly index: number;
+  /**
+   * Set when the model cannot personalise for this user (no interactions it knows) and `scoreAll` ranks by its
+   * training popularity instead: callers flag such lists (source POPULARITY).
+   */
+  readonly fallback?: 'popularity';
 }
 
 export interface RecommendQuery {

@@ -1,5 +1,6 @@
 import type { RatingColumns } from './columns.ts';
 import type { IdMap } from './id-map.ts';
+import type { RatingScale } from './validate.ts';
 
 /** Movie metadata by dense item index (same indices as Dataset.items). */
 export interface MovieTable {
@@ -30,6 +31,8 @@ export interface Dataset {
   readonly users: IdMap;
   /** External movie ID ↔ dense item index. Movies listed in metadata but never rated are included. */
   readonly items: IdMap;
+  /** The values a rating may take (file readers always set it; absent: DEFAULT_RATING_SCALE, half stars 0.5–5). */
+  readonly scale?: RatingScale;
   /** Present where the format carries metadata. */
   readonly movies?: MovieTable;
   readonly report: LoadReport;

@@ -25,4 +25,19 @@ export {
   type SyntheticPreset,
 } from './synthetic.ts';
 export { parseTitle } from './text.ts';
+export {
+  checkId,
+  checkRating,
+  checkScale,
+  DEFAULT_RATING_SCALE,
+  describeScale,
+  HALF_STAR_SCALE,
+  InvalidInputError,
+  idProblem,
+  MAX_ID_LENGTH,
+  onGrid,
+  type RatingScale,
+  ratingProblem,
+  WHOLE_STAR_SCALE,
+} from './validate.ts';
 export { writeRatingsCsv } from './write.ts';

@@ -7,6 +7,13 @@ import { MovieCollector, readGenreNames, readMoviesCsv, readMoviesDat, readUItem
 import { BUNDLED_DIR, DEFAULT_CACHE_DIR } from './paths.ts';
 import { type BadRowPolicy, type ColumnSpec, type RatingsLayout, RatingsParser } from './ratings-parser.ts';
 import { openSource, RATINGS_KEYS, readAll, type Source, type SourceEntry } from './sources.ts';
+import {
+  checkScale,
+  DEFAULT_RATING_SCALE,
+  HALF_STAR_SCALE,
+  type RatingScale,
+  WHOLE_STAR_SCALE,
+} from './validate.ts';
 
 /**
  * - 'grouplens-csv': ratings.csv (`userId,movieId,rating,timestamp`) + movies.csv — ml-latest(-small), ml-20m/25m/32m
@@ -25,11 +32,18 @@ export interface LoadOptions {
   delimiter?: string;
   /** Generic csv/tsv: whether the first line is a header (default: yes for named columns, else detected). */
   header?: boolean;
-  /** Valid rating range, inclusive (default [0.5, 5]). */
-  scale?: readonly [number, number];
+  /**
+   * Valid ratings: { min, max, step } (step 0: any value in range), or [min, max] (any value). Default by format:
+   * whole stars 1–5 for ml-100k and ml-1m, else half stars 0.5–5 (the API's scale). A rating off the scale is a
+   * bad row ('rating out of scale', file:line).
+   */
+  scale?: RatingScale | readonly [number, number];
   /** 'error' (default): stop at the first bad row with a DataFormatError; 'skip': count it in report.skipped. */
   onBadRow?: BadRowPolicy;
-  /** Text encoding of the ratings file (default: by format; ISO-8859-1 for ml-dat/ml-100k, else UTF-8). */
+  /**
+   * Text encoding of the ratings and metadata files (default: by format; ISO-8859-1 for ml-dat/ml-100k and u.item,
+   * movies.dat UTF-8 when valid, else UTF-8). In UTF-8, bytes that are not UTF-8 are an error naming file:line.
+   */
   encoding?: 'utf8' | 'latin1';
   /** Read movie metadata where the format has it (default true). */
   movies?: boolean;
@@ -82,6 +96,27 @@ function resolveName(pathOrName: string, options: LoadOptions): string {
   );
 }
 
+/**
+ * The scale a dataset's ratings must lie on: the option, else by format — ml-100k and ml-1m (ml-dat named so) rate
+ * in whole stars 1–5, the other GroupLens releases (ml-10m onwards, ml-latest) and generic files in half stars 0.5–5.
+ */
+function ratingScale(
+  option: RatingScale | readonly [number, number] | undefined,
+  format: DatasetFormat,
+  /** The dataset's name and path, to tell ml-1m from ml-10m (both ml-dat). */
+  name: string,
+): RatingScale {
+  if (option !== undefined) {
+    const scale = Array.isArray(option)
+      ? { min: (option as readonly number[])[0]!, max: (option as readonly number[])[1]!, step: 0 }
+      : (option as RatingScale);
+    return checkScale(scale, 'option scale');
+  }
+  if (format === 'ml-100k' || (format === 'ml-dat' && /(^|[^0-9a-z])ml-1m([/\\.\s]|$)/i.test(name)))
+    return WHOLE_STAR_SCALE;
+  return format === 'grouplens-csv' ? HALF_STAR_SCALE : DEFAULT_RATING_SCALE;
+}
+
 function datasetName(path: string): string {
   const base = basename(path.replace(/[/\\]+$/, ''));
   return base.replace(/\.(zip|gz)$/i, '').replace(/\.(csv|tsv|dat|data|txt)$/i, '');
@@ -120,16 +155,7 @@ async function detect(
       return { format, ratings: entry };
     }
   }
-  const files = source.entries.filter(
-    (e) => !['movies.csv', 'movies.dat', 'u.item', 'u.genre'].includes(e.key),
-  );
-  if (files.length !== 1) {
-    throw new Error(
-      `${path}: cannot tell which file holds the ratings (found ${source.entries.map((e) => e.key).join(', ') || 'nothing'}); ` +
-        'pass the ratings file itself, with { format } if needed',
-    );
-  }
-  const entry = files[0]!;
+  const entry = source.explicit ?? onlyCandidate(source, path);
   const line = await firstLine(entry);
   if (/^userid,movieid,rating/i.test(line)) return { format: 'grouplens-csv', ratings: entry };
   if (line.includes('::')) return { format: 'ml-dat', ratings: entry };
@@ -145,14 +171,30 @@ function pickRatings(source: Source, format: DatasetFormat, path: string): Sourc
   ];
   const byKey = key ? source.get(key) : undefined;
   if (byKey) return byKey;
-  const candidates = source.entries.filter(
-    (e) => !['movies.csv', 'movies.dat', 'u.item', 'u.genre'].includes(e.key),
+  const preferred = source.entries.filter((e) => RATINGS_KEYS.includes(e.key));
+  if (preferred.length === 1) return preferred[0]!;
+  if (source.explicit) return source.explicit;
+  return onlyCandidate(source, path, `format "${format}"${key ? ` (expected ${key})` : ''}`);
+}
+
+/** Files in a folder or archive that never hold ratings: metadata, documentation, GroupLens' other tables. */
+const NOT_RATINGS =
+  /^(movies\.(csv|dat)|u\.(item|genre|user|occupation|info)|users\.dat|links\.csv|tags\.(csv|dat)|genome-.*|(readme|license|licence|copying|notice|changelog|checksums?)(\..*)?|.*\.(md|txt|html?|pdf|json|xml|sha256|md5|py|r|sh))$/i;
+
+/** The one file of a folder or archive that can hold ratings; names the files when there are none or several. */
+function onlyCandidate(source: Source, path: string, wanted = 'ratings'): SourceEntry {
+  const candidates = source.entries.filter((e) => !NOT_RATINGS.test(e.key));
+  if (candidates.length === 1) return candidates[0]!;
+  const found = source.entries.map((e) => e.key).join(', ') || 'no files';
+  throw new DataFormatError(
+    path,
+    0,
+    '',
+    'no ratings file',
+    candidates.length === 0
+      ? `no file here can hold ${wanted} (found ${found}; documentation and metadata files are not read as ratings); pass the ratings file itself`
+      : `cannot tell which file holds the ${wanted} (found ${candidates.map((e) => e.key).join(', ')}); pass the ratings file itself, with { format } if needed`,
   );
-  const preferred = candidates.filter((e) => RATINGS_KEYS.includes(e.key));
-  const only = preferred.length === 1 ? preferred[0] : candidates.length === 1 ? candidates[0] : undefined;
-  if (!only)
-    throw new Error(`${path}: no ratings file for format "${format}" (expected ${key ?? 'one file'})`);
-  return only;
 }
 
 const HEADER_NAMES: Record<keyof ColumnSpec, string[]> = {
@@ -199,16 +241,21 @@ async function readSource(source: Source, path: string, options: LoadOptions): P
     const moviesCsv = source.get('movies.csv');
     const moviesDat = source.get('movies.dat');
     const uItem = source.get('u.item');
+    const encoding = options.encoding;
     if (format === 'grouplens-csv' && moviesCsv) {
-      readMoviesCsv(await readAll(moviesCsv), { ...ctx, file: moviesCsv.display });
+      readMoviesCsv(await readAll(moviesCsv), {
+        ...ctx,
+        file: moviesCsv.display,
+        encoding: encoding ?? 'utf8',
+      });
       haveMovies = true;
     } else if (format === 'ml-dat' && moviesDat) {
-      readMoviesDat(await readAll(moviesDat), { ...ctx, file: moviesDat.display });
+      readMoviesDat(await readAll(moviesDat), { ...ctx, file: moviesDat.display, encoding });
       haveMovies = true;
     } else if (format === 'ml-100k' && uItem) {
       const genreEntry = source.get('u.genre');
       const names = readGenreNames(genreEntry ? await readAll(genreEntry) : undefined);
-      readUItem(await readAll(uItem), names, { ...ctx, file: uItem.display });
+      readUItem(await readAll(uItem), names, { ...ctx, file: uItem.display, encoding: encoding ?? 'latin1' });
       haveMovies = true;
     }
   }
@@ -269,9 +316,10 @@ async function readSource(source: Source, path: string, options: LoadOptions): P
     }
   }
 
+  const scale = ratingScale(options.scale, format, `${options.name ?? ''} ${path}`);
   const parser = new RatingsParser(layout, {
     file: ratingsEntry.display,
-    scale: options.scale ?? [0.5, 5],
+    scale,
     onBadRow,
     encoding: options.encoding ?? encoding,
     sizeHint: ratingsEntry.size,
@@ -296,6 +344,7 @@ async function readSource(source: Source, path: string, options: LoadOptions): P
     ratings,
     users: users.toIdMap(),
     items: itemMap,
+    scale,
     ...(haveMovies ? { movies: movies.finish(itemMap.size) } : {}),
     report: { rowsRead: parser.rowsRead, skipped, duplicates: parser.builder.duplicates },
   };

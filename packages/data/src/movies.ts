@@ -54,6 +54,8 @@ export class MovieCollector {
 
 interface MovieReadContext {
   file: string;
+  /** Text encoding; undefined: UTF-8 when valid, else ISO-8859-1 (movies.dat). */
+  encoding?: 'utf8' | 'latin1' | undefined;
   items: IdRegistry;
   movies: MovieCollector;
   onBadRow: BadRowPolicy;
@@ -66,8 +68,8 @@ function splitGenres(field: string, separator: string): string[] {
   return s.split(separator).filter((g) => g !== '');
 }
 
-function lines(bytes: Uint8Array, encoding?: 'utf8' | 'latin1'): string[] {
-  let text = decodeText(bytes, encoding);
+function lines(bytes: Uint8Array, encoding: 'utf8' | 'latin1' | undefined, file: string): string[] {
+  let text = decodeText(bytes, encoding, file);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text.split('\n');
 }
@@ -79,7 +81,7 @@ function bad(ctx: MovieReadContext, line: number, text: string, reason: string, 
 
 /** GroupLens movies.csv: `movieId,title,genres`, titles quoted when they hold commas, genres split on '|'. */
 export function readMoviesCsv(bytes: Uint8Array, ctx: MovieReadContext): void {
-  const all = lines(bytes, 'utf8');
+  const all = lines(bytes, ctx.encoding ?? 'utf8', ctx.file);
   let headerSeen = false;
   for (let k = 0; k < all.length; k++) {
     const text = all[k]!.replace(/\r$/, '');
@@ -125,7 +127,7 @@ export function readMoviesCsv(bytes: Uint8Array, ctx: MovieReadContext): void {
 
 /** ml-1m / ml-10m movies.dat: `MovieID::Title::Genres` (ISO-8859-1 in ml-1m). */
 export function readMoviesDat(bytes: Uint8Array, ctx: MovieReadContext): void {
-  const all = lines(bytes);
+  const all = lines(bytes, ctx.encoding, ctx.file);
   for (let k = 0; k < all.length; k++) {
     const text = all[k]!.replace(/\r$/, '');
     if (text.trim() === '') continue;
@@ -148,7 +150,7 @@ export function readMoviesDat(bytes: Uint8Array, ctx: MovieReadContext): void {
 export function readGenreNames(bytes: Uint8Array | undefined): string[] {
   if (!bytes) return ML100K_GENRES;
   const names: string[] = [];
-  for (const line of lines(bytes, 'latin1')) {
+  for (const line of lines(bytes, 'latin1', 'u.genre')) {
     const [name, index] = line.replace(/\r$/, '').split('|');
     if (name && index && /^\d+$/.test(index)) names[Number(index)] = name;
   }
@@ -157,7 +159,7 @@ export function readGenreNames(bytes: Uint8Array | undefined): string[] {
 
 /** ml-100k u.item: `id|title|release date|video release date|IMDb URL|` then one 0/1 flag per genre. */
 export function readUItem(bytes: Uint8Array, genreNames: string[], ctx: MovieReadContext): void {
-  const all = lines(bytes, 'latin1');
+  const all = lines(bytes, ctx.encoding ?? 'latin1', ctx.file);
   const expected = 5 + genreNames.length;
   for (let k = 0; k < all.length; k++) {
     const text = all[k]!.replace(/\r$/, '');

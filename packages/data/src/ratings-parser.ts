@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import { ColumnBuilder } from './column-builder.ts';
 import { DataFormatError } from './errors.ts';
 import type { IdRegistry } from './id-registry.ts';
 import { splitFields } from './text.ts';
+import { idProblem, type RatingScale, ratingProblem } from './validate.ts';
 
 /** Which column of a ratings file holds what: a 0-based position or a header name (case-insensitive). */
 export interface ColumnSpec {
@@ -32,8 +34,8 @@ export type BadRowPolicy = 'error' | 'skip';
 export interface RatingsParseOptions {
   /** Name used in errors ("ml-1m.zip/ml-1m/ratings.dat"). */
   file: string;
-  /** Valid rating range, inclusive. */
-  scale: readonly [number, number];
+  /** Valid ratings (min, max, step; step 0: any value in range). */
+  scale: RatingScale;
   onBadRow: BadRowPolicy;
   encoding: 'utf8' | 'latin1';
   /** Uncompressed size in bytes when known: sizes the columns once (see ColumnBuilder). */
@@ -191,6 +193,28 @@ export class RatingsParser {
     return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString(this.#opts.encoding);
   }
 
+  /** A line as text for parsing: in UTF-8 mode, bytes that are not UTF-8 stop the read with file:line. */
+  #decodeLine(buf: Uint8Array, start: number, end: number): string {
+    if (this.#opts.encoding === 'utf8') {
+      for (let k = start; k < end; k++) {
+        if (buf[k]! >= 0x80) {
+          const bytes = buf.subarray(start, end);
+          if (!isUtf8(bytes)) {
+            throw new DataFormatError(
+              this.#opts.file,
+              this.#line,
+              clip(Buffer.from(bytes).toString('latin1').replace(/\r$/, '')),
+              'invalid UTF-8',
+              'the line is not UTF-8 text; if the file is Latin-1 (ISO-8859-1), read it with --encoding latin1 ({ encoding: "latin1" })',
+            );
+          }
+          break;
+        }
+      }
+    }
+    return this.#decode(buf, start, end);
+  }
+
   /** Parses whole lines buf[from, to); buf[to - 1] is '\n'. The hot loop. */
   #parse(buf: Uint8Array, from: number, to: number): void {
     let p = from;
@@ -198,7 +222,7 @@ export class RatingsParser {
       while (p < to && !this.#headerDone) {
         const e = buf.indexOf(NL, p);
         this.#line++;
-        this.#header(this.#decode(buf, p, e).replace(/\r$/, ''));
+        this.#header(this.#decodeLine(buf, p, e).replace(/\r$/, ''));
         p = e + 1;
       }
     }
@@ -208,7 +232,7 @@ export class RatingsParser {
     const nRoles = roles.length;
     const exact = this.#layout.exactFields ?? 0;
     const needed = this.#needed;
-    const [min, max] = this.#opts.scale;
+    const { min, max, step } = this.#opts.scale;
     const users = this.#opts.users;
     const items = this.#opts.items;
     const builder = this.builder;
@@ -309,7 +333,9 @@ export class RatingsParser {
       }
       const fields = f + 1;
       if (ok && fields >= needed && (exact === 0 || fields === exact) && rating >= min && rating <= max) {
-        if (time <= MAX_TIMESTAMP) {
+        // on the scale's grid: (r − min) / step an integer (see validate.ts onGrid)
+        const k = step > 0 ? (rating - min) / step : 0;
+        if (time <= MAX_TIMESTAMP && Math.abs(k - Math.round(k)) <= 1e-6) {
           builder.add(users.addInt(userId), items.addInt(itemId), rating, time);
           rows++;
           continue;
@@ -319,7 +345,7 @@ export class RatingsParser {
       const e = buf.indexOf(NL, lineStart);
       this.rowsRead += rows;
       rows = 0;
-      this.#textRow(this.#decode(buf, lineStart, e));
+      this.#textRow(this.#decodeLine(buf, lineStart, e));
       p = e + 1;
     }
     this.rowsRead += rows;
@@ -452,6 +478,8 @@ export class RatingsParser {
         user === '' ? 'empty user ID' : `user ID ${JSON.stringify(user)}`,
       );
     }
+    const userProblem = idProblem(user);
+    if (userProblem) return this.#bad(text, 'bad user id', `user ID ${JSON.stringify(user)}: ${userProblem}`);
     const item = fields[cols.item]!.trim();
     if (item === '' || (intIds && !/^\d+$/.test(item))) {
       return this.#bad(
@@ -460,18 +488,17 @@ export class RatingsParser {
         item === '' ? 'empty movie ID' : `movie ID ${JSON.stringify(item)}`,
       );
     }
+    const itemProblem = idProblem(item);
+    if (itemProblem)
+      return this.#bad(text, 'bad movie id', `movie ID ${JSON.stringify(item)}: ${itemProblem}`);
     const ratingText = fields[cols.rating]!.trim();
     const rating = ratingText === '' ? Number.NaN : Number(ratingText);
     if (!Number.isFinite(rating)) {
       return this.#bad(text, 'non-numeric rating', `rating ${JSON.stringify(ratingText)}`);
     }
-    const [min, max] = this.#opts.scale;
-    if (rating < min || rating > max) {
-      return this.#bad(
-        text,
-        'rating out of scale',
-        `rating ${ratingText} is outside ${min}–${max} (option scale)`,
-      );
+    const scaleProblem = ratingProblem(rating, this.#opts.scale);
+    if (scaleProblem) {
+      return this.#bad(text, 'rating out of scale', `${scaleProblem} (option scale, CLI --scale)`);
     }
     let time = 0;
     if (cols.timestamp >= 0) {

@@ -3,6 +3,7 @@ import { open as openFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import yauzl from 'yauzl';
+import { DataFormatError } from './errors.ts';
 
 /** One readable file: a plain or gzipped file on disk, or a member of a zip archive. */
 export interface SourceEntry {
@@ -19,6 +20,8 @@ export interface SourceEntry {
 /** The files found at a path: a single file, a directory (and its one sub-folder level), or a zip archive. */
 export interface Source {
   readonly entries: SourceEntry[];
+  /** The file the caller named, when the path was a file (not a folder or archive): it holds the ratings. */
+  readonly explicit?: SourceEntry;
   get(key: string): SourceEntry | undefined;
   close(): Promise<void>;
 }
@@ -49,7 +52,7 @@ export async function openSource(path: string): Promise<Source> {
       }
     }
   }
-  return makeSource([entry, ...siblings]);
+  return { ...makeSource([entry, ...siblings]), explicit: entry };
 }
 
 const SIBLINGS = ['movies.csv', 'movies.dat', 'u.item', 'u.genre'];
@@ -114,8 +117,14 @@ async function* gunzipChunks(path: string): AsyncGenerator<Uint8Array> {
   const file = createReadStream(path, { highWaterMark: CHUNK });
   const gunzip = file.pipe(createGunzip({ chunkSize: 64 * 1024 }));
   file.on('error', (err) => gunzip.destroy(err));
+  let bytes = 0;
   try {
-    for await (const chunk of gunzip) yield chunk as Uint8Array;
+    for await (const chunk of gunzip) {
+      bytes += (chunk as Uint8Array).length;
+      yield chunk as Uint8Array;
+    }
+  } catch (error) {
+    throw compressedError(path, error, bytes);
   } finally {
     // also when the reader stops early (format detection reads one line)
     file.destroy();
@@ -175,7 +184,45 @@ async function* zipChunks(zip: yauzl.ZipFile, entry: yauzl.Entry, gz: boolean): 
     zip.openReadStream(entry, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s))),
   );
   const body = gz ? stream.pipe(createGunzip()) : stream;
-  for await (const chunk of body) yield chunk as Uint8Array;
+  if (gz)
+    stream.on('error', (err) => (body as NodeJS.ReadWriteStream & { destroy(e: Error): void }).destroy(err));
+  let bytes = 0;
+  try {
+    for await (const chunk of body) {
+      bytes += (chunk as Uint8Array).length;
+      yield chunk as Uint8Array;
+    }
+  } catch (error) {
+    throw compressedError(`${zipPath(zip)}/${entry.fileName}`, error, bytes);
+  }
+}
+
+function zipPath(zip: yauzl.ZipFile): string {
+  return (zip as unknown as { fileName?: string }).fileName ?? 'archive';
+}
+
+/**
+ * A read error of compressed data as a DataFormatError naming the file: a gzip stream or zip member that ends
+ * early is "truncated", other inflate errors are "corrupt".
+ */
+function compressedError(display: string, error: unknown, bytes: number): unknown {
+  if (error instanceof DataFormatError) return error;
+  const e = error as { code?: string; message?: string };
+  const message = e.message ?? String(error);
+  const truncated =
+    e.code === 'Z_BUF_ERROR' ||
+    /unexpected end of file|premature close|too few bytes|unexpected EOF|truncated/i.test(message);
+  const isZlib = typeof e.code === 'string' && e.code.startsWith('Z_');
+  if (!truncated && !isZlib && !/invalid|corrupt|checksum|mismatch|signature/i.test(message)) return error;
+  return new DataFormatError(
+    display,
+    0,
+    '',
+    truncated ? 'truncated file' : 'corrupt file',
+    truncated
+      ? `the compressed data ends early (after ${bytes} uncompressed bytes): the file is truncated — download or copy it again`
+      : `the compressed data cannot be read (${message.split('\n')[0]}): download or copy it again`,
+  );
 }
 
 /** Reads a whole (small) entry into memory: movie metadata files. */

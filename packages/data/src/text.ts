@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import { DataFormatError } from './errors.ts';
 /**
  * Splits one line into fields. With `quotes`, a field that starts with '"' runs to the closing quote ('""' is a
  * literal quote, RFC 4180), so "American President, The (1995)" stays one field. Returns null for an unterminated
@@ -61,14 +63,37 @@ export function parseTitle(raw: string): { title: string; year: number } {
   return { title: s.slice(0, open).trimEnd(), year: Number(s.slice(open + 1, open + 5)) };
 }
 
-/** Decodes bytes as UTF-8, or as ISO-8859-1 when they are not valid UTF-8 (older MovieLens files). */
-export function decodeText(bytes: Uint8Array, encoding?: 'utf8' | 'latin1'): string {
-  if (encoding === 'latin1')
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch (err) {
-    if (encoding === 'utf8') throw err;
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+/**
+ * Decodes bytes as UTF-8, or as ISO-8859-1 when they are not valid UTF-8 (older MovieLens files) and no encoding
+ * was asked for. With encoding 'utf8', bytes that are not UTF-8 throw a DataFormatError naming `file` and the line.
+ */
+export function decodeText(bytes: Uint8Array, encoding?: 'utf8' | 'latin1', file = 'input'): string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (encoding === 'latin1') return buf.toString('latin1');
+  if (isUtf8(buf)) return buf.toString('utf8');
+  if (encoding === undefined) return buf.toString('latin1');
+  // find the first line that is not UTF-8, for the message
+  let start = 0;
+  let line = 1;
+  for (;;) {
+    const nl = buf.indexOf(10, start);
+    const end = nl < 0 ? buf.length : nl;
+    if (!isUtf8(buf.subarray(start, end))) {
+      const text = buf
+        .subarray(start, Math.min(end, start + 200))
+        .toString('latin1')
+        .replace(/\r$/, '');
+      throw new DataFormatError(
+        file,
+        line,
+        text,
+        'invalid UTF-8',
+        'the line is not UTF-8 text; if the file is Latin-1 (ISO-8859-1), read it with --encoding latin1 ({ encoding: "latin1" })',
+      );
+    }
+    if (nl < 0) break;
+    start = nl + 1;
+    line++;
   }
+  return buf.toString('utf8');
 }

@@ -28,6 +28,8 @@ export interface Database {
   readonly location: string;
   /** The postgres:// URL it was opened with (PostgreSQL only): for a second, dedicated connection (LISTEN). */
   readonly url?: string;
+  /** Connection pool counts (PostgreSQL only), for metrics. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   /** One statement outside any transaction (rows as objects). */
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
   /** Runs `fn` on one connection (PostgreSQL: a pooled client held for the call; PGlite: the instance). */
@@ -128,6 +130,7 @@ async function openPostgres(url: string): Promise<Database> {
     prisma,
     location: `PostgreSQL ${target.host}:${target.port}/${target.database}`,
     url,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async query<R>(text: string, params: readonly unknown[] = []) {
       return (await pool.query(text, params as unknown[])).rows as R[];
     },

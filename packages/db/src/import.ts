@@ -1,4 +1,4 @@
-import type { Dataset } from '@movierec/data';
+import { type Dataset, DEFAULT_RATING_SCALE, describeScale, idProblem, onGrid } from '@movierec/data';
 import type { Database } from './connection.ts';
 import { type BinaryColumn, binaryHeader, binaryTrailer, encodeRows } from './copy-binary.ts';
 import { ImportError } from './errors.ts';
@@ -266,6 +266,17 @@ async function mergeRatings(sql: SqlSession, staged: number): Promise<ImportCoun
   return { inserted, updated, unchanged: staged - inserted - updated };
 }
 
+/** An external ID checked by the shared rule (@movierec/data idProblem) before it reaches the database. */
+function checkedId(dataset: Dataset, kind: 'user' | 'movie', id: string, index: number): string {
+  const problem = idProblem(id);
+  if (problem !== undefined) {
+    throw new ImportError(
+      `${dataset.name}: ${kind} ${JSON.stringify(id)} (${kind === 'user' ? 'user' : 'item'} index ${index}): ${problem}; nothing was imported`,
+    );
+  }
+  return id;
+}
+
 /** COPY text format: backslash, tab, newline and carriage return are escaped. */
 function copyText(value: string): string {
   return /[\\\t\n\r]/.test(value)
@@ -283,7 +294,7 @@ async function* userLines(
     await checkpoint(options.signal);
     const end = Math.min(ids.length, start + chunkRows);
     let text = '';
-    for (let u = start; u < end; u++) text += `${u}\t${copyText(ids[u]!)}\n`;
+    for (let u = start; u < end; u++) text += `${u}\t${copyText(checkedId(dataset, 'user', ids[u]!, u))}\n`;
     yield text;
     options.onProgress?.({ phase: 'users', done: end, total: ids.length });
   }
@@ -314,7 +325,7 @@ async function* movieLines(
       const titleField = title === undefined ? '\\N' : copyText(title);
       const yearField = year > 0 ? String(year) : '\\N';
       const genresField = movies ? copyText(genres.join('|')) : '\\N';
-      text += `${i}\t${copyText(ids[i]!)}\t${titleField}\t${yearField}\t${genresField}\n`;
+      text += `${i}\t${copyText(checkedId(dataset, 'movie', ids[i]!, i))}\t${titleField}\t${yearField}\t${genresField}\n`;
     }
     yield text;
     options.onProgress?.({ phase: 'movies', done: end, total: ids.length });
@@ -335,6 +346,9 @@ async function* ratingChunks(
   const total = rowIndex ? rowIndex.length : dataset.ratings.length;
   const numUsers = dataset.users.size;
   const numItems = dataset.items.size;
+  // The dataset's own scale (the API's when it has none): the same rule the readers and rateMovie apply.
+  const scale = dataset.scale ?? DEFAULT_RATING_SCALE;
+  const { min, max, step } = scale;
   yield binaryHeader();
   for (let start = from; start < to; start += chunkRows) {
     await checkpoint(options.signal);
@@ -344,13 +358,16 @@ async function* ratingChunks(
       const u = users[r]!;
       const i = items[r]!;
       const value = ratings[r]!;
-      if (u < 0 || u >= numUsers || i < 0 || i >= numItems || !Number.isFinite(value)) {
+      const onScale = value >= min && value <= max && (step === 0 || onGrid(value, min, step));
+      if (u < 0 || u >= numUsers || i < 0 || i >= numItems || !onScale) {
         const what =
           u < 0 || u >= numUsers
             ? `user index ${u} is outside 0…${numUsers - 1}`
             : i < 0 || i >= numItems
               ? `item index ${i} is outside 0…${numItems - 1}`
-              : `rating ${value} is not a finite number`;
+              : Number.isFinite(value)
+                ? `rating ${value} is not on the scale ${describeScale(scale)}`
+                : `rating ${value} is not a finite number`;
         throw new ImportError(
           `${dataset.name}: rating row ${r}${u >= 0 && u < numUsers ? ` (user ${dataset.users.externalId(u)})` : ''}: ${what}; nothing was imported`,
         );

@@ -120,67 +120,71 @@ export async function saveModelVersion(db: Database, input: SaveModelVersionInpu
   }
   const { epochs, summary } = splitLog(input.trainingLog, input.engine);
   const json = (value: unknown) => JSON.parse(JSON.stringify(value ?? {}));
-  return db.prisma.$transaction(async (tx) => {
-    if (input.activate)
-      await tx.modelVersion.updateMany({ where: { active: true }, data: { active: false } });
-    const version = await tx.modelVersion.create({
-      data: {
-        engine: input.engine,
-        config: json(input.config),
-        metrics: json(input.metrics),
-        datasetFingerprint: input.datasetFingerprint,
-        factors: params.factors,
-        numUsers: params.numUsers,
-        numMovies: params.numItems,
-        active: input.activate ?? false,
-        parameters: {
-          create: {
-            globalMean: params.globalMean,
-            userBias: bytesOf(params.userBias),
-            movieBias: bytesOf(params.itemBias),
-            userFactors: bytesOf(params.userFactors),
-            movieFactors: bytesOf(params.itemFactors),
-            movieRankBias: params.itemRankBias ? bytesOf(params.itemRankBias) : null,
-            ...temporalColumns(params.temporal),
-            userIds: users.ids(),
-            movieIds: items.ids(),
-          },
-        },
-        trainingRun:
-          input.trainingRunId === undefined
-            ? {
-                create: {
-                  engine: input.engine,
-                  config: json(input.config),
-                  datasetFingerprint: input.datasetFingerprint,
-                  status: 'finished',
-                  epochs: json(epochs),
-                  summary: json(summary),
-                  finishedAt: new Date(),
-                },
-              }
-            : undefined,
-      },
-      select: { id: true },
-    });
-    if (input.trainingRunId !== undefined) {
-      const linked = await tx.trainingRun.updateMany({
-        where: { id: input.trainingRunId, modelVersionId: null },
+  return db.prisma.$transaction(
+    async (tx) => {
+      if (input.activate)
+        await tx.modelVersion.updateMany({ where: { active: true }, data: { active: false } });
+      const version = await tx.modelVersion.create({
         data: {
-          modelVersionId: version.id,
-          status: 'finished',
-          finishedAt: new Date(),
-          ...(input.trainingLog === undefined ? {} : { epochs: json(epochs), summary: json(summary) }),
+          engine: input.engine,
+          config: json(input.config),
+          metrics: json(input.metrics),
+          datasetFingerprint: input.datasetFingerprint,
+          factors: params.factors,
+          numUsers: params.numUsers,
+          numMovies: params.numItems,
+          active: input.activate ?? false,
+          parameters: {
+            create: {
+              globalMean: params.globalMean,
+              userBias: bytesOf(params.userBias),
+              movieBias: bytesOf(params.itemBias),
+              userFactors: bytesOf(params.userFactors),
+              movieFactors: bytesOf(params.itemFactors),
+              movieRankBias: params.itemRankBias ? bytesOf(params.itemRankBias) : null,
+              ...temporalColumns(params.temporal),
+              userIds: users.ids(),
+              movieIds: items.ids(),
+            },
+          },
+          trainingRun:
+            input.trainingRunId === undefined
+              ? {
+                  create: {
+                    engine: input.engine,
+                    config: json(input.config),
+                    datasetFingerprint: input.datasetFingerprint,
+                    status: 'finished',
+                    epochs: json(epochs),
+                    summary: json(summary),
+                    finishedAt: new Date(),
+                  },
+                }
+              : undefined,
         },
+        select: { id: true },
       });
-      if (linked.count !== 1) {
-        throw new DatabaseError(
-          `Training run ${input.trainingRunId} does not exist or already belongs to a model version; nothing was saved`,
-        );
+      if (input.trainingRunId !== undefined) {
+        const linked = await tx.trainingRun.updateMany({
+          where: { id: input.trainingRunId, modelVersionId: null },
+          data: {
+            modelVersionId: version.id,
+            status: 'finished',
+            finishedAt: new Date(),
+            ...(input.trainingLog === undefined ? {} : { epochs: json(epochs), summary: json(summary) }),
+          },
+        });
+        if (linked.count !== 1) {
+          throw new DatabaseError(
+            `Training run ${input.trainingRunId} does not exist or already belongs to a model version; nothing was saved`,
+          );
+        }
       }
-    }
-    return version.id;
-  });
+      return version.id;
+    },
+    // the factor arrays take seconds to write on a busy machine; Prisma's default (5 s) expired mid-commit in tests
+    { timeout: 60_000, maxWait: 10_000 },
+  );
 }
 
 /** Stores an MFModel (its params, ID maps, config and training log) as a new version. */

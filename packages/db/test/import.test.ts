@@ -162,6 +162,40 @@ for (const kind of kinds) {
       });
     }
 
+    it('refuses a rating off the dataset scale (3.3 on half stars; 3.5 on whole stars) and writes nothing', async () => {
+      await importDataset(db, first);
+      const before = await snapshot(db);
+      const offGrid = makeDataset([
+        ['10', '1', 4, T0 + 50],
+        ['30', '2', 3.3, T0 + 51],
+      ]);
+      const error = await importDataset(db, offGrid).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ImportError);
+      expect((error as Error).message).toMatch(
+        /rating row 1 \(user 30\): rating 3\.\d+ is not on the scale 0\.5–5 in steps of 0\.5; nothing was imported/,
+      );
+      const whole = { ...makeDataset([['31', '2', 3.5, T0]]), scale: { min: 1, max: 5, step: 1 } };
+      await expect(importDataset(db, whole)).rejects.toThrow(/not on the scale 1–5 in steps of 1/);
+      const outside = makeDataset([['32', '2', 0, T0]]);
+      await expect(importDataset(db, outside)).rejects.toThrow(/rating 0 is not on the scale/);
+      expect(await snapshot(db)).toEqual(before);
+    });
+
+    it('refuses IDs that are not well-formed Unicode or hold control characters, naming them', async () => {
+      await importDataset(db, first);
+      const before = await snapshot(db);
+      for (const [user, movie, problem] of [
+        ['\ud800', '1', /user "\\ud800" \(user index 0\): an ID must be well-formed Unicode/],
+        ['nul\u0000', '1', /user "nul\\u0000".*control characters, found U\+0000/],
+        ['40', 'bell\u0007', /movie "bell\\u0007".*control characters/],
+      ] as const) {
+        const error = await importDataset(db, makeDataset([[user, movie, 4, T0]])).catch((e: unknown) => e);
+        expect(error, user).toBeInstanceOf(ImportError);
+        expect((error as Error).message).toMatch(problem);
+      }
+      expect(await snapshot(db)).toEqual(before);
+    });
+
     it('a bulk first load keeps every index and foreign key, and later imports merge into it', async () => {
       const before = await snapshot(db);
       const big = syntheticDataset(20_000, 200, 300);

@@ -33,7 +33,18 @@ export {
   bpmfToParams,
   fitBpmf,
 } from './engines/bpmf/gibbs.ts';
+export { BPR_DEFAULTS, type BprConfig, fitBpr } from './engines/bpr.ts';
 export { DivergenceError, TrainingInputError } from './engines/common.ts';
+export {
+  checkWeighting,
+  EASE_DEFAULTS,
+  type EaseConfig,
+  easeWeights,
+  fitEase,
+  type RankingFitOptions,
+} from './engines/ease.ts';
+export { fitIals, IALS_DEFAULTS, type IalsConfig } from './engines/ials.ts';
+export { fitItemKnn, ITEM_KNN_DEFAULTS, type ItemKnnConfig } from './engines/item-knn.ts';
 export { createSgdEngine, sgdEngine, sgdPass } from './engines/sgd.ts';
 export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
 export { type NativeEngineOptions, wasmAvailable } from './engines/wasm.ts';
@@ -63,6 +74,38 @@ export {
   presets,
 } from './presets.ts';
 export { fillInitialFactors, Random } from './random.ts';
+export {
+  evaluateRanking,
+  heldOutRelevant,
+  NoRelevantItemsError,
+  RANKING_PROTOCOLS,
+  type RankingEvalOptions,
+  type RankingProtocol,
+  type RankingReport,
+  rankingSplit,
+} from './ranking/evaluate.ts';
+export { fitRanking, RANKING_FAMILIES, type RankingConfig, type RankingFamily } from './ranking/families.ts';
+export { type InteractionData, popularityModel } from './ranking/interactions.ts';
+export {
+  parseRankingPreset,
+  RANKING_DEFAULTS,
+  RANKING_PRESETS,
+  type RankingPresetName,
+  rankingPreset,
+} from './ranking/presets.ts';
+export {
+  checkSearchSpace,
+  DEFAULT_SPACES,
+  type ParamRange,
+  parseSearchSpace,
+  type SearchSpace,
+  SearchSpaceError,
+  type Trial,
+  type TuneMetric,
+  type TuneOptions,
+  type TuneResult,
+  tuneRanking,
+} from './ranking/tune.ts';
 export {
   type EpochProgress,
   nativeEngines,

@@ -3,8 +3,10 @@ import { evaluate, flattenEvaluation, kFoldAssignment, train } from '@movierec/t
 import { withDb } from '../db.ts';
 import { type Command, intFlag, numberFlag, yieldToEventLoop } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
+import { TASK_OPTION, taskFlag } from '../ranking.ts';
 import { loadRatings } from '../sources.ts';
 import { TRAINING_OPTIONS, trainingChoice } from '../training.ts';
+import { evaluateRankingTask } from './evaluate-ranking.ts';
 import { evaluationTable } from './train.ts';
 
 /** Flattened evaluation keys (trainer's flattenEvaluation) → the names printed and emitted. */
@@ -41,7 +43,11 @@ export const evaluateCommand: Command = {
     'Each fold trains a fresh model on the other folds and scores its held-out ratings. Ranking metrics: per user, ' +
     "the user's training movies excluded, relevant = held-out rating ≥ 4. Baselines (global mean; regularised " +
     'user+movie biases; popularity) are fitted on the same training ratings. With --json the mean metrics are at the ' +
-    "top level ('rmse', 'mae', 'precision@10', …), beside 'std', 'folds' and 'baselines'.",
+    "top level ('rmse', 'mae', 'precision@10', …), beside 'std', 'folds' and 'baselines'. " +
+    "--task ranking evaluates a top-N model (--preset default|ease|item-knn|ials|bpr or a file from 'movierec tune') " +
+    'next to popularity and item-kNN by --protocol: temporal (each user’s latest 20%, relevant = held-out rating ≥ 4 ' +
+    'or every held-out interaction without ratings, full catalogue minus training movies), loo-sampled (the NCF ' +
+    "paper's latest-one-out vs 100 sampled negatives) or loo-full (the same against the full catalogue).",
   args: [
     { name: 'path|name', description: 'ratings file/folder/archive or dataset name (default: bundled)' },
   ],
@@ -54,15 +60,33 @@ export const evaluateCommand: Command = {
     },
     k: { type: 'string', valueName: 'n', description: 'cut-off of the ranking metrics', defaultText: '10' },
     'from-db': { type: 'boolean', description: 'evaluate on the ratings stored in the database' },
+    ...TASK_OPTION,
+    protocol: {
+      type: 'string',
+      valueName: 'temporal|loo-sampled|loo-full',
+      description: 'ranking protocol (--task ranking)',
+      defaultText: 'temporal',
+    },
     ...TRAINING_OPTIONS,
   },
   examples: [
     'movierec evaluate --folds 5',
     'movierec evaluate --holdout 0.2 --preset reference --json',
     'movierec evaluate ml-1m --folds 3 --engine als',
+    'movierec evaluate --task ranking --protocol temporal',
+    'movierec evaluate --task ranking --protocol loo-sampled --preset ials --json',
   ],
   async run(ctx, input) {
     const { values } = input;
+    if (taskFlag(values) === 'ranking') {
+      if (values['from-db'] && input.args['path|name'] !== undefined)
+        throw new UsageError('give either a dataset or --from-db');
+      const data: Dataset = values['from-db']
+        ? await withDb(ctx, (db) => db.readRatings())
+        : await loadRatings(ctx, input.args['path|name']);
+      return evaluateRankingTask(ctx, input, data);
+    }
+    if (values.protocol !== undefined) throw new UsageError('--protocol applies to --task ranking');
     if (values.folds !== undefined && values.holdout !== undefined) {
       throw new UsageError('give either --folds or --holdout, not both');
     }

@@ -1,5 +1,5 @@
 import type { MFModel, TopItems } from '@movierec/core';
-import { type Command, intFlag, requireArg } from '../framework/command.ts';
+import { type Command, idArg, intFlag } from '../framework/command.ts';
 import { table } from '../framework/table.ts';
 import { movieTitles, withModel } from '../model-source.ts';
 
@@ -29,7 +29,7 @@ export const recommendCommand: Command = {
   },
   examples: ['movierec recommend 1 --k 5', 'movierec recommend 1 --model model.mfm --json'],
   async run(ctx, input) {
-    const userId = requireArg(input, 'userId');
+    const userId = idArg(input, 'userId');
     const k = intFlag(input.values, 'k', 1) ?? 10;
     return withModel(ctx, input.values, async (handle) => {
       const { model, source, db } = handle;
@@ -65,7 +65,7 @@ export const similarCommand: Command = {
   },
   examples: ['movierec similar 1 --k 5'],
   async run(ctx, input) {
-    const movieId = requireArg(input, 'movieId');
+    const movieId = idArg(input, 'movieId');
     const k = intFlag(input.values, 'k', 1) ?? 10;
     return withModel(ctx, input.values, async (handle) => {
       const { model, source } = handle;
@@ -99,8 +99,8 @@ export const predictCommand: Command = {
   options: { ...modelOption },
   examples: ['movierec predict 1 31'],
   async run(ctx, input) {
-    const userId = requireArg(input, 'userId');
-    const movieId = requireArg(input, 'movieId');
+    const userId = idArg(input, 'userId');
+    const movieId = idArg(input, 'movieId');
     return withModel(ctx, input.values, async (handle) => {
       const { model, source } = handle;
       const user = model.userIndex(userId);

@@ -1,4 +1,4 @@
-import { type MFModel, saveModel as saveModelFile } from '@movierec/core';
+import { type MFModel, saveModel as saveModelFile, saveRankingModel } from '@movierec/core';
 import { type Dataset, randomSplit } from '@movierec/data';
 import { type EpochProgress, evaluate, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
@@ -14,6 +14,7 @@ import {
 import { CliError, UsageError } from '../framework/errors.ts';
 import { formatCount } from '../framework/progress.ts';
 import { table } from '../framework/table.ts';
+import { TASK_OPTION, taskFlag } from '../ranking.ts';
 import { loadRatings } from '../sources.ts';
 import {
   datasetFingerprint,
@@ -22,6 +23,7 @@ import {
   type TrainingChoice,
   trainingChoice,
 } from '../training.ts';
+import { printRankingEvaluation, rankingTrainJson, runRankingTraining } from './train-ranking.ts';
 
 export const TRAIN_RUN_OPTIONS = {
   ...TRAINING_OPTIONS,
@@ -210,12 +212,15 @@ export const trainCommand: Command = {
       description: 'write the model to this file instead of the database',
     },
     activate: { type: 'boolean', description: 'make the new version the active one (database only)' },
+    ...TASK_OPTION,
     ...TRAIN_RUN_OPTIONS,
   },
   examples: [
     'movierec train --epochs 20 --activate',
     'movierec train --preset reference --out reference.mfm',
     'movierec train --from-db --engine als --factors 32 --l2 0.1',
+    'movierec train --task ranking --out ease.mrm',
+    'movierec train --task ranking --preset tuned-ease.json --out ease.mrm',
   ],
   async run(ctx, input) {
     const out = stringFlag(input.values, 'out');
@@ -225,6 +230,25 @@ export const trainCommand: Command = {
     }
     if (out !== undefined && input.values.activate)
       throw new UsageError('--activate applies to the database, not --out');
+    if (taskFlag(input.values) === 'ranking') {
+      if (out === undefined)
+        throw new UsageError(
+          '--task ranking saves to a file for now (--out <file>): model versions with a task land with the serving work',
+        );
+      const dataset = fromDb
+        ? await withDb(ctx, (db) => db.readRatings())
+        : await loadRatings(ctx, input.args['path|name']);
+      const run = await runRankingTraining(ctx, dataset, input.values);
+      printRankingEvaluation(ctx, run);
+      const path = ctx.resolvePath(out);
+      try {
+        await saveRankingModel(run.model, path);
+      } catch (error) {
+        throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
+      }
+      ctx.print(`\nranking model → ${path}`);
+      return { ...rankingTrainJson(run), out: path };
+    }
     trainingChoice(input.values); // flag errors before any loading
     if (out !== undefined) {
       const dataset = fromDb

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { idProblem } from '@movierec/data';
 import { UsageError } from './errors.ts';
 import { ProgressBar, type ProgressMode } from './progress.ts';
 
@@ -169,6 +170,14 @@ export function choiceFlag<T extends string>(
 export function requireArg(input: CommandInput, name: string): string {
   const v = input.args[name];
   if (v === undefined || v === '') throw new UsageError(`missing argument <${name}>`);
+  return v;
+}
+
+/** A required user or movie ID argument, checked by the rule the import and the API apply (@movierec/data). */
+export function idArg(input: CommandInput, name: string): string {
+  const v = requireArg(input, name);
+  const problem = idProblem(v);
+  if (problem !== undefined) throw new UsageError(`<${name}>: ${problem}`);
   return v;
 }
 

@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, type QueryLimits, queryLimitsRule } from '../graphql/li
 import { type ApiContext, type CacheDeps, resolvers } from '../graphql/resolvers.ts';
 import type { Logger } from '../logger.ts';
 import type { RecommenderService } from '../serving/service.ts';
+import type { Metrics } from './metrics.ts';
 import { ResponseCache } from './response-cache.ts';
 import { serveStatic } from './static.ts';
 
@@ -29,6 +30,9 @@ export interface HttpOptions {
   responseCacheBytes?: number;
   /** How long in-flight requests may take to finish on close before their connections are cut (ms). */
   shutdownGraceMs?: number;
+  /** Prometheus metrics (counted always; exposed at /metrics on this port when metricsOnMainPort). */
+  metrics?: Metrics;
+  metricsOnMainPort?: boolean;
 }
 
 export interface RunningHttp {
@@ -66,6 +70,48 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** Route labels of the request metrics (every other path counts as 'static'). */
+const ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
+
+async function sendMetrics(metrics: Metrics, res: ServerResponse): Promise<void> {
+  const { contentType, body } = await metrics.render();
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** A separate listener answering only GET /metrics (a port kept off the public network). */
+export async function startMetricsHttp(
+  metrics: Metrics,
+  host: string,
+  port: number,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendMetrics(metrics, res).catch(() => res.destroy());
+      return;
+    }
+    sendJson(res, 404, { error: `no such page: ${path} (this port serves only GET /metrics)` });
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      done();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${h}:${addr.port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, {
@@ -84,7 +130,10 @@ export async function startHttp(
     typeDefs,
     resolvers,
     validationRules: [queryLimitsRule(options.limits ?? DEFAULT_LIMITS)],
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ...(options.metrics !== undefined ? [options.metrics.apolloPlugin()] : []),
+    ],
     includeStacktraceInErrorResponses: false,
     // shutdown is ours (startServer's close, called by main.ts on SIGINT/SIGTERM), not Apollo's signal handlers
     stopOnTerminationSignals: false,
@@ -199,8 +248,9 @@ export async function startHttp(
     });
   }
 
+  const metrics = options.metrics;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = log.level === 'debug' ? performance.now() : 0;
+    const started = performance.now();
     inFlight++;
     if (closing) res.setHeader('connection', 'close');
     let cacheNote: string | undefined;
@@ -212,6 +262,8 @@ export async function startHttp(
       if (path === '/graphql') cacheNote = await graphql(req, res, q < 0 ? '' : target.slice(q));
       else if (path === '/health') sendJson(res, 200, { status: 'ok' });
       else if (path === '/ready') await ready(res);
+      else if (path === '/metrics' && metrics !== undefined && options.metricsOnMainPort)
+        await sendMetrics(metrics, res);
       else if (req.method === 'GET' || req.method === 'HEAD') {
         if (options.staticDir === undefined || !(await serveStatic(options.staticDir, path, req, res)))
           throw new HttpError(404, `no such page: ${path}`);
@@ -224,6 +276,12 @@ export async function startHttp(
       else res.destroy();
     } finally {
       inFlight--;
+      if (metrics !== undefined) {
+        const route = ROUTES.has(path) ? path : 'static';
+        metrics.httpRequests.inc({ route, status: res.statusCode });
+        metrics.httpDuration.observe({ route }, (performance.now() - started) / 1000);
+        if (cacheNote !== undefined) metrics.cacheRequests.inc({ cache: 'response', result: cacheNote });
+      }
       if (log.level === 'debug') {
         log.debug({
           msg: 'request',

@@ -23,6 +23,18 @@ export interface ServiceOptions {
   safetyPollMs?: number;
   /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
   onEventLag?: (kind: MovierecEvent['type'], ms: number) => void;
+  /** Told what the service does (metrics). */
+  observer?: ServiceObserver;
+}
+
+/** What the service reports as it works (the HTTP layer's Prometheus metrics implement it). */
+export interface ServiceObserver {
+  foldIn(): void;
+  modelLoaded(version: string | null, seconds: number): void;
+  dbCall(seconds: number, ok: boolean): void;
+  cache(cache: 'user', hit: boolean): void;
+  eventLag(kind: MovierecEvent['type'], ms: number): void;
+  listening(on: boolean): void;
 }
 
 export class RecommenderService {
@@ -39,6 +51,7 @@ export class RecommenderService {
   #events: EventListener | null = null;
   #invalidLogged = false;
   readonly #onEventLag: ServiceOptions['onEventLag'];
+  readonly #observer: ServiceObserver | undefined;
   #watermark: string | null = null;
   #dbReachable = false;
   #stopped = false;
@@ -52,6 +65,7 @@ export class RecommenderService {
     this.#maxUsers = options.maxUsers ?? 200_000;
     this.#safetyPollMs = options.safetyPollMs ?? 30_000;
     this.#onEventLag = options.onEventLag;
+    this.#observer = options.observer;
   }
 
   /** Whether pushed events are arriving (the poll is then only a safety net). */
@@ -84,6 +98,7 @@ export class RecommenderService {
       this.#events = await this.store.listen({
         onEvent: (event) => this.#onEvent(event),
         onState: (listening) => {
+          this.#observer?.listening(listening);
           this.#log.info({ msg: listening ? 'listening for pushed events' : 'pushed events lost: polling' });
           // (re)connected: catch up on whatever happened while not listening
           if (listening) this.requestPoll();
@@ -113,11 +128,16 @@ export class RecommenderService {
   /** A pushed event: apply it through the same path as the poll (activation check, then the change feed). */
   #onEvent(event: MovierecEvent): void {
     const lag = this.#onEventLag;
+    const observer = this.#observer;
     const applied = this.requestPoll();
     // lag: the database trigger's clock to now, after the poll that applies it (same host clock for a local DB)
-    if (lag !== undefined)
+    if (lag !== undefined || observer !== undefined)
       applied.then(
-        () => lag(event.type, Math.max(0, Date.now() - event.at)),
+        () => {
+          const ms = Math.max(0, Date.now() - event.at);
+          lag?.(event.type, ms);
+          observer?.eventLag(event.type, ms);
+        },
         () => {},
       );
   }
@@ -184,6 +204,7 @@ export class RecommenderService {
       factors: loaded?.model.params.factors ?? 0,
       ms: Math.round(performance.now() - started),
     });
+    this.#observer?.modelLoaded(loaded?.version.id ?? null, (performance.now() - started) / 1000);
   }
 
   async #applyChangeFeed(snapshot: Snapshot): Promise<void> {
@@ -205,12 +226,14 @@ export class RecommenderService {
   /** A user's state, loading their ratings once per model version (concurrent requests share one load). */
   async userState(snapshot: Snapshot, userId: string): Promise<UserState> {
     const hit = snapshot.users.get(userId);
+    this.#observer?.cache('user', hit !== undefined);
     if (hit !== undefined) return hit;
     let pending = snapshot.pending.get(userId);
     if (pending === undefined) {
       pending = this.#db(() => this.store.userRatings(userId))
         .then((stored) => {
           const state = snapshot.buildUserState(userId, stored);
+          if (state.foldedIn > 0) this.#observer?.foldIn();
           // only keep it when no rating arrived while loading (the pending entry is dropped on rating)
           if (snapshot.pending.get(userId) === pending) snapshot.remember(state);
           return state;
@@ -242,12 +265,15 @@ export class RecommenderService {
 
   /** Runs a database call, turning a failure into DATABASE_UNAVAILABLE and tracking reachability. */
   async #db<T>(fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
     try {
       const out = await fn();
       this.#dbReachable = true;
+      this.#observer?.dbCall((performance.now() - started) / 1000, true);
       return out;
     } catch (err) {
       if (isGraphQLError(err)) throw err;
+      this.#observer?.dbCall((performance.now() - started) / 1000, false);
       this.#dbReachable = false;
       this.#log.error({ msg: 'database call failed', err: String(err) });
       throw databaseUnavailable(err);

@@ -1,0 +1,135 @@
+import type { RankingModel } from '@movierec/core';
+import type { Dataset } from '@movierec/data';
+import {
+  evaluateRanking,
+  popularityModel,
+  type RankingConfig,
+  type RankingReport,
+  rankingSplit,
+} from '@movierec/trainer';
+import { type Context, numberFlag, type Values } from '../framework/command.ts';
+import { UsageError } from '../framework/errors.ts';
+import {
+  describeRanking,
+  rankingChoice,
+  rankingMetricNames,
+  rankingTable,
+  trainRankingModel,
+} from '../ranking.ts';
+
+export interface RankingRun {
+  model: RankingModel;
+  config: RankingConfig;
+  /** The preset name or file. */
+  source: string;
+  dataset: Dataset;
+  /** Seconds to fit the saved model (on every interaction). */
+  seconds: number;
+  /** Temporal-protocol figures of the same configuration fitted on the training part (absent with --validation 0). */
+  evaluation?: { model: RankingReport; popularity: RankingReport; heldOut: number };
+}
+
+/**
+ * `train --task ranking` and the main job's recommendation model: the configuration of --preset, scored first by the
+ * temporal protocol (fitted on each user's earlier 80%, ranked against their latest 20%) unless --validation 0, then
+ * fitted on every interaction for serving.
+ */
+export async function runRankingTraining(
+  ctx: Context,
+  dataset: Dataset,
+  values: Values,
+): Promise<RankingRun> {
+  for (const flag of ['engine', 'epochs', 'batch-size', 'learning-rate', 'factors', 'l2', 'patience'])
+    if (values[flag] !== undefined)
+      throw new UsageError(
+        `--${flag} applies to --task rating; a ranking model's settings come from --preset`,
+      );
+  const choice = rankingChoice(ctx, values);
+  const ratio = numberFlag(values, 'validation', { min: 0, max: 0.9 });
+  const evaluate = ratio !== 0;
+  ctx.log(`ranking model ${describeRanking(choice.config)} (preset ${choice.source}) on ${dataset.name}`);
+  let evaluation: RankingRun['evaluation'];
+  if (evaluate) {
+    const split = rankingSplit(dataset.ratings, 'temporal');
+    const trainSet = { ...dataset, ratings: split.train };
+    const { model } = await trainRankingModel(
+      ctx,
+      trainSet,
+      choice.config,
+      `train ${choice.config.family} (holdout)`,
+    );
+    const options = { protocol: 'temporal' as const, dataName: dataset.name };
+    evaluation = {
+      model: evaluateRanking(model, split.train, split.test, options),
+      popularity: evaluateRanking(popularityModel(trainSet), split.train, split.test, options),
+      heldOut: split.test.length,
+    };
+  }
+  const { model, seconds } = await trainRankingModel(
+    ctx,
+    dataset,
+    choice.config,
+    `train ${choice.config.family}`,
+  );
+  return {
+    model,
+    config: choice.config,
+    source: choice.source,
+    dataset,
+    seconds,
+    ...(evaluation ? { evaluation } : {}),
+  };
+}
+
+export function printRankingEvaluation(ctx: Context, run: RankingRun): void {
+  const e = run.evaluation;
+  if (!e) return;
+  ctx.print('');
+  ctx.print(
+    `Ranking on each user's latest 20% (${e.heldOut} held-out interactions; relevant = rating ≥ 4; full catalogue):`,
+  );
+  ctx.print(
+    rankingTable([
+      { name: `${run.config.family} (${run.source})`, r: e.model },
+      { name: 'baseline: popularity', r: e.popularity },
+    ]),
+  );
+}
+
+/** The metrics a ranking model version stores. */
+export function rankingVersionMetrics(run: RankingRun): Record<string, number> {
+  const e = run.evaluation;
+  if (!e) return {};
+  const m = e.model;
+  return {
+    precisionAt10: m.precision,
+    recallAt10: m.recall,
+    ndcgAt10: m.ndcg,
+    mapAt10: m.map,
+    hitRateAt10: m.hitRate,
+    coverageAt10: m.coverage,
+    novelty: m.novelty,
+    popularityNdcgAt10: e.popularity.ndcg,
+    popularityRecallAt10: e.popularity.recall,
+    heldOutInteractions: e.heldOut,
+  };
+}
+
+export function rankingTrainJson(run: RankingRun) {
+  return {
+    task: 'ranking',
+    dataset: run.dataset.name,
+    family: run.config.family,
+    preset: run.source,
+    config: run.config,
+    interactions: run.dataset.ratings.length,
+    seconds: run.seconds,
+    ...(run.evaluation
+      ? {
+          ...rankingMetricNames(run.evaluation.model),
+          heldOut: run.evaluation.heldOut,
+          baselines: { popularity: rankingMetricNames(run.evaluation.popularity) },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import type { RankingModel } from '@movierec/core';
+import type { Dataset } from '@movierec/data';
+import {
+  fitRanking,
+  parseRankingPreset,
+  RANKING_FAMILIES,
+  RANKING_PRESETS,
+  type RankingConfig,
+  type RankingReport,
+  rankingPreset,
+} from '@movierec/trainer';
+import { type Context, type OptionSpec, stringFlag, type Values } from './framework/command.ts';
+import { CliError, UsageError } from './framework/errors.ts';
+import { table } from './framework/table.ts';
+
+export const TASKS = ['rating', 'ranking'] as const;
+export type Task = (typeof TASKS)[number];
+
+export const TASK_OPTION: Record<string, OptionSpec> = {
+  task: {
+    type: 'string',
+    valueName: TASKS.join('|'),
+    description: 'rating: the rating model (predicts r̂); ranking: a top-N model (EASE, item-kNN, iALS, BPR)',
+    defaultText: 'rating',
+  },
+};
+
+export function taskFlag(values: Values): Task {
+  const v = stringFlag(values, 'task') ?? 'rating';
+  if (!(TASKS as readonly string[]).includes(v))
+    throw new UsageError(`--task: expected one of ${TASKS.join(', ')}, got '${v}'`);
+  return v as Task;
+}
+
+export interface RankingChoice {
+  /** The preset name or the file it came from. */
+  source: string;
+  config: RankingConfig;
+}
+
+/**
+ * The ranking configuration named by --preset: a preset of RANKING_PRESETS (default, ease, item-knn, ials, bpr) or a
+ * JSON file written by `movierec tune --out` (or by hand: { "task": "ranking", "model": { "family": … } }).
+ */
+export function rankingChoice(ctx: Context, values: Values): RankingChoice {
+  const preset = stringFlag(values, 'preset') ?? 'default';
+  const named = rankingPreset(preset);
+  if (named) return { source: preset, config: structuredClone(named) as RankingConfig };
+  if (!/[./\\]/.test(preset))
+    throw new UsageError(
+      `--preset: '${preset}' is neither a ranking preset (${Object.keys(RANKING_PRESETS).join(', ')}) nor a file path`,
+    );
+  const path = ctx.resolvePath(preset);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`--preset ${preset}: cannot read ${path} (${(error as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`--preset ${path}: not valid JSON (${(error as Error).message})`);
+  }
+  try {
+    return { source: path, config: parseRankingPreset(json, path) };
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+/** One-line description of a ranking configuration. */
+export function describeRanking(config: RankingConfig): string {
+  const { family, ...rest } = config;
+  return `${family} ${JSON.stringify(rest)}`;
+}
+
+/** Fits a ranking model with a progress bar; returns it and the seconds it took. */
+export async function trainRankingModel(
+  ctx: Context,
+  dataset: Pick<Dataset, 'ratings' | 'users' | 'items'>,
+  config: RankingConfig,
+  label = `train ${config.family}`,
+): Promise<{ model: RankingModel; seconds: number }> {
+  if (!(RANKING_FAMILIES as readonly string[]).includes(config.family))
+    throw new CliError(`unknown ranking model family '${config.family}'`);
+  const bar = ctx.progress(label, 'steps');
+  const started = performance.now();
+  try {
+    // let the bar draw (and a Ctrl-C land) before the CPU-bound fit
+    await new Promise((resolve) => setImmediate(resolve));
+    const model = fitRanking(dataset, config, {
+      onProgress: bar.onProgress,
+      onMessage: (m) => bar.interrupt(() => ctx.log(m)),
+      signal: ctx.signal,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    bar.finish(`${seconds.toFixed(1)} s`);
+    return { model, seconds };
+  } catch (error) {
+    bar.abort();
+    throw error;
+  }
+}
+
+/** The ranking metrics as the JSON output and model versions name them: 'ndcg@10', 'recall@10', … */
+export function rankingMetricNames(r: RankingReport): Record<string, number> {
+  const k = r.k;
+  const out: Record<string, number> = {
+    [`precision@${k}`]: r.precision,
+    [`recall@${k}`]: r.recall,
+    [`ndcg@${k}`]: r.ndcg,
+    [`map@${k}`]: r.map,
+    [`hitRate@${k}`]: r.hitRate,
+  };
+  if (Number.isFinite(r.coverage)) out[`coverage@${k}`] = r.coverage;
+  if (Number.isFinite(r.novelty)) out.novelty = r.novelty;
+  return out;
+}
+
+/** The ranking table: one row per model. */
+export function rankingTable(rows: { name: string; r: RankingReport; seconds?: number }[]): string {
+  const k = rows[0]?.r.k ?? 10;
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : null);
+  return table(
+    ['model', `P@${k}`, `R@${k}`, `NDCG@${k}`, `MAP@${k}`, `HR@${k}`, 'coverage', 'novelty', 'train s'],
+    rows.map(({ name, r, seconds }) => [
+      name,
+      f(r.precision),
+      f(r.recall),
+      f(r.ndcg),
+      f(r.map),
+      f(r.hitRate),
+      f(r.coverage),
+      Number.isFinite(r.novelty) ? r.novelty.toFixed(2) : null,
+      seconds === undefined ? null : seconds.toFixed(1),
+    ]),
+  );
+}
