@@ -10,17 +10,18 @@
  *   - fold-in of a new user with 10 ratings (Cholesky on the 65×65 system), then top-10 for that vector
  *   - similarItems top-10 (cosine over all movies)
  */
+
 import os from 'node:os';
 import { MFModel } from '../packages/core/src/model.ts';
 import { allocParams } from '../packages/core/src/params.ts';
 import { buildRatedIndex } from '../packages/core/src/rated-index.ts';
-import { Random } from '../packages/trainer/src/random.ts';
+import { Rng } from '../packages/data/src/index.ts';
 
 const json = process.argv.includes('--json');
 const numItems = 62_000;
 const numUsers = 1_000;
 const factors = 64;
-const random = new Random(7);
+const random = new Rng(7);
 const params = allocParams(numUsers, numItems, factors, 3.5);
 for (const a of [params.userBias, params.itemBias, params.userFactors, params.itemFactors])
   for (let j = 0; j < a.length; j++) a[j] = random.normal() * 0.1;

@@ -8,11 +8,10 @@
  */
 import os from 'node:os';
 import { allocParams } from '../packages/core/src/params.ts';
-import { generateSynthetic } from '../packages/data/src/index.ts';
+import { generateSynthetic, Rng } from '../packages/data/src/index.ts';
 import type { EpochStats, TrainConfig } from '../packages/trainer/src/engine.ts';
 import { adamEngine } from '../packages/trainer/src/engines/adam.ts';
 import { createTfjsEngine } from '../packages/trainer/src/engines/tfjs.ts';
-import { Random } from '../packages/trainer/src/random.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -23,8 +22,8 @@ if (!(Number.isInteger(epochs) && epochs >= 1))
 
 /** Deterministic uniform numbers in [0, 1) from the engines' seeded generator. */
 function rng(seed: number): () => number {
-  const random = new Random(seed);
-  return () => random.next();
+  const random = new Rng(seed);
+  return () => random.uniform();
 }
 
 // @movierec/data's ML-1M-shaped generator: 6,040 users, 3,706 movies, 1,000,209 ratings, Zipf-like activity and
@@ -60,7 +59,7 @@ async function run(name: string, engine: typeof adamEngine): Promise<{ stats: Ep
   let last = process.cpuUsage();
   await engine.fit(train, shape, config, {
     init,
-    batchOrder: (epoch) => new Random(100 + epoch).permutation(train.length),
+    batchOrder: (epoch) => new Rng(100 + epoch).permutation(train.length),
     onEpoch: (s) => {
       const used = process.cpuUsage(last);
       last = process.cpuUsage();

@@ -1,4 +1,5 @@
 /** Opens the API's store on @movierec/db (PostgreSQL or the embedded PGlite). */
+import { hasMetrics } from '@movierec/core';
 import {
   activeModelVersionId,
   type Database,
@@ -9,7 +10,7 @@ import {
   openDatabase,
 } from '@movierec/db';
 import { type SqlClient, SqlStore } from './sql-store.ts';
-import type { ApiStore, ModelMetricsInfo, ModelVersionInfo } from './store.ts';
+import type { ApiStore, ModelVersionInfo } from './store.ts';
 
 /** The part of @movierec/db's Database the API uses. */
 export type DatabaseLike = Database;
@@ -20,15 +21,6 @@ function num(value: unknown): number | null {
 
 /** @movierec/db's version record → the shape of the GraphQL ModelVersion type. */
 export function toVersionInfo(v: DbModelVersion): ModelVersionInfo {
-  const m = v.metrics ?? {};
-  const metrics: ModelMetricsInfo = {
-    rmse: num(m.rmse),
-    mae: num(m.mae),
-    precisionAt10: num(m.precisionAt10),
-    recallAt10: num(m.recallAt10),
-    ndcgAt10: num(m.ndcgAt10),
-  };
-  const anyMetric = Object.values(metrics).some((x) => x !== null);
   return {
     id: String(v.id),
     engine: v.engine,
@@ -38,7 +30,7 @@ export function toVersionInfo(v: DbModelVersion): ModelVersionInfo {
     numUsers: v.numUsers,
     numMovies: v.numMovies,
     config: JSON.stringify(v.config ?? {}),
-    metrics: anyMetric ? metrics : null,
+    metrics: hasMetrics(v.metrics) ? v.metrics : null,
     trainingRun:
       v.trainingRun === null
         ? null

@@ -1,6 +1,7 @@
 /**
  * Runs the server as a process, configured from the environment: PORT, HOST, DATABASE_URL (else the embedded PGlite
- * in MOVIEREC_DATA_DIR or .data/pglite), LOG_LEVEL, MOVIEREC_POLL_MS, MOVIEREC_RESPONSE_CACHE_BYTES. Prints one
+ * in MOVIEREC_DATA_DIR or .data/pglite), LOG_LEVEL, MOVIEREC_POLL_MS, MOVIEREC_RESPONSE_CACHE_BYTES,
+ * MOVIEREC_METRICS_PORT, MOVIEREC_PUSHED_EVENTS (0: poll only). Prints one
  * machine-readable line `{"listening":"http://…"}` on stdout; SIGINT/SIGTERM shut it down gracefully (exit 0).
  */
 import { createLogger } from './logger.ts';
@@ -15,6 +16,7 @@ export async function runFromEnv(options: { staticDir?: string } = {}): Promise<
       ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
       ...(env.MOVIEREC_DATA_DIR ? { dataDir: env.MOVIEREC_DATA_DIR } : {}),
       ...(env.MOVIEREC_POLL_MS ? { pollMs: Number(env.MOVIEREC_POLL_MS) } : {}),
+      ...(env.MOVIEREC_PUSHED_EVENTS === '0' ? { pushedEvents: false } : {}),
       ...(env.MOVIEREC_METRICS_PORT ? { metricsPort: Number(env.MOVIEREC_METRICS_PORT) } : {}),
       ...(env.MOVIEREC_RESPONSE_CACHE_BYTES
         ? { responseCacheBytes: Number(env.MOVIEREC_RESPONSE_CACHE_BYTES) }

@@ -34,6 +34,8 @@ export interface ServerOptions {
    * to keep them private when the main port is public (MOVIEREC_METRICS_PORT in runFromEnv).
    */
   metricsPort?: number;
+  /** Listen for pushed events on a shared PostgreSQL (default true; false polls only, every pollMs). */
+  pushedEvents?: boolean;
   /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
   onEventLag?: (kind: 'rating' | 'activation', ms: number) => void;
 }
@@ -66,6 +68,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     pollMs: options.pollMs ?? 2000,
     ...(options.safetyPollMs !== undefined ? { safetyPollMs: options.safetyPollMs } : {}),
     ...(options.onEventLag !== undefined ? { onEventLag: options.onEventLag } : {}),
+    ...(options.pushedEvents !== undefined ? { pushedEvents: options.pushedEvents } : {}),
   });
   await service.start();
   let http: Awaited<ReturnType<typeof startHttp>>;

@@ -3,7 +3,7 @@
  * care whether it runs on PostgreSQL or the embedded PGlite. Only `rateMovie`, user pages, model lists and the
  * change feed touch the database on a request; recommendations are served from memory.
  */
-import type { MFParams, UserHistory, UserVector } from '@movierec/core';
+import type { Metrics, MFParams, UserHistory, UserVector } from '@movierec/core';
 import type { IdMap } from '@movierec/data';
 import type { EventHandlers, EventListener } from '@movierec/db';
 import type { MovieRows } from './serving/catalogue.ts';
@@ -17,14 +17,6 @@ export interface ServableModel {
   readonly items: IdMap;
   /** Bias and factors for a user from their ratings by regularised least squares against the fixed item factors. */
   foldIn(history: UserHistory): UserVector;
-}
-
-export interface ModelMetricsInfo {
-  rmse: number | null;
-  mae: number | null;
-  precisionAt10: number | null;
-  recallAt10: number | null;
-  ndcgAt10: number | null;
 }
 
 export interface EpochInfo {
@@ -46,7 +38,8 @@ export interface ModelVersionInfo {
   numMovies: number;
   /** Hyper-parameters as JSON text. */
   config: string;
-  metrics: ModelMetricsInfo | null;
+  /** core's Metrics as stored (GraphQL ModelMetrics shows its fields; absent ones are null). */
+  metrics: Metrics | null;
   trainingRun: { id: string; epochs: EpochInfo[] } | null;
 }
 

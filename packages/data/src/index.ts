@@ -15,7 +15,7 @@ export { DATASET_NAMES, type DatasetFormat, type LoadOptions, loadBundled, loadD
 export { ML100K_GENRES } from './movies.ts';
 export { BUNDLED_DIR, DEFAULT_CACHE_DIR } from './paths.ts';
 export type { BadRowPolicy, ColumnSpec } from './ratings-parser.ts';
-export { createRng, type Mulberry32, Rng, shuffle } from './rng.ts';
+export { Rng } from './rng.ts';
 export { kFold, randomSplit, type Split, type UserHoldoutOptions, userHoldout } from './splits.ts';
 export {
   generateSynthetic,

@@ -1,5 +1,5 @@
 import type { RatingColumns } from './columns.ts';
-import { createRng, type Mulberry32 as Rng } from './rng.ts';
+import { Rng } from './rng.ts';
 
 /** A train/test split of rating columns, with how many test users/items never appear in train (cold start). */
 export interface Split {
@@ -82,7 +82,7 @@ function sampleRows(n: number, count: number, rng: Rng): Uint8Array {
 export function randomSplit(cols: RatingColumns, options: { testRatio: number; seed: number }): Split {
   checkRatio('testRatio', options.testRatio);
   const n = cols.length;
-  const mask = sampleRows(n, Math.round(n * options.testRatio), createRng(options.seed));
+  const mask = sampleRows(n, Math.round(n * options.testRatio), new Rng(options.seed));
   return splitByMask(cols, mask);
 }
 
@@ -119,7 +119,7 @@ export function userHoldout(cols: RatingColumns, options: UserHoldoutOptions): S
   const order = new Int32Array(n);
   const next = start.slice(0, userCount);
   for (let r = 0; r < n; r++) order[next[cols.users[r]!]!++] = r;
-  const rng = createRng(options.seed ?? 0);
+  const rng = new Rng(options.seed ?? 0);
   const ts = cols.timestamps;
   const mask = new Uint8Array(n);
   for (let u = 0; u < userCount; u++) {
@@ -156,15 +156,7 @@ export function kFold(cols: RatingColumns, options: { k: number; seed: number })
     throw new RangeError(`k must be an integer in 2…255, got ${k}`);
   const n = cols.length;
   if (n < k) throw new RangeError(`kFold: ${n} ratings cannot make ${k} folds`);
-  const perm = new Int32Array(n);
-  for (let r = 0; r < n; r++) perm[r] = r;
-  const rng = createRng(options.seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = perm[i]!;
-    perm[i] = perm[j]!;
-    perm[j] = t;
-  }
+  const perm = new Rng(options.seed).permutation(n);
   const foldOf = new Uint8Array(n);
   // fold f holds shuffled positions [⌊f·n/k⌋, ⌊(f+1)·n/k⌋)
   for (let f = 0; f < k; f++) {

@@ -1,6 +1,6 @@
 import type { Dataset } from './dataset.ts';
 import { IdMap } from './id-map.ts';
-import { createRng } from './rng.ts';
+import { Rng } from './rng.ts';
 
 export type SyntheticPreset = 'ml-1m' | 'ml-25m';
 
@@ -74,7 +74,7 @@ export function generateSynthetic(options: SyntheticOptions | SyntheticPreset = 
   }
   const cap = Math.max(1, Math.floor(I * 0.6)); // nobody rates more than 60% of the catalogue
   if (R > U * cap) throw new RangeError(`${R} ratings do not fit ${U} users × ${cap} distinct items each`);
-  const rng = createRng(seed);
+  const rng = new Rng(seed);
 
   // Planted model. Factor entries ~ N(0, s²) with s² = 0.6/√K so that p_u·q_i has standard deviation ≈ 0.6.
   const mu = 3.5;
@@ -90,7 +90,7 @@ export function generateSynthetic(options: SyntheticOptions | SyntheticPreset = 
 
   // Ratings per user: a floor, plus the rest split by Zipf weight of a random rank; capped, remainder spread.
   const minPer = Math.min(o.minPerUser ?? 20, Math.floor(R / U), cap);
-  const userRank = permutation(U, rng);
+  const userRank = rng.permutation(U);
   const weights = new Float64Array(U);
   let total = 0;
   for (let u = 0; u < U; u++) total += weights[u] = (userRank[u]! + 1) ** -USER_EXPONENT;
@@ -110,7 +110,7 @@ export function generateSynthetic(options: SyntheticOptions | SyntheticPreset = 
   }
 
   // Item popularity CDF over a random ranking of items.
-  const itemRank = permutation(I, rng);
+  const itemRank = rng.permutation(I);
   const cdf = new Float64Array(I);
   let acc = 0;
   for (let i = 0; i < I; i++) cdf[i] = acc += (itemRank[i]! + 1) ** -ITEM_EXPONENT;
@@ -133,7 +133,7 @@ export function generateSynthetic(options: SyntheticOptions | SyntheticPreset = 
     let attempts = 0;
     while (picked < c && attempts < 8 * c + 1000) {
       attempts++;
-      const i = sampleCdf(cdf, rng.next());
+      const i = sampleCdf(cdf, rng.uniform());
       if (mark[i] === u) continue;
       mark[i] = u;
       items[row + picked++] = i;
@@ -173,18 +173,6 @@ export function generateSynthetic(options: SyntheticOptions | SyntheticPreset = 
     report: { rowsRead: R, skipped: {}, duplicates: 0 },
     planted: { globalMean: mu, userBias, itemBias, userFactors: P, itemFactors: Q, factors: K },
   };
-}
-
-function permutation(n: number, rng: ReturnType<typeof createRng>): Int32Array {
-  const a = new Int32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return a;
 }
 
 /** Smallest i with cdf[i] > x (binary search). */

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRng, generateSynthetic, loadDataset } from '../src/index.ts';
+import { generateSynthetic, loadDataset, Rng } from '../src/index.ts';
 import { tempDir } from './helpers.ts';
 
 describe('IDs', () => {
@@ -23,7 +23,7 @@ describe('duplicates at scale', () => {
   it('collapses duplicates in a shuffled file to the latest rating, counting each', async () => {
     const syn = generateSynthetic({ users: 300, items: 200, ratings: 20_000, seed: 5 });
     const c = syn.ratings;
-    const rng = createRng(9);
+    const rng = new Rng(9);
     const lines: string[] = [];
     const latest = new Map<string, number>();
     for (let r = 0; r < c.length; r++) {

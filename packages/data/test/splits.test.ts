@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createRng,
-  generateSynthetic,
-  kFold,
-  type RatingColumns,
-  randomSplit,
-  userHoldout,
-} from '../src/index.ts';
+import { generateSynthetic, kFold, type RatingColumns, Rng, randomSplit, userHoldout } from '../src/index.ts';
 
 const data = generateSynthetic({ users: 300, items: 200, ratings: 12_000, seed: 7 }).ratings;
 
@@ -20,15 +13,15 @@ function keys(c: RatingColumns): Set<string> {
   return s;
 }
 
-describe('createRng', () => {
+describe('Rng', () => {
   it('is deterministic by seed and uniform enough', () => {
-    const a = createRng(1);
-    const b = createRng(1);
-    const c = createRng(2);
-    const xs = Array.from({ length: 5 }, () => a.next());
-    expect(Array.from({ length: 5 }, () => b.next())).toEqual(xs);
-    expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(xs);
-    const r = createRng(3);
+    const a = new Rng(1);
+    const b = new Rng(1);
+    const c = new Rng(2);
+    const xs = Array.from({ length: 5 }, () => a.uniform());
+    expect(Array.from({ length: 5 }, () => b.uniform())).toEqual(xs);
+    expect(Array.from({ length: 5 }, () => c.uniform())).not.toEqual(xs);
+    const r = new Rng(3);
     let sum = 0;
     let sq = 0;
     for (let k = 0; k < 20000; k++) {

@@ -1,5 +1,5 @@
-import type { EpochRecord, MFParams, TemporalParams, TrainingLog } from '@movierec/core';
-import { MFModel } from '@movierec/core';
+import type { EpochRecord, Metrics, MFParams, RatedIndex, TemporalParams, TrainingLog } from '@movierec/core';
+import { MFModel, readMetrics } from '@movierec/core';
 import { IdMap } from '@movierec/data';
 import type { Database } from './connection.ts';
 import { DatabaseError, ModelVersionNotFoundError } from './errors.ts';
@@ -15,8 +15,12 @@ export interface SaveModelVersionInput {
   engine: string;
   /** Hyper-parameters (e.g. TrainConfig). */
   config: JsonObject;
-  /** e.g. { rmse, mae, precisionAt10, recallAt10, ndcgAt10 }. */
-  metrics?: JsonObject;
+  /** The evaluation figures (core's Metrics: rmse, mae, precisionAt10, …). */
+  metrics?: Metrics;
+  /** The training ratings' rated index (MFModel.rated), so a loaded model excludes what users rated as the file does. */
+  rated?: RatedIndex;
+  /** λ of fold-in (MFModel.foldInL2). */
+  foldInL2?: number;
   /** The engine's training log (its `epochs` go to the training run's per-epoch log), or just the epochs. */
   trainingLog?: TrainingLog | EpochRecord[];
   /** Identifies the training data (e.g. a hash of the ratings), to tell which data a version was trained on. */
@@ -47,7 +51,7 @@ export interface ModelVersionInfo {
   numUsers: number;
   numMovies: number;
   config: JsonObject;
-  metrics: JsonObject;
+  metrics: Metrics;
   datasetFingerprint: string;
   trainingRun: TrainingRunInfo | null;
 }
@@ -59,30 +63,17 @@ export interface StoredModel {
   users: IdMap;
   items: IdMap;
   config: JsonObject;
-  metrics: JsonObject;
+  metrics: Metrics;
   log: TrainingLog;
+  /** Null in versions saved before the rated index was stored. */
+  rated: RatedIndex | null;
+  /** Null in versions saved before fold_in_l2 was stored (the model then derives it from config). */
+  foldInL2: number | null;
 }
 
-/** Float32 vector → its little-endian bytes (a view, no copy). */
-function bytesOf(values: Float32Array): Uint8Array<ArrayBuffer> {
+/** Float32 or int32 vector → its little-endian bytes (a view, no copy). */
+function bytesOf(values: Float32Array | Int32Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(values.buffer as ArrayBuffer, values.byteOffset, values.byteLength);
-}
-
-/** Int32 vector → its little-endian bytes (a view, no copy). */
-function bytesOfInt(values: Int32Array): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(values.buffer as ArrayBuffer, values.byteOffset, values.byteLength);
-}
-
-/** Stored bytes → an Int32Array (copied); `length` undefined accepts any whole number of values. */
-function int32Of(bytes: Uint8Array, length: number | undefined, what: string, versionId: number): Int32Array {
-  if (length === undefined ? bytes.byteLength % 4 !== 0 : bytes.byteLength !== length * 4) {
-    throw new DatabaseError(
-      `Model version ${versionId}: ${what} holds ${bytes.byteLength} bytes, expected ${length === undefined ? 'a multiple of 4' : length * 4} (int32); the stored model is damaged`,
-    );
-  }
-  const out = new Int32Array(bytes.byteLength / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
 }
 
 /** Stored bytes → a Float32Array of `length` (copied, so it is aligned and owns its memory). */
@@ -93,6 +84,18 @@ function float32Of(bytes: Uint8Array, length: number, what: string, versionId: n
     );
   }
   const out = new Float32Array(length);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+/** Stored bytes → an Int32Array (copied); `length` checked when given. */
+function int32Of(bytes: Uint8Array, length: number | undefined, what: string, versionId: number): Int32Array {
+  if (bytes.byteLength % 4 !== 0 || (length !== undefined && bytes.byteLength !== length * 4)) {
+    throw new DatabaseError(
+      `Model version ${versionId}: ${what} holds ${bytes.byteLength} bytes, expected ${length === undefined ? 'a multiple of 4' : `${length * 4} (${length} int32)`}; the stored model is damaged`,
+    );
+  }
+  const out = new Int32Array(bytes.byteLength / 4);
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }
@@ -143,6 +146,9 @@ export async function saveModelVersion(db: Database, input: SaveModelVersionInpu
               movieFactors: bytesOf(params.itemFactors),
               movieRankBias: params.itemRankBias ? bytesOf(params.itemRankBias) : null,
               ...temporalColumns(params.temporal),
+              foldInL2: input.foldInL2 ?? null,
+              ratedOffsets: input.rated ? bytesOf(input.rated.offsets) : null,
+              ratedItems: input.rated ? bytesOf(input.rated.items) : null,
               userIds: users.ids(),
               movieIds: items.ids(),
             },
@@ -187,16 +193,21 @@ export async function saveModelVersion(db: Database, input: SaveModelVersionInpu
   );
 }
 
-/** Stores an MFModel (its params, ID maps, config and training log) as a new version. */
+/**
+ * Stores an MFModel as a new version: the same fields as its model file (params, rank bias, ID maps, config,
+ * training log, rated index, fold-in λ), so toMFModel(loadModelVersion(id)) equals the model saved.
+ */
 export async function saveModel(
   db: Database,
   model: MFModel,
-  meta: { datasetFingerprint: string; metrics?: JsonObject; engine?: string; activate?: boolean },
+  meta: { datasetFingerprint: string; metrics?: Metrics; engine?: string; activate?: boolean },
 ): Promise<number> {
   return saveModelVersion(db, {
     params: model.params,
     users: model.users,
     items: model.items,
+    ...(model.rated ? { rated: model.rated } : {}),
+    foldInL2: model.foldInL2,
     engine: meta.engine ?? model.log.engine,
     config: { ...model.config },
     metrics: meta.metrics,
@@ -265,7 +276,7 @@ export async function listModelVersions(db: Database): Promise<ModelVersionInfo[
   return rows.map((row) => ({
     ...row,
     config: row.config as JsonObject,
-    metrics: row.metrics as JsonObject,
+    metrics: readMetrics(row.metrics),
     trainingRun: row.trainingRun
       ? {
           ...row.trainingRun,
@@ -325,7 +336,7 @@ interface StoredRow {
   num_users: number;
   num_movies: number;
   config: JsonObject;
-  metrics: JsonObject;
+  metrics: unknown;
   dataset_fingerprint: string;
   global_mean: number;
   user_bias: Uint8Array;
@@ -341,6 +352,9 @@ interface StoredRow {
   user_day_offsets: Uint8Array | null;
   user_days: Uint8Array | null;
   user_day_bias: Uint8Array | null;
+  fold_in_l2: number | null;
+  rated_offsets: Uint8Array | null;
+  rated_items: Uint8Array | null;
   user_ids: string[] | null;
   movie_ids: string[] | null;
   run_id: number | null;
@@ -376,6 +390,7 @@ const STORED_SELECT = `
            p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.movie_rank_bias,
            p.temporal_layout, p.movie_bin_bias, p.user_drift, p.user_mean_day, p.user_last_time,
            p.user_day_offsets, p.user_days, p.user_day_bias,
+           p.fold_in_l2, p.rated_offsets, p.rated_items,
            p.user_ids, p.movie_ids,
            t.id AS run_id, t.status, t.epochs, t.summary, t.started_at AT TIME ZONE 'UTC' AS started_at,
            t.finished_at AT TIME ZONE 'UTC' AS finished_at
@@ -399,6 +414,16 @@ function storedModel(row: StoredRow): StoredModel {
     params.itemRankBias = float32Of(row.movie_rank_bias, numItems, 'movie_rank_bias', id);
   }
   if (row.temporal_layout !== null) params.temporal = temporalOf(row, numUsers, numItems);
+  let rated: RatedIndex | null = null;
+  if (row.rated_offsets !== null && row.rated_items !== null) {
+    const offsets = int32Of(row.rated_offsets, numUsers + 1, 'rated_offsets', id);
+    const ratedIds = int32Of(row.rated_items, undefined, 'rated_items', id);
+    if (offsets[numUsers] !== ratedIds.length)
+      throw new DatabaseError(
+        `Model version ${id}: rated_offsets ends at ${offsets[numUsers]} but rated_items holds ${ratedIds.length} values; the stored model is damaged`,
+      );
+    rated = { offsets, items: ratedIds };
+  }
   const users = IdMap.fromJSON(row.user_ids ?? []);
   const items = IdMap.fromJSON(row.movie_ids ?? []);
   if (users.size !== numUsers || items.size !== numItems) {
@@ -417,6 +442,7 @@ function storedModel(row: StoredRow): StoredModel {
           startedAt: row.started_at ?? row.created_at,
           finishedAt: row.finished_at,
         };
+  const metrics = readMetrics(row.metrics);
   const version: ModelVersionInfo = {
     id,
     engine: row.engine,
@@ -426,27 +452,42 @@ function storedModel(row: StoredRow): StoredModel {
     numUsers,
     numMovies: numItems,
     config: row.config,
-    metrics: row.metrics,
+    metrics,
     datasetFingerprint: row.dataset_fingerprint,
     trainingRun,
   };
+  // saveModelVersion keeps a log engine that differs from the version's engine as summary.logEngine
+  const { logEngine, ...summary } = trainingRun?.summary ?? {};
   const log: TrainingLog = {
-    ...(trainingRun?.summary ?? {}),
-    engine: row.engine,
+    ...summary,
+    engine: typeof logEngine === 'string' ? logEngine : row.engine,
     epochs: trainingRun?.epochs ?? [],
   };
-  return { version, params, users, items, config: row.config, metrics: row.metrics, log };
+  return {
+    version,
+    params,
+    users,
+    items,
+    config: row.config,
+    metrics,
+    log,
+    rated,
+    foldInL2: row.fold_in_l2,
+  };
 }
 
 /** Builds the MFModel of stored pieces (from loadActiveModel or loadModelVersion). */
 export function toMFModel(stored: StoredModel): MFModel {
-  return new MFModel({
+  const model = new MFModel({
     params: stored.params,
     users: stored.users,
     items: stored.items,
     config: stored.config,
     log: stored.log,
+    ...(stored.rated ? { rated: stored.rated } : {}),
   });
+  if (stored.foldInL2 !== null) model.foldInL2 = stored.foldInL2;
+  return model;
 }
 
 /** The active model as an MFModel, or null when none is active. */
@@ -465,7 +506,7 @@ type TemporalLayout = Pick<
 /** The nullable temporal columns of model_parameters for a model's time-aware terms (all null without them). */
 function temporalColumns(tp: TemporalParams | undefined) {
   const f = (a: Float32Array | undefined) => (a ? bytesOf(a) : null);
-  const i = (a: Int32Array | undefined) => (a ? bytesOfInt(a) : null);
+  const i = (a: Int32Array | undefined) => (a ? bytesOf(a) : null);
   if (!tp) return {};
   const layout: TemporalLayout = {
     trainStart: tp.trainStart,

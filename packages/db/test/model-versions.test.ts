@@ -1,4 +1,4 @@
-import { allocParams, MFModel } from '@movierec/core';
+import { allocParams, buildRatedIndex, deserializeModel, MFModel, serializeModel } from '@movierec/core';
 import { IdMap } from '@movierec/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -30,6 +30,52 @@ function trainedPieces(numUsers: number, numItems: number, factors: number, seed
   const users = IdMap.fromJSON(Array.from({ length: numUsers }, (_, u) => `user-${u}`));
   const items = IdMap.fromJSON(Array.from({ length: numItems }, (_, i) => String(1000 + i)));
   return { params, users, items };
+}
+
+/** A model with every optional field set: rank bias, rated index, fold-in λ, a log with early stopping. */
+function fullModel(): MFModel {
+  const { params, users, items } = trainedPieces(6, 9, 3, 4);
+  params.itemRankBias = Float32Array.from({ length: 9 }, (_, i) => 0.1 * i);
+  const rated = buildRatedIndex(
+    {
+      length: 5,
+      users: Int32Array.from([0, 0, 2, 5, 5]),
+      items: Int32Array.from([1, 4, 8, 0, 3]),
+      ratings: new Float32Array(5),
+      timestamps: new Int32Array(5),
+    },
+    6,
+  );
+  const model = new MFModel({
+    params,
+    users,
+    items,
+    config: { optimizer: 'bpmf', factors: 3, epochs: 2, bayes: { burnIn: 1 }, seed: 7 },
+    log: { engine: 'bpmf', epochs, numRatings: 5, bestEpoch: 2, stoppedEarly: false },
+    rated,
+  });
+  model.foldInL2 = 0.25;
+  return model;
+}
+
+/** Every field a model file and a database row carry. */
+function expectSameModel(actual: MFModel, expected: MFModel): void {
+  const a = actual.params;
+  const e = expected.params;
+  expect([a.numUsers, a.numItems, a.factors, a.globalMean]).toEqual([
+    e.numUsers,
+    e.numItems,
+    e.factors,
+    e.globalMean,
+  ]);
+  for (const key of ['userBias', 'itemBias', 'userFactors', 'itemFactors', 'itemRankBias'] as const)
+    expect(a[key], key).toEqual(e[key]);
+  expect(actual.users.toJSON()).toEqual(expected.users.toJSON());
+  expect(actual.items.toJSON()).toEqual(expected.items.toJSON());
+  expect(actual.config).toEqual(expected.config);
+  expect(actual.log).toEqual(expected.log);
+  expect(actual.rated).toEqual(expected.rated);
+  expect(actual.foldInL2).toBe(expected.foldInL2);
 }
 
 const epochs = [
@@ -278,6 +324,30 @@ for (const kind of kinds) {
         summary: { error: 'loss became NaN at epoch 2' },
       });
       await expect(recordEpoch(db, 987654, epochs[0]!)).rejects.toThrow(/Training run 987654 does not exist/);
+    });
+
+    it('round-trips a model identically through the database and through its file (the same fields in both)', async () => {
+      const model = fullModel();
+      const meta = { datasetFingerprint: 'sha256:roundtrip', metrics: { rmse: 0.9, ndcgAt10: 0.1 } };
+      const id = await saveModel(db, model, meta);
+      const stored = await loadModelVersion(db, id);
+      expect(stored.metrics).toEqual(meta.metrics);
+      const fromDb = toMFModel(stored);
+      expectSameModel(fromDb, model);
+      expectSameModel(deserializeModel(serializeModel(model)), model);
+      // database → file → database
+      const again = await saveModel(db, deserializeModel(serializeModel(fromDb)), meta);
+      expectSameModel(toMFModel(await loadModelVersion(db, again)), model);
+      // a version saved without the new fields (as older code did) still loads: no rated index, λ from config
+      const old = await saveModelVersion(db, {
+        ...trainedPieces(6, 9, 3, 4),
+        engine: 'sgd',
+        config: {},
+        datasetFingerprint: 'old',
+      });
+      const legacy = toMFModel(await loadModelVersion(db, old));
+      expect(legacy.rated).toBeUndefined();
+      expect(legacy.foldInL2).toBe(1);
     });
   });
 }

@@ -1,8 +1,7 @@
-import { type Dataset, IdMap, type RatingColumns, takeRows } from '@movierec/data';
+import { type Dataset, IdMap, kFold, type RatingColumns } from '@movierec/data';
 import type { Engine, TrainConfig } from './engine.ts';
 import { type EvaluateOptions, type Evaluation, evaluate } from './evaluate.ts';
 import type { PresetName } from './presets.ts';
-import { Random } from './random.ts';
 import { train } from './train.ts';
 
 export interface CrossValidateOptions extends EvaluateOptions {
@@ -25,14 +24,6 @@ export interface CrossValidation {
   mean: Record<string, number>;
   /** Population standard deviation over folds (as Surprise's cross_validate reports). */
   std: Record<string, number>;
-}
-
-/** Seeded k-fold assignment: row perm[j] goes to fold j mod k, so fold sizes differ by at most one. */
-export function kFoldAssignment(n: number, folds: number, seed: number): Int32Array {
-  const perm = new Random(seed).permutation(n);
-  const fold = new Int32Array(n);
-  for (let j = 0; j < n; j++) fold[perm[j]!] = j % folds;
-  return fold;
 }
 
 /** Nested evaluation → flat `{ 'a.b': number }`. */
@@ -62,15 +53,11 @@ export async function crossValidate(
     throw new RangeError(`crossValidate: folds must be an integer ≥ 2, got ${folds}`);
   if (columns.length < folds)
     throw new RangeError(`crossValidate: ${columns.length} ratings cannot be split into ${folds} folds`);
-  const assignment = kFoldAssignment(columns.length, folds, seed);
+  const splits = kFold(columns, { k: folds, seed });
   const perFold: Record<string, number>[] = [];
   for (let f = 0; f < folds; f++) {
     options.signal?.throwIfAborted();
-    const testRows: number[] = [];
-    const trainRows: number[] = [];
-    for (let r = 0; r < columns.length; r++) (assignment[r] === f ? testRows : trainRows).push(r);
-    const test = takeRows(columns, testRows);
-    const trainCols = takeRows(columns, trainRows);
+    const { train: trainCols, test } = splits[f]!;
     const trainInput: Dataset | RatingColumns =
       input === columns ? trainCols : { ...(input as Dataset), ratings: trainCols };
     const { model } = await train(trainInput, {

@@ -1,4 +1,4 @@
-import { buildRatedIndex, type MFModel, ratedItems } from '@movierec/core';
+import { buildRatedIndex, type Metrics, type MFModel, ratedItems } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
 import { biasBaselineModel, globalMeanModel, popularityOrder, popularityRanker } from './baselines.ts';
 import { mae, type Ranker, type RankingMetrics, rankingMetrics, rmse } from './metrics.ts';
@@ -157,5 +157,28 @@ export function evaluate(
 function maxPlusOne(a: Int32Array, n: number): number {
   let m = 0;
   for (let j = 0; j < n; j++) if (a[j]! >= m) m = a[j]! + 1;
+  return m;
+}
+
+/**
+ * An evaluation as the one Metrics record (core) that model versions store and GraphQL shows: RMSE, MAE and, when
+ * the ranking cut-off is 10, the @10 ranking figures; `heldOutRatings` when given. Non-finite values are left out.
+ */
+export function evaluationMetrics(e: Evaluation, heldOutRatings?: number): Metrics {
+  const m: Metrics = {};
+  const put = (name: keyof Metrics, value: number | undefined) => {
+    if (value !== undefined && Number.isFinite(value)) m[name] = value;
+  };
+  put('rmse', e.rmse);
+  put('mae', e.mae);
+  if (e.ranking?.k === 10) {
+    put('precisionAt10', e.ranking.precision);
+    put('recallAt10', e.ranking.recall);
+    put('ndcgAt10', e.ranking.ndcg);
+    put('mapAt10', e.ranking.map);
+    put('hitRateAt10', e.ranking.hitRate);
+    put('coverageAt10', e.ranking.coverage);
+  }
+  if (heldOutRatings) put('heldOutRatings', heldOutRatings);
   return m;
 }

@@ -11,7 +11,6 @@ export {
   type CrossValidation,
   crossValidate,
   flattenEvaluation,
-  kFoldAssignment,
 } from './cross-validate.ts';
 export type { BayesSettings, Engine, EpochStats, FitOptions, TrainConfig } from './engine.ts';
 export {
@@ -34,7 +33,7 @@ export {
   fitBpmf,
 } from './engines/bpmf/gibbs.ts';
 export { BPR_DEFAULTS, type BprConfig, fitBpr } from './engines/bpr.ts';
-export { DivergenceError, TrainingInputError } from './engines/common.ts';
+export { DivergenceError, fillInitialFactors, TrainingInputError } from './engines/common.ts';
 export {
   checkWeighting,
   EASE_DEFAULTS,
@@ -52,6 +51,7 @@ export {
   type EvaluateOptions,
   type Evaluation,
   evaluate,
+  evaluationMetrics,
   modelRanker,
   type RatingAccuracy,
   relevantItems,
@@ -73,7 +73,6 @@ export {
   type PresetName,
   presets,
 } from './presets.ts';
-export { fillInitialFactors, Random } from './random.ts';
 export {
   evaluateRanking,
   heldOutRelevant,

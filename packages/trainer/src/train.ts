@@ -8,7 +8,7 @@ import {
   type TrainingLog,
   temporalOffset,
 } from '@movierec/core';
-import { type Dataset, IdMap, type RatingColumns, takeRows } from '@movierec/data';
+import { type Dataset, IdMap, type RatingColumns, randomSplit } from '@movierec/data';
 import type { Engine, TrainConfig } from './engine.ts';
 import { adamEngine } from './engines/adam.ts';
 import { alsEngine } from './engines/als.ts';
@@ -17,7 +17,6 @@ import { TrainingInputError } from './engines/common.ts';
 import { sgdEngine } from './engines/sgd.ts';
 import { mae, rmse } from './metrics.ts';
 import { type PresetName, presets } from './presets.ts';
-import { Random } from './random.ts';
 
 /** Native engines by optimizer; train() picks one from config.optimizer unless given `engine`. */
 export const nativeEngines: Record<TrainConfig['optimizer'], Engine> = {
@@ -139,14 +138,15 @@ export async function train(
   } else if (ratio !== undefined) {
     if (!(ratio > 0 && ratio < 1))
       throw new TrainingInputError(`train: validation.ratio must be in (0, 1), got ${ratio}`);
-    const perm = new Random(config.seed ^ 0x5eed).permutation(columns.length);
     const nValid = Math.round(columns.length * ratio);
     if (nValid === 0 || nValid === columns.length)
       throw new TrainingInputError(
         `train: validation.ratio ${ratio} leaves no rows on one side of ${columns.length}`,
       );
-    validRows = takeRows(columns, perm.subarray(0, nValid));
-    trainRows = takeRows(columns, perm.subarray(nValid).sort());
+    // data's random holdout, seeded apart from the engine's own stream
+    const split = randomSplit(columns, { testRatio: ratio, seed: config.seed ^ 0x5eed });
+    validRows = split.test;
+    trainRows = split.train;
   }
   const patience = options.earlyStopping?.patience;
   if (patience !== undefined) {

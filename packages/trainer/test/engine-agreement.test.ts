@@ -5,12 +5,11 @@
  */
 import { allocParams, type MFParams } from '@movierec/core';
 import { buildMFModel, initTfjsBackend, LAYER, setMFWeights, tf } from '@movierec/core/tfjs';
-import { generateSynthetic, loadBundled, type RatingColumns, takeRows } from '@movierec/data';
+import { generateSynthetic, loadBundled, type RatingColumns, Rng, takeRows } from '@movierec/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, TrainConfig } from '../src/engine.ts';
 import { accumulateBatchGradient, adamEngine, createAdamEngine } from '../src/engines/adam.ts';
 import { createTfjsEngine } from '../src/engines/tfjs.ts';
-import { Random } from '../src/random.ts';
 
 /** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
 const TIMEOUT = 120_000;
@@ -34,7 +33,7 @@ const tfjsEngine = createTfjsEngine({ onBackend: () => {} });
 
 /** Any shared start will do: N(0, 0.1²) factors, zero biases (μ is the training mean on both engines). */
 function initial(shape: Case['shape'], factors: number, seed: number): MFParams {
-  const random = new Random(seed);
+  const random = new Rng(seed);
   const params = allocParams(shape.numUsers, shape.numItems, factors);
   for (const a of [params.userFactors, params.itemFactors])
     for (let j = 0; j < a.length; j++) a[j] = 0.1 * random.normal();
@@ -52,7 +51,7 @@ async function epochLosses(
     ...(shared
       ? {
           init: initial(data.shape, config.factors, 17),
-          batchOrder: (epoch: number) => new Random(1000 + epoch).permutation(data.train.length),
+          batchOrder: (epoch: number) => new Rng(1000 + epoch).permutation(data.train.length),
         }
       : {}),
     onEpoch: (stats) => {
@@ -84,7 +83,7 @@ let real: Case;
 beforeAll(async () => {
   // 3,000 ratings sampled at random from the bundled ml-latest-small (all its users and movies stay in the shape)
   const ds = await loadBundled();
-  const rows = new Random(3).permutation(ds.ratings.length).subarray(0, 3000);
+  const rows = new Rng(3).permutation(ds.ratings.length).subarray(0, 3000);
   real = { train: takeRows(ds.ratings, rows), shape: { numUsers: ds.users.size, numItems: ds.items.size } };
 }, TIMEOUT);
 

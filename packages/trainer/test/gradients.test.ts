@@ -1,5 +1,5 @@
 import { allocParams, type MFParams } from '@movierec/core';
-import type { RatingColumns } from '@movierec/data';
+import { type RatingColumns, Rng } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../src/engine.ts';
 import {
@@ -12,10 +12,9 @@ import {
   allocFlat,
 } from '../src/engines/adam.ts';
 import { sgdPass } from '../src/engines/sgd.ts';
-import { Random } from '../src/random.ts';
 
 function smallProblem(seed = 3) {
-  const random = new Random(seed);
+  const random = new Rng(seed);
   const numUsers = 4;
   const numItems = 5;
   const k = 3;

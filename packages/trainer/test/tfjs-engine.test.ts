@@ -1,19 +1,18 @@
 import { allocParams, type MFParams } from '@movierec/core';
 import { tf } from '@movierec/core/tfjs';
-import type { RatingColumns } from '@movierec/data';
+import { type RatingColumns, Rng } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../src/engine.ts';
 import { DivergenceError, TrainingInputError } from '../src/engines/common.ts';
 import { createTfjsEngine } from '../src/engines/tfjs.ts';
-import { Random } from '../src/random.ts';
 
 /** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
 const TIMEOUT = 120_000;
 
 /** Deterministic uniform numbers in [0, 1) from the engines' seeded generator. */
 function rng(seed: number): () => number {
-  const random = new Random(seed);
-  return () => random.next();
+  const random = new Rng(seed);
+  return () => random.uniform();
 }
 
 /** Ratings from a rank-3 model plus noise, clipped to 1…5: (user, movie) pairs drawn at random. */
@@ -139,13 +138,13 @@ describe('tfjs engine', { timeout: TIMEOUT }, () => {
     const seen: number[] = [];
     const order = (epoch: number) => {
       seen.push(epoch);
-      return new Random(100 + epoch).permutation(data.length);
+      return new Rng(100 + epoch).permutation(data.length);
     };
     const a = await engine.fit(data, shape, config, { init, batchOrder: order });
     const b = await engine.fit(data, shape, config, { init, batchOrder: order });
     const c = await engine.fit(data, shape, config, {
       init,
-      batchOrder: (e) => new Random(7 + e).permutation(data.length),
+      batchOrder: (e) => new Rng(7 + e).permutation(data.length),
     });
     expect(seen).toEqual([0, 1, 2, 0, 1, 2]);
     expect(b.userFactors).toEqual(a.userFactors);

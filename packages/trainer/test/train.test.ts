@@ -1,9 +1,8 @@
-import { generateSynthetic, takeRows } from '@movierec/data';
+import { generateSynthetic, randomSplit } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
-import { crossValidate, kFoldAssignment } from '../src/cross-validate.ts';
+import { crossValidate } from '../src/cross-validate.ts';
 import { rmse } from '../src/metrics.ts';
 import { presets } from '../src/presets.ts';
-import { Random } from '../src/random.ts';
 import { train } from '../src/train.ts';
 
 const data = generateSynthetic({ users: 120, items: 60, ratings: 3000, seed: 11 });
@@ -51,8 +50,7 @@ describe('train', () => {
     expect(log.epochs[best - 1]!.validationRmse).toBe(bestRmse);
     expect(log.epochs.at(-1)!.validationRmse!).toBeGreaterThan(bestRmse);
     // the returned weights are the best epoch's: re-score the validation split the same way train() drew it
-    const perm = new Random(presets.default.seed ^ 0x5eed).permutation(data.ratings.length);
-    const valid = takeRows(data.ratings, perm.subarray(0, Math.round(data.ratings.length * 0.2)));
+    const valid = randomSplit(data.ratings, { testRatio: 0.2, seed: presets.default.seed ^ 0x5eed }).test;
     const predicted = model.predictMany(valid.users, valid.items);
     expect(rmse(predicted, valid.ratings)).toBeCloseTo(bestRmse, 6);
     expect(model.log.bestEpoch).toBe(best);
@@ -104,14 +102,6 @@ describe('train', () => {
 });
 
 describe('crossValidate', () => {
-  it('assigns every row to exactly one fold of near-equal size', () => {
-    const a = kFoldAssignment(103, 5, 1);
-    const sizes = [0, 0, 0, 0, 0];
-    for (const f of a) sizes[f]!++;
-    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
-    expect(kFoldAssignment(103, 5, 1)).toEqual(a);
-  });
-
   it('returns mean ± std per metric and the per-fold values', async () => {
     const cv = await crossValidate(data, {
       folds: 3,

@@ -1,5 +1,5 @@
-import { type Dataset, type RatingColumns, randomSplit, takeRows } from '@movierec/data';
-import { evaluate, flattenEvaluation, kFoldAssignment, train } from '@movierec/trainer';
+import { type Dataset, kFold, type RatingColumns, randomSplit } from '@movierec/data';
+import { evaluate, flattenEvaluation, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
 import { type Command, intFlag, numberFlag, yieldToEventLoop } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
@@ -105,26 +105,17 @@ export const evaluateCommand: Command = {
       `evaluating ${choice.engineName} (preset ${choice.preset}, ${choice.config.factors} factors, ` +
         `${choice.config.epochs} epochs) on ${dataset.name}: ${method}`,
     );
-    // The folds of trainer's crossValidate (same seeded assignment), run here so each epoch lets a Ctrl-C in and
+    // The folds of trainer's crossValidate (data's kFold, same seed), run here so each epoch lets a Ctrl-C in and
     // the bar counts epochs across folds.
     const epochs = choice.config.epochs;
     const bar = ctx.progress('evaluate', 'epochs');
     const perFold: Record<string, number>[] = [];
     const engineOpt = choice.engine ? { engine: choice.engine } : {};
     const cols = dataset.ratings;
-    const runs: { train: RatingColumns; test: RatingColumns }[] = [];
-    if (holdout === undefined) {
-      const assignment = kFoldAssignment(cols.length, folds, choice.config.seed);
-      for (let f = 0; f < folds; f++) {
-        const testRows: number[] = [];
-        const trainRows: number[] = [];
-        for (let r = 0; r < cols.length; r++) (assignment[r] === f ? testRows : trainRows).push(r);
-        runs.push({ train: takeRows(cols, trainRows), test: takeRows(cols, testRows) });
-      }
-    } else {
-      const s = randomSplit(cols, { testRatio: holdout, seed: choice.config.seed });
-      runs.push({ train: s.train, test: s.test });
-    }
+    const runs: { train: RatingColumns; test: RatingColumns }[] =
+      holdout === undefined
+        ? kFold(cols, { k: folds, seed: choice.config.seed })
+        : [randomSplit(cols, { testRatio: holdout, seed: choice.config.seed })];
     try {
       bar.update({ done: 0, total: folds * epochs });
       for (const [f, run] of runs.entries()) {

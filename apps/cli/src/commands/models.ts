@@ -4,11 +4,6 @@ import { type Command, requireArg } from '../framework/command.ts';
 import { CliError } from '../framework/errors.ts';
 import { table } from '../framework/table.ts';
 
-function metric(metrics: Record<string, unknown>, key: string): number | null {
-  const v = metrics[key];
-  return typeof v === 'number' ? v : null;
-}
-
 export const modelsListCommand: Command = {
   name: 'models list',
   summary: 'stored model versions, newest first, with engine, size, metrics and which one is active',
@@ -40,8 +35,8 @@ export const modelsListCommand: Command = {
               r.engine,
               r.factors,
               r.epochs,
-              metric(r.metrics, 'rmse'),
-              metric(r.metrics, 'mae'),
+              r.metrics.rmse ?? null,
+              r.metrics.mae ?? null,
             ]),
           ),
         );

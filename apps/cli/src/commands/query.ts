@@ -34,10 +34,11 @@ export const recommendCommand: Command = {
     return withModel(ctx, input.values, async (handle) => {
       const { model, source, db } = handle;
       const user = model.userIndex(userId);
-      // Models from files carry the training ratings; for stored versions the database says what the user rated.
+      // Models from files carry the training ratings; for stored versions the database says what the user rated
+      // (all their stored ratings, held-out and later ones included, not only the training index the version keeps).
       const exclude = input.values['include-rated']
         ? undefined
-        : db && !model.rated
+        : db
           ? await db.ratedItems(model, userId)
           : model.trainedHistory(user);
       const list = model.recommend(model.userState(user), { k, ...(exclude ? { exclude } : {}) });

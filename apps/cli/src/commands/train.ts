@@ -1,6 +1,6 @@
-import { type MFModel, saveModel as saveModelFile, saveRankingModel } from '@movierec/core';
+import { type Metrics, type MFModel, saveModel as saveModelFile, saveRankingModel } from '@movierec/core';
 import { type Dataset, randomSplit } from '@movierec/data';
-import { type EpochProgress, evaluate, train } from '@movierec/trainer';
+import { type EpochProgress, evaluate, evaluationMetrics, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
 import {
   type Command,
@@ -158,20 +158,9 @@ export function printHoldoutEvaluation(ctx: Context, run: TrainRun): void {
   );
 }
 
-/** The metrics a model version stores (the names the API reads). */
-export function versionMetrics(run: TrainRun): Record<string, number> {
-  const m = run.metrics;
-  const out: Record<string, number> = {};
-  const put = (key: string, value: number | undefined) => {
-    if (value !== undefined && Number.isFinite(value)) out[key] = value;
-  };
-  put('rmse', m.rmse);
-  put('mae', m.mae);
-  put('precisionAt10', m['precision@10']);
-  put('recallAt10', m['recall@10']);
-  put('ndcgAt10', m['ndcg@10']);
-  put('heldOutRatings', run.heldOut || undefined);
-  return out;
+/** The metrics a model version stores: core's Metrics, as the trainer spells them (what GraphQL shows). */
+export function versionMetrics(run: TrainRun): Metrics {
+  return run.evaluation ? evaluationMetrics(run.evaluation, run.heldOut) : {};
 }
 
 export function trainJson(run: TrainRun) {

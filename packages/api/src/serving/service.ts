@@ -25,6 +25,8 @@ export interface ServiceOptions {
   onEventLag?: (kind: MovierecEvent['type'], ms: number) => void;
   /** Told what the service does (metrics). */
   observer?: ServiceObserver;
+  /** Listen for pushed events where the store offers them (default true; false: poll only, as before). */
+  pushedEvents?: boolean;
 }
 
 /** What the service reports as it works (the HTTP layer's Prometheus metrics implement it). */
@@ -52,6 +54,7 @@ export class RecommenderService {
   #invalidLogged = false;
   readonly #onEventLag: ServiceOptions['onEventLag'];
   readonly #observer: ServiceObserver | undefined;
+  readonly #pushedEvents: boolean;
   #watermark: string | null = null;
   #dbReachable = false;
   #stopped = false;
@@ -66,6 +69,7 @@ export class RecommenderService {
     this.#safetyPollMs = options.safetyPollMs ?? 30_000;
     this.#onEventLag = options.onEventLag;
     this.#observer = options.observer;
+    this.#pushedEvents = options.pushedEvents ?? true;
   }
 
   /** Whether pushed events are arriving (the poll is then only a safety net). */
@@ -94,7 +98,7 @@ export class RecommenderService {
       void this.poll();
     }, this.#pollMs);
     this.#timer.unref();
-    if (this.store.listen !== undefined) {
+    if (this.#pushedEvents && this.store.listen !== undefined) {
       this.#events = await this.store.listen({
         onEvent: (event) => this.#onEvent(event),
         onState: (listening) => {

@@ -1,7 +1,6 @@
 import type { MFParams } from '@movierec/core';
-import type { RatingColumns } from '@movierec/data';
+import { type RatingColumns, Rng } from '@movierec/data';
 import type { Engine, FitOptions, TrainConfig } from '../engine.ts';
-import { Random } from '../random.ts';
 import { copyParams, initialParams, meanRating, validateTraining } from './common.ts';
 import { runEpochs } from './epoch-loop.ts';
 import {
@@ -173,7 +172,7 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
       validateTraining('adam', train, shape, config);
       const { numUsers, numItems } = shape;
       const k = config.factors;
-      const random = new Random(config.seed);
+      const random = new Rng(config.seed);
       const mean = meanRating(train);
       const start = initialParams(shape, config, mean, options.init, random);
       const n = train.length;

@@ -1,7 +1,6 @@
 import { type MFParams, solveBiasedRidge } from '@movierec/core';
-import type { RatingColumns } from '@movierec/data';
+import { type RatingColumns, Rng } from '@movierec/data';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
-import { Random } from '../random.ts';
 import {
   DivergenceError,
   initialParams,
@@ -100,7 +99,7 @@ export const alsEngine: Engine = {
       throw new TrainingInputError(
         `als: config.l2 must be > 0 (each row's system is singular without it), got ${config.l2}`,
       );
-    const random = new Random(config.seed);
+    const random = new Rng(config.seed);
     const params = initialParams(shape, config, meanRating(train), options.init, random);
     const { numUsers, numItems } = shape;
     const k = config.factors;

@@ -1,5 +1,5 @@
 import { FactorModel } from '@movierec/core';
-import { createRng } from '@movierec/data';
+import { Rng } from '@movierec/data';
 import { checkField, type InteractionData, rawHistory, userRows } from '../ranking/interactions.ts';
 import { TrainingInputError } from './common.ts';
 import type { RankingFitOptions } from './ease.ts';
@@ -72,7 +72,7 @@ export function fitBpr(
   if (n === 0)
     throw new TrainingInputError(`bpr: no interaction reaches positiveThreshold ${c.positiveThreshold}`);
   const k = c.factors;
-  const rng = createRng(c.seed);
+  const rng = new Rng(c.seed);
   const P = Float32Array.from({ length: numUsers * k }, () => c.initStd * rng.normal());
   const Q = Float32Array.from({ length: numItems * k }, () => c.initStd * rng.normal());
   const b = new Float32Array(numItems);
@@ -132,6 +132,7 @@ export function fitBpr(
     config: { ...c },
     log: {
       engine: 'bpr',
+      epochs: [],
       seconds: (performance.now() - started) / 1000,
       numInteractions: data.ratings.length,
     },

@@ -1,7 +1,6 @@
 import { allocParams, type MFParams } from '@movierec/core';
-import type { RatingColumns } from '@movierec/data';
+import type { RatingColumns, Rng } from '@movierec/data';
 import type { TrainConfig } from '../engine.ts';
-import { fillInitialFactors, type Random } from '../random.ts';
 
 /** Training stopped because the loss became NaN or ±Infinity. */
 export class DivergenceError extends Error {
@@ -86,13 +85,28 @@ export function validateTraining(
     );
 }
 
+/** Fills `a` with initial factors per TrainConfig.init: U(−√3σ, √3σ) or N(0, σ²). */
+export function fillInitialFactors(
+  a: Float32Array,
+  random: Rng,
+  std: number,
+  kind: 'uniform' | 'normal' = 'normal',
+): void {
+  if (kind === 'uniform') {
+    const half = Math.sqrt(3) * std;
+    for (let j = 0; j < a.length; j++) a[j] = (random.uniform() * 2 - 1) * half;
+  } else {
+    for (let j = 0; j < a.length; j++) a[j] = random.normal() * std;
+  }
+}
+
 /** Initial parameters: a copy of `init` when given (shapes checked), else seeded factors and zero biases. */
 export function initialParams(
   shape: { numUsers: number; numItems: number },
   config: TrainConfig,
   mean: number,
   init: MFParams | undefined,
-  random: Random,
+  random: Rng,
 ): MFParams {
   const params = allocParams(shape.numUsers, shape.numItems, config.factors, mean);
   if (init) {
@@ -130,7 +144,7 @@ export function copyParams(p: MFParams): MFParams {
 export function epochOrder(
   n: number,
   epoch: number,
-  random: Random,
+  random: Rng,
   batchOrder: ((epoch: number) => Int32Array) | undefined,
   scratch: Int32Array,
 ): Int32Array {

@@ -1,6 +1,6 @@
 import type { MFParams } from '@movierec/core';
+import type { Rng } from '@movierec/data';
 import type { EpochStats, FitOptions, TrainConfig } from '../engine.ts';
-import type { Random } from '../random.ts';
 import { DivergenceError, diverged, epochOrder, yieldToEventLoop } from './common.ts';
 
 /** What one batch reports: its loss (checked for divergence) and its share of the epoch's summed loss. */
@@ -20,7 +20,7 @@ export async function runEpochs(
   engine: string,
   n: number,
   config: TrainConfig,
-  random: Random,
+  random: Rng,
   options: FitOptions,
   order: { scratch: Int32Array; inScratch: boolean },
   params: MFParams,

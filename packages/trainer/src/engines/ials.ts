@@ -1,5 +1,5 @@
 import { type Confidence, type Csr, confidence, FactorModel } from '@movierec/core';
-import { createRng } from '@movierec/data';
+import { Rng } from '@movierec/data';
 import { checkField, type InteractionData, rawHistory, userRows } from '../ranking/interactions.ts';
 import { TrainingInputError } from './common.ts';
 import type { RankingFitOptions } from './ease.ts';
@@ -68,7 +68,7 @@ export function fitIals(
   const userConf = conf(byUser);
   const itemConf = conf(byItem);
   const k = c.factors;
-  const rng = createRng(c.seed);
+  const rng = new Rng(c.seed);
   const X = Float32Array.from({ length: numUsers * k }, () => c.initStd * rng.normal());
   const Y = Float32Array.from({ length: numItems * k }, () => c.initStd * rng.normal());
   const scratch = cgScratch(k);
@@ -91,6 +91,7 @@ export function fitIals(
     config: { ...c },
     log: {
       engine: 'ials',
+      epochs: [],
       seconds: (performance.now() - started) / 1000,
       numInteractions: data.ratings.length,
     },

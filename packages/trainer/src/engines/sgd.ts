@@ -1,7 +1,6 @@
 import type { MFParams } from '@movierec/core';
-import type { RatingColumns } from '@movierec/data';
+import { type RatingColumns, Rng } from '@movierec/data';
 import type { Engine, FitOptions, TrainConfig } from '../engine.ts';
-import { Random } from '../random.ts';
 import { copyParams, initialParams, meanRating, validateTraining } from './common.ts';
 import { runEpochs } from './epoch-loop.ts';
 import {
@@ -70,7 +69,7 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
     name: 'sgd',
     async fit(train: RatingColumns, shape, config: TrainConfig, options: FitOptions = {}): Promise<MFParams> {
       validateTraining('sgd', train, shape, config);
-      const random = new Random(config.seed);
+      const random = new Rng(config.seed);
       const start = initialParams(shape, config, meanRating(train), options.init, random);
       const n = train.length;
       const k = config.factors;

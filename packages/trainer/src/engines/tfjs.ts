@@ -6,9 +6,8 @@
  */
 import type { MFParams } from '@movierec/core';
 import type { TfjsBackendInfo, TfjsBackendName } from '@movierec/core/tfjs';
-import type { RatingColumns } from '@movierec/data';
+import { type RatingColumns, Rng } from '@movierec/data';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
-import { Random } from '../random.ts';
 import {
   DivergenceError,
   diverged,
@@ -79,7 +78,7 @@ async function fitLayers(
   const globalMean = meanRating(train);
   // The same seeded draws as the native engines (initial factors, then one shuffle per epoch), so a given seed gives
   // the same start and batch order on every engine; `init` and `batchOrder` override them.
-  const random = new Random(config.seed);
+  const random = new Rng(config.seed);
   const initial = initialParams(shape, config, globalMean, options.init, random);
   const model = buildMFModel({
     numUsers: shape.numUsers,

@@ -1,5 +1,5 @@
 import { buildRatedIndex, type Recommender, ratedItems, topK, type UserState } from '@movierec/core';
-import { createRng, type RatingColumns, type Split, userHoldout } from '@movierec/data';
+import { type RatingColumns, Rng, type Split, userHoldout } from '@movierec/data';
 import { rankUser } from '../metrics.ts';
 
 /**
@@ -123,7 +123,7 @@ export function evaluateRanking(
   const users = [...relevant.keys()].sort((a, b) => a - b);
   const scores = new Float32Array(numItems);
   const recommended = new Uint8Array(numItems);
-  const rng = createRng(options.seed ?? 42);
+  const rng = new Rng(options.seed ?? 42);
   const negatives = options.negatives ?? 100;
   const sum = { precision: 0, recall: 0, ndcg: 0, map: 0, hits: 0, novelty: 0 };
   let fallbackUsers = 0;

@@ -1,4 +1,4 @@
-import { createRng } from '@movierec/data';
+import { Rng } from '@movierec/data';
 import { evaluateRanking, type RankingEvalOptions, type RankingReport, rankingSplit } from './evaluate.ts';
 import { fitRanking, RANKING_FAMILIES, type RankingConfig, type RankingFamily } from './families.ts';
 import type { InteractionData } from './interactions.ts';
@@ -156,9 +156,9 @@ export function parseSearchSpace(text: string): SearchSpace {
   return space;
 }
 
-function sample(range: ParamRange, rng: ReturnType<typeof createRng>): number | string {
+function sample(range: ParamRange, rng: Rng): number | string {
   if ('values' in range) return range.values[rng.int(range.values.length)]!;
-  const u = rng.next();
+  const u = rng.uniform();
   let v =
     range.scale === 'log'
       ? Math.exp(Math.log(range.min) + u * (Math.log(range.max) - Math.log(range.min)))
@@ -195,7 +195,7 @@ export async function tuneRanking(data: InteractionData, options: TuneOptions): 
   const split = rankingSplit(data.ratings, 'temporal');
   const inner = { ...data, ratings: split.train };
   const evalOptions: RankingEvalOptions = { protocol: 'temporal', k, dataName: 'the validation split' };
-  const rng = createRng(options.seed ?? 42);
+  const rng = new Rng(options.seed ?? 42);
   const leaderboard: Trial[] = [];
   let users = 0;
   for (let t = 0; t < trials; t++) {
