@@ -62,6 +62,11 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** One line per decision the engine made about the input (e.g. "the ratings have no timestamps; … off"). */
   onNote?: (line: string) => void;
+  /**
+   * Worker threads for the engines that split their work (sgd; default: every core, os.availableParallelism()).
+   * Results are deterministic for a seed at a fixed thread count; see each engine for how they vary across counts.
+   */
+  threads?: number;
 }
 
 /** A training engine: fits MF parameters to rating columns. */

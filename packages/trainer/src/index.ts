@@ -45,6 +45,12 @@ export {
 export { fitIals, IALS_DEFAULTS, type IalsConfig } from './engines/ials.ts';
 export { fitItemKnn, ITEM_KNN_DEFAULTS, type ItemKnnConfig } from './engines/item-knn.ts';
 export { createSgdEngine, sgdEngine, sgdPass } from './engines/sgd.ts';
+export {
+  createParallelSgdEngine,
+  defaultThreads,
+  type ParallelSgdOptions,
+  parallelSgdEngine,
+} from './engines/sgd-parallel.ts';
 export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
 export { type NativeEngineOptions, wasmAvailable } from './engines/wasm.ts';
 export {
