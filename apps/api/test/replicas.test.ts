@@ -10,6 +10,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +92,10 @@ describe.skipIf(process.env.MOVIEREC_SKIP_HAPROXY === '1')(
     let frontPort: number;
     let statsPort: number;
     const replicas: Replica[] = [];
+    // a "replica" that never becomes ready (/ready is always 503): the balancer must never send it a request
+    let neverReady: Server;
+    let neverReadyPort: number;
+    let neverReadyHits = 0;
 
     beforeAll(async () => {
       if (!existsSync(HAPROXY))
@@ -103,6 +108,13 @@ describe.skipIf(process.env.MOVIEREC_SKIP_HAPROXY === '1')(
       await saveModelVersion(db, { ...(await trainSmallModel(dataset)), activate: true });
       for (let j = 0; j < 2; j++) replicas.push({ port: await freePort(), child: null });
       await Promise.all(replicas.map((r) => startReplica(r, db.url!)));
+      neverReady = createHttpServer((req, res) => {
+        if (req.url !== '/ready') neverReadyHits++;
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end('{"status":"not ready"}');
+      });
+      await new Promise<void>((done) => neverReady.listen(0, '127.0.0.1', () => done()));
+      neverReadyPort = (neverReady.address() as { port: number }).port;
       frontPort = await freePort();
       statsPort = await freePort();
       dir = await mkdtemp(join(tmpdir(), 'movierec-haproxy-'));
@@ -110,7 +122,8 @@ describe.skipIf(process.env.MOVIEREC_SKIP_HAPROXY === '1')(
         .replace('127.0.0.1:8080', `127.0.0.1:${frontPort}`)
         .replace('127.0.0.1:8404', `127.0.0.1:${statsPort}`)
         .replace('127.0.0.1:4001', `127.0.0.1:${replicas[0]!.port}`)
-        .replace('127.0.0.1:4002', `127.0.0.1:${replicas[1]!.port}`);
+        .replace('127.0.0.1:4002', `127.0.0.1:${replicas[1]!.port}`)
+        .replace(/(\n\s*server api2 [^\n]*)/, `$1\n    server api3 127.0.0.1:${neverReadyPort}`);
       await writeFile(join(dir, 'haproxy.cfg'), cfg);
       execFileSync(HAPROXY, ['-c', '-q', '-f', join(dir, 'haproxy.cfg')]);
       haproxy = spawn(HAPROXY, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
@@ -125,6 +138,7 @@ describe.skipIf(process.env.MOVIEREC_SKIP_HAPROXY === '1')(
 
     afterAll(async () => {
       haproxy?.kill('SIGTERM');
+      neverReady?.close();
       for (const r of replicas) r.child?.kill('SIGTERM');
       await sleep(200);
       await db?.close();
@@ -280,6 +294,9 @@ describe.skipIf(process.env.MOVIEREC_SKIP_HAPROXY === '1')(
       const have = new Set(stored.map(key));
       const lost = acknowledged.filter((a) => !have.has(key(a)));
       expect(lost).toEqual([]);
+      // the replica that never became ready never got a request, and HAProxy never took it for UP
+      expect(neverReadyHits).toBe(0);
+      expect(await serverStatus(statsPort, 'api3')).not.toBe('UP');
     }, 300_000);
   },
 );

@@ -11,17 +11,45 @@ export async function runFromEnv(options: { staticDir?: string } = {}): Promise<
   const log = createLogger();
   const env = process.env;
   try {
-    const server = await startServer({
-      logger: log,
-      ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
-      ...(env.MOVIEREC_DATA_DIR ? { dataDir: env.MOVIEREC_DATA_DIR } : {}),
-      ...(env.MOVIEREC_POLL_MS ? { pollMs: Number(env.MOVIEREC_POLL_MS) } : {}),
-      ...(env.MOVIEREC_PUSHED_EVENTS === '0' ? { pushedEvents: false } : {}),
-      ...(env.MOVIEREC_METRICS_PORT ? { metricsPort: Number(env.MOVIEREC_METRICS_PORT) } : {}),
-      ...(env.MOVIEREC_RESPONSE_CACHE_BYTES
-        ? { responseCacheBytes: Number(env.MOVIEREC_RESPONSE_CACHE_BYTES) }
-        : {}),
-    });
+    const start = () =>
+      startServer({
+        logger: log,
+        ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
+        ...(env.MOVIEREC_DATA_DIR ? { dataDir: env.MOVIEREC_DATA_DIR } : {}),
+        ...(env.MOVIEREC_POLL_MS ? { pollMs: Number(env.MOVIEREC_POLL_MS) } : {}),
+        ...(env.MOVIEREC_PUSHED_EVENTS === '0' ? { pushedEvents: false } : {}),
+        ...(env.MOVIEREC_METRICS_PORT ? { metricsPort: Number(env.MOVIEREC_METRICS_PORT) } : {}),
+        ...(env.MOVIEREC_RESPONSE_CACHE_BYTES
+          ? { responseCacheBytes: Number(env.MOVIEREC_RESPONSE_CACHE_BYTES) }
+          : {}),
+      });
+    // A replica started while its PostgreSQL is down waits for it (not listening, so a load balancer's check keeps
+    // it out of rotation) instead of exiting; a SIGTERM while waiting stops it.
+    let waiting = true;
+    const giveUp = () => {
+      if (waiting) process.exit(0);
+    };
+    process.once('SIGINT', giveUp);
+    process.once('SIGTERM', giveUp);
+    let server: Awaited<ReturnType<typeof startServer>>;
+    for (let delay = 500, logged = false; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        server = await start();
+        break;
+      } catch (err) {
+        if ((err as Error).name !== 'DatabaseConnectionError' || !env.DATABASE_URL) throw err;
+        if (!logged)
+          log.warn({
+            msg: 'database unreachable: waiting for it before listening',
+            err: String((err as Error).message),
+          });
+        logged = true;
+        await new Promise((done) => setTimeout(done, delay));
+      }
+    }
+    waiting = false;
+    process.off('SIGINT', giveUp);
+    process.off('SIGTERM', giveUp);
     process.stdout.write(`${JSON.stringify({ listening: server.url })}\n`);
     let stopping = false;
     const stop = (signal: string) => {

@@ -226,4 +226,44 @@ describe('database outage on PostgreSQL', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 60_000);
+
+  it('a replica started while its database is down is not ready (not listening) until it returns, then serves', async () => {
+    const target = new URL(seeded.db.url!);
+    const gate = new CuttableProxy(target.hostname, Number(target.port || 5432));
+    await gate.open();
+    await gate.cut(); // the port is known, nothing listens on it: the database is "down"
+    const viaGate = new URL(seeded.db.url!);
+    viaGate.host = `127.0.0.1:${gate.port}`;
+    const main = fileURLToPath(new URL('./run-server.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', main], {
+      env: { ...process.env, DATABASE_URL: viaGate.toString(), PORT: '0', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      let url: string | null = null;
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.startsWith('{"listening"')) url = (JSON.parse(line) as { listening: string }).listening;
+      });
+      let exitCode: number | null | undefined;
+      child.once('exit', (code) => {
+        exitCode = code;
+      });
+      await expect.poll(() => stderr, { timeout: 30_000 }).toContain('database unreachable: waiting for it');
+      await new Promise((done) => setTimeout(done, 1000));
+      expect(url).toBeNull(); // not listening: a balancer's check sees it as down
+      expect(exitCode).toBeUndefined(); // and still running
+      await gate.open();
+      await expect.poll(() => url, { timeout: 30_000 }).not.toBeNull();
+      expect((await fetch(`${url}/ready`)).status).toBe(200);
+      const r = await gql(url!, `{ recommendations(userId: "1", limit: 2) { source } }`);
+      expect(r.data!.recommendations.source).toBe('PERSONALIZED');
+    } finally {
+      child.kill('SIGTERM');
+      await gate.cut();
+    }
+  }, 90_000);
 });

@@ -3,6 +3,7 @@ import { endianness } from 'node:os';
 import { IdMap } from '@movierec/data';
 import { MODEL_FORMAT_VERSION } from '../artifact.ts';
 import { ModelFormatError } from '../errors.ts';
+import type { TrainingLog } from '../model.ts';
 import { registerModelFamily } from '../registry.ts';
 import type { Csr, HistoryWeighting } from './common.ts';
 import { type Confidence, FactorModel } from './factor.ts';
@@ -38,7 +39,7 @@ interface Header {
   users: string[];
   items: string[];
   config: Record<string, unknown>;
-  log: Record<string, unknown>;
+  log: TrainingLog;
   weighting?: HistoryWeighting;
   factors?: number;
   foldIn?: { l2: number; confidence: Confidence };
@@ -184,7 +185,7 @@ export function deserializeRankingModel(bytes: Uint8Array, source = 'model artif
     history: { offsets: int('historyOffsets'), items: int('historyItems'), values: float('historyValues') },
     popularity: float('popularity'),
     config: header.config ?? {},
-    log: header.log ?? {},
+    log: header.log ?? { engine: header.family, epochs: [] },
   };
   try {
     if (header.format === 'movierec-item-item') {

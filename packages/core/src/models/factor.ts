@@ -1,6 +1,7 @@
 import type { IdMap } from '@movierec/data';
 import { UnknownItemError, UnknownUserError } from '../errors.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../linalg.ts';
+import type { TrainingLog } from '../model.ts';
 import type {
   ModelTask,
   Recommender,
@@ -45,7 +46,8 @@ export interface FactorModelInit {
   /** Training interactions per item: the popularity fallback. */
   popularity: Float32Array;
   config?: Readonly<Record<string, unknown>>;
-  log?: Readonly<Record<string, unknown>>;
+  /** How it was trained (the MF model's TrainingLog shape: engine, epochs, anything else). */
+  log?: TrainingLog;
 }
 
 export interface FactorUserState extends UserState {
@@ -73,7 +75,7 @@ export class FactorModel implements Recommender {
   readonly history: Csr;
   readonly popularity: Float32Array;
   readonly config: Readonly<Record<string, unknown>>;
-  readonly log: Readonly<Record<string, unknown>>;
+  readonly log: TrainingLog;
   #gram: Float64Array | undefined;
   #scorer: DotScorer | undefined;
   #invNorms: Float32Array | undefined;
@@ -92,7 +94,7 @@ export class FactorModel implements Recommender {
     this.history = init.history;
     this.popularity = init.popularity;
     this.config = init.config ?? {};
-    this.log = init.log ?? {};
+    this.log = init.log ?? { engine: init.family, epochs: [] };
     const k = this.factors;
     const expect = (what: string, got: number, want: number) => {
       if (got !== want) throw new RangeError(`FactorModel: ${what} has length ${got}, expected ${want}`);

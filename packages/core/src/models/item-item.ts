@@ -1,5 +1,6 @@
 import type { IdMap } from '@movierec/data';
 import { UnknownItemError, UnknownUserError } from '../errors.ts';
+import type { TrainingLog } from '../model.ts';
 import type {
   ModelTask,
   Recommender,
@@ -46,7 +47,8 @@ export interface ItemItemModelInit {
   popularity: Float32Array;
   weighting?: HistoryWeighting;
   config?: Readonly<Record<string, unknown>>;
-  log?: Readonly<Record<string, unknown>>;
+  /** How it was trained (the MF model's TrainingLog shape: engine, epochs, anything else). */
+  log?: TrainingLog;
 }
 
 /** An item-item model's user: the weighted history x_u (items ascending). */
@@ -74,7 +76,7 @@ export class ItemItemModel implements Recommender {
   readonly popularity: Float32Array;
   readonly weighting: HistoryWeighting;
   readonly config: Readonly<Record<string, unknown>>;
-  readonly log: Readonly<Record<string, unknown>>;
+  readonly log: TrainingLog;
   /** dense: item index → row of the kept matrix, −1 when not kept. */
   readonly #position: Int32Array | undefined;
   readonly #base: Float32Array;
@@ -90,7 +92,7 @@ export class ItemItemModel implements Recommender {
     this.popularity = init.popularity;
     this.weighting = init.weighting ?? NO_WEIGHTING;
     this.config = init.config ?? {};
-    this.log = init.log ?? {};
+    this.log = init.log ?? { engine: init.family, epochs: [] };
     const n = this.numItems;
     const expect = (what: string, got: number, want: number) => {
       if (got !== want) throw new RangeError(`ItemItemModel: ${what} has length ${got}, expected ${want}`);

@@ -132,6 +132,7 @@ export function fitBpr(
     config: { ...c },
     log: {
       engine: 'bpr',
+      epochs: [],
       seconds: (performance.now() - started) / 1000,
       numInteractions: data.ratings.length,
     },

@@ -118,6 +118,7 @@ export function fitEase(
     config: { ...c },
     log: {
       engine: 'ease',
+      epochs: [],
       keptItems: m,
       seconds: (performance.now() - started) / 1000,
       numInteractions: cols.length,

@@ -91,6 +91,7 @@ export function fitIals(
     config: { ...c },
     log: {
       engine: 'ials',
+      epochs: [],
       seconds: (performance.now() - started) / 1000,
       numInteractions: data.ratings.length,
     },

@@ -130,6 +130,7 @@ export function fitItemKnn(
     config: { ...c },
     log: {
       engine: 'item-knn',
+      epochs: [],
       neighbourLinks: nnz,
       seconds: (performance.now() - started) / 1000,
       numInteractions: cols.length,

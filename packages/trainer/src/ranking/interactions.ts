@@ -138,7 +138,7 @@ export function popularityModel(data: InteractionData): ItemItemModel {
     history: rawHistory(data, ur),
     popularity: ur.popularity,
     config: {},
-    log: { engine: 'popularity' },
+    log: { engine: 'popularity', epochs: [] },
   });
 }
 
