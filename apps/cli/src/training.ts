@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import os from 'node:os';
 import type { Dataset } from '@movierec/data';
 import {
   ENGINES,
@@ -39,6 +40,12 @@ export const TRAINING_OPTIONS: Record<string, OptionSpec> = {
   factors: { type: 'string', valueName: 'n', description: 'latent factors per user and movie' },
   l2: { type: 'string', valueName: 'λ', description: 'L2 regularisation weight on the factors' },
   seed: { type: 'string', valueName: 'n', description: 'random seed (initialisation, shuffles, splits)' },
+  threads: {
+    type: 'string',
+    valueName: 'n',
+    description: 'worker threads for training (sgd); results are deterministic for a seed at a given count',
+    defaultText: 'every core',
+  },
 };
 
 export interface TrainingChoice {
@@ -50,6 +57,8 @@ export interface TrainingChoice {
   engineName: EngineName;
   /** Set for tfjs; native engines follow config.optimizer. */
   engine: Engine | undefined;
+  /** --threads (≥ 1), default every core (os.availableParallelism()). */
+  threads: number;
 }
 
 export function trainingChoice(values: Values, defaults: Partial<TrainConfig> = {}): TrainingChoice {
@@ -77,7 +86,16 @@ export function trainingChoice(values: Values, defaults: Partial<TrainConfig> = 
     config,
     engineName: engineName ?? config.optimizer,
     engine: engineName === 'tfjs' ? tfjsEngine : undefined,
+    threads: intFlag(values, 'threads', 1) ?? os.availableParallelism(),
   };
+}
+
+/** The warning for more threads than cores (allowed: they share the cores), or undefined. */
+export function threadsWarning(threads: number): string | undefined {
+  const cores = os.availableParallelism();
+  return threads > cores
+    ? `warning: --threads ${threads} is more than the ${cores} cores available; the threads will share them`
+    : undefined;
 }
 
 /** Identifies the training data: SHA-256 over the rating columns and the ID maps (first 16 hex digits). */

@@ -57,6 +57,19 @@ export {
   type ItemWeights,
   UNSCORED,
 } from './models/item-item.ts';
+export {
+  checkNcfParams,
+  deserializeNcf,
+  NCF_FORMAT,
+  NCF_FORMAT_VERSION,
+  type NcfFoldInOptions,
+  type NcfKind,
+  NcfModel,
+  type NcfModelInit,
+  type NcfParams,
+  type NcfUserState,
+  serializeNcf,
+} from './models/ncf.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
 export { buildRatedIndex, type RatedIndex, ratedItems } from './rated-index.ts';
 export {

@@ -59,6 +59,11 @@ export interface FitOptions {
    */
   onProgress?: (progress: { done: number; total: number }) => void;
   signal?: AbortSignal;
+  /**
+   * Worker threads for the engines that split their work (sgd; default: every core, os.availableParallelism()).
+   * Results are deterministic for a seed at a fixed thread count; see each engine for how they vary across counts.
+   */
+  threads?: number;
 }
 
 /** A training engine: fits MF parameters to rating columns. */

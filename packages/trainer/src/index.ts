@@ -44,7 +44,28 @@ export {
 } from './engines/ease.ts';
 export { fitIals, IALS_DEFAULTS, type IalsConfig } from './engines/ials.ts';
 export { fitItemKnn, ITEM_KNN_DEFAULTS, type ItemKnnConfig } from './engines/item-knn.ts';
+export {
+  epochInstances,
+  NCF_DEFAULTS,
+  type NcfConfig,
+  type NcfData,
+  type NcfEpoch,
+  type NcfLog,
+  type NcfResult,
+  type NcfTrainOptions,
+  neumfFromPretrained,
+  type Positives,
+  positivesOf,
+  resolveNcfConfig,
+  trainNcf,
+} from './engines/ncf.ts';
 export { createSgdEngine, sgdEngine, sgdPass } from './engines/sgd.ts';
+export {
+  createParallelSgdEngine,
+  defaultThreads,
+  type ParallelSgdOptions,
+  parallelSgdEngine,
+} from './engines/sgd-parallel.ts';
 export { createTfjsEngine, type TfjsEngine, type TfjsEngineOptions, tfjsEngine } from './engines/tfjs.ts';
 export { type NativeEngineOptions, wasmAvailable } from './engines/wasm.ts';
 export {

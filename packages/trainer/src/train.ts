@@ -12,14 +12,14 @@ import { adamEngine } from './engines/adam.ts';
 import { alsEngine } from './engines/als.ts';
 import { bayesEngine, createBayesEngine } from './engines/bayes.ts';
 import { TrainingInputError } from './engines/common.ts';
-import { sgdEngine } from './engines/sgd.ts';
+import { parallelSgdEngine } from './engines/sgd-parallel.ts';
 import { mae, rmse } from './metrics.ts';
 import { type PresetName, presets } from './presets.ts';
 
 /** Native engines by optimizer; train() picks one from config.optimizer unless given `engine`. */
 export const nativeEngines: Record<TrainConfig['optimizer'], Engine> = {
   adam: adamEngine,
-  sgd: sgdEngine,
+  sgd: parallelSgdEngine,
   als: alsEngine,
   bpmf: bayesEngine,
 };
@@ -45,6 +45,8 @@ export interface TrainOptions {
   /** Progress within the run, `done` of `total` rating visits (engines that support it; for a progress bar). */
   onProgress?: (progress: { done: number; total: number }) => void;
   signal?: AbortSignal;
+  /** Worker threads for the engines that use them (FitOptions.threads; default every core). */
+  threads?: number;
   /** Shape when training from bare columns (default: largest index + 1). */
   shape?: { numUsers: number; numItems: number };
 }
@@ -160,6 +162,7 @@ export async function train(
   const params = await engine.fit(trainRows, shape, config, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
     onEpoch: async (stats, current) => {
       const record: EpochRecord = { ...stats };
       if (validRows && predictions) {

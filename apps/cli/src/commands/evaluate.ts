@@ -5,7 +5,7 @@ import { type Command, intFlag, numberFlag, yieldToEventLoop } from '../framewor
 import { UsageError } from '../framework/errors.ts';
 import { TASK_OPTION, taskFlag } from '../ranking.ts';
 import { loadRatings } from '../sources.ts';
-import { TRAINING_OPTIONS, trainingChoice } from '../training.ts';
+import { TRAINING_OPTIONS, threadsWarning, trainingChoice } from '../training.ts';
 import { evaluateRankingTask } from './evaluate-ranking.ts';
 import { evaluationTable } from './train.ts';
 
@@ -94,6 +94,8 @@ export const evaluateCommand: Command = {
     const folds = holdout === undefined ? (intFlag(values, 'folds', 2) ?? 5) : 1;
     const k = intFlag(values, 'k', 1) ?? 10;
     const choice = trainingChoice(values);
+    const warning = threadsWarning(choice.threads);
+    if (warning) ctx.log(warning);
     const fromDb = values['from-db'] === true;
     if (fromDb && input.args['path|name'] !== undefined)
       throw new UsageError('give either a dataset or --from-db');
@@ -125,6 +127,7 @@ export const evaluateCommand: Command = {
             preset: choice.preset,
             config: choice.overrides,
             ...engineOpt,
+            threads: choice.threads,
             signal: ctx.signal,
             onEpoch: async (e) => {
               bar.update({ done: f * epochs + e.epoch, total: folds * epochs });

@@ -21,6 +21,7 @@ import {
   namedMetrics,
   TRAINING_OPTIONS,
   type TrainingChoice,
+  threadsWarning,
   trainingChoice,
 } from '../training.ts';
 import { printRankingEvaluation, rankingTrainJson, runRankingTraining } from './train-ranking.ts';
@@ -77,6 +78,8 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
     ratio > 0 ? randomSplit(dataset.ratings, { testRatio: ratio, seed: choice.config.seed }) : undefined;
   const trainSet: Dataset = split ? { ...dataset, ratings: split.train } : dataset;
   const { config } = choice;
+  const warning = threadsWarning(choice.threads);
+  if (warning) ctx.log(warning);
   ctx.log(
     `training ${choice.engineName} (preset ${choice.preset}): ${config.factors} factors, ${config.epochs} epochs, ` +
       (choice.engineName === 'bpmf'
@@ -97,6 +100,7 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
       ...(choice.engine ? { engine: choice.engine } : {}),
       ...(split ? { validation: { ratings: split.test } } : {}),
       ...(patience > 0 ? { earlyStopping: { patience } } : {}),
+      threads: choice.threads,
       signal: ctx.signal,
       onEpoch: async (e) => {
         epochs.push(e);

@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { interruptWhen, runCli, tempDir } from './helpers.ts';
+
+// --threads on the training commands (parallel SGD, packages/trainer/src/engines/sgd-parallel.ts), on the bundled
+// ml-latest-small ratings (100,004: enough for two worker threads).
+const dir = tempDir('threads');
+afterAll(() => dir.cleanup());
+
+describe('--threads', () => {
+  it('--threads 0 is a usage error naming the flag', async () => {
+    for (const command of ['train', 'evaluate', 'main']) {
+      const r = await runCli([command, '--threads', '0'], { cwd: dir.path });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain("--threads: expected an integer ≥ 1, got '0'");
+    }
+  });
+
+  it('more threads than cores is allowed, with a warning', async () => {
+    const threads = os.availableParallelism() + 1;
+    const out = join(dir.path, 'many.mfm');
+    const r = await runCli(
+      ['train', '--engine', 'sgd', '--epochs', '2', '--threads', String(threads), '--out', out],
+      { cwd: dir.path },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `warning: --threads ${threads} is more than the ${os.availableParallelism()} cores available`,
+    );
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('Ctrl-C during parallel training stops every worker and writes nothing: exit 130', async () => {
+    const out = join(dir.path, 'interrupted.mfm');
+    const r = await interruptWhen(
+      ['train', '--engine', 'sgd', '--epochs', '100000', '--threads', '2', '--out', out],
+      (stdout) => /epoch +3\//.test(stdout),
+      { cwd: dir.path },
+    );
+    expect(r.interrupted, r.stderr).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('interrupted');
+    expect(existsSync(out)).toBe(false);
+  });
+});

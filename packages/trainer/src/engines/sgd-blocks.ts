@@ -1,0 +1,159 @@
+/**
+ * The block layout of LIBMF's parallel SGD (Chin, Zhuang, Juan & Lin, "A fast parallel SGD for matrix
+ * factorization in shared memory systems", RecSys 2013 / ACM TIST 2015): users are split into B row blocks and items
+ * into B column blocks, so the rating matrix is a B × B grid; two blocks that share neither a row block nor a column
+ * block touch disjoint parameters, and threads can update them at the same time without locks.
+ *
+ * Here an epoch is B rounds; round s updates the B blocks (π(a), ρ((a + s) mod B)), a = 0…B−1 — a perfect
+ * matching of row and column blocks (one Latin-square diagonal), so the blocks of a round are independent and the
+ * B rounds cover every block once. π, ρ and the round order are drawn from the seeded generator each epoch; the
+ * ratings of a block lie contiguously (packed 12-byte rows) in an order shuffled once at the start. Because the
+ * blocks of a round are independent and rounds run one after another, the result does not depend on how many
+ * threads share a round or in which order they finish: it is the same for 1…B/2 threads, and deterministic for a
+ * seed. Hogwild (Niu, Recht, Ré & Wright 2011) is the same layout with the blocks taken in a shuffled order and no
+ * rounds: faster to schedule, but threads race on shared rows, so its result depends on timing.
+ */
+import type { RatingColumns, Rng } from '@movierec/data';
+
+/** Blocks per side for t threads: at least 2t (so a round has spare blocks to balance uneven ones), and 16. */
+export function blocksPerSide(threads: number): number {
+  return Math.max(16, 2 * threads);
+}
+
+/**
+ * Assigns each of `count` rows (users or items) to one of B blocks so that the blocks hold about equal numbers of
+ * ratings: the rows in a seeded random order, cut where the running rating count crosses j·total/B.
+ */
+export function assignBlocks(
+  indices: Int32Array,
+  n: number,
+  count: number,
+  B: number,
+  random: Rng,
+): Int32Array {
+  const perRow = new Float64Array(count);
+  for (let r = 0; r < n; r++) perRow[indices[r]!]!++;
+  const order = random.permutation(count);
+  const block = new Int32Array(count);
+  let running = 0;
+  for (let j = 0; j < count; j++) {
+    const row = order[j]!;
+    block[row] = Math.min(B - 1, Math.floor((running * B) / n));
+    running += perRow[row]!;
+  }
+  return block;
+}
+
+export interface BlockLayout {
+  /** Blocks per side. */
+  B: number;
+  /** Row block of each user, column block of each item. */
+  userBlock: Int32Array;
+  itemBlock: Int32Array;
+  /** Ratings of block b = a·B + c are packed rows blockStart[b] … blockStart[b + 1] − 1. */
+  blockStart: Int32Array;
+}
+
+/**
+ * Writes the ratings into `packed` (3n int32: user, item, rating as float32 bits) grouped by block, each block's
+ * ratings in a seeded random order (a counting sort of a shuffled order, which keeps the shuffle within blocks).
+ */
+export function packByBlocks(
+  train: RatingColumns,
+  shape: { numUsers: number; numItems: number },
+  B: number,
+  random: Rng,
+  packed: Int32Array,
+): BlockLayout {
+  const n = train.length;
+  const { users, items, ratings } = train;
+  const userBlock = assignBlocks(users, n, shape.numUsers, B, random);
+  const itemBlock = assignBlocks(items, n, shape.numItems, B, random);
+  const blockStart = new Int32Array(B * B + 1);
+  for (let r = 0; r < n; r++) blockStart[userBlock[users[r]!]! * B + itemBlock[items[r]!]! + 1]!++;
+  for (let b = 0; b < B * B; b++) blockStart[b + 1]! += blockStart[b]!;
+  const next = blockStart.slice(0, B * B);
+  const order = random.permutation(n);
+  const asFloat = new Float32Array(packed.buffer, packed.byteOffset, 3 * n);
+  for (let j = 0; j < n; j++) {
+    const r = order[j]!;
+    const u = users[r]!;
+    const i = items[r]!;
+    const o = 3 * next[userBlock[u]! * B + itemBlock[i]!]!++;
+    packed[o] = u;
+    packed[o + 1] = i;
+    asFloat[o + 2] = ratings[r]!;
+  }
+  return { B, userBlock, itemBlock, blockStart };
+}
+
+/**
+ * One epoch's order of blocks into `out` (B² block ids). 'blocks': B rounds of B independent blocks (see the file
+ * comment), each round's blocks largest first (so the threads sharing a round finish close together). 'hogwild':
+ * all blocks in one shuffled sequence.
+ */
+export function epochSchedule(
+  layout: BlockLayout,
+  random: Rng,
+  mode: 'blocks' | 'hogwild',
+  out: Int32Array,
+): Int32Array {
+  const { B, blockStart } = layout;
+  if (mode === 'hogwild') {
+    for (let b = 0; b < B * B; b++) out[b] = b;
+    return random.shuffle(out);
+  }
+  const rowPerm = random.permutation(B);
+  const colPerm = random.permutation(B);
+  const rounds = random.permutation(B);
+  const size = (b: number) => blockStart[b + 1]! - blockStart[b]!;
+  for (let s = 0; s < B; s++) {
+    const round = out.subarray(s * B, (s + 1) * B);
+    for (let a = 0; a < B; a++) round[a] = rowPerm[a]! * B + colPerm[(a + rounds[s]!) % B]!;
+    round.sort((x, y) => size(y) - size(x) || x - y);
+  }
+  return out;
+}
+
+/**
+ * The float64 reference of wasm/sgd-blocks.wat's sgd_block (Funk 2006; Koren, Bell & Volinsky 2009, eq. 5) over
+ * packed rows [start, end): e = r − (μ + b_u + b_i + p_u·q_i); b ← (1 − γλ_b)·b + γe; p_u ← (1 − γλ)·p_u + γe·q_i;
+ * q_i ← (1 − γλ)·q_i + γe·p_u (old values). `k` is the row stride of P and Q. Returns Σe² of the pre-update errors.
+ */
+export function sgdBlockPassJs(
+  P: Float32Array,
+  Q: Float32Array,
+  bu: Float32Array,
+  bi: Float32Array,
+  packed: Int32Array,
+  start: number,
+  end: number,
+  k: number,
+  mu: number,
+  gamma: number,
+  decay: number,
+  decayBias: number,
+): number {
+  const asFloat = new Float32Array(packed.buffer, packed.byteOffset, packed.length);
+  let sse = 0;
+  for (let j = start; j < end; j++) {
+    const u = packed[3 * j]!;
+    const i = packed[3 * j + 1]!;
+    const pu = u * k;
+    const qi = i * k;
+    let dot = 0;
+    for (let f = 0; f < k; f++) dot += P[pu + f]! * Q[qi + f]!;
+    const e = asFloat[3 * j + 2]! - (mu + bu[u]! + bi[i]! + dot);
+    sse += e * e;
+    const ge = gamma * e;
+    bu[u] = decayBias * bu[u]! + ge;
+    bi[i] = decayBias * bi[i]! + ge;
+    for (let f = 0; f < k; f++) {
+      const p = P[pu + f]!;
+      const q = Q[qi + f]!;
+      P[pu + f] = decay * p + ge * q;
+      Q[qi + f] = decay * q + ge * p;
+    }
+  }
+  return sse;
+}
