@@ -50,9 +50,9 @@ export interface NcfConfig {
 
 /**
  * Defaults: the paper's architecture for 8 predictive factors (GMF 8, MLP [64, 32, 16, 8]), 4 negatives, Adam
- * 0.001 — with batches of 1,024 instead of 256 and fewer epochs so NeuMF with pre-training trains in about a minute on
- * the bundled data on the wasm backend (epochs, batch size and the SGD step were chosen on a validation split carved
- * from the training part; see the trainer README).
+ * 0.001 — with batches of 1,024 instead of 256 and fewer epochs to keep NeuMF with pre-training near a minute on the
+ * bundled data on the wasm backend. NOT yet validated: epochs, batch size and the SGD step still have to be chosen on
+ * a validation split carved from the training part (bench/accuracy-ncf.ts --inner).
  */
 export const NCF_DEFAULTS: NcfConfig = {
   kind: 'neumf',
