@@ -24,6 +24,18 @@ export function modelNotReady(): GraphQLError {
   );
 }
 
+/**
+ * The field needs an active model of `task` and none is: says which model is missing and what is active instead
+ * (code MODEL_NOT_READY, `extensions.missingTask`).
+ */
+export function missingModel(field: string, task: 'rating' | 'ranking', active: string): GraphQLError {
+  return new GraphQLError(
+    `${field} needs an active ${task} model (a model version with task '${task}'), and none is active (${active}): ` +
+      `train one and activate it (see the CLI's models activate), then retry`,
+    { extensions: { code: 'MODEL_NOT_READY', missingTask: task } },
+  );
+}
+
 /** The database could not be reached; the request may be retried. */
 export function databaseUnavailable(cause: unknown): GraphQLError {
   const detail = cause instanceof Error ? cause.message : String(cause);

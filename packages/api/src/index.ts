@@ -1,4 +1,4 @@
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
 export { runFromEnv } from './run.ts';
 export { type RunningServer, type ServerOptions, startServer } from './start.ts';
-export type { ApiStore, ModelVersionInfo, ServableModel } from './store.ts';
+export type { ActiveModel, ApiStore, ModelVersionInfo } from './store.ts';

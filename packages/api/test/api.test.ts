@@ -30,7 +30,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
       seeded = await seededDatabase(kind);
       server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200, staticDir });
       url = server.url;
-    }, 60_000);
+    }, 180_000);
 
     afterAll(async () => {
       await server?.close();
@@ -95,6 +95,13 @@ for (const kind of ['postgres', 'pglite'] as const) {
         expect(item.movie.ratingCount).toBeGreaterThan(0);
         expect(item.movie.averageRating).toBeGreaterThanOrEqual(0.5);
       }
+      // the list IS MFModel.recommend's for the user's trained state with their rated movies excluded
+      const history = Int32Array.from([...rated].map((id) => seeded.model.items.indexOf(id))).sort();
+      const own = seeded.model.recommend(seeded.model.userState(u), { k: 10, exclude: history });
+      expect(rec.items.map((i: { movie: { id: string } }) => i.movie.id)).toEqual(
+        [...own.items].map((i) => seeded.model.items.externalId(i)),
+      );
+      expect(rec.items.map((i: { score: number }) => i.score)).toEqual([...own.scores]);
       // with excludeRated: false the list is the model's own unfiltered top-N
       const all = await gql(url, REC, { userId, limit: 10, excludeRated: false });
       const allIds = all.data!.recommendations.items.map((i: { movie: { id: string } }) => i.movie.id);

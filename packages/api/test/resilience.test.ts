@@ -180,8 +180,8 @@ describe('database outage on PostgreSQL', () => {
     const real = storeOn(seeded.db, false);
     const slow: ApiStore = {
       shared: real.shared,
-      activeModelVersionId: () => real.activeModelVersionId(),
-      loadActiveModel: () => real.loadActiveModel(),
+      activeModelsKey: () => real.activeModelsKey(),
+      loadActiveModels: () => real.loadActiveModels(),
       loadMovies: () => real.loadMovies(),
       userRatings: (u) => real.userRatings(u),
       ratingPage: (u, f, a) => real.ratingPage(u, f, a),

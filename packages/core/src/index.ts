@@ -71,6 +71,7 @@ export {
   serializeNcf,
 } from './models/ncf.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
+export { PopularityModel, popularityFamily } from './popularity.ts';
 export { buildRatedIndex, type RatedIndex, ratedItems } from './rated-index.ts';
 export {
   canPredict,
