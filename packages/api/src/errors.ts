@@ -73,3 +73,16 @@ export function checkId(argumentName: string, value: string): string {
   if (problem !== undefined) throw badInput(argumentName, problem);
   return value;
 }
+
+/** An ISO-8601 date-time argument → Unix seconds; unparsable, longer than 40 characters or before 1970 is refused. */
+export function checkTime(argumentName: string, value: string): number {
+  const ms = value.length <= 40 ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms))
+    throw badInput(
+      argumentName,
+      `must be an ISO-8601 date-time such as "2015-06-01T12:00:00Z", got ${JSON.stringify(value.slice(0, 40))}`,
+    );
+  if (ms < 0)
+    throw badInput(argumentName, `must be at or after 1970-01-01T00:00:00Z, got ${JSON.stringify(value)}`);
+  return ms / 1000;
+}

@@ -93,4 +93,12 @@ export {
   serializeRecommender,
 } from './registry.ts';
 export { DotScorer } from './score.ts';
+export {
+  checkTemporal,
+  clampTime,
+  driftDeviation,
+  type TemporalParams,
+  temporalOffset,
+  timeBin,
+} from './temporal.ts';
 export { ascending, TopK, topK } from './top-k.ts';

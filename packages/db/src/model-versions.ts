@@ -9,6 +9,7 @@ import {
   type Recommender,
   readMetrics,
   serializeRecommender,
+  type TemporalParams,
   type TrainingLog,
 } from '@movierec/core';
 import { IdMap } from '@movierec/data';
@@ -192,6 +193,7 @@ export async function saveModelVersion(db: Database, input: SaveModelVersionInpu
                 userFactors: bytesOf(mf.userFactors),
                 movieFactors: bytesOf(mf.itemFactors),
                 movieRankBias: mf.itemRankBias ? bytesOf(mf.itemRankBias) : null,
+                ...temporalColumns(mf.temporal),
                 foldInL2: input.foldInL2 ?? null,
                 ratedOffsets: input.rated ? bytesOf(input.rated.offsets) : null,
                 ratedItems: input.rated ? bytesOf(input.rated.items) : null,
@@ -438,6 +440,14 @@ interface StoredRow {
   user_factors: Uint8Array | null;
   movie_factors: Uint8Array | null;
   movie_rank_bias: Uint8Array | null;
+  temporal_layout: TemporalLayout | null;
+  movie_bin_bias: Uint8Array | null;
+  user_drift: Uint8Array | null;
+  user_mean_day: Uint8Array | null;
+  user_last_time: Uint8Array | null;
+  user_day_offsets: Uint8Array | null;
+  user_days: Uint8Array | null;
+  user_day_bias: Uint8Array | null;
   fold_in_l2: number | null;
   rated_offsets: Uint8Array | null;
   rated_items: Uint8Array | null;
@@ -485,6 +495,8 @@ const STORED_SELECT = `
     SELECT v.id, v.engine, v.task, v.family, v.artifact, v.active, v.created_at AT TIME ZONE 'UTC' AS created_at, v.factors, v.num_users,
            v.num_movies, v.config, v.metrics, v.dataset_fingerprint,
            p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.movie_rank_bias,
+           p.temporal_layout, p.movie_bin_bias, p.user_drift, p.user_mean_day, p.user_last_time,
+           p.user_day_offsets, p.user_days, p.user_day_bias,
            p.fold_in_l2, p.rated_offsets, p.rated_items,
            p.user_ids, p.movie_ids,
            t.id AS run_id, t.status, t.epochs, t.summary, t.started_at AT TIME ZONE 'UTC' AS started_at,
@@ -517,6 +529,7 @@ function storedModel(row: StoredRow): StoredModel {
     if (row.movie_rank_bias !== null) {
       params.itemRankBias = float32Of(row.movie_rank_bias, numItems, 'movie_rank_bias', id);
     }
+    if (row.temporal_layout !== null) params.temporal = temporalOf(row, numUsers, numItems);
     const users = IdMap.fromJSON(row.user_ids ?? []);
     const items = IdMap.fromJSON(row.movie_ids ?? []);
     if (users.size !== numUsers || items.size !== numItems) {
@@ -624,4 +637,56 @@ export async function loadActiveMFModel(
 ): Promise<{ model: MFModel; version: ModelVersionInfo } | null> {
   const stored = await loadActiveModel(db, 'rating');
   return stored ? { model: toMFModel(stored), version: stored.version } : null;
+}
+
+type TemporalLayout = Pick<
+  TemporalParams,
+  'trainStart' | 'trainEnd' | 'binStart' | 'binWidth' | 'bins' | 'beta'
+>;
+
+/** The nullable temporal columns of model_parameters for a model's time-aware terms (all null without them). */
+function temporalColumns(tp: TemporalParams | undefined) {
+  const f = (a: Float32Array | undefined) => (a ? bytesOf(a) : null);
+  const i = (a: Int32Array | undefined) => (a ? bytesOf(a) : null);
+  if (!tp) return {};
+  const layout: TemporalLayout = {
+    trainStart: tp.trainStart,
+    trainEnd: tp.trainEnd,
+    binStart: tp.binStart,
+    binWidth: tp.binWidth,
+    bins: tp.bins,
+    beta: tp.beta,
+  };
+  return {
+    temporalLayout: layout,
+    movieBinBias: f(tp.itemBinBias),
+    userDrift: f(tp.userDrift),
+    userMeanDay: f(tp.userMeanDay),
+    userLastTime: i(tp.userLastTime),
+    userDayOffsets: i(tp.dayOffsets),
+    userDays: i(tp.days),
+    userDayBias: f(tp.dayBias),
+  };
+}
+
+/** TemporalParams from the stored columns; a length that does not fit the shapes is a DatabaseError. */
+function temporalOf(row: StoredRow, numUsers: number, numItems: number): TemporalParams {
+  const id = row.id;
+  const layout = row.temporal_layout!;
+  const tp: TemporalParams = { ...layout };
+  if (!(Number.isInteger(tp.bins) && tp.bins >= 1))
+    throw new DatabaseError(
+      `Model version ${id}: temporal_layout.bins is ${tp.bins}; the stored model is damaged`,
+    );
+  if (row.movie_bin_bias)
+    tp.itemBinBias = float32Of(row.movie_bin_bias, numItems * tp.bins, 'movie_bin_bias', id);
+  if (row.user_drift) tp.userDrift = float32Of(row.user_drift, numUsers, 'user_drift', id);
+  if (row.user_mean_day) tp.userMeanDay = float32Of(row.user_mean_day, numUsers, 'user_mean_day', id);
+  if (row.user_last_time) tp.userLastTime = int32Of(row.user_last_time, numUsers, 'user_last_time', id);
+  if (row.user_day_offsets)
+    tp.dayOffsets = int32Of(row.user_day_offsets, numUsers + 1, 'user_day_offsets', id);
+  if (row.user_days) tp.days = int32Of(row.user_days, undefined, 'user_days', id);
+  if (row.user_day_bias && tp.days)
+    tp.dayBias = float32Of(row.user_day_bias, tp.days.length, 'user_day_bias', id);
+  return tp;
 }

@@ -249,6 +249,46 @@ for (const kind of kinds) {
       expect(await listModelVersions(db)).toHaveLength(before);
     });
 
+    it('round-trips the time-aware terms (Koren 2009) and still loads a version saved without them', async () => {
+      const DAY = 86400;
+      const start = 9_000 * DAY;
+      const end = start + 60 * DAY;
+      const pieces = trainedPieces(3, 4, 2, 9);
+      const withoutTime = await saveModel(db, new MFModel({ ...pieces, log: { engine: 'bpmf', epochs } }), {
+        datasetFingerprint: 'fp-static',
+      });
+      const temporal = {
+        trainStart: start,
+        trainEnd: end,
+        binStart: start,
+        binWidth: (end - start + 1) / 3,
+        bins: 3,
+        beta: 0.4,
+        itemBinBias: Float32Array.from({ length: 12 }, (_, j) => 0.01 * j - 0.05),
+        userMeanDay: Float32Array.of(start / DAY + 10, start / DAY + 20, start / DAY + 30),
+        userDrift: Float32Array.of(0.02, -0.01, 0),
+        userLastTime: Int32Array.of(start + 20 * DAY, end, start + 30 * DAY),
+        dayOffsets: Int32Array.of(0, 1, 3, 3),
+        days: Int32Array.of(start / DAY + 5, start / DAY + 7, start / DAY + 59),
+        dayBias: Float32Array.of(0.2, -0.1, 0.05),
+      };
+      const model = new MFModel({
+        ...pieces,
+        params: { ...pieces.params, temporal },
+        log: { engine: 'bpmf', epochs },
+      });
+      const id = await saveModel(db, model, { datasetFingerprint: 'fp-temporal' });
+      const loaded = toMFModel(await loadModelVersion(db, id));
+      expect(loaded.params.temporal).toEqual(temporal);
+      for (const t of [start, start + 5 * DAY + 60, start + 7 * DAY, end, end + 400 * DAY])
+        for (let u = 0; u < 3; u++)
+          for (let i = 0; i < 4; i++) expect(loaded.predict(u, i, t)).toBe(model.predict(u, i, t));
+      // the older version has null temporal columns: it loads and predicts the static r̂ at any time
+      const old = toMFModel(await loadModelVersion(db, withoutTime));
+      expect(old.params.temporal).toBeUndefined();
+      expect(old.predict(1, 2, start)).toBe(old.predict(1, 2));
+    });
+
     it('loads any version by id, active or not; an unknown id is a clear error', async () => {
       const versions = await listModelVersions(db);
       const inactive = versions.find((v) => !v.active)!;

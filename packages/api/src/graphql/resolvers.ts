@@ -5,7 +5,7 @@
  */
 import { hasMetrics } from '@movierec/core';
 import type { ModelVersionInfo } from '@movierec/db';
-import { badInput, checkId, checkRange, checkRating, missingModel, notFound } from '../errors.ts';
+import { badInput, checkId, checkRange, checkRating, checkTime, missingModel, notFound } from '../errors.ts';
 import type { MovieView } from '../serving/catalogue.ts';
 import type { RecommenderService } from '../serving/service.ts';
 import type { Snapshot, UserState } from '../serving/snapshot.ts';
@@ -105,8 +105,13 @@ export const resolvers = {
       return { userId: args.userId, items, source: state.source, modelVersion: snapshot.version };
     },
 
-    async predictRating(_: unknown, args: { userId: string; movieId: string }, ctx: ApiContext) {
+    async predictRating(
+      _: unknown,
+      args: { userId: string; movieId: string; at?: string | null },
+      ctx: ApiContext,
+    ) {
       checkId('userId', args.userId);
+      const at = args.at == null ? Date.now() / 1000 : checkTime('at', args.at);
       const snapshot = ctx.service.current();
       const m = movieIndex(snapshot, 'movieId', args.movieId);
       if (snapshot.rating === null) {
@@ -114,7 +119,7 @@ export const resolvers = {
         throw missingModel('predictRating', 'rating', `only ranking model version ${v.id} (${v.family}) is`);
       }
       const state = await userState(ctx, snapshot, args.userId);
-      const predicted = snapshot.predict(state, m);
+      const predicted = snapshot.predict(state, m, at);
       return { userId: args.userId, movie: snapshot.catalogue.view(m), ...predicted };
     },
 

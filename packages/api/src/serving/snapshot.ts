@@ -261,14 +261,19 @@ export class Snapshot {
    * empty user (for MF the baseline μ + b_i). A movie the model does not know gets the user baseline: the mean of
    * the user's ratings on the model's movies, else the mean of every stored rating.
    */
-  predict(state: UserState, movie: number): { rating: number; source: RecommendationSource } {
+  predict(
+    state: UserState,
+    movie: number,
+    /** Unix seconds for a time-aware model (MFParams.temporal, Koren 2009); default now. */
+    at = Date.now() / 1000,
+  ): { rating: number; source: RecommendationSource } {
     const served = this.rating!;
     const model = served.model;
     const user = state.rating?.state ?? null;
     const source: RecommendationSource = user === null ? 'POPULARITY' : 'PERSONALIZED';
     const item = served.space.itemOf[movie]!;
     if (item >= 0 && canPredict(model))
-      return { rating: model.predict(user ?? this.emptyUser(model), item), source };
+      return { rating: model.predict(user ?? this.emptyUser(model), item, at), source };
     const values = state.rating?.history.values ?? new Float32Array(0);
     let sum = 0;
     for (const v of values) sum += v;
