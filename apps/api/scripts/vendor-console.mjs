@@ -23,15 +23,14 @@ try {
 }
 
 const initialQuery = `# movierec's GraphQL API (schema: packages/api/src/schema.graphql). Press Send (Ctrl+Enter).
-query Recommend($userId: ID! = "1") {
-  recommendations(userId: $userId, limit: 5) {
-    source
-    items {
-      rank
-      score
-      movie { id title year genres }
-      because { title }
-    }
+# The catalogue and the model are public. A user's recommendations, predictRating, ratings and rateMovie need
+# "Authorization: Bearer <token>" for that user (Set Headers): on a local demo server,
+#   curl -s -X POST http://127.0.0.1:4000/auth/demo -H 'content-type: application/json' -d '{"userId":"1"}'
+# gives one (see packages/api/README.md, Security).
+query Similar($movieId: ID! = "1") {
+  similarMovies(movieId: $movieId, limit: 5) {
+    similarity
+    movie { id title year genres }
   }
   activeModel {
     id

@@ -4,7 +4,7 @@
 
 import { trainingCurve } from './chart.js';
 import { byId, h, replaceChildren } from './dom.js';
-import { ApiError, request } from './graphql.js';
+import { ApiError, request, signIn } from './graphql.js';
 import {
   ACTIVE_MODEL,
   RATE_MOVIE,
@@ -175,6 +175,11 @@ async function chooseUser(userId, { isNew = false } = {}) {
   /** @type {HTMLInputElement} */ (byId('user-id')).value = userId;
   const hash = `#user=${encodeURIComponent(userId)}`;
   if (window.location.hash !== hash) history.replaceState(null, '', hash);
+  // a user's recommendations, ratings and rateMovie need a token for that user: the demo sign-in gives one
+  const token = await signIn(userId);
+  byId('auth-status').textContent = token
+    ? `Signed in as ${userId} (demo sign-in: a one-hour token for this browser tab).`
+    : 'This server does not ask who you are (authentication is off).';
   if (isNew) {
     rememberUser(userId);
     byId('user-status').textContent =
@@ -283,7 +288,12 @@ async function loadRecommendations({ announceUser = true } = {}) {
   const userId = state.userId ?? PREVIEW_USER_ID;
   const status = byId('recs-status');
   status.textContent = preview ? 'Loading popular movies…' : `Loading recommendations for ${userId}…`;
-  const data = await request('Recommendations', RECOMMENDATIONS, { userId, limit: RECOMMENDATION_COUNT });
+  const data = await request(
+    'Recommendations',
+    RECOMMENDATIONS,
+    { userId, limit: RECOMMENDATION_COUNT },
+    { as: userId },
+  );
   if ((state.userId ?? PREVIEW_USER_ID) !== userId) return; // the user was switched while this was in flight
   const { recommendations, user } = data;
 
@@ -401,7 +411,12 @@ async function rate(movie, rating, form) {
   try {
     if (!state.userId) await chooseUser(newUserId(), { isNew: true });
     const userId = /** @type {string} */ (state.userId);
-    const data = await request('RateMovie', RATE_MOVIE, { userId, movieId: movie.id, rating });
+    const data = await request(
+      'RateMovie',
+      RATE_MOVIE,
+      { userId, movieId: movie.id, rating },
+      { as: userId },
+    );
     const payload = data.rateMovie;
     state.ratings.set(movie.id, payload.rating.rating);
     byId('user-status').textContent =

@@ -26,14 +26,55 @@ function describeGraphQLError(error) {
   return `${message}${path}${code}`;
 }
 
+/** Demo tokens by user ID: { token, expiresAt } (ms). */
+const tokens = new Map();
+
+/**
+ * Signs in as `userId` with the server's demo sign-in (POST /auth/demo: loopback servers only) and returns the bearer
+ * token, reusing it until a minute before it expires. Returns null when the server has no demo sign-in (it then runs
+ * without authentication, or with real tokens the page cannot get).
+ * @param {string} userId
+ * @returns {Promise<string | null>}
+ */
+export async function signIn(userId) {
+  const cached = tokens.get(userId);
+  if (cached && cached.expiresAt - 60_000 > Date.now()) return cached.token;
+  let response;
+  try {
+    response = await fetch(new URL('auth/demo', window.location.href), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId }),
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ApiError(`SignIn: cannot reach the API's sign-in (${reason})`, { operation: 'SignIn' });
+  }
+  if (response.status === 404) return null;
+  const body = await response.json().catch(() => null);
+  if (!response.ok || typeof body?.token !== 'string') {
+    const reason = typeof body?.error === 'string' ? `: ${body.error}` : '';
+    throw new ApiError(`SignIn: signing in as ${userId} failed with HTTP ${response.status}${reason}`, {
+      operation: 'SignIn',
+      status: response.status,
+    });
+  }
+  tokens.set(userId, { token: body.token, expiresAt: Date.now() + Number(body.expiresIn) * 1000 });
+  return body.token;
+}
+
 /**
  * Runs one GraphQL operation and returns its `data`; throws ApiError on any failure, never returns partial data.
+ * With `as`, the request carries a token for that user (signing in first): a user's recommendations, ratings and
+ * rateMovie are only answered for that user.
  * @param {string} operation the operation name, used in error messages
  * @param {string} query
  * @param {Record<string, unknown>} [variables]
+ * @param {{ as?: string }} [options]
  * @returns {Promise<any>}
  */
-export async function request(operation, query, variables = {}) {
+export async function request(operation, query, variables = {}, options = {}) {
+  const token = options.as === undefined ? null : await signIn(options.as);
   let response;
   try {
     response = await fetch(endpoint, {
@@ -41,6 +82,7 @@ export async function request(operation, query, variables = {}) {
       headers: {
         'content-type': 'application/json',
         accept: 'application/graphql-response+json, application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: JSON.stringify({ operationName: operation, query, variables }),
     });

@@ -53,7 +53,8 @@ beforeAll(async () => {
   const savedUrl = process.env.DATABASE_URL;
   delete process.env.DATABASE_URL;
   try {
-    server = await startServer({ port: 0, host: '127.0.0.1', dataDir, staticDir });
+    // demo sign-in, as `pnpm start` serves on loopback: the page signs in as the user it shows
+    server = await startServer({ port: 0, host: '127.0.0.1', dataDir, staticDir, auth: { mode: 'demo' } });
   } finally {
     if (savedUrl !== undefined) process.env.DATABASE_URL = savedUrl;
   }
@@ -91,6 +92,10 @@ function poll<T>(read: () => T | Promise<T>) {
 async function openPage(): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // the Content-Security-Policy must not block anything the page does
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) pageErrors.push(message.text());
+  });
   await page.goto(server.url);
   await poll(() => page.locator('html').getAttribute('data-ready')).toBe('true');
   return page;
@@ -138,6 +143,16 @@ describe('web page', () => {
       await poll(() => page.locator('#recs-status').textContent()).toContain(`for ${userId}`);
       await poll(() => recommendedIds(page)).toHaveLength(10);
       expect(await page.locator('#recs-source').textContent()).toBe('popular (fallback)');
+      // choosing the user signed the page in as that user (demo sign-in); without a token, histories stay closed
+      expect(await page.locator('#auth-status').textContent()).toBe(
+        `Signed in as ${userId} (demo sign-in: a one-hour token for this browser tab).`,
+      );
+      const anonymous = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ user(id: "1") { ratings { totalCount } } }` }),
+      });
+      expect(JSON.stringify(await anonymous.json())).toContain('UNAUTHENTICATED');
       const before = await recommendedIds(page);
 
       // Five ratings through search, favouring one taste (sci-fi/action high, a romance low).
@@ -311,7 +326,7 @@ describe('web page', () => {
       expect(await page.locator('body').textContent()).toContain('recommendations');
       // Its preset query runs against this server's /graphql.
       await page.getByText('Send Request').first().click();
-      await poll(() => page.locator('body').textContent()).toContain('"PERSONALIZED"');
+      await poll(() => page.locator('body').textContent()).toContain('"similarity"');
       await page.screenshot({ path: join(OUTPUT_DIR, 'web-console.png') });
       await page.close();
       // Whatever it tried to reach outside was blocked (listed here if it helps debugging), and it still rendered.

@@ -1,4 +1,4 @@
-import type { MFModel } from '@movierec/core';
+import type { ModelTask, Recommender } from '@movierec/core';
 import type { Dataset } from '@movierec/data';
 // @movierec/db (Prisma, PGlite, pg) loads on first use, so commands without a database start fast.
 import type * as Store from '@movierec/db';
@@ -8,7 +8,7 @@ import { dataDir } from './paths.ts';
 
 export interface DbStatus {
   migrations: Store.MigrationStatus;
-  counts?: { users: number; movies: number; ratings: number; modelVersions: number };
+  counts?: Store.TableCounts;
 }
 
 /** What the CLI needs from the database: @movierec/db calls with the CLI's progress bars and Ctrl-C signal. */
@@ -21,10 +21,12 @@ export interface CliDb {
   status(): Promise<DbStatus>;
   importDataset(dataset: Dataset): Promise<Store.ImportSummary>;
   readRatings(): Promise<Dataset>;
-  loadVersion(id: string): Promise<MFModel>;
-  loadActive(): Promise<{ id: string; model: MFModel }>;
-  /** Dense item indices of the movies a user rated (stored ratings), for leaving them out of recommendations. */
-  ratedItems(model: MFModel, userId: string): Promise<Int32Array>;
+  /** A stored version as the Recommender of its family. */
+  loadVersion(id: string): Promise<Recommender>;
+  /** The active version of the first task in `prefer` that has one (default: the rating model, else the ranking one). */
+  loadActive(prefer?: readonly ModelTask[]): Promise<{ id: string; model: Recommender }>;
+  /** Dense item indices of the movies a user rated (stored ratings, ascending), to leave out of recommendations. */
+  ratedItems(model: Recommender, userId: string): Promise<Int32Array>;
   movieTitles(): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
@@ -42,25 +44,7 @@ export async function openCliDb(ctx: Context): Promise<CliDb> {
     async status() {
       const migrations = await store.migrationStatus(db);
       if (migrations.applied.length === 0) return { migrations };
-      const [row] = await db.query<{
-        users: number;
-        movies: number;
-        ratings: number;
-        model_versions: number;
-      }>(
-        `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM movies) AS movies,
-                (SELECT count(*)::int FROM ratings) AS ratings,
-                (SELECT count(*)::int FROM model_versions) AS model_versions`,
-      );
-      return {
-        migrations,
-        counts: {
-          users: row?.users ?? 0,
-          movies: row?.movies ?? 0,
-          ratings: row?.ratings ?? 0,
-          modelVersions: row?.model_versions ?? 0,
-        },
-      };
+      return { migrations, counts: await store.tableCounts(db) };
     },
     async importDataset(dataset) {
       await store.assertMigrated(db);
@@ -102,37 +86,30 @@ export async function openCliDb(ctx: Context): Promise<CliDb> {
     },
     async loadVersion(id) {
       await store.assertMigrated(db);
-      return store.toMFModel(await store.loadModelVersion(db, id));
+      return store.toRecommender(await store.loadModelVersion(db, id));
     },
-    async loadActive() {
+    async loadActive(prefer = ['rating', 'ranking']) {
       await store.assertMigrated(db);
-      const loaded = await store.loadActiveMFModel(db);
-      if (!loaded) {
+      const ids = await store.activeModelVersionIds(db);
+      const task = prefer.find((t) => ids[t] !== undefined);
+      if (task === undefined) {
         throw new CliError(
-          `${db.location} has no active model version: train one ('movierec train --activate'), activate one ` +
-            `('movierec models activate <id>'), or pass --model <id|file>`,
+          `${db.location} has no active ${prefer.join(' or ')} model version: train one ('movierec train --activate'), ` +
+            `activate one ('movierec models activate <id>'), or pass --model <id|file>`,
         );
       }
-      return { id: String(loaded.version.id), model: loaded.model };
+      const stored = await store.loadModelVersion(db, ids[task]!);
+      return { id: String(stored.version.id), model: store.toRecommender(stored) };
     },
     async ratedItems(model, userId) {
-      const rows = await db.query<{ external_id: string }>(
-        'SELECT m.external_id FROM ratings r JOIN users u ON u.id = r.user_id JOIN movies m ON m.id = r.movie_id WHERE u.external_id = $1',
-        [userId],
-      );
       const items: number[] = [];
-      for (const row of rows) {
-        const i = model.items.indexOf(row.external_id);
+      for (const id of await store.ratedMovieIds(db, userId)) {
+        const i = model.items.indexOf(id);
         if (i >= 0) items.push(i);
       }
-      return Int32Array.from(items);
+      return Int32Array.from(items).sort();
     },
-    async movieTitles() {
-      const rows = await db.query<{ external_id: string; title: string }>(
-        'SELECT external_id, title FROM movies',
-      );
-      return new Map(rows.map((r) => [r.external_id, r.title]));
-    },
+    movieTitles: () => store.movieTitles(db),
     close: () => db.close(),
   };
 }

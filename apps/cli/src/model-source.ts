@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { loadModel, type MFModel } from '@movierec/core';
+import { loadRecommender, type ModelTask, type Recommender } from '@movierec/core';
 import { type CliDb, withDb } from './db.ts';
 import type { Context, Values } from './framework/command.ts';
 import { CliError } from './framework/errors.ts';
@@ -12,7 +12,7 @@ export interface ModelSource {
 }
 
 export interface ModelHandle {
-  model: MFModel;
+  model: Recommender;
   source: ModelSource;
   /** The open database when the model came from it (closed after the callback). */
   db: CliDb | undefined;
@@ -20,18 +20,19 @@ export interface ModelHandle {
 
 /**
  * Runs `fn` with the model named by --model (a file, or a version ID in the database), else the database's active
- * version. A file model needs no database.
+ * version of the first task in `prefer` that has one. A file model needs no database.
  */
 export async function withModel<T>(
   ctx: Context,
   values: Values,
   fn: (handle: ModelHandle) => Promise<T>,
+  prefer: readonly ModelTask[] = ['rating', 'ranking'],
 ): Promise<T> {
   const given = typeof values.model === 'string' ? values.model : undefined;
   if (given !== undefined) {
     const path = ctx.resolvePath(given);
     if (existsSync(path) && statSync(path).isFile()) {
-      const model = await loadModel(path);
+      const model = await loadRecommender(path);
       return fn({
         model,
         source: { kind: 'file', label: `file ${given}`, json: { file: path } },
@@ -49,7 +50,7 @@ export async function withModel<T>(
     });
   }
   return withDb(ctx, async (db) => {
-    const { id, model } = await db.loadActive();
+    const { id, model } = await db.loadActive(prefer);
     return fn({ model, source: { kind: 'version', label: `version ${id}`, json: { version: id } }, db });
   });
 }

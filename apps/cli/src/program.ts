@@ -6,6 +6,7 @@ import { mainCommand } from './commands/main-job.ts';
 import { modelsActivateCommand, modelsExportCommand, modelsListCommand } from './commands/models.ts';
 import { predictCommand, recommendCommand, similarCommand } from './commands/query.ts';
 import { serveCommand } from './commands/serve.ts';
+import { tokenCommand } from './commands/token.ts';
 import { trainCommand } from './commands/train.ts';
 import { tuneCommand } from './commands/tune.ts';
 import type { Command } from './framework/command.ts';
@@ -27,6 +28,7 @@ export const commands: Command[] = [
   modelsActivateCommand,
   modelsExportCommand,
   serveCommand,
+  tokenCommand,
   mainCommand,
 ];
 

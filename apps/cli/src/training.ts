@@ -19,8 +19,9 @@ import { choiceFlag, intFlag, numberFlag, type OptionSpec, type Values } from '.
 export const TRAINING_OPTIONS: Record<string, OptionSpec> = {
   preset: {
     type: 'string',
-    valueName: 'reference|default',
-    description: "starting configuration: the reference notebook's, or ours",
+    valueName: 'reference|default|temporal',
+    description:
+      "starting configuration: the reference notebook's, ours, or ours with the time-aware day bias (Koren 2009)",
     defaultText: 'default',
   },
   engine: {

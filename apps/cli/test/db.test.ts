@@ -219,7 +219,7 @@ describe('database commands on a fresh PostgreSQL database', () => {
     let predicted: unknown;
     let stdout = '';
     const done = await runCli(['serve', '--port', '0', '--json'], {
-      env: { ...env, LOG_LEVEL: 'warn' },
+      env: { ...env, LOG_LEVEL: 'warn', MOVIEREC_AUTH: 'off' }, // loopback: allowed without authentication
       cwd: dir.path,
       onStdout: (chunk, child) => {
         stdout += chunk;

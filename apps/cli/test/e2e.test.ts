@@ -12,10 +12,10 @@ afterAll(() => dir.cleanup());
 
 const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
-async function graphql(url: string, query: string): Promise<Record<string, unknown>> {
+async function graphql(url: string, query: string, token?: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query }),
   });
   expect(res.status).toBe(200);
@@ -74,9 +74,18 @@ describe('main job', () => {
       // the progress and logs went to stderr
       expect(stderr).toContain('training sgd (preset default)');
 
+      // the main job serves in demo mode (loopback): sign in as user 1 the way the page does
+      const signIn = await fetch(`${url}/auth/demo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: '1' }),
+      });
+      expect(signIn.status).toBe(200);
+      const { token } = (await signIn.json()) as { token: string };
       const data = await graphql(
         url,
         '{ recommendations(userId: "1", limit: 5) { source items { rank score movie { id title } } } activeModel { id active } }',
+        token,
       );
       const recs = data.recommendations as {
         source: string;
@@ -86,7 +95,11 @@ describe('main job', () => {
       expect(recs.items.map((i) => i.rank)).toEqual([1, 2, 3, 4, 5]);
       expect(recs.items.every((i) => i.movie.title.length > 0)).toBe(true);
       expect(data.activeModel).toEqual({ id: '1', active: true });
-      const prediction = await graphql(url, '{ predictRating(userId: "1", movieId: "31") { rating } }');
+      const prediction = await graphql(
+        url,
+        '{ predictRating(userId: "1", movieId: "31") { rating } }',
+        token,
+      );
       const rating = (prediction.predictRating as { rating: number }).rating;
       expect(rating).toBeGreaterThan(0.5);
       expect(rating).toBeLessThan(5.5);

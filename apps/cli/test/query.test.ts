@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allocParams, MFModel, saveModel } from '@movierec/core';
+import { allocParams, MFModel, PopularityModel, saveModel, saveRecommender } from '@movierec/core';
 import { IdMap } from '@movierec/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson, runCli, tempDir } from './helpers.ts';
@@ -21,6 +21,10 @@ beforeAll(async () => {
     items: IdMap.fromJSON(['10', '20', '30', '40']),
   });
   await saveModel(model, modelPath);
+  // a ranking model of another family (not a factor model), from a file like any other
+  const items = IdMap.fromJSON(['10', '20', '30', '40']);
+  const pop = new PopularityModel({ scores: Float32Array.from([1, 4, 2, 3]), items, users: model.users });
+  await saveRecommender(pop, join(dir.path, 'pop.model'));
   writeFileSync(join(dir.path, 'not-a-model.mfm'), 'hello');
 });
 afterAll(() => dir.cleanup());
@@ -73,6 +77,17 @@ describe('recommend / similar / predict with --model <file>', () => {
     expect(movie.code).toBe(1);
     expect(movie.stderr).toContain('unknown item "999"');
     expect(movie.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a ranking model recommends through the same command; predict with it is one clear line and exit 1', async () => {
+    const pop = join(dir.path, 'pop.model');
+    const r = await runCli(['recommend', 'u1', '--k', '2', '--model', pop, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((parseJson(r).items as { movieId: string }[]).map((i) => i.movieId)).toEqual(['20', '40']);
+    const p = await runCli(['predict', 'u1', '10', '--model', pop]);
+    expect(p.code).toBe(1);
+    expect(p.stderr.trim().split('\n')).toHaveLength(1);
+    expect(p.stderr).toContain('is a ranking model (family popularity) and does not predict ratings');
   });
 
   it('a missing or unreadable model file is one clear line and exit 1', async () => {

@@ -1,73 +1,42 @@
-/** Opens the API's store on @movierec/db (PostgreSQL or the embedded PGlite). */
-import { hasMetrics } from '@movierec/core';
+/** The API's store on @movierec/db (PostgreSQL or the embedded PGlite): every query is the db package's. */
 import {
-  activeModelVersionId,
+  activeModelVersionIds,
+  changedUsersSince,
   type Database,
-  type ModelVersionInfo as DbModelVersion,
   listenEvents,
   listModelVersions,
-  loadActiveMFModel,
+  loadActiveModels,
+  loadMovieRows,
   openDatabase,
+  ping,
+  ratingPage,
+  upsertRating,
+  userRatings,
 } from '@movierec/db';
-import { type SqlClient, SqlStore } from './sql-store.ts';
-import type { ApiStore, ModelVersionInfo } from './store.ts';
+import { activeKey } from './serving/snapshot.ts';
+import type { ApiStore } from './store.ts';
 
 /** The part of @movierec/db's Database the API uses. */
 export type DatabaseLike = Database;
 
-function num(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-/** @movierec/db's version record → the shape of the GraphQL ModelVersion type. */
-export function toVersionInfo(v: DbModelVersion): ModelVersionInfo {
-  return {
-    id: String(v.id),
-    engine: v.engine,
-    active: v.active,
-    createdAt: v.createdAt.toISOString(),
-    factors: v.factors,
-    numUsers: v.numUsers,
-    numMovies: v.numMovies,
-    config: JSON.stringify(v.config ?? {}),
-    metrics: hasMetrics(v.metrics) ? v.metrics : null,
-    trainingRun:
-      v.trainingRun === null
-        ? null
-        : {
-            id: String(v.trainingRun.id),
-            epochs: (v.trainingRun.epochs ?? []).map((e) => ({
-              epoch: e.epoch,
-              loss: e.loss,
-              validationRmse: num(e.validationRmse),
-              validationMae: num(e.validationMae),
-              seconds: num(e.seconds),
-            })),
-          },
-  };
-}
-
 /** A store on an open Database; `owned` decides whether close() closes it. */
 export function storeOn(db: Database, owned: boolean): ApiStore {
-  const sql: SqlClient = db;
-  const store = new SqlStore(
-    sql,
-    {
-      async activeModelVersionId() {
-        const id = await activeModelVersionId(db);
-        return id === null ? null : String(id);
-      },
-      async loadActiveModel() {
-        const loaded = await loadActiveMFModel(db);
-        return loaded === null ? null : { model: loaded.model, version: toVersionInfo(loaded.version) };
-      },
-      async listModelVersions() {
-        return (await listModelVersions(db)).map(toVersionInfo);
-      },
+  const store: ApiStore = {
+    shared: db.kind === 'postgres',
+    async activeModelsKey() {
+      const ids = await activeModelVersionIds(db);
+      return activeKey(Object.entries(ids).map(([task, id]) => ({ task, id: id! })));
     },
-    owned ? () => db.close() : async () => {},
-    db.kind === 'postgres',
-  );
+    loadActiveModels: () => loadActiveModels(db),
+    listModelVersions: () => listModelVersions(db),
+    loadMovies: () => loadMovieRows(db),
+    userRatings: (userId) => userRatings(db, userId),
+    ratingPage: (userId, first, after) => ratingPage(db, userId, first, after),
+    upsertRating: (userId, movieId, rating) => upsertRating(db, userId, movieId, rating),
+    changedUsersSince: (since) => changedUsersSince(db, since),
+    ping: () => ping(db),
+    close: owned ? () => db.close() : async () => {},
+  };
   // several processes share a PostgreSQL: changes are pushed to each by LISTEN/NOTIFY (the poll stays the fallback)
   const url = db.url;
   if (db.kind === 'postgres' && url !== undefined) store.listen = (handlers) => listenEvents(url, handlers);

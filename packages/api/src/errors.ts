@@ -24,6 +24,18 @@ export function modelNotReady(): GraphQLError {
   );
 }
 
+/**
+ * The field needs an active model of `task` and none is: says which model is missing and what is active instead
+ * (code MODEL_NOT_READY, `extensions.missingTask`).
+ */
+export function missingModel(field: string, task: 'rating' | 'ranking', active: string): GraphQLError {
+  return new GraphQLError(
+    `${field} needs an active ${task} model (a model version with task '${task}'), and none is active (${active}): ` +
+      `train one and activate it (see the CLI's models activate), then retry`,
+    { extensions: { code: 'MODEL_NOT_READY', missingTask: task } },
+  );
+}
+
 /** The database could not be reached; the request may be retried. */
 export function databaseUnavailable(cause: unknown): GraphQLError {
   const detail = cause instanceof Error ? cause.message : String(cause);
@@ -60,4 +72,17 @@ export function checkId(argumentName: string, value: string): string {
   const problem = idProblem(value);
   if (problem !== undefined) throw badInput(argumentName, problem);
   return value;
+}
+
+/** An ISO-8601 date-time argument → Unix seconds; unparsable, longer than 40 characters or before 1970 is refused. */
+export function checkTime(argumentName: string, value: string): number {
+  const ms = value.length <= 40 ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms))
+    throw badInput(
+      argumentName,
+      `must be an ISO-8601 date-time such as "2015-06-01T12:00:00Z", got ${JSON.stringify(value.slice(0, 40))}`,
+    );
+  if (ms < 0)
+    throw badInput(argumentName, `must be at or after 1970-01-01T00:00:00Z, got ${JSON.stringify(value)}`);
+  return ms / 1000;
 }

@@ -1,4 +1,14 @@
+export {
+  type Authenticator,
+  type AuthMode,
+  type AuthOptions,
+  authOptionsFromEnv,
+  createAuthenticator,
+  type Identity,
+  isLoopbackHost,
+  mintToken,
+} from './auth/tokens.ts';
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
 export { runFromEnv } from './run.ts';
 export { type RunningServer, type ServerOptions, startServer } from './start.ts';
-export type { ApiStore, ModelVersionInfo, ServableModel } from './store.ts';
+export type { ActiveModel, ApiStore, ModelVersionInfo } from './store.ts';

@@ -2,8 +2,11 @@
  * Runs the server as a process, configured from the environment: PORT, HOST, DATABASE_URL (else the embedded PGlite
  * in MOVIEREC_DATA_DIR or .data/pglite), LOG_LEVEL, MOVIEREC_POLL_MS, MOVIEREC_RESPONSE_CACHE_BYTES,
  * MOVIEREC_METRICS_PORT, MOVIEREC_PUSHED_EVENTS (0: poll only). Prints one
- * machine-readable line `{"listening":"http://…"}` on stdout; SIGINT/SIGTERM shut it down gracefully (exit 0).
+ * machine-readable line `{"listening":"http://…"}` on stdout; SIGINT/SIGTERM shut it down gracefully (exit 0), or
+ * after 9 s whatever is still running (exit 1). Authentication from MOVIEREC_AUTH, MOVIEREC_JWT_SECRET, … (see
+ * auth/tokens.ts): demo on a loopback host by default, refused elsewhere without a key.
  */
+import { authOptionsFromEnv } from './auth/tokens.ts';
 import { createLogger } from './logger.ts';
 import { startServer } from './start.ts';
 
@@ -14,6 +17,7 @@ export async function runFromEnv(options: { staticDir?: string } = {}): Promise<
     const start = () =>
       startServer({
         logger: log,
+        auth: authOptionsFromEnv(env),
         ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
         ...(env.MOVIEREC_DATA_DIR ? { dataDir: env.MOVIEREC_DATA_DIR } : {}),
         ...(env.MOVIEREC_POLL_MS ? { pollMs: Number(env.MOVIEREC_POLL_MS) } : {}),
@@ -55,6 +59,11 @@ export async function runFromEnv(options: { staticDir?: string } = {}): Promise<
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      // whatever happens, the process is gone within 10 s of the signal (in-flight requests get 5 s, see start.ts)
+      setTimeout(() => {
+        log.error({ msg: 'shutdown did not finish within 9 s; exiting anyway', signal });
+        process.exit(1);
+      }, 9_000).unref();
       log.info({ msg: 'shutting down', signal });
       server.close().then(
         () => process.exit(0),

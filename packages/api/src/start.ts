@@ -1,6 +1,8 @@
 /** `startServer`: wires the database, the in-memory recommender and the HTTP server together. */
+import { type Authenticator, type AuthOptions, createAuthenticator } from './auth/tokens.ts';
 import type { QueryLimits } from './graphql/limits.ts';
 import { Metrics } from './http/metrics.ts';
+import type { RateLimitOptions } from './http/security.ts';
 import { startHttp, startMetricsHttp } from './http/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RecommenderService } from './serving/service.ts';
@@ -27,6 +29,20 @@ export interface ServerOptions {
   /** Whole-response cache budget in bytes (default 64 MiB; 0 disables it). */
   responseCacheBytes?: number;
   limits?: QueryLimits;
+  /**
+   * Authentication (see auth/tokens.ts): `{ mode: 'jwt', secret }`, `{ mode: 'demo' }`, `{ mode: 'off' }`, …
+   * Without it: off — which is refused on a host other than loopback. The process entry points (`runFromEnv`, the
+   * CLI's serve/main) pass `authOptionsFromEnv()`, whose default is demo on loopback.
+   */
+  auth?: AuthOptions;
+  /** Production mode: introspection and field suggestions off (default: NODE_ENV === 'production'). */
+  production?: boolean;
+  /** Per-client rate limit on /graphql and /auth (default 300 requests / 10 s, loopback clients exempt). */
+  rateLimit?: RateLimitOptions;
+  /** Slow-client timeouts (ms). */
+  timeouts?: { requestMs?: number; headersMs?: number; keepAliveMs?: number };
+  /** How long in-flight requests may finish on close before their connections are cut (ms, default 5000). */
+  shutdownGraceMs?: number;
   /** With pushed events arriving, how often the poll still runs as a safety net (ms, default 30000). */
   safetyPollMs?: number;
   /**
@@ -49,10 +65,15 @@ export interface RunningServer {
   close(): Promise<void>;
   /** The in-memory recommender (for tests and benches). */
   service: RecommenderService;
+  /** The token verifier (and, with a secret, minter) this server uses. */
+  auth: Authenticator;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger();
+  const host = options.host ?? process.env.HOST ?? '127.0.0.1';
+  // before anything opens: a refused configuration must not leave a database or poller behind
+  const auth = await createAuthenticator(options.auth ?? { mode: 'off' }, host);
   let store = options.store;
   if (store === undefined) {
     const { openStore } = await import('./db-store.ts');
@@ -75,7 +96,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   try {
     http = await startHttp(service, log, {
       port: options.port ?? Number(process.env.PORT ?? 4000),
-      host: options.host ?? process.env.HOST ?? '127.0.0.1',
+      host,
+      auth,
+      shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
+      ...(options.production !== undefined ? { production: options.production } : {}),
+      ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
+      ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
       ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
       ...(options.responseCacheBytes !== undefined ? { responseCacheBytes: options.responseCacheBytes } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
@@ -105,14 +131,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   log.info({
     msg: 'listening',
     url: http.url,
+    auth: auth.mode,
     ...service.ready,
     ...(metricsHttp ? { metrics: metricsHttp.url } : {}),
   });
+  if (auth.mode === 'off' && options.auth?.insecureNoAuth)
+    log.warn({
+      msg: 'AUTHENTICATION IS OFF: anyone who can reach this server reads every rating history and rates as any user',
+    });
   let closing: Promise<void> | null = null;
   return {
     url: http.url,
     metricsUrl: `${metricsHttp?.url ?? http.url}/metrics`,
     service,
+    auth,
     close() {
       closing ??= (async () => {
         await metricsHttp?.close();

@@ -1,73 +1,26 @@
 /**
  * Everything the API reads from and writes to the database, behind one small interface so the serving code does not
  * care whether it runs on PostgreSQL or the embedded PGlite. Only `rateMovie`, user pages, model lists and the
- * change feed touch the database on a request; recommendations are served from memory.
+ * change feed touch the database on a request; recommendations are served from memory. The row types and the SQL
+ * are @movierec/db's; this interface only names what the server needs of them.
  */
-import type { Metrics, MFParams, UserHistory, UserVector } from '@movierec/core';
-import type { IdMap } from '@movierec/data';
-import type { EventHandlers, EventListener } from '@movierec/db';
-import type { MovieRows } from './serving/catalogue.ts';
+import type { Recommender } from '@movierec/core';
+import type {
+  EventHandlers,
+  EventListener,
+  ModelVersionInfo,
+  MovieRows,
+  RatingPage,
+  StoredRating,
+  UserRatings,
+} from '@movierec/db';
 
-/** What the API needs of a trained model: its parameters, ID maps and fold-in. */
-export interface ServableModel {
-  readonly params: MFParams;
-  /** External user ID ↔ dense user index. */
-  readonly users: IdMap;
-  /** External movie ID ↔ dense item index. */
-  readonly items: IdMap;
-  /** Bias and factors for a user from their ratings by regularised least squares against the fixed item factors. */
-  foldIn(history: UserHistory): UserVector;
-}
+export type { ModelVersionInfo, RatingPage, StoredRating, UserRatings };
 
-export interface EpochInfo {
-  epoch: number;
-  loss: number;
-  validationRmse: number | null;
-  validationMae: number | null;
-  seconds: number | null;
-}
-
-/** A stored model version as the GraphQL `ModelVersion` type shows it. */
-export interface ModelVersionInfo {
-  id: string;
-  engine: string;
-  active: boolean;
-  createdAt: string;
-  factors: number;
-  numUsers: number;
-  numMovies: number;
-  /** Hyper-parameters as JSON text. */
-  config: string;
-  /** core's Metrics as stored (GraphQL ModelMetrics shows its fields; absent ones are null). */
-  metrics: Metrics | null;
-  trainingRun: { id: string; epochs: EpochInfo[] } | null;
-}
-
-/** One user's stored ratings, by external movie ID. */
-export interface UserRatings {
-  /** Whether the user row exists at all. */
-  exists: boolean;
-  movieIds: string[];
-  ratings: Float32Array;
-}
-
-export interface RatingRow {
-  movieId: string;
-  rating: number;
-  ratedAt: Date;
-}
-
-export interface RatingPage {
-  rows: RatingRow[];
-  total: number;
-  hasNext: boolean;
-}
-
-export interface StoredRating {
-  ratedAt: Date;
-  /** The rating it replaced, or null when the (user, movie) pair is new. */
-  previous: number | null;
-  createdUser: boolean;
+/** An active model version loaded for serving: any Recommender family (the db package deserialises by family). */
+export interface ActiveModel {
+  version: ModelVersionInfo;
+  model: Recommender;
 }
 
 export interface ApiStore {
@@ -76,10 +29,10 @@ export interface ApiStore {
    * owns it). Only then does every poll read the rating change feed.
    */
   readonly shared: boolean;
-  /** Cheap: the active version's ID, or null when none is active (polled every few seconds). */
-  activeModelVersionId(): Promise<string | null>;
-  /** The active model and its version, or null when none is active. */
-  loadActiveModel(): Promise<{ version: ModelVersionInfo; model: ServableModel } | null>;
+  /** Cheap: names the active versions ("rating:3 ranking:5", '' when none; see `activeKey`), polled every few seconds. */
+  activeModelsKey(): Promise<string>;
+  /** The active version of each task (at most one rating and one ranking model), loaded as Recommenders. */
+  loadActiveModels(): Promise<ActiveModel[]>;
   listModelVersions(): Promise<ModelVersionInfo[]>;
   /** Every movie with its rating statistics. */
   loadMovies(): Promise<MovieRows>;

@@ -1,13 +1,14 @@
 /** The depth and cost validation rules, run by graphql-js' validate against the real schema. */
-import { buildSchema, parse, specifiedRules, validate } from 'graphql';
+import { buildSchema, getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, queryLimitsRule } from '../src/graphql/limits.ts';
+import { DEFAULT_LIMITS, type QueryLimits, queryLimitsRule, scanCostFor } from '../src/graphql/limits.ts';
 import { typeDefs } from '../src/http/server.ts';
 import { fragmentBomb } from './attacks.ts';
 
 const schema = buildSchema(typeDefs);
 
-function check(query: string, limits = DEFAULT_LIMITS) {
+/** Validates with the limits' rule alone; a scan costs 100 unless the limits say otherwise. */
+function check(query: string, limits: QueryLimits = DEFAULT_LIMITS) {
   return validate(schema, parse(query, { maxTokens: 1e7 }), [queryLimitsRule(limits)]).map((e) => ({
     message: e.message,
     ...e.extensions,
@@ -15,7 +16,7 @@ function check(query: string, limits = DEFAULT_LIMITS) {
 }
 
 describe('query limits', () => {
-  it('measures depth through fragments and inline fragments, and ignores introspection', () => {
+  it('measures depth through fragments and inline fragments; introspection is exempt from depth, not from cost', () => {
     const q = `{ user(id: "1") { ratings { edges { node { ...R } } } } }
       fragment R on Rating { ... on Rating { movie { id } } }`;
     expect(check(q, { maxDepth: 6, maxCost: 1e9 })).toEqual([]);
@@ -23,26 +24,29 @@ describe('query limits', () => {
       expect.objectContaining({ limit: 'depth', depth: 6, maxDepth: 5 }),
     ]);
     const introspection = `{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }`;
-    expect(check(introspection, { maxDepth: 2, maxCost: 10 })).toEqual([]);
+    expect(check(introspection, { maxDepth: 2, maxCost: 1e9 })).toEqual([]);
+    expect(check(introspection, { maxDepth: 2, maxCost: 10 })).toEqual([
+      expect.objectContaining({ limit: 'cost' }),
+    ]);
   });
 
   it('multiplies list selections by limit/first: literal, variable default, or the maximum for a bare variable', () => {
-    // 1 + 10 × (items 1 + 1 × (movie 1 + id 1)) = 31
+    // (1 + scan 100) + 10 × (items 1 + 1 × (movie 1 + id 1)) = 131
     const lit = `{ recommendations(userId: "1", limit: 10) { items { movie { id } } } }`;
-    expect(check(lit, { maxDepth: 10, maxCost: 31 })).toEqual([]);
-    expect(check(lit, { maxDepth: 10, maxCost: 30 })).toEqual([
-      expect.objectContaining({ limit: 'cost', cost: 31 }),
+    expect(check(lit, { maxDepth: 10, maxCost: 131 })).toEqual([]);
+    expect(check(lit, { maxDepth: 10, maxCost: 130 })).toEqual([
+      expect.objectContaining({ limit: 'cost', cost: 131 }),
     ]);
     const withDefault = `query($n: Int = 10) { recommendations(userId: "1", limit: $n) { items { movie { id } } } }`;
-    expect(check(withDefault, { maxDepth: 10, maxCost: 30 })).toEqual([
-      expect.objectContaining({ cost: 31 }),
+    expect(check(withDefault, { maxDepth: 10, maxCost: 130 })).toEqual([
+      expect.objectContaining({ cost: 131 }),
     ]);
     const bare = `query($n: Int) { recommendations(userId: "1", limit: $n) { items { movie { id } } } }`;
     expect(check(bare, { maxDepth: 10, maxCost: 1e9 })).toEqual([]);
-    expect(check(bare, { maxDepth: 10, maxCost: 300 })).toEqual([expect.objectContaining({ cost: 301 })]);
+    expect(check(bare, { maxDepth: 10, maxCost: 300 })).toEqual([expect.objectContaining({ cost: 401 })]);
     // the SDL default applies when the argument is absent
     const absent = `{ recommendations(userId: "1") { items { movie { id } } } }`;
-    expect(check(absent, { maxDepth: 10, maxCost: 30 })).toEqual([expect.objectContaining({ cost: 31 })]);
+    expect(check(absent, { maxDepth: 10, maxCost: 30 })).toEqual([expect.objectContaining({ cost: 131 })]);
   });
 
   it('counts a fragment spread each time it is used, and survives fragment cycles', () => {
@@ -51,6 +55,34 @@ describe('query limits', () => {
     expect(check(q, { maxDepth: 10, maxCost: 5 })).toEqual([expect.objectContaining({ cost: 6 })]);
     const cyclic = `{ movie(id: "1") { ...A } } fragment A on Movie { id ...B } fragment B on Movie { title ...A }`;
     expect(() => check(cyclic)).not.toThrow();
+  });
+
+  it('charges a catalogue scan per recommendations/similarMovies alias, and counts introspection aliases', () => {
+    // the issue's alias attack: distinct (user, genre) pairs, each alias a scan of the bundled catalogue (907)
+    const scan = scanCostFor(9_066);
+    expect(scan).toBe(907);
+    const aliases = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `a${i}: recommendations(userId: "${i}", limit: 1, genres: ["Drama"]) { source }`).join(' ')} }`;
+    // each alias: 1 + 907 + 1 × (source 1) = 909
+    expect(check(aliases(2400), { ...DEFAULT_LIMITS, scanCost: scan })).toEqual([
+      expect.objectContaining({ limit: 'cost', cost: 2400 * 909 }),
+    ]);
+    const allowed = Math.floor(DEFAULT_LIMITS.maxCost / 909);
+    expect(check(aliases(allowed), { ...DEFAULT_LIMITS, scanCost: scan })).toEqual([]);
+    expect(check(aliases(allowed + 1), { ...DEFAULT_LIMITS, scanCost: scan })).toHaveLength(1);
+    const similar = `{ a: similarMovies(movieId: "1", limit: 1) { similarity } b: similarMovies(movieId: "2", limit: 1) { similarity } }`;
+    expect(check(similar, { maxDepth: 8, maxCost: 1e9, scanCost: 500 })).toEqual([]);
+    expect(check(similar, { maxDepth: 8, maxCost: 1003, scanCost: 500 })).toEqual([
+      expect.objectContaining({ cost: 2 * (1 + 500 + 1) }), // each: 1 + scan + 1 × (similarity 1)
+    ]);
+    // 2,000 aliases of a full __schema walk: the console's one introspection query passes, thousands do not
+    const fullIntrospection = getIntrospectionQuery();
+    expect(check(fullIntrospection)).toEqual([]);
+    const schemaAliases = `{ ${Array.from({ length: 2000 }, (_, i) => `s${i}: __schema { types { name fields { name } } }`).join(' ')} }`;
+    expect(check(schemaAliases)).toEqual([expect.objectContaining({ limit: 'cost' })]);
+    // the mutation counts its write and fold-in
+    const rate = `mutation { a: rateMovie(userId: "1", movieId: "1", rating: 4) { foldedInRatings } }`;
+    expect(check(rate, { maxDepth: 8, maxCost: 201 })).toEqual([expect.objectContaining({ cost: 202 })]);
   });
 
   it('lets the web page’s and README’s typical queries through with the default limits', () => {

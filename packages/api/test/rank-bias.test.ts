@@ -58,7 +58,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
       seeded = await seededDatabase(kind, model);
       server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200 });
       url = server.url;
-    }, 60_000);
+    }, 180_000);
 
     afterAll(async () => {
       await server?.close();

@@ -180,8 +180,8 @@ describe('database outage on PostgreSQL', () => {
     const real = storeOn(seeded.db, false);
     const slow: ApiStore = {
       shared: real.shared,
-      activeModelVersionId: () => real.activeModelVersionId(),
-      loadActiveModel: () => real.loadActiveModel(),
+      activeModelsKey: () => real.activeModelsKey(),
+      loadActiveModels: () => real.loadActiveModels(),
       loadMovies: () => real.loadMovies(),
       userRatings: (u) => real.userRatings(u),
       ratingPage: (u, f, a) => real.ratingPage(u, f, a),
@@ -211,7 +211,13 @@ describe('database outage on PostgreSQL', () => {
   it('as a process (runFromEnv, as apps/api/src/main.ts), serves and exits 0 on SIGTERM', async () => {
     const main = fileURLToPath(new URL('./run-server.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: { ...process.env, DATABASE_URL: seeded.db.url!, PORT: '0', LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        DATABASE_URL: seeded.db.url!,
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        MOVIEREC_AUTH: 'off',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));

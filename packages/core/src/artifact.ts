@@ -5,6 +5,7 @@ import { ModelFormatError } from './errors.ts';
 import { MFModel, type TrainingLog } from './model.ts';
 import type { MFParams } from './params.ts';
 import type { RatedIndex } from './rated-index.ts';
+import type { TemporalParams } from './temporal.ts';
 
 /**
  * The model artifact, format version 1 (little-endian):
@@ -17,6 +18,12 @@ import type { RatedIndex } from './rated-index.ts';
  *   userBias, itemBias (float32), userFactors, itemFactors (float32, row-major), and optionally
  *   ratedOffsets, ratedItems (int32, the CSR index of training ratings used by excludeRated) and
  *   itemRankBias (float32, numItems: the ranking-only item term, see MFParams).
+ * A time-aware model (MFParams.temporal, Koren 2009) adds the header field `temporal` { trainStart, trainEnd,
+ * binStart, binWidth, bins, beta } and the blobs temporal.itemBinBias (float32, numItems × bins),
+ * temporal.userDrift, temporal.userMeanDay (float32, numUsers), temporal.userLastTime (int32, numUsers),
+ * temporal.dayOffsets (int32, numUsers + 1), temporal.days (int32), temporal.dayBias (float32), each only when the
+ * term is present. Still version 1: a file without them loads as a model without time terms, and a reader that
+ * predates them ignores them (and predicts without time terms).
  */
 export const MODEL_FORMAT_VERSION = 1;
 const MAGIC = 'MRMF';
@@ -39,7 +46,19 @@ interface Header {
   users: string[];
   items: string[];
   blobs: BlobEntry[];
+  temporal?: Pick<TemporalParams, 'trainStart' | 'trainEnd' | 'binStart' | 'binWidth' | 'bins' | 'beta'>;
 }
+
+/** The optional blobs of TemporalParams, by artifact blob name. */
+const TEMPORAL_BLOBS = [
+  ['temporal.itemBinBias', 'itemBinBias'],
+  ['temporal.userDrift', 'userDrift'],
+  ['temporal.userMeanDay', 'userMeanDay'],
+  ['temporal.userLastTime', 'userLastTime'],
+  ['temporal.dayOffsets', 'dayOffsets'],
+  ['temporal.days', 'days'],
+  ['temporal.dayBias', 'dayBias'],
+] as const;
 
 function checkHost(): void {
   if (endianness() !== 'LE')
@@ -62,6 +81,12 @@ export function serializeModel(model: MFModel): Uint8Array {
     arrays.push(['ratedOffsets', model.rated.offsets], ['ratedItems', model.rated.items]);
   }
   if (p.itemRankBias) arrays.push(['itemRankBias', p.itemRankBias]);
+  const tp = p.temporal;
+  if (tp)
+    for (const [blob, key] of TEMPORAL_BLOBS) {
+      const a = tp[key];
+      if (a) arrays.push([blob, a]);
+    }
   const blobs: BlobEntry[] = [];
   let dataBytes = 0;
   for (const [name, a] of arrays) {
@@ -84,6 +109,18 @@ export function serializeModel(model: MFModel): Uint8Array {
     users: model.users.toJSON(),
     items: model.items.toJSON(),
     blobs,
+    ...(tp
+      ? {
+          temporal: {
+            trainStart: tp.trainStart,
+            trainEnd: tp.trainEnd,
+            binStart: tp.binStart,
+            binWidth: tp.binWidth,
+            bins: tp.bins,
+            beta: tp.beta,
+          },
+        }
+      : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align8(12 + json.length);
@@ -150,6 +187,10 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     itemFactors: ['float32', numItems * factors, `numItems × factors = ${numItems} × ${factors}`],
     ratedOffsets: ['int32', numUsers + 1, 'numUsers + 1'],
     itemRankBias: ['float32', numItems, 'numItems'],
+    'temporal.userDrift': ['float32', numUsers, 'numUsers'],
+    'temporal.userMeanDay': ['float32', numUsers, 'numUsers'],
+    'temporal.userLastTime': ['int32', numUsers, 'numUsers'],
+    'temporal.dayOffsets': ['int32', numUsers + 1, 'numUsers + 1'],
   };
   const found = new Map<string, Float32Array | Int32Array>();
   for (const blob of header.blobs ?? []) {
@@ -178,6 +219,14 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     itemFactors: get('itemFactors') as Float32Array,
     ...(found.has('itemRankBias') ? { itemRankBias: found.get('itemRankBias') as Float32Array } : {}),
   };
+  if (header.temporal) {
+    const t: TemporalParams = { ...header.temporal };
+    for (const [blob, key] of TEMPORAL_BLOBS) {
+      const a = found.get(blob);
+      if (a) (t as unknown as Record<string, unknown>)[key] = a;
+    }
+    params.temporal = t;
+  }
   let rated: RatedIndex | undefined;
   if (found.has('ratedOffsets') || found.has('ratedItems')) {
     const offsets = get('ratedOffsets') as Int32Array;
@@ -193,14 +242,20 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
       return fail(`${what} ID map: ${(err as Error).message}`);
     }
   };
-  const model = new MFModel({
-    params,
-    users: idMap('user', header.users),
-    items: idMap('item', header.items),
-    config: header.config ?? {},
-    log: header.log ?? { engine: 'unknown', epochs: [] },
-    ...(rated ? { rated } : {}),
-  });
+  let model: MFModel;
+  try {
+    model = new MFModel({
+      params,
+      users: idMap('user', header.users),
+      items: idMap('item', header.items),
+      config: header.config ?? {},
+      log: header.log ?? { engine: 'unknown', epochs: [] },
+      ...(rated ? { rated } : {}),
+    });
+  } catch (err) {
+    if (err instanceof RangeError) return fail(err.message);
+    throw err;
+  }
   if (typeof header.foldInL2 === 'number') model.foldInL2 = header.foldInL2;
   return model;
 }

@@ -71,6 +71,7 @@ export {
   serializeNcf,
 } from './models/ncf.ts';
 export { allocParams, type MFParams, type UserVector } from './params.ts';
+export { PopularityModel, popularityFamily } from './popularity.ts';
 export { buildRatedIndex, type RatedIndex, ratedItems } from './rated-index.ts';
 export {
   canPredict,
@@ -92,4 +93,12 @@ export {
   serializeRecommender,
 } from './registry.ts';
 export { DotScorer } from './score.ts';
+export {
+  checkTemporal,
+  clampTime,
+  driftDeviation,
+  type TemporalParams,
+  temporalOffset,
+  timeBin,
+} from './temporal.ts';
 export { ascending, TopK, topK } from './top-k.ts';

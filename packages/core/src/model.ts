@@ -13,6 +13,7 @@ import type {
   UserState,
 } from './recommender.ts';
 import { DotScorer } from './score.ts';
+import { checkTemporal, clampTime, temporalOffset } from './temporal.ts';
 import { topK } from './top-k.ts';
 
 /** One epoch of training as recorded in the model (JSON-serialisable). */
@@ -97,6 +98,7 @@ export class MFModel implements Recommender {
     if (params.itemRankBias) expect('itemRankBias', params.itemRankBias.length, numItems);
     expect('userFactors', params.userFactors.length, numUsers * factors);
     expect('itemFactors', params.itemFactors.length, numItems * factors);
+    if (params.temporal) checkTemporal(params.temporal, numUsers, numItems);
     this.params = params;
     this.users = init.users ?? identityMap(numUsers);
     this.items = init.items ?? identityMap(numItems);
@@ -176,14 +178,29 @@ export class MFModel implements Recommender {
     return state as MFUserState;
   }
 
-  /** r̂(u,i) = μ + b_u + b_i + p_u·q_i, for a trained user's index or a (folded-in) user state. */
-  predict(user: number | UserState, item: number): number {
+  /**
+   * r̂(u,i) = μ + b_u + b_i + p_u·q_i for a trained user's index or a (folded-in) user state, plus the time-aware
+   * terms at time `at` when the model has them (params.temporal: b_{i,Bin(t)} + α_u·dev_u(t) + b_{u,day(t)},
+   * Koren 2009). `at` is Unix seconds, default "now" = the newest training rating's time; later times are clamped
+   * to it, earlier ones to the oldest, a user's own terms to their last training rating (see temporal.ts); a
+   * folded-in user (state index −1) has no drift history and gets the movie's bin term only. RangeError for NaN
+   * or a time before 1970.
+   */
+  predict(user: number | UserState, item: number, at?: number): number {
     this.#checkItem(item);
-    const { bias, factors: p } = this.#user(user, 'predict');
+    const state = this.#user(user, 'predict');
+    const { bias, factors: p } = state;
     const { factors: k, itemFactors, itemBias, globalMean } = this.params;
     let dot = 0;
     const q = item * k;
     for (let f = 0; f < k; f++) dot += p[f]! * itemFactors[q + f]!;
+    const tp = this.params.temporal;
+    if (tp) {
+      const t = at === undefined ? tp.trainEnd : clampTime(tp, at);
+      const u = state.index >= 0 && state.index < this.params.numUsers ? state.index : -1;
+      dot += temporalOffset(tp, u, item, t);
+    } else if (at !== undefined && !(Number.isFinite(at) && at >= 0))
+      throw new RangeError(`predict: time ${at} is not a Unix time in seconds at or after 1970-01-01`);
     return globalMean + bias + itemBias[item]! + dot;
   }
 
@@ -204,6 +221,7 @@ export class MFModel implements Recommender {
       numUsers,
       numItems,
     } = this.params;
+    const tp = this.params.temporal;
     for (let j = 0; j < n; j++) {
       const u = users[j]!;
       const i = items[j]!;
@@ -213,6 +231,8 @@ export class MFModel implements Recommender {
       const qi = i * k;
       let dot = 0;
       for (let f = 0; f < k; f++) dot += userFactors[pu + f]! * itemFactors[qi + f]!;
+      // time-aware terms (if any) at "now", the newest training time, as predict() without `at`
+      if (tp) dot += temporalOffset(tp, u, i, tp.trainEnd);
       result[j] = globalMean + userBias[u]! + itemBias[i]! + dot;
     }
     return result;

@@ -1,3 +1,5 @@
+import type { TemporalParams } from './temporal.ts';
+
 /**
  * Learned parameters of biased matrix factorisation (Koren, Bell & Volinsky 2009):
  *   r̂(u,i) = μ + b_u + b_i + p_u · q_i
@@ -25,6 +27,11 @@ export interface MFParams {
    * be rated (an MSE model alone ranks rarely-rated movies first). See bench/accuracy-ranking.ts.
    */
   itemRankBias?: Float32Array;
+  /**
+   * Optional time-aware bias terms (Koren, KDD 2009): r̂(u,i,t) adds b_{i,Bin(t)} + α_u·dev_u(t) + b_{u,day(t)};
+   * see temporal.ts. A model without them predicts the same at every time.
+   */
+  temporal?: TemporalParams;
 }
 
 /** A user's parameters outside the trained matrices, e.g. from fold-in. */

@@ -83,9 +83,10 @@ export interface Recommender {
   recommend(user: UserState, query: RecommendQuery): TopItems;
   /**
    * Predicted rating r̂(u,i) for models that predict ratings (task 'rating'); a ranking model leaves it out and
-   * callers say so (`canPredict`).
+   * callers say so (`canPredict`). `at` (Unix seconds, default now) is read by time-aware models (MFModel with
+   * params.temporal, Koren 2009) and ignored by the others.
    */
-  predict?(user: UserState, item: number): number;
+  predict?(user: UserState, item: number, at?: number): number;
   /**
    * The k items most similar to `item` (itself excluded), by the model's own notion of similarity (cosine of
    * factors, item-item weights); scores are the similarities.
@@ -101,6 +102,6 @@ export interface Recommender {
 /** Whether a model predicts ratings (has `predict`). */
 export function canPredict(
   model: Recommender,
-): model is Recommender & { predict(user: UserState, item: number): number } {
+): model is Recommender & { predict(user: UserState, item: number, at?: number): number } {
   return typeof model.predict === 'function';
 }

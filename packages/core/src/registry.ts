@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { deserializeModel, serializeModel } from './artifact.ts';
 import { ModelFormatError } from './errors.ts';
 import { MFModel } from './model.ts';
+import { popularityFamily } from './popularity.ts';
 import type { Recommender } from './recommender.ts';
 
 /**
@@ -32,7 +33,10 @@ const mfFamily: ModelFamily = {
   deserialize: (bytes, source) => deserializeModel(bytes, source),
 };
 
-const families = new Map<string, ModelFamily>([[mfFamily.family, mfFamily]]);
+const families = new Map<string, ModelFamily>([
+  [mfFamily.family, mfFamily],
+  [popularityFamily.family, popularityFamily],
+]);
 
 /** Adds a family (its module calls this once when imported); a second family with the same name or magic throws. */
 export function registerModelFamily(entry: ModelFamily): void {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { IdMap } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import {
   deserializeRecommender,
@@ -8,6 +9,7 @@ import {
   MFModel,
   ModelFormatError,
   modelFamily,
+  PopularityModel,
   registerModelFamily,
   saveRecommender,
   serializeRecommender,
@@ -74,5 +76,29 @@ describe('model family registry', () => {
     expect(() => registerModelFamily(fake)).toThrow(/registered twice/);
     expect(() => registerModelFamily({ ...fake, family: 'other', magic: 'MRMF' })).toThrow(/already mf's/);
     expect(() => registerModelFamily({ ...fake, family: 'other', magic: 'XY' })).toThrow(/4 ASCII/);
+  });
+});
+
+describe('PopularityModel (a Recommender that is not a factor model)', () => {
+  it('ranks every user by the same scores, honours exclude, and round-trips through the registry', () => {
+    const items = IdMap.fromJSON(['10', '20', '30', '40']);
+    const model = new PopularityModel({
+      scores: Float32Array.from([1, 3, Number.NEGATIVE_INFINITY, 2]),
+      items,
+    });
+    const user = model.foldIn({ items: Int32Array.of(1), values: Float32Array.of(1) });
+    expect([...model.recommend(user, { k: 4 }).items]).toEqual([1, 3, 0]);
+    expect([...model.recommend(user, { k: 4, exclude: Int32Array.of(1) }).items]).toEqual([3, 0]);
+    const back = deserializeRecommender(serializeRecommender(model), 'test') as PopularityModel;
+    expect(back).toBeInstanceOf(PopularityModel);
+    expect(back.items.ids()).toEqual(['10', '20', '30', '40']);
+    expect(back.scores).toEqual(model.scores);
+    expect(() => new PopularityModel({ scores: new Float32Array(3), items })).toThrow(
+      /expected one per item \(4\)/,
+    );
+    const bytes = serializeRecommender(model);
+    expect(() => deserializeRecommender(bytes.subarray(0, bytes.length - 4), 'cut')).toThrow(
+      /cut: holds 12 score bytes, expected 16/,
+    );
   });
 });

@@ -43,12 +43,15 @@ export {
 export {
   activateModelVersion,
   activeModelVersionId,
+  activeModelVersionIds,
   failTrainingRun,
   type JsonObject,
   listModelVersions,
   loadActiveMFModel,
   loadActiveModel,
+  loadActiveModels,
   loadModelVersion,
+  MODEL_TASKS,
   type ModelVersionInfo,
   recordEpoch,
   type SaveModelVersionInput,
@@ -58,7 +61,26 @@ export {
   startTrainingRun,
   type TrainingRunInfo,
   toMFModel,
+  toRecommender,
 } from './model-versions.ts';
 export { defaultPgliteDir, migrationsDir } from './paths.ts';
+export {
+  changedUsersSince,
+  loadMovieRows,
+  type MovieRows,
+  movieTitles,
+  ping,
+  type Queryable,
+  type RatingPage,
+  type RatingRow,
+  ratedMovieIds,
+  ratingPage,
+  type StoredRating,
+  type TableCounts,
+  tableCounts,
+  type UserRatings,
+  upsertRating,
+  userRatings,
+} from './queries.ts';
 export { type ReadOptions, readRatings } from './read.ts';
 export type { CopyChunks, SqlSession } from './sql.ts';

@@ -1,13 +1,38 @@
-import type { EpochRecord, Metrics, MFParams, RatedIndex, TrainingLog } from '@movierec/core';
-import { MFModel, readMetrics } from '@movierec/core';
+import {
+  deserializeRecommender,
+  type EpochRecord,
+  type Metrics,
+  MFModel,
+  type MFParams,
+  type ModelTask,
+  type RatedIndex,
+  type Recommender,
+  readMetrics,
+  serializeRecommender,
+  type TemporalParams,
+  type TrainingLog,
+} from '@movierec/core';
 import { IdMap } from '@movierec/data';
 import type { Database } from './connection.ts';
 import { DatabaseError, ModelVersionNotFoundError } from './errors.ts';
 
 export type JsonObject = Record<string, unknown>;
 
+/** What a model version is for (core's ModelTask): 'rating' or 'ranking'. */
+export const MODEL_TASKS: readonly ModelTask[] = ['rating', 'ranking'];
+
+function checkTask(task: unknown, where: string): ModelTask {
+  if (task === 'rating' || task === 'ranking') return task;
+  throw new RangeError(`${where}: task must be 'rating' or 'ranking', got ${JSON.stringify(task)}`);
+}
+
 export interface SaveModelVersionInput {
-  params: MFParams;
+  /** Biased-MF parameters (stored in model_parameters), or… */
+  params?: MFParams;
+  /** …any other family's model, stored as its artifact (core's serializeRecommender). */
+  model?: Recommender;
+  /** Default: the model's task, 'rating' for MF parameters. */
+  task?: ModelTask;
   /** External user ID of each row of the user parameters. */
   users: IdMap;
   /** External movie ID of each row of the movie parameters. */
@@ -25,7 +50,7 @@ export interface SaveModelVersionInput {
   trainingLog?: TrainingLog | EpochRecord[];
   /** Identifies the training data (e.g. a hash of the ratings), to tell which data a version was trained on. */
   datasetFingerprint: string;
-  /** Make it the active version in the same transaction (default false). */
+  /** Make it the active version of its task in the same transaction (default false). */
   activate?: boolean;
   /** A run started with startTrainingRun: it is finished and linked to the new version (its epochs are kept unless
    * `trainingLog` gives them). Default: a new finished run is recorded. */
@@ -42,9 +67,14 @@ export interface TrainingRunInfo {
   finishedAt: Date | null;
 }
 
+/** A stored model version without its parameters: what `models list`, `modelVersions` and the API show. */
 export interface ModelVersionInfo {
   id: number;
   engine: string;
+  /** 'rating' or 'ranking': one active version per task. */
+  task: ModelTask;
+  /** The Recommender family that reads it back ('mf', …). */
+  family: string;
   active: boolean;
   createdAt: Date;
   factors: number;
@@ -56,18 +86,24 @@ export interface ModelVersionInfo {
   trainingRun: TrainingRunInfo | null;
 }
 
-/** The active model's stored pieces, enough to build an MFModel (see `loadActiveMFModel`). */
+/**
+ * A version's stored pieces: MF parameters (params, users, items) for family 'mf', else the family's artifact
+ * bytes. `toRecommender` builds the model of either.
+ */
 export interface StoredModel {
   version: ModelVersionInfo;
-  params: MFParams;
-  users: IdMap;
-  items: IdMap;
+  /** Family 'mf': the parameters and ID maps of model_parameters. */
+  params?: MFParams;
+  users?: IdMap;
+  items?: IdMap;
+  /** Any other family: its artifact (read back by core's deserializeRecommender). */
+  artifact?: Uint8Array;
   config: JsonObject;
   metrics: Metrics;
   log: TrainingLog;
-  /** Null in versions saved before the rated index was stored. */
+  /** MF: null in versions saved before the rated index was stored. */
   rated: RatedIndex | null;
-  /** Null in versions saved before fold_in_l2 was stored (the model then derives it from config). */
+  /** MF: null in versions saved before fold_in_l2 was stored (the model then derives it from config). */
   foldInL2: number | null;
 }
 
@@ -110,107 +146,143 @@ function splitLog(log: TrainingLog | EpochRecord[] | undefined, engine: string) 
 
 /** Stores a trained model as a new version (parameters and training run in the same transaction); returns its id. */
 export async function saveModelVersion(db: Database, input: SaveModelVersionInput): Promise<number> {
-  const { params, users, items } = input;
-  if (users.size !== params.numUsers || items.size !== params.numItems) {
+  const { users, items } = input;
+  const mf = input.params ?? (input.model instanceof MFModel ? input.model.params : undefined);
+  const other = mf === undefined ? input.model : undefined;
+  if (mf === undefined && other === undefined)
+    throw new RangeError('saveModelVersion: give the MF `params` or a `model`');
+  const task = checkTask(input.task ?? input.model?.task ?? 'rating', 'saveModelVersion');
+  const shape = mf
+    ? { factors: mf.factors, numUsers: mf.numUsers, numItems: mf.numItems }
+    : { factors: factorsOf(other!), numUsers: other!.numUsers, numItems: other!.numItems };
+  if (users.size !== shape.numUsers || items.size !== shape.numItems) {
     throw new RangeError(
-      `saveModelVersion: ID maps (${users.size} users, ${items.size} movies) do not match the parameters (${params.numUsers} users, ${params.numItems} movies)`,
+      `saveModelVersion: ID maps (${users.size} users, ${items.size} movies) do not match the parameters (${shape.numUsers} users, ${shape.numItems} movies)`,
     );
   }
-  if (params.itemRankBias !== undefined && params.itemRankBias.length !== params.numItems) {
+  if (mf?.itemRankBias !== undefined && mf.itemRankBias.length !== mf.numItems) {
     throw new RangeError(
-      `saveModelVersion: itemRankBias holds ${params.itemRankBias.length} values, expected one per movie (${params.numItems})`,
+      `saveModelVersion: itemRankBias holds ${mf.itemRankBias.length} values, expected one per movie (${mf.numItems})`,
     );
   }
+  const artifact = other ? serializeRecommender(other) : null;
   const { epochs, summary } = splitLog(input.trainingLog, input.engine);
   const json = (value: unknown) => JSON.parse(JSON.stringify(value ?? {}));
-  return db.prisma.$transaction(
-    async (tx) => {
-      if (input.activate)
-        await tx.modelVersion.updateMany({ where: { active: true }, data: { active: false } });
-      const version = await tx.modelVersion.create({
+  return db.prisma.$transaction(async (tx) => {
+    if (input.activate)
+      await tx.modelVersion.updateMany({ where: { active: true, task }, data: { active: false } });
+    const version = await tx.modelVersion.create({
+      data: {
+        engine: input.engine,
+        task,
+        family: mf ? 'mf' : other!.family,
+        artifact: artifact ? Uint8Array.from(artifact) : null,
+        config: json(input.config),
+        metrics: json(input.metrics),
+        datasetFingerprint: input.datasetFingerprint,
+        factors: shape.factors,
+        numUsers: shape.numUsers,
+        numMovies: shape.numItems,
+        active: input.activate ?? false,
+        parameters: mf
+          ? {
+              create: {
+                globalMean: mf.globalMean,
+                userBias: bytesOf(mf.userBias),
+                movieBias: bytesOf(mf.itemBias),
+                userFactors: bytesOf(mf.userFactors),
+                movieFactors: bytesOf(mf.itemFactors),
+                movieRankBias: mf.itemRankBias ? bytesOf(mf.itemRankBias) : null,
+                ...temporalColumns(mf.temporal),
+                foldInL2: input.foldInL2 ?? null,
+                ratedOffsets: input.rated ? bytesOf(input.rated.offsets) : null,
+                ratedItems: input.rated ? bytesOf(input.rated.items) : null,
+                userIds: users.ids(),
+                movieIds: items.ids(),
+              },
+            }
+          : undefined,
+        trainingRun:
+          input.trainingRunId === undefined
+            ? {
+                create: {
+                  engine: input.engine,
+                  config: json(input.config),
+                  datasetFingerprint: input.datasetFingerprint,
+                  status: 'finished',
+                  epochs: json(epochs),
+                  summary: json(summary),
+                  finishedAt: new Date(),
+                },
+              }
+            : undefined,
+      },
+      select: { id: true },
+    });
+    if (input.trainingRunId !== undefined) {
+      const linked = await tx.trainingRun.updateMany({
+        where: { id: input.trainingRunId, modelVersionId: null },
         data: {
-          engine: input.engine,
-          config: json(input.config),
-          metrics: json(input.metrics),
-          datasetFingerprint: input.datasetFingerprint,
-          factors: params.factors,
-          numUsers: params.numUsers,
-          numMovies: params.numItems,
-          active: input.activate ?? false,
-          parameters: {
-            create: {
-              globalMean: params.globalMean,
-              userBias: bytesOf(params.userBias),
-              movieBias: bytesOf(params.itemBias),
-              userFactors: bytesOf(params.userFactors),
-              movieFactors: bytesOf(params.itemFactors),
-              movieRankBias: params.itemRankBias ? bytesOf(params.itemRankBias) : null,
-              foldInL2: input.foldInL2 ?? null,
-              ratedOffsets: input.rated ? bytesOf(input.rated.offsets) : null,
-              ratedItems: input.rated ? bytesOf(input.rated.items) : null,
-              userIds: users.ids(),
-              movieIds: items.ids(),
-            },
-          },
-          trainingRun:
-            input.trainingRunId === undefined
-              ? {
-                  create: {
-                    engine: input.engine,
-                    config: json(input.config),
-                    datasetFingerprint: input.datasetFingerprint,
-                    status: 'finished',
-                    epochs: json(epochs),
-                    summary: json(summary),
-                    finishedAt: new Date(),
-                  },
-                }
-              : undefined,
+          modelVersionId: version.id,
+          status: 'finished',
+          finishedAt: new Date(),
+          ...(input.trainingLog === undefined ? {} : { epochs: json(epochs), summary: json(summary) }),
         },
-        select: { id: true },
       });
-      if (input.trainingRunId !== undefined) {
-        const linked = await tx.trainingRun.updateMany({
-          where: { id: input.trainingRunId, modelVersionId: null },
-          data: {
-            modelVersionId: version.id,
-            status: 'finished',
-            finishedAt: new Date(),
-            ...(input.trainingLog === undefined ? {} : { epochs: json(epochs), summary: json(summary) }),
-          },
-        });
-        if (linked.count !== 1) {
-          throw new DatabaseError(
-            `Training run ${input.trainingRunId} does not exist or already belongs to a model version; nothing was saved`,
-          );
-        }
+      if (linked.count !== 1) {
+        throw new DatabaseError(
+          `Training run ${input.trainingRunId} does not exist or already belongs to a model version; nothing was saved`,
+        );
       }
-      return version.id;
-    },
-    // the factor arrays take seconds to write on a busy machine; Prisma's default (5 s) expired mid-commit in tests
-    { timeout: 60_000, maxWait: 10_000 },
-  );
+    }
+    return version.id;
+  }, TRANSACTION_OPTIONS);
 }
 
 /**
- * Stores an MFModel as a new version: the same fields as its model file (params, rank bias, ID maps, config,
- * training log, rated index, fold-in λ), so toMFModel(loadModelVersion(id)) equals the model saved.
+ * Prisma's interactive transactions expire after 5 s by default; on a loaded machine a save of a large model can
+ * take longer, and a statement after the expiry ran outside the transaction (seen as a foreign-key violation of
+ * model_parameters under load). A generous limit keeps the save one transaction.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 120_000 };
+
+/** The `factors` column of a model that is not MF: its own `factors` when it has one (a factor model), else 0. */
+function factorsOf(model: Recommender): number {
+  const f = (model as { factors?: unknown }).factors;
+  return typeof f === 'number' && Number.isInteger(f) && f >= 0 ? f : 0;
+}
+
+/**
+ * Stores a model of any family (its parameters, ID maps, config and training log) as a new version of its task:
+ * an MFModel in model_parameters, any other family as its artifact.
  */
 export async function saveModel(
   db: Database,
-  model: MFModel,
-  meta: { datasetFingerprint: string; metrics?: Metrics; engine?: string; activate?: boolean },
+  model: Recommender & { readonly config?: Readonly<Record<string, unknown>>; readonly log?: TrainingLog },
+  meta: {
+    datasetFingerprint: string;
+    metrics?: Metrics;
+    engine?: string;
+    activate?: boolean;
+    task?: ModelTask;
+  },
 ): Promise<number> {
   return saveModelVersion(db, {
-    params: model.params,
+    // an MFModel: the same fields as its model file (rated index, fold-in λ), so toMFModel(loadModelVersion(id)) equals it
+    ...(model instanceof MFModel
+      ? {
+          params: model.params,
+          ...(model.rated ? { rated: model.rated } : {}),
+          foldInL2: model.foldInL2,
+        }
+      : { model }),
     users: model.users,
     items: model.items,
-    ...(model.rated ? { rated: model.rated } : {}),
-    foldInL2: model.foldInL2,
-    engine: meta.engine ?? model.log.engine,
-    config: { ...model.config },
+    task: meta.task ?? model.task,
+    engine: meta.engine ?? model.log?.engine ?? model.family,
+    config: { ...(model.config ?? {}) },
     metrics: meta.metrics,
-    trainingLog: model.log,
+    ...(model.log ? { trainingLog: model.log } : {}),
     datasetFingerprint: meta.datasetFingerprint,
     activate: meta.activate,
   });
@@ -256,6 +328,8 @@ export async function failTrainingRun(db: Database, runId: number, reason: strin
 const versionSelect = {
   id: true,
   engine: true,
+  task: true,
+  family: true,
   active: true,
   createdAt: true,
   factors: true,
@@ -274,6 +348,7 @@ export async function listModelVersions(db: Database): Promise<ModelVersionInfo[
   const rows = await db.prisma.modelVersion.findMany({ select: versionSelect, orderBy: { id: 'desc' } });
   return rows.map((row) => ({
     ...row,
+    task: checkTask(row.task, `model version ${row.id}`),
     config: row.config as JsonObject,
     metrics: readMetrics(row.metrics),
     trainingRun: row.trainingRun
@@ -297,38 +372,60 @@ function parseVersionId(id: number | string): number {
 }
 
 /**
- * Makes `id` the active version (and no other). A nonexistent id throws ModelVersionNotFoundError and leaves the
- * active version as it was. The partial unique index model_versions_one_active guarantees at most one active.
+ * Makes `id` the active version of its task (and no other version of that task; the other task's active version
+ * stays). A nonexistent id throws ModelVersionNotFoundError and leaves everything as it was. The partial unique
+ * index model_versions_one_active_per_task guarantees at most one active version per task. Returns its task.
  */
-export async function activateModelVersion(db: Database, id: number | string): Promise<void> {
+export async function activateModelVersion(db: Database, id: number | string): Promise<ModelTask> {
   const versionId = parseVersionId(id);
-  await db.prisma.$transaction(async (tx) => {
-    const found = await tx.modelVersion.findUnique({ where: { id: versionId }, select: { id: true } });
+  return db.prisma.$transaction(async (tx) => {
+    const found = await tx.modelVersion.findUnique({
+      where: { id: versionId },
+      select: { id: true, task: true },
+    });
     if (!found) {
-      const active = await tx.modelVersion.findFirst({ where: { active: true }, select: { id: true } });
+      const active = await tx.modelVersion.findMany({
+        where: { active: true },
+        select: { id: true, task: true },
+      });
       const ids = await tx.modelVersion.findMany({ select: { id: true }, orderBy: { id: 'desc' }, take: 10 });
       const known = ids.length ? `known: ${ids.map((v) => v.id).join(', ')}` : 'there are none yet';
+      const serving = active.length ? active.map((v) => `${v.task} version ${v.id}`).join(', ') : 'none';
       throw new ModelVersionNotFoundError(
-        `Model version ${versionId} does not exist (${known}); the active model is unchanged (${active ? `version ${active.id}` : 'none'}).`,
+        `Model version ${versionId} does not exist (${known}); the active models are unchanged (${serving}).`,
       );
     }
+    const task = checkTask(found.task, `model version ${versionId}`);
     await tx.modelVersion.updateMany({
-      where: { active: true, id: { not: versionId } },
+      where: { active: true, task, id: { not: versionId } },
       data: { active: false },
     });
     await tx.modelVersion.update({ where: { id: versionId }, data: { active: true } });
-  });
+    return task;
+  }, TRANSACTION_OPTIONS);
 }
 
-/** Id of the active version, or null: one index lookup, cheap enough to poll. */
-export async function activeModelVersionId(db: Database): Promise<number | null> {
-  const [row] = await db.query<{ id: number }>('SELECT id FROM model_versions WHERE active');
-  return row?.id ?? null;
+/** The active version of each task (at most one each), by task: one index scan, cheap enough to poll. */
+export async function activeModelVersionIds(db: Database): Promise<Partial<Record<ModelTask, number>>> {
+  const rows = await db.query<{ id: number; task: string }>(
+    'SELECT id, task FROM model_versions WHERE active ORDER BY task',
+  );
+  const out: Partial<Record<ModelTask, number>> = {};
+  for (const r of rows) out[checkTask(r.task, `model version ${r.id}`)] = r.id;
+  return out;
+}
+
+/** Id of the active version of `task` (default the rating model), or null. */
+export async function activeModelVersionId(db: Database, task: ModelTask = 'rating'): Promise<number | null> {
+  return (await activeModelVersionIds(db))[task] ?? null;
 }
 
 interface StoredRow {
   id: number;
   engine: string;
+  task: string;
+  family: string;
+  artifact: Uint8Array | null;
   active: boolean;
   created_at: Date;
   factors: number;
@@ -337,12 +434,20 @@ interface StoredRow {
   config: JsonObject;
   metrics: unknown;
   dataset_fingerprint: string;
-  global_mean: number;
-  user_bias: Uint8Array;
-  movie_bias: Uint8Array;
-  user_factors: Uint8Array;
-  movie_factors: Uint8Array;
+  global_mean: number | null;
+  user_bias: Uint8Array | null;
+  movie_bias: Uint8Array | null;
+  user_factors: Uint8Array | null;
+  movie_factors: Uint8Array | null;
   movie_rank_bias: Uint8Array | null;
+  temporal_layout: TemporalLayout | null;
+  movie_bin_bias: Uint8Array | null;
+  user_drift: Uint8Array | null;
+  user_mean_day: Uint8Array | null;
+  user_last_time: Uint8Array | null;
+  user_day_offsets: Uint8Array | null;
+  user_days: Uint8Array | null;
+  user_day_bias: Uint8Array | null;
   fold_in_l2: number | null;
   rated_offsets: Uint8Array | null;
   rated_items: Uint8Array | null;
@@ -356,10 +461,21 @@ interface StoredRow {
   finished_at: Date | null;
 }
 
-/** The active version's stored pieces in ONE query, or null when no version is active. */
-export async function loadActiveModel(db: Database): Promise<StoredModel | null> {
-  const [row] = await db.query<StoredRow>(`${STORED_SELECT} WHERE v.active`);
+/** The active version of `task` (default the rating model) in ONE query, or null when none is active. */
+export async function loadActiveModel(db: Database, task: ModelTask = 'rating'): Promise<StoredModel | null> {
+  const [row] = await db.query<StoredRow>(`${STORED_SELECT} WHERE v.active AND v.task = $1`, [task]);
   return row ? storedModel(row) : null;
+}
+
+/** Every active version (one per task, rating first) as a Recommender of its family, in one query. */
+export async function loadActiveModels(
+  db: Database,
+): Promise<{ version: ModelVersionInfo; model: Recommender }[]> {
+  const rows = await db.query<StoredRow>(`${STORED_SELECT} WHERE v.active ORDER BY v.task DESC`);
+  return rows.map((row) => {
+    const stored = storedModel(row);
+    return { version: stored.version, model: toRecommender(stored) };
+  });
 }
 
 /** Any version's stored pieces in one query; a nonexistent id throws ModelVersionNotFoundError. */
@@ -376,48 +492,67 @@ export async function loadModelVersion(db: Database, id: number | string): Promi
 
 // Timestamps are stored as UTC without a zone; AT TIME ZONE 'UTC' hands the drivers an unambiguous instant.
 const STORED_SELECT = `
-    SELECT v.id, v.engine, v.active, v.created_at AT TIME ZONE 'UTC' AS created_at, v.factors, v.num_users,
+    SELECT v.id, v.engine, v.task, v.family, v.artifact, v.active, v.created_at AT TIME ZONE 'UTC' AS created_at, v.factors, v.num_users,
            v.num_movies, v.config, v.metrics, v.dataset_fingerprint,
            p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.movie_rank_bias,
+           p.temporal_layout, p.movie_bin_bias, p.user_drift, p.user_mean_day, p.user_last_time,
+           p.user_day_offsets, p.user_days, p.user_day_bias,
            p.fold_in_l2, p.rated_offsets, p.rated_items,
            p.user_ids, p.movie_ids,
            t.id AS run_id, t.status, t.epochs, t.summary, t.started_at AT TIME ZONE 'UTC' AS started_at,
            t.finished_at AT TIME ZONE 'UTC' AS finished_at
     FROM model_versions v
-    JOIN model_parameters p ON p.model_version_id = v.id
+    LEFT JOIN model_parameters p ON p.model_version_id = v.id
     LEFT JOIN training_runs t ON t.model_version_id = v.id`;
 
 function storedModel(row: StoredRow): StoredModel {
   const { id, factors, num_users: numUsers, num_movies: numItems } = row;
-  const params: MFParams = {
-    factors,
-    numUsers,
-    numItems,
-    globalMean: row.global_mean,
-    userBias: float32Of(row.user_bias, numUsers, 'user_bias', id),
-    itemBias: float32Of(row.movie_bias, numItems, 'movie_bias', id),
-    userFactors: float32Of(row.user_factors, numUsers * factors, 'user_factors', id),
-    itemFactors: float32Of(row.movie_factors, numItems * factors, 'movie_factors', id),
-  };
-  if (row.movie_rank_bias !== null) {
-    params.itemRankBias = float32Of(row.movie_rank_bias, numItems, 'movie_rank_bias', id);
-  }
+  const pieces: Pick<StoredModel, 'params' | 'users' | 'items' | 'artifact'> = {};
   let rated: RatedIndex | null = null;
-  if (row.rated_offsets !== null && row.rated_items !== null) {
-    const offsets = int32Of(row.rated_offsets, numUsers + 1, 'rated_offsets', id);
-    const ratedIds = int32Of(row.rated_items, undefined, 'rated_items', id);
-    if (offsets[numUsers] !== ratedIds.length)
+  if (row.family === 'mf') {
+    if (row.global_mean === null)
       throw new DatabaseError(
-        `Model version ${id}: rated_offsets ends at ${offsets[numUsers]} but rated_items holds ${ratedIds.length} values; the stored model is damaged`,
+        `Model version ${id} (family mf) has no model_parameters row; the stored model is damaged`,
       );
-    rated = { offsets, items: ratedIds };
-  }
-  const users = IdMap.fromJSON(row.user_ids ?? []);
-  const items = IdMap.fromJSON(row.movie_ids ?? []);
-  if (users.size !== numUsers || items.size !== numItems) {
-    throw new DatabaseError(
-      `Model version ${id}: ID maps hold ${users.size} users and ${items.size} movies, expected ${numUsers} and ${numItems}; the stored model is damaged`,
-    );
+    const bytes = (b: Uint8Array | null, n: number, what: string) =>
+      float32Of(b ?? new Uint8Array(), n, what, id);
+    const params: MFParams = {
+      factors,
+      numUsers,
+      numItems,
+      globalMean: row.global_mean,
+      userBias: bytes(row.user_bias, numUsers, 'user_bias'),
+      itemBias: bytes(row.movie_bias, numItems, 'movie_bias'),
+      userFactors: bytes(row.user_factors, numUsers * factors, 'user_factors'),
+      itemFactors: bytes(row.movie_factors, numItems * factors, 'movie_factors'),
+    };
+    if (row.movie_rank_bias !== null) {
+      params.itemRankBias = float32Of(row.movie_rank_bias, numItems, 'movie_rank_bias', id);
+    }
+    if (row.temporal_layout !== null) params.temporal = temporalOf(row, numUsers, numItems);
+    const users = IdMap.fromJSON(row.user_ids ?? []);
+    const items = IdMap.fromJSON(row.movie_ids ?? []);
+    if (users.size !== numUsers || items.size !== numItems) {
+      throw new DatabaseError(
+        `Model version ${id}: ID maps hold ${users.size} users and ${items.size} movies, expected ${numUsers} and ${numItems}; the stored model is damaged`,
+      );
+    }
+    if (row.rated_offsets !== null && row.rated_items !== null) {
+      const offsets = int32Of(row.rated_offsets, numUsers + 1, 'rated_offsets', id);
+      const ratedIds = int32Of(row.rated_items, undefined, 'rated_items', id);
+      if (offsets[numUsers] !== ratedIds.length)
+        throw new DatabaseError(
+          `Model version ${id}: rated_offsets ends at ${offsets[numUsers]} but rated_items holds ${ratedIds.length} values; the stored model is damaged`,
+        );
+      rated = { offsets, items: ratedIds };
+    }
+    Object.assign(pieces, { params, users, items });
+  } else {
+    if (row.artifact === null)
+      throw new DatabaseError(
+        `Model version ${id} (family ${row.family}) has no artifact; the stored model is damaged`,
+      );
+    pieces.artifact = row.artifact;
   }
   const trainingRun: TrainingRunInfo | null =
     row.run_id === null
@@ -434,6 +569,8 @@ function storedModel(row: StoredRow): StoredModel {
   const version: ModelVersionInfo = {
     id,
     engine: row.engine,
+    task: checkTask(row.task, `model version ${id}`),
+    family: row.family,
     active: row.active,
     createdAt: row.created_at,
     factors,
@@ -453,9 +590,7 @@ function storedModel(row: StoredRow): StoredModel {
   };
   return {
     version,
-    params,
-    users,
-    items,
+    ...pieces,
     config: row.config,
     metrics,
     log,
@@ -464,8 +599,26 @@ function storedModel(row: StoredRow): StoredModel {
   };
 }
 
-/** Builds the MFModel of stored pieces (from loadActiveModel or loadModelVersion). */
+/**
+ * The Recommender of stored pieces (from loadActiveModel or loadModelVersion), by family: MF from its parameters,
+ * any other family through core's registry (deserializeRecommender), so a new family needs no code here.
+ */
+export function toRecommender(stored: StoredModel): Recommender {
+  if (stored.params) return toMFModel(stored);
+  const model = deserializeRecommender(stored.artifact!, `model version ${stored.version.id}`);
+  if (model.family !== stored.version.family)
+    throw new DatabaseError(
+      `Model version ${stored.version.id} is stored as family ${stored.version.family} but its artifact is ${model.family}`,
+    );
+  return model;
+}
+
+/** The MFModel of stored MF pieces; a version of another family throws DatabaseError naming it. */
 export function toMFModel(stored: StoredModel): MFModel {
+  if (!stored.params || !stored.users || !stored.items)
+    throw new DatabaseError(
+      `Model version ${stored.version.id} is a ${stored.version.family} model, not biased MF (use toRecommender)`,
+    );
   const model = new MFModel({
     params: stored.params,
     users: stored.users,
@@ -478,10 +631,62 @@ export function toMFModel(stored: StoredModel): MFModel {
   return model;
 }
 
-/** The active model as an MFModel, or null when none is active. */
+/** The active rating model as an MFModel, or null when none is active. */
 export async function loadActiveMFModel(
   db: Database,
 ): Promise<{ model: MFModel; version: ModelVersionInfo } | null> {
-  const stored = await loadActiveModel(db);
+  const stored = await loadActiveModel(db, 'rating');
   return stored ? { model: toMFModel(stored), version: stored.version } : null;
+}
+
+type TemporalLayout = Pick<
+  TemporalParams,
+  'trainStart' | 'trainEnd' | 'binStart' | 'binWidth' | 'bins' | 'beta'
+>;
+
+/** The nullable temporal columns of model_parameters for a model's time-aware terms (all null without them). */
+function temporalColumns(tp: TemporalParams | undefined) {
+  const f = (a: Float32Array | undefined) => (a ? bytesOf(a) : null);
+  const i = (a: Int32Array | undefined) => (a ? bytesOf(a) : null);
+  if (!tp) return {};
+  const layout: TemporalLayout = {
+    trainStart: tp.trainStart,
+    trainEnd: tp.trainEnd,
+    binStart: tp.binStart,
+    binWidth: tp.binWidth,
+    bins: tp.bins,
+    beta: tp.beta,
+  };
+  return {
+    temporalLayout: layout,
+    movieBinBias: f(tp.itemBinBias),
+    userDrift: f(tp.userDrift),
+    userMeanDay: f(tp.userMeanDay),
+    userLastTime: i(tp.userLastTime),
+    userDayOffsets: i(tp.dayOffsets),
+    userDays: i(tp.days),
+    userDayBias: f(tp.dayBias),
+  };
+}
+
+/** TemporalParams from the stored columns; a length that does not fit the shapes is a DatabaseError. */
+function temporalOf(row: StoredRow, numUsers: number, numItems: number): TemporalParams {
+  const id = row.id;
+  const layout = row.temporal_layout!;
+  const tp: TemporalParams = { ...layout };
+  if (!(Number.isInteger(tp.bins) && tp.bins >= 1))
+    throw new DatabaseError(
+      `Model version ${id}: temporal_layout.bins is ${tp.bins}; the stored model is damaged`,
+    );
+  if (row.movie_bin_bias)
+    tp.itemBinBias = float32Of(row.movie_bin_bias, numItems * tp.bins, 'movie_bin_bias', id);
+  if (row.user_drift) tp.userDrift = float32Of(row.user_drift, numUsers, 'user_drift', id);
+  if (row.user_mean_day) tp.userMeanDay = float32Of(row.user_mean_day, numUsers, 'user_mean_day', id);
+  if (row.user_last_time) tp.userLastTime = int32Of(row.user_last_time, numUsers, 'user_last_time', id);
+  if (row.user_day_offsets)
+    tp.dayOffsets = int32Of(row.user_day_offsets, numUsers + 1, 'user_day_offsets', id);
+  if (row.user_days) tp.days = int32Of(row.user_days, undefined, 'user_days', id);
+  if (row.user_day_bias && tp.days)
+    tp.dayBias = float32Of(row.user_day_bias, tp.days.length, 'user_day_bias', id);
+  return tp;
 }

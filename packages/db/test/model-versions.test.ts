@@ -1,13 +1,22 @@
-import { allocParams, buildRatedIndex, deserializeModel, MFModel, serializeModel } from '@movierec/core';
+import {
+  allocParams,
+  buildRatedIndex,
+  deserializeModel,
+  MFModel,
+  PopularityModel,
+  serializeModel,
+} from '@movierec/core';
 import { IdMap } from '@movierec/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   activateModelVersion,
   activeModelVersionId,
+  activeModelVersionIds,
   failTrainingRun,
   listModelVersions,
   loadActiveMFModel,
   loadActiveModel,
+  loadActiveModels,
   loadModelVersion,
   ModelVersionNotFoundError,
   recordEpoch,
@@ -15,6 +24,7 @@ import {
   saveModelVersion,
   startTrainingRun,
   toMFModel,
+  toRecommender,
 } from '../src/index.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { kinds } from './helpers.ts';
@@ -115,7 +125,10 @@ for (const kind of kinds) {
 
       const stored = await loadActiveModel(db);
       expect(stored).not.toBeNull();
-      const { params, users, items, version, log, metrics, config } = stored!;
+      const { version, log, metrics, config } = stored!;
+      const params = stored!.params!;
+      const users = stored!.users!;
+      const items = stored!.items!;
       expect(params.factors).toBe(4);
       expect(params.globalMean).toBeCloseTo(pieces.params.globalMean, 12);
       expect(params.userBias).toEqual(pieces.params.userBias);
@@ -175,7 +188,7 @@ for (const kind of kinds) {
       const error = await activateModelVersion(db, 424242).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ModelVersionNotFoundError);
       expect((error as Error).message).toMatch(
-        /Model version 424242 does not exist .*unchanged \(version \d+\)/,
+        /Model version 424242 does not exist .*unchanged \(rating version \d+\)/,
       );
       await expect(activateModelVersion(db, 'latest')).rejects.toThrow(ModelVersionNotFoundError);
       expect(await activeModelVersionId(db)).toBe(active);
@@ -212,9 +225,9 @@ for (const kind of kinds) {
 
       const active = await loadActiveModel(db);
       expect(active?.version.id).toBe(id);
-      expect(active!.params.itemRankBias).toEqual(itemRankBias);
+      expect(active!.params!.itemRankBias).toEqual(itemRankBias);
       const byId = await loadModelVersion(db, id);
-      expect(byId.params.itemRankBias).toEqual(itemRankBias);
+      expect(byId.params!.itemRankBias).toEqual(itemRankBias);
       const loaded = toMFModel(byId);
       for (let u = 0; u < 6; u++) {
         expect(loaded.recommend(u, { k: 4 })).toEqual(model.recommend(u, { k: 4 }));
@@ -234,6 +247,46 @@ for (const kind of kinds) {
         }),
       ).rejects.toThrow(/itemRankBias holds 3 values, expected one per movie \(9\)/);
       expect(await listModelVersions(db)).toHaveLength(before);
+    });
+
+    it('round-trips the time-aware terms (Koren 2009) and still loads a version saved without them', async () => {
+      const DAY = 86400;
+      const start = 9_000 * DAY;
+      const end = start + 60 * DAY;
+      const pieces = trainedPieces(3, 4, 2, 9);
+      const withoutTime = await saveModel(db, new MFModel({ ...pieces, log: { engine: 'bpmf', epochs } }), {
+        datasetFingerprint: 'fp-static',
+      });
+      const temporal = {
+        trainStart: start,
+        trainEnd: end,
+        binStart: start,
+        binWidth: (end - start + 1) / 3,
+        bins: 3,
+        beta: 0.4,
+        itemBinBias: Float32Array.from({ length: 12 }, (_, j) => 0.01 * j - 0.05),
+        userMeanDay: Float32Array.of(start / DAY + 10, start / DAY + 20, start / DAY + 30),
+        userDrift: Float32Array.of(0.02, -0.01, 0),
+        userLastTime: Int32Array.of(start + 20 * DAY, end, start + 30 * DAY),
+        dayOffsets: Int32Array.of(0, 1, 3, 3),
+        days: Int32Array.of(start / DAY + 5, start / DAY + 7, start / DAY + 59),
+        dayBias: Float32Array.of(0.2, -0.1, 0.05),
+      };
+      const model = new MFModel({
+        ...pieces,
+        params: { ...pieces.params, temporal },
+        log: { engine: 'bpmf', epochs },
+      });
+      const id = await saveModel(db, model, { datasetFingerprint: 'fp-temporal' });
+      const loaded = toMFModel(await loadModelVersion(db, id));
+      expect(loaded.params.temporal).toEqual(temporal);
+      for (const t of [start, start + 5 * DAY + 60, start + 7 * DAY, end, end + 400 * DAY])
+        for (let u = 0; u < 3; u++)
+          for (let i = 0; i < 4; i++) expect(loaded.predict(u, i, t)).toBe(model.predict(u, i, t));
+      // the older version has null temporal columns: it loads and predicts the static r̂ at any time
+      const old = toMFModel(await loadModelVersion(db, withoutTime));
+      expect(old.params.temporal).toBeUndefined();
+      expect(old.predict(1, 2, start)).toBe(old.predict(1, 2));
     });
 
     it('loads any version by id, active or not; an unknown id is a clear error', async () => {
@@ -284,6 +337,61 @@ for (const kind of kinds) {
         summary: { error: 'loss became NaN at epoch 2' },
       });
       await expect(recordEpoch(db, 987654, epochs[0]!)).rejects.toThrow(/Training run 987654 does not exist/);
+    });
+
+    it('one active version per task: a ranking model of another family is stored, activated and loaded beside the rating model', async () => {
+      const ratingId = await activeModelVersionId(db);
+      expect(ratingId).not.toBeNull();
+      const items = IdMap.fromJSON(['1000', '1001', '1002']);
+      const pop = new PopularityModel({ scores: Float32Array.from([0.5, 2, 1]), items });
+      const first = await saveModel(db, pop, { datasetFingerprint: 'fp-pop', activate: true });
+      const second = await saveModel(db, pop, { datasetFingerprint: 'fp-pop2' });
+      expect(await activeModelVersionIds(db)).toEqual({ rating: ratingId, ranking: first });
+      expect(await activateModelVersion(db, second)).toBe('ranking');
+      // activating a ranking model leaves the rating model active
+      expect(await activeModelVersionIds(db)).toEqual({ rating: ratingId, ranking: second });
+      const listed = await listModelVersions(db);
+      expect(listed.find((v) => v.id === second)).toMatchObject({
+        task: 'ranking',
+        family: 'popularity',
+        active: true,
+      });
+      expect(listed.find((v) => v.id === first)).toMatchObject({ task: 'ranking', active: false });
+      expect(listed.find((v) => v.id === ratingId)).toMatchObject({
+        task: 'rating',
+        family: 'mf',
+        active: true,
+      });
+      // the index allows one active row per task, not two
+      await expect(
+        db.query('UPDATE model_versions SET active = true WHERE id = $1', [first]),
+      ).rejects.toThrow(/model_versions_one_active_per_task|duplicate key/);
+      const loaded = await loadActiveModels(db);
+      expect(loaded.map((l) => [l.version.task, l.version.id, l.model.family])).toEqual([
+        ['rating', ratingId, 'mf'],
+        ['ranking', second, 'popularity'],
+      ]);
+      const model = loaded[1]!.model;
+      expect([
+        ...model.recommend(model.foldIn({ items: new Int32Array(0), values: new Float32Array(0) }), { k: 3 })
+          .items,
+      ]).toEqual([1, 2, 0]);
+      const stored = await loadModelVersion(db, second);
+      expect(stored.params).toBeUndefined();
+      expect(toRecommender(stored).items.ids()).toEqual(['1000', '1001', '1002']);
+      expect(() => toMFModel(stored)).toThrow(/is a popularity model, not biased MF/);
+    });
+
+    it('a database migrated before tasks existed: its versions read as rating models of family mf', async () => {
+      const id = await saveModel(db, new MFModel(trainedPieces(2, 3, 2, 5)), { datasetFingerprint: 'old' });
+      // as the old code wrote it: no task, family or artifact given, so the migration's defaults apply
+      await db.query(
+        'UPDATE model_versions SET task = DEFAULT, family = DEFAULT, artifact = NULL WHERE id = $1',
+        [id],
+      );
+      const back = await loadModelVersion(db, id);
+      expect(back.version).toMatchObject({ task: 'rating', family: 'mf' });
+      expect(toRecommender(back).family).toBe('mf');
     });
 
     it('round-trips a model identically through the database and through its file (the same fields in both)', async () => {

@@ -1,5 +1,6 @@
 import type { MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
+import type { TemporalSettings } from './engines/bpmf/temporal.ts';
 
 /** Hyper-parameters shared by every engine; each engine documents which it reads. */
 export interface TrainConfig {
@@ -59,6 +60,8 @@ export interface FitOptions {
    */
   onProgress?: (progress: { done: number; total: number }) => void;
   signal?: AbortSignal;
+  /** One line per decision the engine made about the input (e.g. "the ratings have no timestamps; … off"). */
+  onNote?: (line: string) => void;
   /**
    * Worker threads for the engines that split their work (sgd; default: every core, os.availableParallelism()).
    * Results are deterministic for a seed at a fixed thread count; see each engine for how they vary across counts.
@@ -97,4 +100,10 @@ export interface BayesSettings {
    * (bench/accuracy-ranking.ts).
    */
   rankPopularity?: number;
+  /**
+   * Time-aware bias terms (Koren, KDD 2009 §4), sampled with the rest (engines/bpmf/temporal.ts): movie bias per
+   * time bin, user-bias drift α_u·dev_u(t), day-specific user bias. Off when absent or when the ratings carry no
+   * timestamps.
+   */
+  temporal?: TemporalSettings;
 }

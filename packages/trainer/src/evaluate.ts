@@ -12,6 +12,11 @@ export interface EvaluateOptions {
   clip?: boolean;
   /** Skip the ranking metrics (they score every item for every test user); default false. */
   skipRanking?: boolean;
+  /**
+   * When a time-aware model predicts (MFParams.temporal): 'rating' (default) at each test rating's own timestamp
+   * (0, no timestamp: at "now"), 'now' at the newest training time for every row (what a deployed model knows).
+   */
+  at?: 'rating' | 'now';
 }
 
 export interface RatingAccuracy {
@@ -31,7 +36,13 @@ export interface Evaluation extends RatingAccuracy {
 }
 
 /** Predictions for the test rows; users/items outside the model fall back to μ (+ the bias that is known). */
-function predictTest(model: MFModel, test: RatingColumns, clip: [number, number] | undefined) {
+function predictTest(
+  model: MFModel,
+  test: RatingColumns,
+  clip: [number, number] | undefined,
+  at: 'rating' | 'now' = 'rating',
+) {
+  const timed = at === 'rating' && model.params.temporal !== undefined;
   const out = new Float32Array(test.length);
   let cold = 0;
   const { numUsers, numItems } = model;
@@ -40,7 +51,8 @@ function predictTest(model: MFModel, test: RatingColumns, clip: [number, number]
     const u = test.users[r]!;
     const i = test.items[r]!;
     let y: number;
-    if (u >= 0 && u < numUsers && i >= 0 && i < numItems) y = model.predict(u, i);
+    if (u >= 0 && u < numUsers && i >= 0 && i < numItems)
+      y = model.predict(u, i, timed && test.timestamps[r]! > 0 ? test.timestamps[r]! : undefined);
     else {
       cold++;
       y =
@@ -90,7 +102,7 @@ export function evaluate(
   train: RatingColumns,
   options: EvaluateOptions = {},
 ): Evaluation {
-  const { k = 10, relevantThreshold = 4, clip = false, skipRanking = false } = options;
+  const { k = 10, relevantThreshold = 4, clip = false, skipRanking = false, at = 'rating' } = options;
   if (test.length === 0) throw new RangeError('evaluate: the test set has no ratings');
   if (train.length === 0) throw new RangeError('evaluate: the training set has no ratings');
   let lo = Number.POSITIVE_INFINITY;
@@ -101,7 +113,7 @@ export function evaluate(
   }
   const range: [number, number] | undefined = clip ? [lo, hi] : undefined;
   const { numUsers, numItems } = model;
-  const { predictions, cold } = predictTest(model, test, range);
+  const { predictions, cold } = predictTest(model, test, range, at);
   const actual = test.ratings.subarray(0, test.length);
   const meanModel = globalMeanModel(train, numUsers, numItems);
   const biasModel = biasBaselineModel(train, numUsers, numItems);

@@ -1,10 +1,12 @@
 import {
   allocParams,
   buildRatedIndex,
+  clampTime,
   type EpochRecord,
   MFModel,
   type MFParams,
   type TrainingLog,
+  temporalOffset,
 } from '@movierec/core';
 import { type Dataset, IdMap, type RatingColumns, randomSplit } from '@movierec/data';
 import type { Engine, TrainConfig } from './engine.ts';
@@ -45,6 +47,8 @@ export interface TrainOptions {
   /** Progress within the run, `done` of `total` rating visits (engines that support it; for a progress bar). */
   onProgress?: (progress: { done: number; total: number }) => void;
   signal?: AbortSignal;
+  /** One line per decision the engine made about the input (also kept in log.notes). */
+  onNote?: (line: string) => void;
   /** Worker threads for the engines that use them (FitOptions.threads; default every core). */
   threads?: number;
   /** Shape when training from bare columns (default: largest index + 1). */
@@ -73,6 +77,7 @@ function copyParams(p: MFParams): MFParams {
   out.userFactors.set(p.userFactors);
   out.itemFactors.set(p.itemFactors);
   if (p.itemRankBias) out.itemRankBias = p.itemRankBias.slice();
+  if (p.temporal) out.temporal = p.temporal;
   return out;
 }
 
@@ -159,7 +164,12 @@ export async function train(
   let best: { rmse: number; epoch: number; params: MFParams } | undefined;
   let stoppedEarly = false;
   const predictions = validRows ? new Float32Array(validRows.length) : undefined;
+  const notes: string[] = [];
   const params = await engine.fit(trainRows, shape, config, {
+    onNote: (line) => {
+      notes.push(line);
+      options.onNote?.(line);
+    },
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
@@ -193,6 +203,7 @@ export async function train(
     ...(validRows ? { numValidation: validRows.length } : {}),
     ...(best ? { bestEpoch: best.epoch } : {}),
     stoppedEarly,
+    ...(notes.length > 0 ? { notes } : {}),
   };
   const model = new MFModel({
     params: finalParams,
@@ -217,6 +228,10 @@ function predictValidation(p: MFParams, valid: RatingColumns, out: Float32Array)
     const i = valid.items[r]!;
     let dot = 0;
     for (let f = 0; f < k; f++) dot += P[u * k + f]! * Q[i * k + f]!;
+    // time-aware terms at the validation rating's time (Koren 2009), when the engine fitted them
+    const tp = p.temporal;
+    const t = valid.timestamps[r]!;
+    if (tp) dot += temporalOffset(tp, u, i, t > 0 ? clampTime(tp, t) : tp.trainEnd);
     out[r] = mu + bu[u]! + bi[i]! + dot;
   }
 }

@@ -4,12 +4,12 @@
  * within 1%. Checked on a small synthetic dataset and on ratings sampled from the bundled MovieLens data.
  */
 import { allocParams, type MFParams } from '@movierec/core';
-import { buildMFModel, initTfjsBackend, LAYER, setMFWeights, tf } from '@movierec/core/tfjs';
 import { generateSynthetic, loadBundled, type RatingColumns, Rng, takeRows } from '@movierec/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, TrainConfig } from '../src/engine.ts';
 import { accumulateBatchGradient, adamEngine, createAdamEngine } from '../src/engines/adam.ts';
 import { createTfjsEngine } from '../src/engines/tfjs.ts';
+import { buildMFModel, initTfjsBackend, LAYER, setMFWeights, tf } from '../src/tfjs/index.ts';
 
 /** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
 const TIMEOUT = 120_000;

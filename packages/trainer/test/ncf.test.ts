@@ -1,5 +1,4 @@
 import { deserializeNcf, NcfModel, type NcfParams, serializeNcf } from '@movierec/core';
-import { initTfjsBackend } from '@movierec/core/tfjs';
 import { type RatingColumns, Rng } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import { buildNcfModel, getNcfWeights, predictNcf, setNcfWeights } from '../src/engines/ncf-model.ts';
@@ -12,6 +11,7 @@ import {
   TrainingInputError,
   trainNcf,
 } from '../src/index.ts';
+import { initTfjsBackend } from '../src/tfjs/index.ts';
 
 /** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
 const TIMEOUT = 180_000;

@@ -1,10 +1,10 @@
 import { allocParams, type MFParams } from '@movierec/core';
-import { tf } from '@movierec/core/tfjs';
 import { type RatingColumns, Rng } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../src/engine.ts';
 import { DivergenceError, TrainingInputError } from '../src/engines/common.ts';
 import { createTfjsEngine } from '../src/engines/tfjs.ts';
+import { tf } from '../src/tfjs/index.ts';
 
 /** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
 const TIMEOUT = 120_000;

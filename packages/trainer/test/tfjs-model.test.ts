@@ -1,4 +1,5 @@
 import { allocParams } from '@movierec/core';
+import { describe, expect, it } from 'vitest';
 import {
   buildMFModel,
   getMFWeights,
@@ -7,8 +8,7 @@ import {
   registerScatterAddKernels,
   setMFWeights,
   tf,
-} from '@movierec/core/tfjs';
-import { describe, expect, it } from 'vitest';
+} from '../src/tfjs/index.ts';
 
 /** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
 const TIMEOUT = 120_000;

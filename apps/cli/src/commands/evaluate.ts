@@ -131,6 +131,7 @@ export const evaluateCommand: Command = {
             ...engineOpt,
             threads: choice.threads,
             signal: ctx.signal,
+            ...(f === 0 ? { onNote: (line: string) => bar.interrupt(() => ctx.log(line)) } : {}),
             onEpoch: async (e) => {
               bar.update({ done: f * epochs + e.epoch, total: folds * epochs });
               await yieldToEventLoop();

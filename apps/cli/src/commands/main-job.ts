@@ -95,7 +95,7 @@ export const mainCommand: Command = {
       ctx.print(`API  ${server.url}/graphql`);
       ctx.print(`page ${server.url}/`);
       ctx.print('Try:');
-      ctx.print(`  ${sampleQuery(server.url, sampleUser)}`);
+      ctx.print(`  ${await sampleQuery(server, sampleUser)}`);
       ctx.print('Ctrl-C stops the server.');
       ctx.emit({ ...result, url: server.url, graphql: `${server.url}/graphql`, page: `${server.url}/` });
       await untilInterrupted(ctx.signal);

@@ -1,4 +1,4 @@
-import { saveModel } from '@movierec/core';
+import { saveRecommender } from '@movierec/core';
 import { withDb } from '../db.ts';
 import { type Command, requireArg } from '../framework/command.ts';
 import { CliError } from '../framework/errors.ts';
@@ -6,7 +6,8 @@ import { table } from '../framework/table.ts';
 
 export const modelsListCommand: Command = {
   name: 'models list',
-  summary: 'stored model versions, newest first, with engine, size, metrics and which one is active',
+  summary:
+    'stored model versions, newest first, with task, engine, size, metrics and which are active (one per task)',
   async run(ctx) {
     return withDb(ctx, async (db) => {
       await db.store.assertMigrated(db.raw);
@@ -14,6 +15,8 @@ export const modelsListCommand: Command = {
       const rows = versions.map((v) => ({
         id: v.id,
         active: v.active,
+        task: v.task,
+        family: v.family,
         createdAt: v.createdAt.toISOString(),
         engine: v.engine,
         factors: v.factors,
@@ -27,12 +30,13 @@ export const modelsListCommand: Command = {
       else {
         ctx.print(
           table(
-            ['id', 'active', 'created (UTC)', 'engine', 'factors', 'epochs', 'RMSE', 'MAE'],
+            ['id', 'active', 'task', 'created (UTC)', 'engine', 'factors', 'epochs', 'RMSE', 'MAE'],
             rows.map((r) => [
               r.id,
               r.active ? '*' : '',
+              r.task,
               r.createdAt.slice(0, 19).replace('T', ' '),
-              r.engine,
+              r.family === 'mf' ? r.engine : `${r.engine} (${r.family})`,
               r.factors,
               r.epochs,
               r.metrics.rmse ?? null,
@@ -48,15 +52,16 @@ export const modelsListCommand: Command = {
 
 export const modelsActivateCommand: Command = {
   name: 'models activate',
-  summary: 'make a model version the one the API and the query commands use',
+  summary:
+    'make a model version the active one of its task (rating or ranking) for the API and the query commands',
   args: [{ name: 'id', required: true, description: 'model version ID (see models list)' }],
   async run(ctx, input) {
     const id = requireArg(input, 'id');
     return withDb(ctx, async (db) => {
       await db.store.assertMigrated(db.raw);
-      await db.store.activateModelVersion(db.raw, id);
-      ctx.print(`model version ${id} is now active in ${db.location}`);
-      return { database: db.location, active: Number(id) };
+      const task = await db.store.activateModelVersion(db.raw, id);
+      ctx.print(`model version ${id} is now the active ${task} model in ${db.location}`);
+      return { database: db.location, active: Number(id), task };
     });
   },
 };
@@ -75,7 +80,7 @@ export const modelsExportCommand: Command = {
       const { id: versionId, model } =
         id === 'active' ? await db.loadActive() : { id, model: await db.loadVersion(id) };
       try {
-        await saveModel(model, path);
+        await saveRecommender(model, path);
       } catch (error) {
         throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
       }
@@ -83,7 +88,7 @@ export const modelsExportCommand: Command = {
       return {
         version: versionId,
         path,
-        factors: model.factors,
+        factors: (model as { factors?: number }).factors ?? null,
         users: model.numUsers,
         movies: model.numItems,
       };

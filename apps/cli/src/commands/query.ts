@@ -1,5 +1,12 @@
-import type { MFModel, TopItems } from '@movierec/core';
+import {
+  canPredict,
+  type Recommender,
+  type TopItems,
+  UnknownItemError,
+  UnknownUserError,
+} from '@movierec/core';
 import { type Command, idArg, intFlag } from '../framework/command.ts';
+import { CliError } from '../framework/errors.ts';
 import { table } from '../framework/table.ts';
 import { movieTitles, withModel } from '../model-source.ts';
 
@@ -11,7 +18,19 @@ const modelOption = {
   },
 };
 
-function ranked(model: MFModel, list: TopItems, titles: Map<string, string>) {
+function userIndex(model: Recommender, id: string): number {
+  const u = model.users.indexOf(id);
+  if (u < 0) throw new UnknownUserError(id);
+  return u;
+}
+
+function itemIndex(model: Recommender, id: string): number {
+  const i = model.items.indexOf(id);
+  if (i < 0) throw new UnknownItemError(id);
+  return i;
+}
+
+function ranked(model: Recommender, list: TopItems, titles: Map<string, string>) {
   return Array.from(list.items, (item, rank) => {
     const movieId = model.items.externalId(item);
     return { rank: rank + 1, movieId, title: titles.get(movieId) ?? null, score: list.scores[rank]! };
@@ -20,7 +39,7 @@ function ranked(model: MFModel, list: TopItems, titles: Map<string, string>) {
 
 export const recommendCommand: Command = {
   name: 'recommend',
-  summary: 'top-k movies for a user, from the active model version (or --model)',
+  summary: 'top-k movies for a user, from the active ranking model, else the rating model (or --model)',
   args: [{ name: 'userId', required: true, description: 'external user ID (as in the ratings file)' }],
   options: {
     k: { type: 'string', valueName: 'n', description: 'how many movies', defaultText: '10' },
@@ -31,28 +50,33 @@ export const recommendCommand: Command = {
   async run(ctx, input) {
     const userId = idArg(input, 'userId');
     const k = intFlag(input.values, 'k', 1) ?? 10;
-    return withModel(ctx, input.values, async (handle) => {
-      const { model, source, db } = handle;
-      const user = model.userIndex(userId);
-      // Models from files carry the training ratings; for stored versions the database says what the user rated
-      // (all their stored ratings, held-out and later ones included, not only the training index the version keeps).
-      const exclude = input.values['include-rated']
-        ? undefined
-        : db
-          ? await db.ratedItems(model, userId)
-          : model.trainedHistory(user);
-      const list = model.recommend(model.userState(user), { k, ...(exclude ? { exclude } : {}) });
-      const items = ranked(model, list, await movieTitles(handle));
-      ctx.print(`Top ${k} for user ${userId} (model ${source.label}):`);
-      ctx.print(
-        table(
-          ['rank', 'movieId', 'predicted', 'title'],
-          items.map((r) => [r.rank, r.movieId, r.score, r.title ?? '']),
-          2,
-        ),
-      );
-      return { userId, model: source.json, items };
-    });
+    return withModel(
+      ctx,
+      input.values,
+      async (handle) => {
+        const { model, source, db } = handle;
+        const user = userIndex(model, userId);
+        // Models from files carry the training ratings; for stored versions the database says what the user rated
+        // (all their stored ratings, held-out and later ones included, not only the training index the version keeps).
+        const exclude = input.values['include-rated']
+          ? undefined
+          : db
+            ? await db.ratedItems(model, userId)
+            : model.trainedHistory(user);
+        const list = model.recommend(model.userState(user), { k, ...(exclude ? { exclude } : {}) });
+        const items = ranked(model, list, await movieTitles(handle));
+        ctx.print(`Top ${k} for user ${userId} (model ${source.label}):`);
+        ctx.print(
+          table(
+            ['rank', 'movieId', 'predicted', 'title'],
+            items.map((r) => [r.rank, r.movieId, r.score, r.title ?? '']),
+            2,
+          ),
+        );
+        return { userId, model: source.json, items };
+      },
+      ['ranking', 'rating'],
+    );
   },
 };
 
@@ -70,7 +94,7 @@ export const similarCommand: Command = {
     const k = intFlag(input.values, 'k', 1) ?? 10;
     return withModel(ctx, input.values, async (handle) => {
       const { model, source } = handle;
-      const item = model.itemIndex(movieId);
+      const item = itemIndex(model, movieId);
       const titles = await movieTitles(handle);
       const items = ranked(model, model.similarItems(item, k), titles).map(({ score, ...r }) => ({
         ...r,
@@ -104,9 +128,14 @@ export const predictCommand: Command = {
     const movieId = idArg(input, 'movieId');
     return withModel(ctx, input.values, async (handle) => {
       const { model, source } = handle;
-      const user = model.userIndex(userId);
-      const item = model.itemIndex(movieId);
-      const rating = model.predict(user, item);
+      if (!canPredict(model))
+        throw new CliError(
+          `model ${source.label} is a ${model.task} model (family ${model.family}) and does not predict ratings: ` +
+            `activate a rating model or pass --model <id|file> of one`,
+        );
+      const user = userIndex(model, userId);
+      const item = itemIndex(model, movieId);
+      const rating = model.predict(model.userState(user), item);
       const title = (await movieTitles(handle)).get(movieId) ?? null;
       ctx.print(
         `${rating.toFixed(3)}  (user ${userId}, movie ${movieId}${title ? ` ${title}` : ''}, model ${source.label})`,

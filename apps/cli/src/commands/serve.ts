@@ -24,6 +24,11 @@ export const SERVE_OPTIONS = {
     description: 'interface to listen on',
     defaultText: 'HOST or 127.0.0.1',
   },
+  'insecure-no-auth': {
+    type: 'boolean' as const,
+    description:
+      'serve without authentication on a non-loopback host (anyone may read every rating history and rate as any user)',
+  },
 };
 
 /** The API's JSON-lines logs go to stderr, so stdout stays the command's own output. */
@@ -43,9 +48,16 @@ export async function startApi(
   const host = stringFlag(values, 'host');
   const dir = dataDir(ctx);
   // The API (Apollo, GraphQL) loads only when a server starts.
-  const { startServer } = await import('@movierec/api');
+  const { authOptionsFromEnv, startServer } = await import('@movierec/api');
+  let auth: import('@movierec/api').AuthOptions;
+  try {
+    auth = values['insecure-no-auth'] ? { mode: 'off', insecureNoAuth: true } : authOptionsFromEnv(ctx.env);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
   try {
     return await startServer({
+      auth,
       ...(port !== undefined ? { port } : ctx.env.PORT ? { port: Number(ctx.env.PORT) } : {}),
       ...(host !== undefined ? { host } : ctx.env.HOST ? { host: ctx.env.HOST } : {}),
       ...(options.db ? { db: options.db } : {}),
@@ -63,6 +75,8 @@ export async function startApi(
           'pass --port <n> (0 for any free port) or set PORT',
       );
     }
+    if (error instanceof Error && error.message.startsWith('refusing to start'))
+      throw new CliError(error.message);
     throw error;
   }
 }
@@ -75,24 +89,38 @@ export function untilInterrupted(signal: AbortSignal): Promise<void> {
   });
 }
 
-export function sampleQuery(url: string, userId: string): string {
+/** A curl line asking for a user's recommendations, with a token for that user when the server can mint one. */
+export async function sampleQuery(server: RunningServer, userId: string): Promise<string> {
   const query = `{ recommendations(userId: \\"${userId}\\", limit: 5) { source items { rank score movie { id title } } } }`;
-  return `curl -s ${url}/graphql -H 'content-type: application/json' -d '{"query":"${query}"}'`;
+  let header = '';
+  if (server.auth.mode !== 'off') {
+    const token = await server.auth.mint(userId, { ttlSeconds: 3600 }).catch(() => null);
+    header =
+      token === null
+        ? " -H 'authorization: Bearer <a token for this user>'"
+        : ` -H 'authorization: Bearer ${token}'`;
+  }
+  return `curl -s ${server.url}/graphql -H 'content-type: application/json'${header} -d '{"query":"${query}"}'`;
 }
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the GraphQL API and the web page (until Ctrl-C)',
-  details:
-    'Serves GraphQL at /graphql, the page at /, /health and /ready. API logs (JSON lines) go to stderr.',
   options: SERVE_OPTIONS,
-  examples: ['movierec serve', 'movierec serve --port 8080 --host 0.0.0.0'],
+  details:
+    'Serves GraphQL at /graphql, the page at /, /health and /ready. API logs (JSON lines) go to stderr. ' +
+    'Authentication: demo sign-in on loopback by default; MOVIEREC_JWT_SECRET (or MOVIEREC_JWKS_URL) for real ' +
+    'tokens, required on any other host unless --insecure-no-auth (see packages/api/README.md, Security).',
+  examples: ['movierec serve', 'MOVIEREC_JWT_SECRET=<32+ bytes> movierec serve --port 8080 --host 0.0.0.0'],
   async run(ctx, input) {
     const server = await startApi(ctx, input.values, { logLevel: 'info' });
     const result = { url: server.url, graphql: `${server.url}/graphql`, page: `${server.url}/` };
     ctx.print(`API   ${result.graphql}`);
     ctx.print(`page  ${result.page}`);
-    ctx.print(`try   ${sampleQuery(server.url, '1')}`);
+    ctx.print(
+      `auth  ${server.auth.mode}${server.auth.mode === 'demo' ? ' (the page signs in at POST /auth/demo; loopback only)' : ''}`,
+    );
+    ctx.print(`try   ${await sampleQuery(server, '1')}`);
     ctx.print('Ctrl-C stops the server.');
     if (ctx.json) ctx.emit(result);
     await untilInterrupted(ctx.signal);

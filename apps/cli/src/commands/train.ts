@@ -108,6 +108,7 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
       ...(patience > 0 ? { earlyStopping: { patience } } : {}),
       threads: choice.threads,
       signal: ctx.signal,
+      onNote: (line) => bar.interrupt(() => ctx.log(line)),
       onEpoch: async (e) => {
         epochs.push(e);
         bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));

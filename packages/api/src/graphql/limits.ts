@@ -14,6 +14,7 @@ import {
   type DocumentNode,
   type FragmentDefinitionNode,
   GraphQLError,
+  type GraphQLSchema,
   Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -36,14 +37,95 @@ const LIST_SIZES: Record<string, { arg?: string; default: number; max: number }>
   epochs: { default: 20, max: 20 },
 };
 
+/**
+ * What a field makes the server do, beyond resolving it (1), in the same unit (≈ one field resolved, ~1 µs):
+ * `scan` fields score the whole catalogue for a (user, filter) pair or a movie (a typed-array pass over every movie);
+ * the others read or write the database, fold a user in, or search every title. Aliases add up: each alias of a
+ * scan field is another scan, whether or not the top-N cache would have it.
+ */
+const FIELD_COST: Record<string, number | 'scan'> = {
+  recommendations: 'scan',
+  similarMovies: 'scan',
+  predictRating: 20,
+  movies: 20,
+  user: 20,
+  ratings: 20,
+  modelVersions: 20,
+  rateMovie: 200,
+};
+
 export interface QueryLimits {
-  /** Deepest field nesting allowed (a root field is depth 1). */
+  /** Deepest field nesting allowed (a root field is depth 1; introspection fields are exempt, their cost counts). */
   maxDepth: number;
   /** Largest estimated cost allowed (see `measureDocument`). */
   maxCost: number;
+  /**
+   * Cost of one catalogue scan (`recommendations`, `similarMovies`); the server passes ⌈movies / 10⌉ of the active
+   * model (≥ 100), i.e. a scan of the bundled 9,066 movies costs 907. A function: read when a document is validated.
+   */
+  scanCost?: number | (() => number);
 }
 
-export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 8, maxCost: 5_000 };
+/** Cost of one catalogue scan for a catalogue of `movies` movies: ⌈movies / 10⌉, at least 100. */
+export function scanCostFor(movies: number): number {
+  return Math.max(100, Math.ceil(movies / 10));
+}
+
+/**
+ * Defaults: depth 8; cost 100,000 — the GraphQL console's full introspection query is estimated at 64k–67k here (an
+ * upper bound: every type assumed to have the most fields), a request may scan the bundled catalogue ~110 times.
+ * A scan costs 100 until the server says otherwise (it passes scanCostFor(movies)).
+ */
+export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 8, maxCost: 100_000 };
+
+/**
+ * List sizes of the introspection fields, taken from the schema itself: the number of types and directives, and the
+ * most fields / arguments / enum values / … any one type has. Introspection is counted like any other query.
+ */
+function introspectionSizes(schema: GraphQLSchema): Record<string, number> {
+  // duck-typed rather than isObjectType & co.: those are instanceof checks, which fail when the schema was built by
+  // another copy of graphql-js (vitest loads graphql's ESM build for our code while Apollo gets the CommonJS one)
+  const types = Object.values(schema.getTypeMap()) as unknown as Array<Record<string, unknown>>;
+  const call = <T>(t: Record<string, unknown>, name: string): T | undefined =>
+    typeof t[name] === 'function' ? (t[name] as () => T).call(t) : undefined;
+  let fields = 0;
+  let args = 0;
+  let inputFields = 0;
+  let enumValues = 0;
+  let interfaces = 0;
+  let possibleTypes = 0;
+  for (const t of types) {
+    const fs = call<Record<string, { args?: unknown[] }>>(t, 'getFields');
+    const ifaces = call<unknown[]>(t, 'getInterfaces');
+    if (fs !== undefined && ifaces !== undefined) {
+      const list = Object.values(fs);
+      fields = Math.max(fields, list.length);
+      for (const f of list) args = Math.max(args, f.args?.length ?? 0);
+      interfaces = Math.max(interfaces, ifaces.length);
+      if (typeof t.resolveType !== 'undefined' && !('isTypeOf' in t)) {
+        possibleTypes = Math.max(possibleTypes, schema.getPossibleTypes(t as never).length);
+      }
+    } else if (fs !== undefined) inputFields = Math.max(inputFields, Object.keys(fs).length);
+    const values = call<unknown[]>(t, 'getValues');
+    if (values !== undefined) enumValues = Math.max(enumValues, values.length);
+    const members = call<unknown[]>(t, 'getTypes');
+    if (members !== undefined) possibleTypes = Math.max(possibleTypes, members.length);
+  }
+  const directives = schema.getDirectives();
+  for (const d of directives) args = Math.max(args, d.args.length);
+  return {
+    types: types.length,
+    fields,
+    args,
+    inputFields,
+    enumValues,
+    interfaces,
+    possibleTypes,
+    directives: directives.length,
+  };
+}
+
+const introspectionCache = new WeakMap<GraphQLSchema, Record<string, number>>();
 
 /** Depth and cost of one selection set (an operation's or a fragment's). */
 export interface Measure {
@@ -103,11 +185,21 @@ function spreadsOf(set: SelectionSetNode, out: string[] = []): string[] {
  * Measures every operation of a document, each fragment once.
  *
  * depth(set) = max over its selections: a field 1 + depth(its selection), an inline fragment or spread the depth of
- * its selection; introspection fields (`__schema`, `__type`, …) are exempt.
- * cost(set) = Σ over fields of 1 + size × cost(selection of field), where size is the list length bound of
- * LIST_SIZES (1 for other fields); introspection fields cost nothing.
+ * its selection; introspection fields (`__schema`, `__type`, `__typename` and all below them) are exempt.
+ * cost(set) = Σ over fields of own + size × cost(selection of field), where own is 1 + FIELD_COST (a scan field:
+ * + scanCost) and size is the list length bound of LIST_SIZES, or for introspection the schema's own list sizes
+ * (1 for other fields). A fragment on an introspection type (`on __Type`) is measured with introspection's sizes.
  */
-export function measureDocument(doc: DocumentNode): Map<OperationDefinitionNode, Measure> {
+export function measureDocument(
+  doc: DocumentNode,
+  schema?: GraphQLSchema,
+  scanCost = 100,
+): Map<OperationDefinitionNode, Measure> {
+  let introspection: Record<string, number> = {};
+  if (schema !== undefined) {
+    introspection = introspectionCache.get(schema) ?? introspectionSizes(schema);
+    introspectionCache.set(schema, introspection);
+  }
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of doc.definitions)
     if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
@@ -117,23 +209,31 @@ export function measureDocument(doc: DocumentNode): Map<OperationDefinitionNode,
   const ZERO: Measure = { depth: 0, cost: 0 };
   const fragmentMeasure = (name: string): Measure => memo.get(name) ?? ZERO;
 
-  const measureSet = (set: SelectionSetNode): Measure => {
+  const measureSet = (set: SelectionSetNode, inIntrospection = false): Measure => {
     let depth = 0;
     let cost = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
         const name = sel.name.value;
-        if (name.startsWith('__')) continue;
-        const inner = sel.selectionSet ? measureSet(sel.selectionSet) : ZERO;
-        const spec = LIST_SIZES[name];
+        const intro = inIntrospection || name.startsWith('__');
+        const inner = sel.selectionSet ? measureSet(sel.selectionSet, intro) : ZERO;
         let size = 1;
-        if (spec !== undefined) {
-          const arg =
-            spec.arg === undefined ? undefined : sel.arguments?.find((a) => a.name.value === spec.arg)?.value;
-          size = spec.arg === undefined ? spec.default : argumentSize(arg, spec, defaults);
+        let own = 1;
+        if (intro) size = introspection[name] ?? 1;
+        else {
+          const spec = LIST_SIZES[name];
+          if (spec !== undefined) {
+            const arg =
+              spec.arg === undefined
+                ? undefined
+                : sel.arguments?.find((a) => a.name.value === spec.arg)?.value;
+            size = spec.arg === undefined ? spec.default : argumentSize(arg, spec, defaults);
+          }
+          const extra = FIELD_COST[name];
+          if (extra !== undefined) own += extra === 'scan' ? scanCost : extra;
         }
-        depth = Math.max(depth, 1 + inner.depth);
-        cost += 1 + size * inner.cost;
+        if (!intro) depth = Math.max(depth, 1 + inner.depth);
+        cost += own + size * inner.cost;
       } else {
         const m =
           sel.kind === Kind.INLINE_FRAGMENT ? measureSet(sel.selectionSet) : fragmentMeasure(sel.name.value);
@@ -161,7 +261,9 @@ export function measureDocument(doc: DocumentNode): Map<OperationDefinitionNode,
         continue;
       }
       stack.pop();
-      memo.set(top.name, measureSet(fragments.get(top.name)!.selectionSet));
+      const frag = fragments.get(top.name)!;
+      // a fragment on an introspection type (`on __Type`) is measured with introspection's sizes
+      memo.set(top.name, measureSet(frag.selectionSet, frag.typeCondition.name.value.startsWith('__')));
     }
   }
 
@@ -176,7 +278,8 @@ export function measureDocument(doc: DocumentNode): Map<OperationDefinitionNode,
 export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): ValidationRule {
   return (context: ValidationContext): ASTVisitor => ({
     Document(doc) {
-      for (const [op, { depth, cost }] of measureDocument(doc)) {
+      const scan = typeof limits.scanCost === 'function' ? limits.scanCost() : (limits.scanCost ?? 100);
+      for (const [op, { depth, cost }] of measureDocument(doc, context.getSchema(), scan)) {
         if (depth > limits.maxDepth) {
           context.reportError(
             new GraphQLError(
@@ -187,8 +290,9 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
         } else if (cost > limits.maxCost) {
           context.reportError(
             new GraphQLError(
-              `query too costly: estimated cost ${cost} exceeds ${limits.maxCost} (list fields multiply their selection ` +
-                'by limit/first; ask for fewer items or fields)',
+              `query too costly: estimated cost ${cost} exceeds ${limits.maxCost} (each recommendations/similarMovies ` +
+                `costs a catalogue scan, ${scan}; list fields multiply their selection by limit/first; ask for fewer ` +
+                'items, fields or aliases)',
               { nodes: [op], extensions: { limit: 'cost', cost, maxCost: limits.maxCost } },
             ),
           );

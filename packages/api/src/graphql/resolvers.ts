@@ -1,13 +1,14 @@
 /**
- * Resolvers for every field of schema.graphql. Reads come from the in-memory snapshot (model, catalogue, user
+ * Resolvers for every field of schema.graphql. Reads come from the in-memory snapshot (models, catalogue, user
  * states); only `user.ratings`, `modelVersions` and `rateMovie` reach the database on a request. Each resolver
  * records what its answer depended on in `context.deps`, so the HTTP layer can cache the whole response.
  */
-import { badInput, checkId, checkRange, checkRating, notFound } from '../errors.ts';
+import { hasMetrics } from '@movierec/core';
+import type { ModelVersionInfo } from '@movierec/db';
+import { badInput, checkId, checkRange, checkRating, checkTime, missingModel, notFound } from '../errors.ts';
 import type { MovieView } from '../serving/catalogue.ts';
 import type { RecommenderService } from '../serving/service.ts';
 import type { Snapshot, UserState } from '../serving/snapshot.ts';
-import type { ModelVersionInfo } from '../store.ts';
 
 /** What a response depended on: it may be cached while the snapshot is current and every user state valid. */
 export interface CacheDeps {
@@ -89,12 +90,13 @@ export const resolvers = {
       const top = snapshot.topFor(state, args.excludeRated !== false, genres);
       const n = Math.min(args.limit, top.items.length);
       const items: RecommendationParent[] = [];
+      const space = snapshot.recommending!.space;
       for (let j = 0; j < n; j++) {
         const item = top.items[j]!;
         items.push({
           rank: j + 1,
           score: top.scores[j]!,
-          movie: snapshot.catalogue.viewOfItem(item)!,
+          movie: space.viewOfItem(item)!,
           item,
           state,
           snapshot,
@@ -103,29 +105,35 @@ export const resolvers = {
       return { userId: args.userId, items, source: state.source, modelVersion: snapshot.version };
     },
 
-    async predictRating(_: unknown, args: { userId: string; movieId: string }, ctx: ApiContext) {
+    async predictRating(
+      _: unknown,
+      args: { userId: string; movieId: string; at?: string | null },
+      ctx: ApiContext,
+    ) {
       checkId('userId', args.userId);
+      const at = args.at == null ? Date.now() / 1000 : checkTime('at', args.at);
       const snapshot = ctx.service.current();
       const m = movieIndex(snapshot, 'movieId', args.movieId);
+      if (snapshot.rating === null) {
+        const v = snapshot.ranking!.version;
+        throw missingModel('predictRating', 'rating', `only ranking model version ${v.id} (${v.family}) is`);
+      }
       const state = await userState(ctx, snapshot, args.userId);
-      const item = snapshot.catalogue.itemOf[m]!;
-      const p = snapshot.model!.params;
-      // a movie without learned factors: μ + b_u (the user baseline), μ alone without a user vector
-      const rating = item >= 0 ? snapshot.predict(state, item) : p.globalMean + (state.vector?.bias ?? 0);
-      return { userId: args.userId, movie: snapshot.catalogue.view(m), rating, source: state.source };
+      const predicted = snapshot.predict(state, m, at);
+      return { userId: args.userId, movie: snapshot.catalogue.view(m), ...predicted };
     },
 
     similarMovies(_: unknown, args: { movieId: string; limit: number }, ctx: ApiContext) {
       checkRange('limit', args.limit, 1, 100);
       const snapshot = ctx.service.current();
       const m = movieIndex(snapshot, 'movieId', args.movieId);
-      const item = snapshot.catalogue.itemOf[m]!;
-      if (item < 0) return [];
-      const top = snapshot.similar(item);
+      const found = snapshot.similar(m);
+      if (found === null) return [];
+      const { served, top } = found;
       const n = Math.min(args.limit, top.items.length);
       const out: { movie: MovieView; similarity: number }[] = [];
       for (let j = 0; j < n; j++) {
-        out.push({ movie: snapshot.catalogue.viewOfItem(top.items[j]!)!, similarity: top.scores[j]! });
+        out.push({ movie: served.space.viewOfItem(top.items[j]!)!, similarity: top.scores[j]! });
       }
       return out;
     },
@@ -181,6 +189,10 @@ export const resolvers = {
     activeModel(_: unknown, __: unknown, ctx: ApiContext): ModelVersionInfo | null {
       return ctx.service.snapshot?.version ?? null;
     },
+
+    activeModels(_: unknown, __: unknown, ctx: ApiContext): ModelVersionInfo[] {
+      return ctx.service.snapshot?.versions ?? [];
+    },
   },
 
   Mutation: {
@@ -203,11 +215,36 @@ export const resolvers = {
     because(parent: RecommendationParent, args: { limit: number }) {
       checkRange('limit', args.limit, 0, 10);
       const out: MovieView[] = [];
+      const space = parent.snapshot.recommending!.space;
       for (const item of parent.snapshot.because(parent.state, parent.item, args.limit)) {
-        const v = parent.snapshot.catalogue.viewOfItem(item);
+        const v = space.viewOfItem(item);
         if (v !== null) out.push(v);
       }
       return out;
+    },
+  },
+
+  // @movierec/db's ModelVersionInfo → the GraphQL ModelVersion (one type from the database to the schema)
+  ModelVersion: {
+    id: (v: ModelVersionInfo) => String(v.id),
+    task: (v: ModelVersionInfo) => v.task.toUpperCase(),
+    createdAt: (v: ModelVersionInfo) => v.createdAt.toISOString(),
+    config: (v: ModelVersionInfo) => JSON.stringify(v.config ?? {}),
+    // core's Metrics as stored (ModelMetrics shows its fields; absent ones are null)
+    metrics: (v: ModelVersionInfo) => (hasMetrics(v.metrics) ? v.metrics : null),
+    trainingRun(v: ModelVersionInfo) {
+      const run = v.trainingRun;
+      if (run === null) return null;
+      return {
+        id: String(run.id),
+        epochs: (run.epochs ?? []).map((e) => ({
+          epoch: e.epoch,
+          loss: e.loss,
+          validationRmse: num(e.validationRmse),
+          validationMae: num(e.validationMae),
+          seconds: num(e.seconds),
+        })),
+      };
     },
   },
 
@@ -255,3 +292,7 @@ export const resolvers = {
     },
   },
 };
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}

@@ -7,18 +7,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { DEFAULT_LIMITS, type QueryLimits, queryLimitsRule } from '../graphql/limits.ts';
+import { ANONYMOUS, AuthError, type Authenticator, type Identity } from '../auth/tokens.ts';
+import { Budget, guardResolvers } from '../graphql/guard.ts';
+import { DEFAULT_LIMITS, type QueryLimits, queryLimitsRule, scanCostFor } from '../graphql/limits.ts';
 import { type ApiContext, type CacheDeps, resolvers } from '../graphql/resolvers.ts';
 import type { Logger } from '../logger.ts';
 import type { RecommenderService } from '../serving/service.ts';
 import type { Metrics } from './metrics.ts';
 import { ResponseCache } from './response-cache.ts';
+import { createRateLimiter, type RateLimitOptions, setSecurityHeaders } from './security.ts';
 import { serveStatic } from './static.ts';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
 /** Largest request body accepted (bytes). */
 const MAX_BODY = 1024 * 1024;
+/** How much of an oversized body is read and discarded so the client sees the 413 before the connection closes. */
+const MAX_DISCARD = 16 * MAX_BODY;
+/** Most tokens a GraphQL document may have (graphql-js' parser limit): the page's largest query has ~150. */
+const MAX_TOKENS = 5_000;
 
 export interface HttpOptions {
   port: number;
@@ -30,6 +37,13 @@ export interface HttpOptions {
   responseCacheBytes?: number;
   /** How long in-flight requests may take to finish on close before their connections are cut (ms). */
   shutdownGraceMs?: number;
+  /** Who may read whose data; without one, every request is anonymous (only public fields answer). */
+  auth?: Authenticator;
+  /** Production mode: introspection and "did you mean" field suggestions off (default: NODE_ENV === 'production'). */
+  production?: boolean;
+  rateLimit?: RateLimitOptions;
+  /** Slow-client timeouts (ms): whole request 30 s, headers 10 s, idle keep-alive 5 s. */
+  timeouts?: { requestMs?: number; headersMs?: number; keepAliveMs?: number };
   /** Prometheus metrics (counted always; exposed at /metrics on this port when metricsOnMainPort). */
   metrics?: Metrics;
   metricsOnMainPort?: boolean;
@@ -45,20 +59,41 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/**
+ * Reads the body up to MAX_BODY bytes. A larger one is refused with 413: the rest is read and thrown away (up to
+ * MAX_DISCARD, then the connection is cut) so the client receives the answer instead of a reset connection.
+ */
+function readBody(req: IncomingMessage, res: ServerResponse): Promise<string> {
   return new Promise((done, fail) => {
+    const tooLarge = () => {
+      res.setHeader('connection', 'close');
+      let discarded = 0;
+      req.removeAllListeners('data');
+      req.on('data', (c: Buffer) => {
+        discarded += c.length;
+        if (discarded > MAX_DISCARD) req.destroy();
+      });
+      fail(new HttpError(413, `request body larger than ${MAX_BODY} bytes`));
+    };
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY) {
+      tooLarge();
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        fail(new HttpError(413, `request body larger than ${MAX_BODY} bytes`));
-        req.destroy();
+        chunks.length = 0;
+        tooLarge();
         return;
       }
       chunks.push(c);
@@ -126,10 +161,21 @@ export async function startHttp(
   log: Logger,
   options: HttpOptions,
 ): Promise<RunningHttp> {
-  const apollo = new ApolloServer<ApiContext>({
+  const production = options.production ?? process.env.NODE_ENV === 'production';
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const scanCost = () =>
+    typeof limits.scanCost === 'number'
+      ? limits.scanCost
+      : typeof limits.scanCost === 'function'
+        ? limits.scanCost()
+        : scanCostFor(service.snapshot?.catalogue.size ?? 0);
+  const apollo = new ApolloServer<ApiContext & { identity: Identity; budget: Budget }>({
     typeDefs,
-    resolvers,
-    validationRules: [queryLimitsRule(options.limits ?? DEFAULT_LIMITS)],
+    resolvers: guardResolvers(resolvers, scanCost),
+    validationRules: [queryLimitsRule({ ...limits, scanCost })],
+    introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
+    parseOptions: { maxTokens: MAX_TOKENS },
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       ...(options.metrics !== undefined ? [options.metrics.apolloPlugin()] : []),
@@ -151,6 +197,8 @@ export async function startHttp(
   });
   await apollo.start();
   const cache = new ResponseCache(options.responseCacheBytes ?? 64 * 1024 * 1024);
+  const rateLimiter = createRateLimiter(options.rateLimit);
+  const auth = options.auth;
   let closing = false;
   let inFlight = 0;
   let idle: (() => void) | null = null;
@@ -163,9 +211,16 @@ export async function startHttp(
     const method = req.method ?? 'GET';
     if (method !== 'POST' && method !== 'GET')
       throw new HttpError(405, `${method} not allowed on /graphql (use POST or GET)`);
-    const raw = method === 'POST' ? await readBody(req) : '';
+    const raw = method === 'POST' ? await readBody(req, res) : '';
+    const identity = await identify(req);
     const contentType = req.headers['content-type'] ?? '';
-    const cacheKey = method === 'POST' && contentType.startsWith('application/json') ? raw : null;
+    // the caller is part of the key: an answer computed for one user is never served to another
+    const cacheKey =
+      method === 'POST' && contentType.startsWith('application/json')
+        ? identity === ANONYMOUS
+          ? raw
+          : `${identity.admin ? '*' : ''}${identity.sub ?? ''}\u0000${raw}`
+        : null;
     if (cacheKey !== null) {
       const hit = cache.get(cacheKey, service.epoch, Date.now());
       if (hit !== null) {
@@ -193,7 +248,7 @@ export async function startHttp(
     const epoch = service.epoch;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },
-      context: async () => ({ service, deps }),
+      context: async () => ({ service, deps, identity, budget: new Budget(limits.maxCost) }),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     const status = result.status ?? 200;
@@ -222,6 +277,41 @@ export async function startHttp(
     for await (const chunk of result.body.asyncIterator) res.write(chunk);
     res.end();
     return undefined;
+  }
+
+  async function identify(req: IncomingMessage): Promise<Identity> {
+    if (auth === undefined) return ANONYMOUS;
+    try {
+      return await auth.identify(req.headers.authorization);
+    } catch (err) {
+      if (err instanceof AuthError)
+        throw new HttpError(401, err.message, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      throw err;
+    }
+  }
+
+  /** POST /auth/demo {"userId": "…"} → a short-lived token for that user (demo mode, loopback only). */
+  async function demoToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (auth?.mode !== 'demo')
+      throw new HttpError(
+        404,
+        'no demo sign-in on this server (it runs with real tokens or without authentication)',
+      );
+    if (req.method !== 'POST') throw new HttpError(405, `${req.method} not allowed on /auth/demo (use POST)`);
+    const raw = await readBody(req, res);
+    let userId: unknown;
+    try {
+      userId = (JSON.parse(raw) as { userId?: unknown }).userId;
+    } catch (err) {
+      throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
+    }
+    if (typeof userId !== 'string' || userId.length === 0 || userId.length > 128 || userId.trim() !== userId)
+      throw new HttpError(
+        400,
+        'userId: must be a non-empty ID without surrounding spaces (≤ 128 characters)',
+      );
+    const token = await auth.mint(userId, { ttlSeconds: auth.demoTtlSeconds });
+    sendJson(res, 200, { token, userId, expiresIn: auth.demoTtlSeconds, tokenType: 'Bearer' });
   }
 
   async function ready(res: ServerResponse): Promise<void> {
@@ -258,9 +348,14 @@ export async function startHttp(
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
+    setSecurityHeaders(res, path);
     try {
-      if (path === '/graphql') cacheNote = await graphql(req, res, q < 0 ? '' : target.slice(q));
-      else if (path === '/health') sendJson(res, 200, { status: 'ok' });
+      if (path === '/graphql') {
+        if (await rateLimiter.admit(req, res))
+          cacheNote = await graphql(req, res, q < 0 ? '' : target.slice(q));
+      } else if (path === '/auth/demo') {
+        if (await rateLimiter.admit(req, res)) await demoToken(req, res);
+      } else if (path === '/health') sendJson(res, 200, { status: 'ok' });
       else if (path === '/ready') await ready(res);
       else if (path === '/metrics' && metrics !== undefined && options.metricsOnMainPort)
         await sendMetrics(metrics, res);
@@ -271,9 +366,10 @@ export async function startHttp(
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) log.error({ msg: 'request failed', method: req.method, path, err: String(err) });
-      if (!res.headersSent)
+      if (!res.headersSent) {
+        if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
         sendJson(res, status, { error: err instanceof HttpError ? err.message : 'internal error' });
-      else res.destroy();
+      } else res.destroy();
     } finally {
       inFlight--;
       if (metrics !== undefined) {
@@ -296,7 +392,18 @@ export async function startHttp(
     }
   }
 
-  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void handle(req, res));
+  const t = options.timeouts ?? {};
+  const server = createServer(
+    {
+      // against slow clients: the whole request, its headers, and an idle keep-alive connection each get a deadline,
+      // checked every second (Node's default check interval is 30 s)
+      requestTimeout: t.requestMs ?? 30_000,
+      headersTimeout: t.headersMs ?? 10_000,
+      keepAliveTimeout: t.keepAliveMs ?? 5_000,
+      connectionsCheckingInterval: 1_000,
+    },
+    (req, res) => void handle(req, res),
+  );
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port, options.host, () => {

@@ -1,21 +1,12 @@
 /**
- * The movie catalogue held in memory next to the active model: metadata and rating statistics by catalogue index,
- * the links between catalogue indices and the model's dense item indices, and per-genre item masks.
+ * The movie catalogue held in memory next to the active models: metadata and rating statistics by catalogue index
+ * (`Catalogue`), and for each served model the links between catalogue indices and its dense item indices with
+ * per-genre item masks (`ItemSpace`).
  */
 import type { IdMap } from '@movierec/data';
+import type { MovieRows } from '@movierec/db';
 
-/** Movie rows as read from the database, column by column. */
-export interface MovieRows {
-  readonly externalIds: string[];
-  readonly titles: string[];
-  /** Release year, 0 where unknown. */
-  readonly years: Int16Array;
-  readonly genres: string[][];
-  /** Number of ratings per movie. */
-  readonly ratingCounts: Int32Array;
-  /** Sum of the ratings per movie (average = sum / count). */
-  readonly ratingSums: Float64Array;
-}
+export type { MovieRows };
 
 /** What the GraphQL `Movie` type resolves from; statistics read through to the catalogue's live columns. */
 export class MovieView {
@@ -54,37 +45,19 @@ export class MovieView {
 export class Catalogue {
   readonly rows: MovieRows;
   readonly size: number;
-  /** Catalogue index → model item index, -1 where the model has no factors for the movie. */
-  readonly itemOf: Int32Array;
-  /** Model item index → catalogue index, -1 where the movie is missing from the catalogue. */
-  readonly movieOf: Int32Array;
-  /** Model items that have catalogue metadata (1) — only these are recommended. */
-  readonly servable: Uint8Array;
   readonly #byExternal = new Map<string, number>();
   readonly #titlesLower: string[];
   readonly #views: (MovieView | undefined)[];
-  /** Lower-cased genre → mask over model items; built on first use. */
-  readonly #genreMasks = new Map<string, Uint8Array>();
   readonly #genreNames = new Map<string, string>();
 
-  constructor(rows: MovieRows, items: IdMap) {
+  constructor(rows: MovieRows) {
     this.rows = rows;
     this.size = rows.externalIds.length;
-    this.itemOf = new Int32Array(this.size).fill(-1);
-    this.movieOf = new Int32Array(items.size).fill(-1);
-    this.servable = new Uint8Array(items.size);
     this.#titlesLower = rows.titles.map((t) => t.toLowerCase());
     this.#views = new Array(this.size);
     this.statsVersion = new Uint32Array(this.size);
     for (let m = 0; m < this.size; m++) {
-      const id = rows.externalIds[m]!;
-      this.#byExternal.set(id, m);
-      const item = items.indexOf(id);
-      this.itemOf[m] = item;
-      if (item >= 0) {
-        this.movieOf[item] = m;
-        this.servable[item] = 1;
-      }
+      this.#byExternal.set(rows.externalIds[m]!, m);
       for (const g of rows.genres[m]!) {
         const key = g.toLowerCase();
         if (!this.#genreNames.has(key)) this.#genreNames.set(key, g);
@@ -103,12 +76,6 @@ export class Catalogue {
     return v;
   }
 
-  /** The movie behind a model item, or null where the catalogue lacks it. */
-  viewOfItem(item: number): MovieView | null {
-    const m = this.movieOf[item] ?? -1;
-    return m >= 0 ? this.view(m) : null;
-  }
-
   /** Every genre name in the catalogue. */
   genreNames(): string[] {
     return [...this.#genreNames.values()].sort();
@@ -116,32 +83,6 @@ export class Catalogue {
 
   hasGenre(genre: string): boolean {
     return this.#genreNames.has(genre.toLowerCase());
-  }
-
-  /**
-   * Mask over model items: 1 where the movie is in the catalogue and carries at least one of `genres`
-   * (case-insensitive); with no genres, every servable item.
-   */
-  itemMask(genres: readonly string[] | null): Uint8Array {
-    if (genres === null || genres.length === 0) return this.servable;
-    const keys = [...new Set(genres.map((g) => g.toLowerCase()))].sort();
-    const cacheKey = keys.join('\u0000');
-    let mask = this.#genreMasks.get(cacheKey);
-    if (mask !== undefined) return mask;
-    mask = new Uint8Array(this.movieOf.length);
-    const wanted = new Set(keys);
-    for (let item = 0; item < this.movieOf.length; item++) {
-      const m = this.movieOf[item]!;
-      if (m < 0) continue;
-      for (const g of this.rows.genres[m]!) {
-        if (wanted.has(g.toLowerCase())) {
-          mask[item] = 1;
-          break;
-        }
-      }
-    }
-    if (this.#genreMasks.size < 1024) this.#genreMasks.set(cacheKey, mask);
-    return mask;
   }
 
   /**
@@ -180,5 +121,72 @@ export class Catalogue {
     if (previous === null) rows.ratingCounts[index]!++;
     else rows.ratingSums[index]! -= previous;
     rows.ratingSums[index]! += rating;
+  }
+}
+
+/**
+ * One served model's items against the catalogue: catalogue index ↔ the model's dense item index, which items
+ * are servable (have catalogue metadata) and per-genre masks over the model's items (the `allowed` masks of
+ * core's RecommendQuery).
+ */
+export class ItemSpace {
+  readonly catalogue: Catalogue;
+  readonly items: IdMap;
+  /** Catalogue index → model item index, -1 where the model does not know the movie. */
+  readonly itemOf: Int32Array;
+  /** Model item index → catalogue index, -1 where the movie is missing from the catalogue. */
+  readonly movieOf: Int32Array;
+  /** Model items that have catalogue metadata (1) — only these are recommended. */
+  readonly servable: Uint8Array;
+  /** Lower-cased genre → mask over model items; built on first use. */
+  readonly #genreMasks = new Map<string, Uint8Array>();
+
+  constructor(catalogue: Catalogue, items: IdMap) {
+    this.catalogue = catalogue;
+    this.items = items;
+    this.itemOf = new Int32Array(catalogue.size).fill(-1);
+    this.movieOf = new Int32Array(items.size).fill(-1);
+    this.servable = new Uint8Array(items.size);
+    for (let m = 0; m < catalogue.size; m++) {
+      const item = items.indexOf(catalogue.rows.externalIds[m]!);
+      this.itemOf[m] = item;
+      if (item >= 0) {
+        this.movieOf[item] = m;
+        this.servable[item] = 1;
+      }
+    }
+  }
+
+  /** The movie behind a model item, or null where the catalogue lacks it. */
+  viewOfItem(item: number): MovieView | null {
+    const m = this.movieOf[item] ?? -1;
+    return m >= 0 ? this.catalogue.view(m) : null;
+  }
+
+  /**
+   * Mask over model items: 1 where the movie is in the catalogue and carries at least one of `genres`
+   * (case-insensitive); with no genres, every servable item.
+   */
+  itemMask(genres: readonly string[] | null): Uint8Array {
+    if (genres === null || genres.length === 0) return this.servable;
+    const keys = [...new Set(genres.map((g) => g.toLowerCase()))].sort();
+    const cacheKey = keys.join('\u0000');
+    let mask = this.#genreMasks.get(cacheKey);
+    if (mask !== undefined) return mask;
+    mask = new Uint8Array(this.movieOf.length);
+    const wanted = new Set(keys);
+    const genresOf = this.catalogue.rows.genres;
+    for (let item = 0; item < this.movieOf.length; item++) {
+      const m = this.movieOf[item]!;
+      if (m < 0) continue;
+      for (const g of genresOf[m]!) {
+        if (wanted.has(g.toLowerCase())) {
+          mask[item] = 1;
+          break;
+        }
+      }
+    }
+    if (this.#genreMasks.size < 1024) this.#genreMasks.set(cacheKey, mask);
+    return mask;
   }
 }

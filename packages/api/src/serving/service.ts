@@ -1,15 +1,14 @@
 /**
- * The recommender as the API serves it: the active model version in memory (polled, swapped on activation),
- * per-user state loaded once from the database, fold-in on rating, and a change feed so several API processes
- * serving one database agree about who rated what.
+ * The recommender as the API serves it: the active model versions in memory (one per task, polled, swapped on
+ * activation), per-user state loaded once from the database, fold-in into every active model on rating, and a
+ * change feed so several API processes serving one database agree about who rated what.
  */
-import { IdMap } from '@movierec/data';
 import type { EventListener, MovierecEvent } from '@movierec/db';
 import { databaseUnavailable, modelNotReady } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ApiStore, StoredRating } from '../store.ts';
 import { Catalogue } from './catalogue.ts';
-import { Snapshot, type UserState } from './snapshot.ts';
+import { type Served, Snapshot, type UserState } from './snapshot.ts';
 
 export interface ServiceOptions {
   /** How often to poll for a newly activated model version and for other processes' ratings (ms). */
@@ -82,10 +81,11 @@ export class RecommenderService {
   }
 
   get ready(): { modelLoaded: boolean; databaseReachable: boolean; modelVersion: string | null } {
+    const version = this.#snapshot?.version;
     return {
-      modelLoaded: this.#snapshot?.model != null,
+      modelLoaded: this.#snapshot?.recommending != null,
       databaseReachable: this.#dbReachable,
-      modelVersion: this.#snapshot?.version?.id ?? null,
+      modelVersion: version == null ? null : String(version.id),
     };
   }
 
@@ -170,9 +170,9 @@ export class RecommenderService {
   async #pollOnce(): Promise<void> {
     if (this.#stopped) return;
     try {
-      const activeId = await this.store.activeModelVersionId();
+      const activeKey = await this.store.activeModelsKey();
       const current = this.#snapshot;
-      if (current === null || (current.version?.id ?? null) !== activeId) await this.#load();
+      if (current === null || current.key !== activeKey) await this.#load();
       else if (this.store.shared) await this.#applyChangeFeed(current);
       if (!this.#dbReachable) this.#log.info({ msg: 'database reachable' });
       this.#dbReachable = true;
@@ -188,13 +188,18 @@ export class RecommenderService {
     const started = performance.now();
     // the change-feed watermark is taken before reading, so ratings written during the load are seen next poll
     const feedStart = await this.store.changedUsersSince(null);
-    const loaded = await this.store.loadActiveModel();
+    const loaded = await this.store.loadActiveModels();
     const movies = await this.store.loadMovies();
-    const catalogue = new Catalogue(movies, loaded?.model.items ?? new IdMap());
-    const snapshot = new Snapshot(loaded?.version ?? null, loaded?.model ?? null, catalogue, this.#maxUsers);
-    if (loaded !== null) {
-      // users who rated after the model was trained are served by fold-in from their stored ratings
-      const changed = await this.store.changedUsersSince(loaded.version.createdAt);
+    const catalogue = new Catalogue(movies);
+    const served = (task: string): Served | null => {
+      const found = loaded.find((l) => l.version.task === task);
+      return found ? Snapshot.serve(found.version, found.model, catalogue) : null;
+    };
+    const snapshot = new Snapshot(served('rating'), served('ranking'), catalogue, this.#maxUsers);
+    if (loaded.length > 0) {
+      // users who rated after the oldest active model was trained are served by fold-in from their stored ratings
+      const oldest = loaded.reduce((a, b) => (a.version.createdAt <= b.version.createdAt ? a : b));
+      const changed = await this.store.changedUsersSince(oldest.version.createdAt.toISOString());
       for (const u of changed.users) snapshot.dirtyUsers.add(u);
     }
     this.#watermark = feedStart.watermark;
@@ -202,13 +207,21 @@ export class RecommenderService {
     this.epoch++;
     this.#log.info({
       msg: 'model loaded',
-      modelVersion: loaded?.version.id ?? null,
+      modelVersion: snapshot.version?.id ?? null,
+      models: loaded.map((l) => ({
+        id: l.version.id,
+        task: l.version.task,
+        family: l.model.family,
+        items: l.model.numItems,
+      })),
       movies: catalogue.size,
-      items: loaded?.model.params.numItems ?? 0,
-      factors: loaded?.model.params.factors ?? 0,
       ms: Math.round(performance.now() - started),
     });
-    this.#observer?.modelLoaded(loaded?.version.id ?? null, (performance.now() - started) / 1000);
+    const servingId = snapshot.version?.id;
+    this.#observer?.modelLoaded(
+      servingId === undefined ? null : String(servingId),
+      (performance.now() - started) / 1000,
+    );
   }
 
   async #applyChangeFeed(snapshot: Snapshot): Promise<void> {
@@ -223,7 +236,7 @@ export class RecommenderService {
   /** The current snapshot, or MODEL_NOT_READY when nothing is loaded (or with requireModel, no model is active). */
   current(requireModel = true): Snapshot {
     const s = this.#snapshot;
-    if (s === null || (requireModel && s.model === null)) throw modelNotReady();
+    if (s === null || (requireModel && s.recommending === null)) throw modelNotReady();
     return s;
   }
 
@@ -250,7 +263,7 @@ export class RecommenderService {
     return pending;
   }
 
-  /** Stores a rating, updates the catalogue statistics and folds the user in again; returns the new state. */
+  /** Stores a rating, updates the catalogue statistics and folds the user into every active model again. */
   async rate(
     userId: string,
     movieIndex: number,

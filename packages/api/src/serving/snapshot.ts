@@ -1,143 +1,205 @@
 /**
- * One active model version held in memory with its catalogue, per-user state and cached top-N lists. A new
- * activation builds a new Snapshot and swaps it in whole, so every cache below is invalidated by construction.
+ * The active model versions held in memory — at most one per task (rating, ranking) — with the catalogue, per-user
+ * state and cached top-N lists. Every model is served through core's `Recommender` contract only (fold-in,
+ * recommend, predict, similarItems, explain), so a new model family needs no code here. A new activation builds a
+ * new Snapshot and swaps it in whole, so every cache below is invalidated by construction.
  */
-import type { UserVector } from '@movierec/core';
-import type { ModelVersionInfo, ServableModel, UserRatings } from '../store.ts';
-import type { Catalogue } from './catalogue.ts';
 import {
-  addRankBias,
-  cosine,
-  cosineToAll,
-  normalizeRows,
-  scoreAllItems,
-  type TopList,
-  topK,
-} from './kernels.ts';
+  canPredict,
+  type UserState as ModelUserState,
+  PopularityModel,
+  type Recommender,
+  type TopItems,
+  type UserHistory,
+} from '@movierec/core';
+import type { ModelVersionInfo } from '@movierec/db';
+import { type Catalogue, ItemSpace } from './catalogue.ts';
 
 export type RecommendationSource = 'PERSONALIZED' | 'POPULARITY';
 
 /** Longest list ever cached per (user, filters); `limit` is at most this. */
 export const MAX_LIMIT = 100;
 
-/** A user as the serving path sees them: their ratings mapped to model items and the vector that scores them. */
+/** One active model version as served: the version record, the model and its items against the catalogue. */
+export interface Served {
+  readonly version: ModelVersionInfo;
+  readonly model: Recommender;
+  readonly space: ItemSpace;
+}
+
+/** A user as one model sees them. */
+export interface ModelUser {
+  /** The user's stored ratings on this model's items (ascending) and the ratings given (aligned). */
+  readonly history: UserHistory;
+  /** The model's state for the user (trained or folded in); null: the popularity fallback. */
+  readonly state: ModelUserState | null;
+  readonly source: RecommendationSource;
+  /** How many ratings the fold-in used (0 when the trained state or the fallback serves). */
+  readonly foldedIn: number;
+}
+
+const EMPTY_HISTORY: UserHistory = { items: new Int32Array(0), values: new Float32Array(0) };
+
+/** A user as the serving path sees them: one ModelUser per active model. */
 export class UserState {
   /** False once a rating change or eviction made this state stale (response-cache entries check it). */
   valid = true;
   /** Cached top-N lists by filter key. */
-  readonly tops = new Map<string, TopList>();
+  readonly tops = new Map<string, TopItems>();
   constructor(
     readonly userId: string,
     /** Whether the user exists in the database. */
     readonly exists: boolean,
-    /** Number of stored ratings (including movies the model has no factors for). */
+    /** Number of stored ratings (including movies no model knows). */
     readonly ratingCount: number,
-    /** Rated model items, ascending, and the ratings given (aligned). */
-    readonly ratedItems: Int32Array,
-    readonly ratedValues: Float32Array,
-    /** p_u and b_u: trained, folded in, or null for the popularity fallback. */
-    readonly vector: UserVector | null,
-    readonly source: RecommendationSource,
-    /** How many ratings the fold-in used (0 when the trained vector or the fallback serves). */
-    readonly foldedIn: number,
+    /** The user in the model that ranks recommendations (ranking model, else rating model). */
+    readonly recommending: ModelUser | null,
+    /** The user in the rating model (predictRating), the same object when one model serves both. */
+    readonly rating: ModelUser | null,
   ) {}
+
+  get source(): RecommendationSource {
+    return this.recommending?.source ?? 'POPULARITY';
+  }
+  /** How many ratings the recommending model's fold-in used. */
+  get foldedIn(): number {
+    return this.recommending?.foldedIn ?? 0;
+  }
 }
 
 export class Snapshot {
-  #unitItems: Float32Array | null = null;
-  /** Scratch buffers reused by every scoring call (JS runs one call at a time, nothing awaits inside). */
-  readonly #scores: Float32Array;
-  /** r̂ + itemRankBias per item (the ranking key), only when the model has the ranking-only term. */
-  readonly #rankScores: Float32Array | null;
-  readonly #excluded: Uint8Array;
-  readonly #popularity: Float32Array;
-  readonly #popularTops = new Map<string, TopList>();
-  readonly #similar = new Map<number, TopList>();
+  /** The model that ranks `recommendations` and explains them: the active ranking model, else the rating model. */
+  readonly recommending: Served | null;
+  /** The non-personalised fallback in the recommending model's item space (flagged POPULARITY). */
+  readonly #popularity: PopularityModel | null;
+  readonly #popularTops = new Map<string, TopItems>();
+  readonly #similar = new Map<number, TopItems>();
+  readonly #emptyUsers = new Map<Recommender, ModelUserState>();
   readonly users = new Map<string, UserState>();
   readonly pending = new Map<string, Promise<UserState>>();
-  /** Users whose stored ratings changed after the model was trained: served by fold-in, not their trained row. */
+  /** Users whose stored ratings changed after the models were trained: served by fold-in, not their trained row. */
   readonly dirtyUsers = new Set<string>();
 
   constructor(
-    readonly version: ModelVersionInfo | null,
-    readonly model: ServableModel | null,
+    /** The active rating model (task 'rating'): predictRating. */
+    readonly rating: Served | null,
+    /** The active ranking model (task 'ranking'): recommendations. */
+    readonly ranking: Served | null,
     readonly catalogue: Catalogue,
     readonly maxUsers: number,
   ) {
-    const n = model?.params.numItems ?? 0;
-    this.#scores = new Float32Array(n);
-    this.#rankScores = model?.params.itemRankBias ? new Float32Array(n) : null;
-    this.#excluded = new Uint8Array(n);
+    this.recommending = ranking ?? rating;
     this.#popularity = this.#buildPopularity();
   }
 
-  /** Unit-length movie factor rows q̂_i = q_i/‖q_i‖, built on first use (cosine neighbours, `because`). */
-  get unitItems(): Float32Array {
-    if (this.#unitItems !== null) return this.#unitItems;
-    const p = this.model!.params;
-    this.#unitItems = normalizeRows(p.itemFactors, p.numItems, p.factors);
-    return this.#unitItems;
+  /** Wraps a loaded version for serving (its items mapped onto the catalogue). */
+  static serve(version: ModelVersionInfo, model: Recommender, catalogue: Catalogue): Served {
+    return { version, model, space: new ItemSpace(catalogue, model.items) };
+  }
+
+  /** The version whose model ranks recommendations (what `activeModel` and `Recommendations.modelVersion` show). */
+  get version(): ModelVersionInfo | null {
+    return this.recommending?.version ?? null;
+  }
+
+  /** Every active version, rating first. */
+  get versions(): ModelVersionInfo[] {
+    return [this.rating, this.ranking].filter((s): s is Served => s !== null).map((s) => s.version);
+  }
+
+  /** Names the active versions ("rating:3 ranking:5"); a poll compares it with the database's. */
+  get key(): string {
+    return activeKey(this.versions);
   }
 
   /**
-   * Popularity score per model item: μ + b_i (the item-bias baseline, Koren 2008 §2.1) for movies with enough
-   * ratings to trust their bias (at least min(20, the count of the 100th most-rated movie)); −∞ otherwise.
+   * The model behind `similarMovies`: the rating model when active (cosine of its movie factors, as before the
+   * ranking models existed), else the ranking model's own similarity. Not measured against each other yet.
    */
-  #buildPopularity(): Float32Array {
-    if (this.model === null) return new Float32Array(0);
-    const p = this.model.params;
-    const cat = this.catalogue;
-    const counts = new Int32Array(p.numItems);
-    for (let i = 0; i < p.numItems; i++) {
-      const m = cat.movieOf[i]!;
-      counts[i] = m >= 0 ? cat.rows.ratingCounts[m]! : 0;
+  get similarModel(): Served | null {
+    return this.rating ?? this.ranking;
+  }
+
+  /** The state of a user with no history in `model` (its fold-in of nothing; for MF the baseline μ + b_i). */
+  emptyUser(model: Recommender): ModelUserState {
+    let state = this.#emptyUsers.get(model);
+    if (state === undefined) this.#emptyUsers.set(model, (state = model.foldIn(EMPTY_HISTORY)));
+    return state;
+  }
+
+  /**
+   * Popularity score per item of the recommending model: the rating model's prediction for a user with no history
+   * (for MF μ + b_i, the item-bias baseline, Koren 2008 §2.1), else the movie's damped mean rating
+   * (Σr + 25·μ̄)/(n + 25) — for movies with enough ratings to trust it (at least min(20, the count of the 100th
+   * most-rated movie)); −∞ otherwise, so they are never listed.
+   */
+  #buildPopularity(): PopularityModel | null {
+    const served = this.recommending;
+    if (served === null) return null;
+    const { model, space } = served;
+    const rows = this.catalogue.rows;
+    const counts = new Int32Array(model.numItems);
+    for (let i = 0; i < model.numItems; i++) {
+      const m = space.movieOf[i]!;
+      counts[i] = m >= 0 ? rows.ratingCounts[m]! : 0;
     }
     const sorted = counts.slice().sort().reverse();
     const threshold = Math.max(1, Math.min(20, sorted[Math.min(99, sorted.length - 1)] ?? 1));
-    const out = new Float32Array(p.numItems);
-    for (let i = 0; i < p.numItems; i++) {
-      out[i] = counts[i]! >= threshold ? p.globalMean + p.itemBias[i]! : Number.NEGATIVE_INFINITY;
+    const rater = this.rating?.model;
+    const predictor = rater !== undefined && canPredict(rater) ? rater : null;
+    const empty = predictor ? this.emptyUser(predictor) : null;
+    let total = 0;
+    let n = 0;
+    for (let m = 0; m < rows.ratingCounts.length; m++) {
+      total += rows.ratingSums[m]!;
+      n += rows.ratingCounts[m]!;
     }
-    return out;
+    const mean = n > 0 ? total / n : 0;
+    const scores = new Float32Array(model.numItems);
+    for (let i = 0; i < model.numItems; i++) {
+      scores[i] = Number.NEGATIVE_INFINITY;
+      if (counts[i]! < threshold) continue;
+      const m = space.movieOf[i]!;
+      const j = predictor ? predictor.items.indexOf(model.items.externalId(i)) : -1;
+      scores[i] =
+        predictor && j >= 0
+          ? predictor.predict(empty!, j)
+          : (rows.ratingSums[m]! + 25 * mean) / (rows.ratingCounts[m]! + 25);
+    }
+    return new PopularityModel({ scores, items: model.items });
   }
 
-  /** The user's state from their stored ratings: trained vector, fold-in, or the popularity fallback. */
-  buildUserState(userId: string, stored: UserRatings): UserState {
-    const model = this.model;
+  /** The user in one model from their stored ratings: trained state, fold-in, or (no history) the fallback. */
+  #modelUser(served: Served, userId: string, movieIds: string[], ratings: Float32Array): ModelUser {
+    const { model } = served;
     const pairs: [number, number][] = [];
-    if (model !== null) {
-      for (let j = 0; j < stored.movieIds.length; j++) {
-        const item = model.items.indexOf(stored.movieIds[j]!);
-        if (item >= 0) pairs.push([item, stored.ratings[j]!]);
-      }
+    for (let j = 0; j < movieIds.length; j++) {
+      const item = model.items.indexOf(movieIds[j]!);
+      if (item >= 0) pairs.push([item, ratings[j]!]);
     }
     pairs.sort((a, b) => a[0] - b[0]);
-    const ratedItems = Int32Array.from(pairs, (p) => p[0]);
-    const ratedValues = Float32Array.from(pairs, (p) => p[1]);
-    const state = (vector: UserVector | null, source: RecommendationSource, foldedIn: number) =>
-      new UserState(
-        userId,
-        stored.exists,
-        stored.movieIds.length,
-        ratedItems,
-        ratedValues,
-        vector,
-        source,
-        foldedIn,
-      );
-    if (model === null) return state(null, 'POPULARITY', 0);
+    const history: UserHistory = {
+      items: Int32Array.from(pairs, (p) => p[0]),
+      values: Float32Array.from(pairs, (p) => p[1]),
+    };
     const u = model.users.indexOf(userId);
-    if (u >= 0 && !this.dirtyUsers.has(userId)) {
-      const k = model.params.factors;
-      const trained: UserVector = {
-        bias: model.params.userBias[u]!,
-        factors: model.params.userFactors.subarray(u * k, (u + 1) * k),
-      };
-      return state(trained, 'PERSONALIZED', 0);
-    }
-    if (ratedItems.length === 0) return state(null, 'POPULARITY', 0);
-    // fold-in: (b_u, p_u) = argmin Σ_i (r_ui − μ − b_i − b_u − p_u·q_i)² + λ‖(b_u, p_u)‖² with Q fixed (the model's foldIn)
-    return state(model.foldIn({ items: ratedItems, values: ratedValues }), 'PERSONALIZED', ratedItems.length);
+    if (u >= 0 && !this.dirtyUsers.has(userId))
+      return { history, state: model.userState(u), source: 'PERSONALIZED', foldedIn: 0 };
+    if (history.items.length === 0) return { history, state: null, source: 'POPULARITY', foldedIn: 0 };
+    // fold-in from the stored ratings, by the model's own method (for MF a ridge solve against fixed Q)
+    return { history, state: model.foldIn(history), source: 'PERSONALIZED', foldedIn: history.items.length };
+  }
+
+  /** The user's state in every active model at once, from their stored ratings. */
+  buildUserState(
+    userId: string,
+    stored: { exists: boolean; movieIds: string[]; ratings: Float32Array },
+  ): UserState {
+    const { movieIds, ratings } = stored;
+    const rating = this.rating ? this.#modelUser(this.rating, userId, movieIds, ratings) : null;
+    const recommending =
+      this.ranking !== null ? this.#modelUser(this.ranking, userId, movieIds, ratings) : rating;
+    return new UserState(userId, stored.exists, movieIds.length, recommending, rating);
   }
 
   /** Keeps at most maxUsers user states (oldest first out); evicted states are marked stale. */
@@ -159,8 +221,14 @@ export class Snapshot {
     this.users.delete(userId);
   }
 
-  /** The best MAX_LIMIT movies for a user under the filters, computed once and cached on the user state. */
-  topFor(state: UserState, excludeRated: boolean, genres: readonly string[] | null): TopList {
+  /**
+   * The best MAX_LIMIT movies (items of the recommending model) for a user under the filters: the model's own
+   * `recommend`, or the popularity fallback when the model has no state for the user; computed once and cached.
+   */
+  topFor(state: UserState, excludeRated: boolean, genres: readonly string[] | null): TopItems {
+    const served = this.recommending!;
+    const user = state.recommending;
+    const history = user?.history ?? EMPTY_HISTORY;
     const key = `${excludeRated ? 1 : 0}|${
       genres === null
         ? ''
@@ -169,81 +237,84 @@ export class Snapshot {
             .sort()
             .join('\u0000')
     }`;
-    const cache = state.vector === null ? this.#popularTops : state.tops;
-    const popularKey =
-      state.vector === null
-        ? `${key}|${state.ratedItems.length > 0 && excludeRated ? state.userId : ''}`
-        : key;
-    const hit = cache.get(popularKey);
+    const fallback = user?.state == null;
+    const cache = fallback ? this.#popularTops : state.tops;
+    const cacheKey = fallback
+      ? `${key}|${history.items.length > 0 && excludeRated ? state.userId : ''}`
+      : key;
+    const hit = cache.get(cacheKey);
     if (hit !== undefined) return hit;
-    const allowed = this.catalogue.itemMask(genres);
-    const excluded = excludeRated && state.ratedItems.length > 0 ? this.#excluded : null;
-    if (excluded !== null) for (const i of state.ratedItems) excluded[i] = 1;
-    let top: TopList;
-    if (state.vector === null) {
-      top = topK(this.#popularity, MAX_LIMIT, allowed, excluded);
-      // movies below the popularity threshold score −∞: drop them
-      let n = 0;
-      while (n < top.items.length && Number.isFinite(top.scores[n]!)) n++;
-      top = { items: top.items.subarray(0, n), scores: top.scores.subarray(0, n) };
-    } else {
-      const p = this.model!.params;
-      const predicted = scoreAllItems(p, state.vector.bias, state.vector.factors, this.#scores);
-      const rankBias = p.itemRankBias;
-      if (rankBias === undefined || this.#rankScores === null) {
-        top = topK(predicted, MAX_LIMIT, allowed, excluded);
-      } else {
-        // Ranking-only term (MFParams.itemRankBias, as MFModel.recommend): rank by r̂(u,i) + itemRankBias_i,
-        // report r̂(u,i) itself as the score.
-        const key = addRankBias(predicted, rankBias, this.#rankScores);
-        const ranked = topK(key, MAX_LIMIT, allowed, excluded);
-        const scores = new Float32Array(ranked.items.length);
-        for (let j = 0; j < scores.length; j++) scores[j] = predicted[ranked.items[j]!]!;
-        top = { items: ranked.items, scores };
-      }
+    const query = {
+      k: MAX_LIMIT,
+      allowed: served.space.itemMask(genres),
+      ...(excludeRated && history.items.length > 0 ? { exclude: history.items } : {}),
+    };
+    const top = fallback
+      ? this.#popularity!.recommend(this.emptyUser(this.#popularity!), query)
+      : served.model.recommend(user!.state!, query);
+    if (cache.size < 4096) cache.set(cacheKey, top);
+    return top;
+  }
+
+  /**
+   * r̂(u,i) by the rating model for a catalogue movie: the user's state (trained or folded in), else the model's
+   * empty user (for MF the baseline μ + b_i). A movie the model does not know gets the user baseline: the mean of
+   * the user's ratings on the model's movies, else the mean of every stored rating.
+   */
+  predict(
+    state: UserState,
+    movie: number,
+    /** Unix seconds for a time-aware model (MFParams.temporal, Koren 2009); default now. */
+    at = Date.now() / 1000,
+  ): { rating: number; source: RecommendationSource } {
+    const served = this.rating!;
+    const model = served.model;
+    const user = state.rating?.state ?? null;
+    const source: RecommendationSource = user === null ? 'POPULARITY' : 'PERSONALIZED';
+    const item = served.space.itemOf[movie]!;
+    if (item >= 0 && canPredict(model))
+      return { rating: model.predict(user ?? this.emptyUser(model), item, at), source };
+    const values = state.rating?.history.values ?? new Float32Array(0);
+    let sum = 0;
+    for (const v of values) sum += v;
+    if (values.length > 0) return { rating: sum / values.length, source };
+    const rows = this.catalogue.rows;
+    let total = 0;
+    let n = 0;
+    for (let m = 0; m < rows.ratingCounts.length; m++) {
+      total += rows.ratingSums[m]!;
+      n += rows.ratingCounts[m]!;
     }
-    if (excluded !== null) for (const i of state.ratedItems) excluded[i] = 0;
-    if (cache.size < 4096) cache.set(popularKey, top);
-    return top;
+    return { rating: n > 0 ? total / n : 0, source };
   }
 
-  /** r̂(u,i) = μ + b_u + b_i + p_u·q_i; without a user vector the baseline μ + b_i. */
-  predict(state: UserState, item: number): number {
-    const p = this.model!.params;
-    const base = p.globalMean + p.itemBias[item]!;
-    if (state.vector === null) return base;
-    const k = p.factors;
-    const q = p.itemFactors;
-    let dot = 0;
-    for (let f = 0; f < k; f++) dot += state.vector.factors[f]! * q[item * k + f]!;
-    return base + state.vector.bias + dot;
+  /** The MAX_LIMIT movies closest to a catalogue movie by the similarity model, cached per movie. */
+  similar(movie: number): { served: Served; top: TopItems } | null {
+    const served = this.similarModel;
+    if (served === null) return null;
+    const item = served.space.itemOf[movie]!;
+    if (item < 0) return null;
+    let top = this.#similar.get(item);
+    if (top === undefined) {
+      top = served.model.similarItems(item, MAX_LIMIT, served.space.servable);
+      if (this.#similar.size < 20_000) this.#similar.set(item, top);
+    }
+    return { served, top };
   }
 
-  /** The MAX_LIMIT movies whose factors are closest to `item` by cosine, cached per item. */
-  similar(item: number): TopList {
-    const hit = this.#similar.get(item);
-    if (hit !== undefined) return hit;
-    const p = this.model!.params;
-    cosineToAll(this.unitItems, p.numItems, p.factors, item, this.#scores);
-    this.#excluded[item] = 1;
-    const top = topK(this.#scores, MAX_LIMIT, this.catalogue.servable, this.#excluded);
-    this.#excluded[item] = 0;
-    if (this.#similar.size < 20_000) this.#similar.set(item, top);
-    return top;
-  }
-
-  /** The user's rated items closest to `item` by cosine of movie factors, best first. */
+  /** Why an item of the recommending model is recommended: the model's `explain` over the user's history. */
   because(state: UserState, item: number, limit: number): number[] {
-    const rated = state.ratedItems;
-    if (rated.length === 0 || limit === 0) return [];
-    const unit = this.unitItems;
-    const k = this.model!.params.factors;
-    const sims = new Float32Array(rated.length);
-    for (let j = 0; j < rated.length; j++)
-      sims[j] = rated[j] === item ? -2 : cosine(unit, k, item, rated[j]!);
-    const top = topK(sims, Math.min(limit, rated.length), null, null);
-    const out: number[] = [];
-    for (let j = 0; j < top.items.length; j++) if (top.scores[j]! > -2) out.push(rated[top.items[j]!]!);
-    return out;
+    const user = state.recommending;
+    if (user === null || user.state === null || user.history.items.length === 0 || limit === 0) return [];
+    const why = this.recommending!.model.explain(user.state, user.history, item, limit);
+    return Array.from(why.items);
   }
+}
+
+/** "rating:3 ranking:5" for the given active versions ('' when none). */
+export function activeKey(versions: readonly { id: number; task: string }[]): string {
+  return versions
+    .map((v) => `${v.task}:${v.id}`)
+    .sort()
+    .join(' ');
 }

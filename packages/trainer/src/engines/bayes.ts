@@ -5,6 +5,7 @@ import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
 import { DEFAULT_BAYES } from '../presets.ts';
 import { movieFeatures } from './bpmf/feature-prior.ts';
 import { type BpmfConfig, type BpmfResult, bpmfToParams, fitBpmf } from './bpmf/gibbs.ts';
+import { TemporalMean } from './bpmf/temporal.ts';
 
 /**
  * The accuracy default as an Engine: BPMF by Gibbs sampling with a feature prior on movies (see bpmf/gibbs.ts), the
@@ -47,6 +48,7 @@ async function fitBayes(
     ),
     seed: config.seed,
   });
+  let temporalMean: TemporalMean | undefined;
   const bpmf: BpmfConfig = {
     factors: bayes.sampleFactors,
     burnIn: bayes.burnIn,
@@ -59,10 +61,20 @@ async function fitBayes(
     ...(bayes.movieFeatures && movies ? { itemFeatures: movieFeatures(movies, shape.numItems) } : {}),
     // Samples stream into a bounded-memory posterior mean instead of being stored.
     keepSamples: false,
-    onSample: (sample) => posterior.add(sample),
+    onSample: (sample, partial) => {
+      posterior.add(sample);
+      if (sample.temporal && partial.temporal) {
+        temporalMean ??= new TemporalMean(partial.temporal);
+        temporalMean.add(sample.temporal);
+      }
+    },
+    ...(bayes.temporal ? { temporal: bayes.temporal } : {}),
   };
+
   let last = performance.now();
+  let notesShown = 0;
   const result: BpmfResult = await fitBpmf(train, shape, bpmf, async (state, partial) => {
+    for (; notesShown < partial.notes.length; notesShown++) options.onNote?.(partial.notes[notesShown]!);
     options.signal?.throwIfAborted();
     if (!options.onEpoch) return undefined;
     const now = performance.now();
@@ -87,6 +99,7 @@ async function fitBayes(
       `bpmf: sampling stopped during burn-in (before sweep ${bayes.burnIn + 1}); no samples kept`,
     );
   const params = compressParams(posterior.mean(result.globalMean), config.factors, { seed: config.seed });
+  if (temporalMean) params.temporal = temporalMean.mean();
   const w = bayes.rankPopularity ?? 0;
   if (w !== 0) params.itemRankBias = popularityRankBias(train, shape.numItems, w);
   return params;

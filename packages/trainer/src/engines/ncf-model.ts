@@ -12,7 +12,7 @@
  * Weights move to and from core's NcfParams (the native serving model) by layer name.
  */
 import type { NcfKind, NcfParams } from '@movierec/core';
-import { tf } from '@movierec/core/tfjs';
+import { tf } from '../tfjs/index.ts';
 
 export const NCF_LAYER = {
   gmfUser: 'gmf_user_embedding',

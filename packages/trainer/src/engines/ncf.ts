@@ -13,8 +13,8 @@
  * @movierec/data's seeded generator; TF.js on the wasm/cpu backends is single-threaded and reproducible.
  */
 import { buildRatedIndex, type NcfKind, NcfModel, type NcfParams, type RatedIndex } from '@movierec/core';
-import type { TfjsBackendInfo, TfjsBackendName } from '@movierec/core/tfjs';
 import { IdMap, type RatingColumns, Rng } from '@movierec/data';
+import type { TfjsBackendInfo, TfjsBackendName } from '../tfjs/index.ts';
 import { TrainingInputError, yieldToEventLoop } from './common.ts';
 
 export interface NcfConfig {
@@ -313,7 +313,7 @@ export async function trainNcf(
     );
 
   const started = performance.now();
-  const tfjs = await import('@movierec/core/tfjs');
+  const tfjs = await import('../tfjs/index.ts');
   const info = await tfjs.initTfjsBackend(options.backend ?? 'auto');
   if (options.onBackend) options.onBackend(info);
   else if (!announced) {

@@ -1,13 +1,13 @@
 /**
- * The `tfjs` engine: trains the reference notebook's TensorFlow.js layers model (@movierec/core/tfjs) with Adam on
+ * The `tfjs` engine: trains the reference notebook's TensorFlow.js layers model (src/tfjs) with Adam on
  * mean-over-batch MSE, feeding minibatches in a given or seeded-shuffled row order via model.trainOnBatch.
  * This is the reference implementation the native engines are checked against (test/engine-agreement.test.ts).
  * TensorFlow.js is imported on the first fit, so importing @movierec/trainer stays cheap.
  */
 import type { MFParams } from '@movierec/core';
-import type { TfjsBackendInfo, TfjsBackendName } from '@movierec/core/tfjs';
 import { type RatingColumns, Rng } from '@movierec/data';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
+import type { TfjsBackendInfo, TfjsBackendName } from '../tfjs/index.ts';
 import {
   DivergenceError,
   diverged,
@@ -53,7 +53,7 @@ export function createTfjsEngine(engineOptions: TfjsEngineOptions = {}): TfjsEng
           `tfjs: config.optimizer is '${config.optimizer}', but this engine trains with 'adam' only`,
         );
       }
-      const tfjs = await import('@movierec/core/tfjs');
+      const tfjs = await import('../tfjs/index.ts');
       const info = await tfjs.initTfjsBackend(engineOptions.backend ?? 'auto');
       lastBackend = info;
       (engineOptions.onBackend ?? announce)(info);
@@ -66,7 +66,7 @@ export function createTfjsEngine(engineOptions: TfjsEngineOptions = {}): TfjsEng
 export const tfjsEngine: TfjsEngine = createTfjsEngine();
 
 async function fitLayers(
-  { buildMFModel, getMFWeights, setMFWeights, tf }: typeof import('@movierec/core/tfjs'),
+  { buildMFModel, getMFWeights, setMFWeights, tf }: typeof import('../tfjs/index.ts'),
   train: RatingColumns,
   shape: { numUsers: number; numItems: number },
   config: TrainConfig,

@@ -4,6 +4,7 @@ import { Rng } from '@movierec/data';
 import { type Csr, toCsr } from './csr.ts';
 import { FeaturePrior, itemFeatureMatrix } from './feature-prior.ts';
 import { Implicit } from './svdpp.ts';
+import { TemporalBlock, type TemporalSample, type TemporalSettings } from './temporal.ts';
 import { drawGaussian, type Hyper, sampleHyper } from './wishart.ts';
 import { Workspace } from './workspace.ts';
 
@@ -47,8 +48,13 @@ export interface BpmfConfig {
    * Called with every kept sample; with `keepSamples: false` the samples are handed over only here and not
    * stored in the result (bounded memory on large data).
    */
-  onSample?: (sample: BpmfSample) => void;
+  onSample?: (sample: BpmfSample, result: BpmfResult) => void;
   keepSamples?: boolean;
+  /**
+   * Time-aware bias terms (Koren 2009 §4: movie bias per time bin, user bias drift, day-specific user bias),
+   * sampled with the rest; see temporal.ts.
+   */
+  temporal?: TemporalSettings;
 }
 
 export interface BpmfSample {
@@ -56,6 +62,8 @@ export interface BpmfSample {
   itemBias: Float32Array;
   userFactors: Float32Array;
   itemFactors: Float32Array;
+  /** The time-aware terms of this draw, when config.temporal is set. */
+  temporal?: TemporalSample;
 }
 
 export interface BpmfResult {
@@ -68,6 +76,10 @@ export interface BpmfResult {
   alphas: number[];
   /** The latest draw, kept during burn-in only when a progress callback is given. */
   current?: BpmfSample;
+  /** The time-aware terms' layout (bins, t_u, days) when they were fitted. */
+  temporal?: TemporalBlock['layout'];
+  /** One line per decision about the input (e.g. no timestamps: temporal terms off). */
+  notes: string[];
 }
 
 /** Progress after one Gibbs sweep. */
@@ -116,7 +128,12 @@ export async function fitBpmf(
   let alpha = config.alpha === 'sample' ? 2 : config.alpha;
   const alphas: number[] = [];
   const samples: BpmfSample[] = [];
-  const result: BpmfResult = { globalMean: mean, factors: k, numUsers, numItems, samples, alphas };
+  const notes: string[] = [];
+  const temporal = config.temporal ? TemporalBlock.create(train, shape, config.temporal, notes) : undefined;
+  const result: BpmfResult = { globalMean: mean, factors: k, numUsers, numItems, samples, alphas, notes };
+  if (temporal) result.temporal = temporal.layout;
+  const rowAt = temporal ? csrRows(train, byUser, byItem) : undefined;
+  const z = temporal ? new Float64Array(n) : undefined;
   const total = config.burnIn + config.samples * thin;
   let drawn = 0;
   const ws = new Workspace(d);
@@ -135,6 +152,17 @@ export async function fitBpmf(
       link.sampleLink(V, hv, rng);
     } else hv = sampleHyper(V, numItems, d, beta0, rng, ws);
     sampleSide(byItem, V, U, d, k, mean, alpha, hv, rng, ws, undefined, imp?.extra, link?.priorShift());
+    if (temporal && rowAt && z) {
+      // z_r = r − (μ + b_u + b_i + p'_u·q_i); the temporal terms are drawn against it, then both CSRs' targets
+      // become r − (temporal part) so the next sweep's factor and bias draws see the time-corrected ratings.
+      residuals(byUser, rowAt.user, train.ratings, U, V, d, k, mean, imp?.extra, z);
+      temporal.sample(z, alpha, rng);
+      const off = temporal.offset;
+      for (let e = 0; e < n; e++) {
+        byUser.values[e] = train.ratings[rowAt.user[e]!]! - off[rowAt.user[e]!]!;
+        byItem.values[e] = train.ratings[rowAt.item[e]!]! - off[rowAt.item[e]!]!;
+      }
+    }
     const sse = sumSquaredError(byUser, U, V, d, k, mean, imp?.extra);
     if (config.alpha === 'sample') {
       // α | rest ~ Gamma(a0 + N/2, rate b0 + SSE/2), a0 = b0 = 1 (conjugate Gamma prior on the noise precision).
@@ -143,9 +171,10 @@ export async function fitBpmf(
     alphas.push(alpha);
     if (sweep >= config.burnIn && (sweep - config.burnIn) % thin === thin - 1) {
       const sample = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
+      if (temporal) sample.temporal = temporal.snapshot();
       drawn++;
       if (config.keepSamples !== false) samples.push(sample);
-      config.onSample?.(sample);
+      config.onSample?.(sample, result);
     }
     if (onSweep) {
       if (drawn === 0) result.current = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
@@ -155,6 +184,46 @@ export async function fitBpmf(
     }
   }
   return result;
+}
+
+/** The training row behind each CSR position, by user and by item (same fill order as toCsr). */
+function csrRows(train: RatingColumns, byUser: Csr, byItem: Csr): { user: Int32Array; item: Int32Array } {
+  const fillOrder = (keys: Int32Array, csr: Csr) => {
+    const at = csr.start.slice(0, csr.rows);
+    const rows = new Int32Array(train.length);
+    for (let r = 0; r < train.length; r++) rows[at[keys[r]!]!++] = r;
+    return rows;
+  };
+  return { user: fillOrder(train.users, byUser), item: fillOrder(train.items, byItem) };
+}
+
+/** z_r = r − (μ + b_u + b_i + p'_u·q_i) per training row (p'_u with the implicit part when given). */
+function residuals(
+  byUser: Csr,
+  rowAtUser: Int32Array,
+  ratings: Float32Array,
+  U: Float64Array,
+  V: Float64Array,
+  d: number,
+  k: number,
+  mean: number,
+  extra: Float64Array | undefined,
+  z: Float64Array,
+): void {
+  const { start, cols, rows } = byUser;
+  const pu = new Float64Array(k);
+  for (let u = 0; u < rows; u++) {
+    const ou = u * d;
+    for (let a = 0; a < k; a++) pu[a] = U[ou + a]! + (extra ? extra[u * k + a]! : 0);
+    const bu = U[ou + k]!;
+    for (let e = start[u]!; e < start[u + 1]!; e++) {
+      const ov = cols[e]! * d;
+      let p = mean + bu + V[ov + k]!;
+      for (let a = 0; a < k; a++) p += pu[a]! * V[ov + a]!;
+      const r = rowAtUser[e]!;
+      z[r] = ratings[r]! - p;
+    }
+  }
 }
 
 /**

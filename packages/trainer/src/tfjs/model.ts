@@ -5,8 +5,9 @@
  * embeddings, an Add of dot and biases, plus the global mean μ (a constant from the training data);
  * optional L2 as Keras' embeddings_regularizer; compiled with Adam and MSE.
  */
+
+import { allocParams, type MFParams } from '@movierec/core';
 import * as tf from '@tensorflow/tfjs';
-import { allocParams, type MFParams } from '../params.ts';
 
 /** Layer names, so weights can be set and read back by name. */
 export const LAYER = {
