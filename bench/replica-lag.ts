@@ -34,6 +34,7 @@ function startReplica(databaseUrl: string, pushed: boolean): Promise<{ url: stri
       DATABASE_URL: databaseUrl,
       PORT: '0',
       LOG_LEVEL: 'warn',
+      MOVIEREC_AUTH: 'off',
       MOVIEREC_POLL_MS: '2000',
       MOVIEREC_PUSHED_EVENTS: pushed ? '1' : '0',
     },

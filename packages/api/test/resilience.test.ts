@@ -242,7 +242,13 @@ describe('database outage on PostgreSQL', () => {
     viaGate.host = `127.0.0.1:${gate.port}`;
     const main = fileURLToPath(new URL('./run-server.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: { ...process.env, DATABASE_URL: viaGate.toString(), PORT: '0', LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        DATABASE_URL: viaGate.toString(),
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        MOVIEREC_AUTH: 'off',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
