@@ -3,7 +3,7 @@
  * the static web page, one JSON log line per request (debug), and graceful shutdown.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -128,6 +128,18 @@ export async function startMetricsHttp(
     }
     sendJson(res, 404, { error: `no such page: ${path} (this port serves only GET /metrics)` });
   });
+  return {
+    url: await listen(server, port, host),
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Listens on host:port (0: any free port) and resolves with the base URL; rejects on EADDRINUSE and the like. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(port, host, () => {
@@ -137,14 +149,7 @@ export async function startMetricsHttp(
   });
   const addr = server.address() as AddressInfo;
   const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return {
-    url: `http://${h}:${addr.port}`,
-    close: () =>
-      new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      }),
-  };
+  return `http://${h}:${addr.port}`;
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
@@ -404,16 +409,7 @@ export async function startHttp(
     },
     (req, res) => void handle(req, res),
   );
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(options.port, options.host, () => {
-      server.off('error', fail);
-      done();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
+  const url = await listen(server, options.port, options.host);
 
   let closed: Promise<void> | null = null;
   async function close(): Promise<void> {
