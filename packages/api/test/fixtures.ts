@@ -2,6 +2,9 @@
  * Shared test fixtures: the bundled dataset imported into a fresh database (PostgreSQL or PGlite), a model trained on
  * it and stored as the active version, and a GraphQL client over HTTP.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { type EpochRecord, MFModel } from '@movierec/core';
 import { type Dataset, IdMap, loadBundled, takeRows } from '@movierec/data';
 import { importDataset, saveModel } from '@movierec/db';
@@ -110,4 +113,36 @@ export async function gql<T = Record<string, any>>(
   });
   const body = (await res.json()) as { data?: T; errors?: GqlResult['errors'] };
   return { status: res.status, data: body.data ?? null, errors: body.errors };
+}
+
+/** The server as a process (test/run-server.ts: runFromEnv, as apps/api/src/main.ts runs it), with its stderr kept. */
+export interface ServerProcess {
+  child: ChildProcess;
+  /** Resolves with the base URL once the process prints `{"listening":…}`; rejects if it exits before. */
+  listening: Promise<string>;
+  /** The exit code once it exits. */
+  exited: Promise<number | null>;
+  /** Everything it wrote to stderr so far. */
+  stderr(): string;
+}
+
+export function spawnServerProcess(databaseUrl: string): ServerProcess {
+  const main = fileURLToPath(new URL('./run-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', MOVIEREC_AUTH: 'off' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const listening = new Promise<string>((done, fail) => {
+    exited.then((code) => fail(new Error(`exited ${code} before listening`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('{"listening"')) done((JSON.parse(line) as { listening: string }).listening);
+    });
+  });
+  listening.catch(() => {});
+  return { child, listening, exited, stderr: () => stderr };
 }

@@ -1,18 +1,10 @@
-/**
- * Hostile but well-formed clients against the real server on PostgreSQL (issue 10): each attack is refused cheaply
- * and the server keeps answering others meanwhile. Every kind of attack tried here is listed in HOSTILE_KINDS, which
- * the last test prints (the count goes into the issue's closing note).
- */
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardStats } from '../src/graphql/guard.ts';
 import { type RunningServer, startServer } from '../src/index.ts';
 import { fragmentBomb } from './attacks.ts';
-import { gql, type Seeded, seededDatabase, silentLogger } from './fixtures.ts';
+import { gql, type Seeded, seededDatabase, silentLogger, spawnServerProcess } from './fixtures.ts';
 
 const tried: Record<string, number> = {};
 function hostile(kind: string, n = 1): void {
@@ -224,24 +216,8 @@ describe('hostile queries on PostgreSQL', () => {
   });
 
   it('stops within 10 s of SIGTERM while heavy requests run', async () => {
-    const main = fileURLToPath(new URL('./run-server.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: {
-        ...process.env,
-        DATABASE_URL: seeded.db.url!,
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-        MOVIEREC_AUTH: 'off',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-    const url = await new Promise<string>((done, fail) => {
-      child.once('exit', (code) => fail(new Error(`exited ${code} before listening`)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.startsWith('{"listening"')) done((JSON.parse(line) as { listening: string }).listening);
-      });
-    });
+    const { child, listening, exited } = spawnServerProcess(seeded.db.url!);
+    const url = await listening;
     hostile('SIGTERM under load');
     // ten worst allowed requests at once over other genres (nothing cached), then the signal
     const heavy = Array.from({ length: 10 }, (_, k) =>

@@ -1,19 +1,10 @@
-/**
- * The server on PostgreSQL through a TCP proxy the test controls: cutting the proxy is a database outage. Requests
- * get errors (not a crash), /ready says not ready, and everything recovers when the proxy comes back. Also: a new
- * model version activated in the database is picked up without a restart, and shutdown lets in-flight requests
- * finish.
- */
-import { spawn } from 'node:child_process';
 import { createServer, type Server, Socket } from 'node:net';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { activateModelVersion, saveModel } from '@movierec/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeOn } from '../src/db-store.ts';
 import { type RunningServer, startServer } from '../src/index.ts';
 import type { ApiStore } from '../src/store.ts';
-import { gql, type Seeded, seededDatabase, silentLogger, trainAls } from './fixtures.ts';
+import { gql, type Seeded, seededDatabase, silentLogger, spawnServerProcess, trainAls } from './fixtures.ts';
 
 /** A TCP proxy to PostgreSQL that can be cut (all connections dropped, new ones refused) and restored. */
 class CuttableProxy {
@@ -209,24 +200,8 @@ describe('database outage on PostgreSQL', () => {
   }, 60_000);
 
   it('as a process (runFromEnv, as apps/api/src/main.ts), serves and exits 0 on SIGTERM', async () => {
-    const main = fileURLToPath(new URL('./run-server.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: {
-        ...process.env,
-        DATABASE_URL: seeded.db.url!,
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-        MOVIEREC_AUTH: 'off',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-    const url = await new Promise<string>((done, fail) => {
-      child.once('exit', (code) => fail(new Error(`exited ${code} before listening`)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.startsWith('{"listening"')) done((JSON.parse(line) as { listening: string }).listening);
-      });
-    });
+    const { child, listening, exited } = spawnServerProcess(seeded.db.url!);
+    const url = await listening;
     const r = await gql(url, `{ recommendations(userId: "1", limit: 2) { source } }`);
     expect(r.data!.recommendations.source).toBe('PERSONALIZED');
     child.kill('SIGTERM');
@@ -240,31 +215,19 @@ describe('database outage on PostgreSQL', () => {
     await gate.cut(); // the port is known, nothing listens on it: the database is "down"
     const viaGate = new URL(seeded.db.url!);
     viaGate.host = `127.0.0.1:${gate.port}`;
-    const main = fileURLToPath(new URL('./run-server.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: {
-        ...process.env,
-        DATABASE_URL: viaGate.toString(),
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-        MOVIEREC_AUTH: 'off',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, listening, exited, stderr } = spawnServerProcess(viaGate.toString());
     try {
-      let stderr = '';
-      child.stderr!.on('data', (c: Buffer) => {
-        stderr += c.toString();
-      });
       let url: string | null = null;
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.startsWith('{"listening"')) url = (JSON.parse(line) as { listening: string }).listening;
+      listening.then((u) => {
+        url = u;
       });
       let exitCode: number | null | undefined;
-      child.once('exit', (code) => {
+      exited.then((code) => {
         exitCode = code;
       });
-      await expect.poll(() => stderr, { timeout: 30_000 }).toContain('database unreachable: waiting for it');
+      await expect
+        .poll(() => stderr(), { timeout: 30_000 })
+        .toContain('database unreachable: waiting for it');
       await new Promise((done) => setTimeout(done, 1000));
       expect(url).toBeNull(); // not listening: a balancer's check sees it as down
       expect(exitCode).toBeUndefined(); // and still running
