@@ -13,7 +13,12 @@ import {
 } from '@apollo/server/plugin/disabled';
 import type { ExecutionResult } from 'graphql';
 import { ANONYMOUS, AuthError, type Authenticator, type Identity } from '../auth/tokens.ts';
-import { buildSchema, CompilingExecutor, type PreparedOperation } from '../graphql/executor.ts';
+import {
+  buildSchema,
+  CompilingExecutor,
+  type ExecutorStats,
+  type PreparedOperation,
+} from '../graphql/executor.ts';
 import { Budget, guardResolvers } from '../graphql/guard.ts';
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsRule, scanCostFor } from '../graphql/limits.ts';
 import { type ApiContext, type CacheDeps, resolvers } from '../graphql/resolvers.ts';
@@ -61,6 +66,7 @@ export interface RunningHttp {
   url: string;
   close(): Promise<void>;
   responseCache: ResponseCache;
+  graphqlStats: ExecutorStats;
 }
 
 class HttpError extends Error {
@@ -199,8 +205,9 @@ export async function startHttp(
       : typeof limits.scanCost === 'function'
         ? limits.scanCost()
         : scanCostFor(service.snapshot?.catalogue.size ?? 0);
+  const compile = options.compile ?? true;
   const executor = new CompilingExecutor(buildSchema(typeDefs, guardResolvers(resolvers, scanCost)), {
-    compile: options.compile ?? true,
+    compile,
   });
   const apollo = new ApolloServer<RequestContext>({
     gateway: executor.gateway(scanCost),
@@ -285,8 +292,9 @@ export async function startHttp(
     // The fast path: a query document Apollo has already parsed and validated, asked for again as plain JSON, runs
     // without Apollo's pipeline. A result with errors still goes through Apollo (below), which formats it exactly as
     // for any request (status, error codes, formatError) without running it again.
-    const prepared = cacheKey !== null ? preparedFor(body, req.headers.accept) : null;
+    const prepared = cacheKey !== null && compile ? preparedFor(body, req.headers.accept) : null;
     if (prepared !== null) {
+      executor.stats.fastPath++;
       const started = performance.now();
       const request = body as { variables?: Record<string, unknown> | null };
       const result = await executor.run(
@@ -530,6 +538,7 @@ export async function startHttp(
   return {
     url,
     responseCache: cache,
+    graphqlStats: executor.stats,
     close: () => {
       closed ??= close();
       return closed;
