@@ -180,10 +180,10 @@ describe('authentication on PostgreSQL', () => {
       );
     const none = await metrics();
     expect(none.status).toBe(401);
-    expect((await none.json()).error).toMatch(/admin scope/);
+    expect(((await none.json()) as { error: string }).error).toMatch(/admin scope/);
     const user = await metrics(alice);
     expect(user.status).toBe(403);
-    expect((await user.json()).error).toMatch(/user 1 does not have it/);
+    expect(((await user.json()) as { error: string }).error).toMatch(/user 1 does not have it/);
     expect((await metrics('not.a.token')).status).toBe(401);
     const ok = await metrics(admin);
     expect(ok.status).toBe(200);
