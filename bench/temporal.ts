@@ -94,6 +94,10 @@ const configs: Record<string, { what: string; bayes: Record<string, unknown> }> 
     what: 'all + Bayesian SVD++ implicit block',
     bayes: { temporal: T({ itemBins: 30, userDrift: true, userDay: true }), implicit: true },
   },
+  'day2-svdpp': {
+    what: 'day (users with ≥ 2 days) + Bayesian SVD++ implicit block',
+    bayes: { temporal: T({ userDay: true, userDayMinDays: 2 }), implicit: true },
+  },
   'day-svdpp': {
     what: 'day + Bayesian SVD++ implicit block',
     bayes: { temporal: T({ userDay: true }), implicit: true },
