@@ -81,7 +81,7 @@ async function dropStaleTestDatabases(admin: pg.Client): Promise<void> {
 /** Empties every table of the schema (and restarts ids), for tests sharing one database. */
 export async function resetTestDatabase(db: Database): Promise<void> {
   await db.query(
-    'TRUNCATE users, movies, ratings, model_versions, model_parameters, training_runs RESTART IDENTITY CASCADE',
+    'TRUNCATE users, movies, ratings, views, model_versions, model_parameters, training_runs RESTART IDENTITY CASCADE',
   );
 }
 
