@@ -84,7 +84,8 @@ describe('recordView on PostgreSQL with an active ranking model', { timeout: 120
     const stored = await userRatings(seeded.db, userId);
     expect(new Set(stored.viewedMovieIds)).toEqual(new Set([popular[1], popular[2]]));
     // the rating model predicts from ratings only: a view is not a rating
-    const state = a.service.snapshot!.users.get(userId)!;
+    // (its own NOTIFY may have dropped the cached state already: load it as a request would)
+    const state = await a.service.userState(a.service.snapshot!, userId);
     expect(state.rating?.history.items.length).toBe(0);
     expect(state.recommending?.history.items.length).toBe(2);
   });
