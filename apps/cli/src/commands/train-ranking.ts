@@ -3,10 +3,10 @@ import type { Dataset } from '@movierec/data';
 import {
   evaluateRanking,
   popularityModel,
-  relevantThresholdFor,
   type RankingConfig,
   type RankingReport,
   rankingSplit,
+  relevantThresholdFor,
 } from '@movierec/trainer';
 import { type Context, numberFlag, type Values } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
