@@ -212,7 +212,12 @@ export class Snapshot {
       const viewed = stored.viewedMovieIds ?? [];
       const weights = stored.viewWeights ?? new Float32Array(0);
       const ids = viewed.length > 0 ? movieIds.concat(viewed) : movieIds;
-      const values = viewed.length > 0 ? Float32Array.of(...ratings, ...weights) : ratings;
+      let values = ratings;
+      if (viewed.length > 0) {
+        values = new Float32Array(ratings.length + weights.length);
+        values.set(ratings);
+        values.set(weights, ratings.length);
+      }
       recommending = this.#modelUser(this.ranking, userId, ids, values);
     }
     return new UserState(userId, stored.exists, movieIds.length, recommending, rating);
