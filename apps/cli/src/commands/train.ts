@@ -76,8 +76,27 @@ export function trainRunFlags(values: Values): { ratio: number; patience: number
   return { ratio, patience };
 }
 
-/** Training with per-epoch lines, a bar over epochs, and the holdout evaluation; shared by train and main. */
-export async function runTraining(ctx: Context, dataset: Dataset, values: Values): Promise<TrainRun> {
+/** The few lines that stand for the per-epoch ones when those are off: epochs, time, last loss and validation. */
+function trainingSummary(epochs: readonly EpochProgress[], seconds: number): string {
+  const last = epochs.at(-1);
+  if (!last) return 'trained: no epoch ran';
+  const val =
+    last.validationRmse !== undefined
+      ? `, validation RMSE ${last.validationRmse.toFixed(4)} MAE ${(last.validationMae ?? Number.NaN).toFixed(4)}`
+      : '';
+  return `trained ${epochs.length} epochs in ${seconds.toFixed(1)} s: last loss ${last.loss.toFixed(4)}${val}`;
+}
+
+/**
+ * Training with a bar over epochs and the holdout evaluation; shared by train and main. `epochLines` (default on):
+ * a line per epoch on stdout; off (the main job without --verbose), one summary line after the bar instead.
+ */
+export async function runTraining(
+  ctx: Context,
+  dataset: Dataset,
+  values: Values,
+  { epochLines = true }: { epochLines?: boolean } = {},
+): Promise<TrainRun> {
   const choice = trainingChoice(values);
   const { ratio, patience } = trainRunFlags(values);
   const split =
@@ -111,7 +130,7 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
       onNote: (line) => bar.interrupt(() => ctx.log(line)),
       onEpoch: async (e) => {
         epochs.push(e);
-        bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));
+        if (epochLines) bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));
         bar.update({ done: e.epoch, total: config.epochs });
         // Engines check the signal at each epoch; let a Ctrl-C land first.
         await yieldToEventLoop();
@@ -125,6 +144,7 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
   if (model.log.stoppedEarly)
     ctx.print(`early stop: kept epoch ${model.log.bestEpoch} (best validation RMSE)`);
   const seconds = (performance.now() - started) / 1000;
+  if (!epochLines) ctx.print(trainingSummary(epochs, seconds));
   let evaluation: TrainRun['evaluation'];
   let metrics: Record<string, number> = {};
   if (split) {
