@@ -14,7 +14,7 @@ import {
 import { CliError, UsageError } from '../framework/errors.ts';
 import { formatCount } from '../framework/progress.ts';
 import { table } from '../framework/table.ts';
-import { TASK_OPTION, taskFlag } from '../ranking.ts';
+import { INTERACTIONS_OPTION, loadRankingData, TASK_OPTION, taskFlag } from '../ranking.ts';
 import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 import {
   datasetFingerprint,
@@ -224,7 +224,10 @@ export const trainCommand: Command = {
     { name: 'path|name', description: 'ratings file/folder/archive or dataset name (default: bundled)' },
   ],
   options: {
-    'from-db': { type: 'boolean', description: 'train on the ratings stored in the database' },
+    'from-db': {
+      type: 'boolean',
+      description: 'train on the ratings stored in the database (--task ranking: and the views)',
+    },
     out: {
       type: 'string',
       valueName: 'file',
@@ -232,6 +235,7 @@ export const trainCommand: Command = {
     },
     activate: { type: 'boolean', description: 'make the new version the active one (database only)' },
     ...TASK_OPTION,
+    ...INTERACTIONS_OPTION,
     ...TRAIN_RUN_OPTIONS,
     ...DATASET_OPTIONS,
   },
@@ -256,9 +260,7 @@ export const trainCommand: Command = {
         throw new UsageError(
           '--task ranking saves to a file for now (--out <file>): model versions with a task land with the serving work',
         );
-      const dataset = fromDb
-        ? await withDb(ctx, (db) => db.readRatings())
-        : await loadRatings(ctx, input.args['path|name'], input.values);
+      const dataset = await loadRankingData(ctx, input);
       const run = await runRankingTraining(ctx, dataset, input.values);
       printRankingEvaluation(ctx, run);
       const path = ctx.resolvePath(out);
@@ -270,6 +272,8 @@ export const trainCommand: Command = {
       ctx.print(`\nranking model → ${path}`);
       return { ...rankingTrainJson(run), out: path };
     }
+    if (input.values.interactions !== undefined)
+      throw new UsageError('--interactions applies to --task ranking (the rating model trains on ratings)');
     // flag errors before any loading
     trainingChoice(input.values);
     trainRunFlags(input.values);
