@@ -19,7 +19,8 @@ export const mainCommand: Command = {
     'the main job: migrate, import the bundled data, train (default preset), evaluate, activate, serve',
   details:
     "Uses the embedded PGlite database (MOVIEREC_DATA_DIR, default .data/pglite) or DATABASE_URL's PostgreSQL. " +
-    'Every step is offline. With --json, the one JSON object is printed once the API is up.',
+    'Every step is offline. Training shows one progress bar and a summary line; --verbose adds a line per epoch. ' +
+    'With --json, the one JSON object is printed once the API is up.',
   options: {
     'no-serve': { type: 'boolean', description: 'stop after saving the model version' },
     ...SERVE_OPTIONS,
@@ -65,7 +66,7 @@ export const mainCommand: Command = {
       };
       const dataset = await afterImport(() => db.readRatings());
       ctx.print(`3/5  training on the ${dataset.ratings.length} ratings in the database`);
-      const run = await afterImport(() => runTraining(ctx, dataset, values));
+      const run = await afterImport(() => runTraining(ctx, dataset, values, { epochLines: ctx.verbose }));
       ctx.print('');
       ctx.print('4/5  evaluation');
       printHoldoutEvaluation(ctx, run);

@@ -14,7 +14,7 @@ import {
 import { CliError, UsageError } from '../framework/errors.ts';
 import { formatCount } from '../framework/progress.ts';
 import { table } from '../framework/table.ts';
-import { TASK_OPTION, taskFlag } from '../ranking.ts';
+import { INTERACTIONS_OPTION, loadRankingData, TASK_OPTION, taskFlag } from '../ranking.ts';
 import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 import {
   datasetFingerprint,
@@ -76,8 +76,27 @@ export function trainRunFlags(values: Values): { ratio: number; patience: number
   return { ratio, patience };
 }
 
-/** Training with per-epoch lines, a bar over epochs, and the holdout evaluation; shared by train and main. */
-export async function runTraining(ctx: Context, dataset: Dataset, values: Values): Promise<TrainRun> {
+/** The few lines that stand for the per-epoch ones when those are off: epochs, time, last loss and validation. */
+function trainingSummary(epochs: readonly EpochProgress[], seconds: number): string {
+  const last = epochs.at(-1);
+  if (!last) return 'trained: no epoch ran';
+  const val =
+    last.validationRmse !== undefined
+      ? `, validation RMSE ${last.validationRmse.toFixed(4)} MAE ${(last.validationMae ?? Number.NaN).toFixed(4)}`
+      : '';
+  return `trained ${epochs.length} epochs in ${seconds.toFixed(1)} s: last loss ${last.loss.toFixed(4)}${val}`;
+}
+
+/**
+ * Training with a bar over epochs and the holdout evaluation; shared by train and main. `epochLines` (default on):
+ * a line per epoch on stdout; off (the main job without --verbose), one summary line after the bar instead.
+ */
+export async function runTraining(
+  ctx: Context,
+  dataset: Dataset,
+  values: Values,
+  { epochLines = true }: { epochLines?: boolean } = {},
+): Promise<TrainRun> {
   const choice = trainingChoice(values);
   const { ratio, patience } = trainRunFlags(values);
   const split =
@@ -111,7 +130,7 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
       onNote: (line) => bar.interrupt(() => ctx.log(line)),
       onEpoch: async (e) => {
         epochs.push(e);
-        bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));
+        if (epochLines) bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));
         bar.update({ done: e.epoch, total: config.epochs });
         // Engines check the signal at each epoch; let a Ctrl-C land first.
         await yieldToEventLoop();
@@ -125,6 +144,7 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
   if (model.log.stoppedEarly)
     ctx.print(`early stop: kept epoch ${model.log.bestEpoch} (best validation RMSE)`);
   const seconds = (performance.now() - started) / 1000;
+  if (!epochLines) ctx.print(trainingSummary(epochs, seconds));
   let evaluation: TrainRun['evaluation'];
   let metrics: Record<string, number> = {};
   if (split) {
@@ -204,7 +224,10 @@ export const trainCommand: Command = {
     { name: 'path|name', description: 'ratings file/folder/archive or dataset name (default: bundled)' },
   ],
   options: {
-    'from-db': { type: 'boolean', description: 'train on the ratings stored in the database' },
+    'from-db': {
+      type: 'boolean',
+      description: 'train on the ratings stored in the database (--task ranking: and the views)',
+    },
     out: {
       type: 'string',
       valueName: 'file',
@@ -212,6 +235,7 @@ export const trainCommand: Command = {
     },
     activate: { type: 'boolean', description: 'make the new version the active one (database only)' },
     ...TASK_OPTION,
+    ...INTERACTIONS_OPTION,
     ...TRAIN_RUN_OPTIONS,
     ...DATASET_OPTIONS,
   },
@@ -236,9 +260,7 @@ export const trainCommand: Command = {
         throw new UsageError(
           '--task ranking saves to a file for now (--out <file>): model versions with a task land with the serving work',
         );
-      const dataset = fromDb
-        ? await withDb(ctx, (db) => db.readRatings())
-        : await loadRatings(ctx, input.args['path|name'], input.values);
+      const dataset = await loadRankingData(ctx, input);
       const run = await runRankingTraining(ctx, dataset, input.values);
       printRankingEvaluation(ctx, run);
       const path = ctx.resolvePath(out);
@@ -250,6 +272,8 @@ export const trainCommand: Command = {
       ctx.print(`\nranking model → ${path}`);
       return { ...rankingTrainJson(run), out: path };
     }
+    if (input.values.interactions !== undefined)
+      throw new UsageError('--interactions applies to --task ranking (the rating model trains on ratings)');
     // flag errors before any loading
     trainingChoice(input.values);
     trainRunFlags(input.values);
