@@ -11,8 +11,9 @@
  * The server is the CLI (`movierec serve`, as a user runs it) on a PostgreSQL database movierec_bench_wrk on
  * DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/postgres), holding the bundled dataset and a
  * model trained by `movierec train --activate` with the default preset (what the main job serves); --reuse keeps
- * a database from an earlier run. Authentication off (loopback only). Warm-up per server: every user's cached
- * body twice (the response cache stores a body on its second miss) and `seconds` of the uncached load.
+ * a database from an earlier run. Authentication off (loopback only). Warm-up per server and limit: max(5, seconds)
+ * × workers of the cached load (every body seen three times or more: the response cache stores a body on its second
+ * miss) and max(3, seconds) of the uncached load.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -219,9 +220,10 @@ for (const workers of WORKERS) {
   try {
     for (const limit of LIMITS) {
       const s = scripts(limit);
-      // warm-up: the cached bodies twice each (stored on the second miss), then the uncached load
-      wrk(server.url, s.cached, 8, Math.max(2, Math.ceil(SECONDS / 2)));
-      wrk(server.url, s.uncached, 50, Math.max(2, SECONDS));
+      // warm-up: every cached body at least three times in every worker (the response cache stores a body on its
+      // second miss; drawing 671 users at random takes ~7 × 671 requests to see each once), then the uncached load
+      wrk(server.url, s.cached, 50, Math.max(5, SECONDS) * workers);
+      wrk(server.url, s.uncached, 50, Math.max(3, SECONDS));
       for (const body of ['uncached', 'cached'] as const) {
         for (const c of [50, 8]) {
           const figures = wrk(server.url, s[body], c, SECONDS);
