@@ -310,16 +310,16 @@ export async function startHttp(
       if (result.errors === undefined || result.errors.length === 0) {
         // Apollo's own serialisation of a result without errors or extensions (runHttpQuery's prettyJSONStringify)
         const text = `${JSON.stringify({ data: result.data })}\n`;
-        const out = Buffer.from(text, 'utf8');
         res.writeHead(200, {
           'cache-control': 'no-store',
           'content-type': 'application/json; charset=utf-8',
-          'content-length': out.length,
+          'content-length': Buffer.byteLength(text, 'utf8'),
         });
-        res.end(out);
+        // the string goes to the socket as it is; a Buffer copy is made only for an answer the cache will keep
+        res.end(text, 'utf8');
         metrics?.graphqlDone(prepared.label, 'ok', (performance.now() - started) / 1000);
-        if (cacheKey !== null && deps.cacheable && epoch === service.epoch)
-          remember(cacheKey, out, epoch, deps);
+        if (cacheKey !== null && deps.cacheable && epoch === service.epoch && cache.admits(cacheKey))
+          remember(cacheKey, Buffer.from(text, 'utf8'), epoch, deps);
         return deps.cacheable ? 'miss' : undefined;
       }
       context.precomputed = result;
@@ -340,7 +340,8 @@ export async function startHttp(
       res.writeHead(status);
       res.end(out);
       if (cacheKey !== null && deps.cacheable && status === 200 && epoch === service.epoch) {
-        if (!result.body.string.includes('"errors":')) remember(cacheKey, out, epoch, deps);
+        if (!result.body.string.includes('"errors":') && cache.admits(cacheKey))
+          remember(cacheKey, out, epoch, deps);
       }
       return deps.cacheable ? 'miss' : undefined;
     }
@@ -350,9 +351,8 @@ export async function startHttp(
     return undefined;
   }
 
-  /** Stores an answer without errors in the whole-response cache, with what it read. */
+  /** Stores an answer without errors in the whole-response cache, with what it read (callers ask `admits` first). */
   function remember(cacheKey: string, out: Buffer, epoch: number, deps: CacheDeps): void {
-    if (!cache.admits(cacheKey)) return;
     const catalogue = service.snapshot?.catalogue ?? null;
     const pairs = deps.movieStats;
     const movies = new Int32Array(pairs.length / 2);
