@@ -204,7 +204,9 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     const end = start + blob.length * 4;
     if (end > bytes.length)
       fail(`${blob.name} runs past the end of the file (needs ${end} bytes, has ${bytes.length})`);
-    const copy = bytes.slice(start, end).buffer;
+    // a copy of exactly these bytes: `bytes` may be a Node Buffer (a database driver's), whose slice() is a view
+    // into a shared pool, so slice().buffer would be the whole pool
+    const copy = new Uint8Array(bytes.subarray(start, end)).buffer;
     found.set(blob.name, blob.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy));
   }
   const get = (name: string) => found.get(name) ?? fail(`blob ${name} is missing`);

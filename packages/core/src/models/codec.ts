@@ -160,7 +160,9 @@ export function deserializeRankingModel(bytes: Uint8Array, source = 'model artif
     const end = start + blob.length * 4;
     if (!(blob.offset >= 0 && blob.length >= 0) || end > bytes.length)
       fail(`${blob.name} runs past the end of the file (needs ${end} bytes, has ${bytes.length})`);
-    const copy = bytes.slice(start, end).buffer;
+    // a copy of exactly these bytes: `bytes` may be a Node Buffer (a database driver's), whose slice() is a view
+    // into a shared pool, so slice().buffer would be the whole pool
+    const copy = new Uint8Array(bytes.subarray(start, end)).buffer;
     found.set(blob.name, blob.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy));
   }
   const int = (name: string) => {

@@ -703,7 +703,9 @@ export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfMode
     const end = start + blob.length * 4;
     if (!(Number.isInteger(blob.length) && blob.length >= 0) || end > bytes.length)
       fail(`blob ${blob.name} runs past the end (needs ${end} bytes, has ${bytes.length})`);
-    const copy = bytes.slice(start, end).buffer;
+    // a copy of exactly these bytes: `bytes` may be a Node Buffer (a database driver's), whose slice() is a view
+    // into a shared pool, so slice().buffer would be the whole pool
+    const copy = new Uint8Array(bytes.subarray(start, end)).buffer;
     found.set(blob.name, blob.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy));
   }
   const f32 = (name: string): Float32Array => {
