@@ -24,7 +24,13 @@ import {
   threadsWarning,
   trainingChoice,
 } from '../training.ts';
-import { printRankingEvaluation, rankingTrainJson, runRankingTraining } from './train-ranking.ts';
+import {
+  printRankingEvaluation,
+  rankingFlags,
+  rankingTrainJson,
+  rankingVersionMetrics,
+  runRankingTraining,
+} from './train-ranking.ts';
 
 export const TRAIN_RUN_OPTIONS = {
   ...TRAINING_OPTIONS,
@@ -196,6 +202,54 @@ export function trainJson(run: TrainRun) {
   };
 }
 
+/**
+ * `train --task ranking`: the --preset configuration, scored by the temporal protocol next to popularity, fitted on
+ * every interaction, then saved as a model version with task 'ranking' (its ranking metrics and popularity's beside
+ * them; `--activate` makes it the active ranking model, which ranks the API's recommendations) or to `--out`.
+ */
+async function trainRanking(
+  ctx: Context,
+  values: Values,
+  source: string | undefined,
+  out: string | undefined,
+) {
+  const fromDb = values['from-db'] === true;
+  rankingFlags(ctx, values);
+  if (out !== undefined) {
+    const dataset = fromDb
+      ? await withDb(ctx, (db) => db.readRatings())
+      : await loadRatings(ctx, source, values);
+    const run = await runRankingTraining(ctx, dataset, values);
+    printRankingEvaluation(ctx, run);
+    const path = ctx.resolvePath(out);
+    try {
+      await saveRankingModel(run.model, path);
+    } catch (error) {
+      throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
+    }
+    ctx.print(`\nranking model → ${path}`);
+    return { ...rankingTrainJson(run), out: path };
+  }
+  return withDb(ctx, async (db) => {
+    await db.store.assertMigrated(db.raw);
+    const dataset = fromDb ? await db.readRatings() : await loadRatings(ctx, source, values);
+    const run = await runRankingTraining(ctx, dataset, values);
+    printRankingEvaluation(ctx, run);
+    ctx.signal.throwIfAborted();
+    const activate = values.activate === true;
+    const id = await db.store.saveModel(db.raw, run.model, {
+      datasetFingerprint: datasetFingerprint(dataset),
+      metrics: rankingVersionMetrics(run),
+      task: 'ranking',
+      activate,
+    });
+    ctx.print(
+      `\nsaved ranking model version ${id} in ${db.location}${activate ? ' (active: it ranks recommendations)' : ` — activate it with 'movierec models activate ${id}'`}`,
+    );
+    return { ...rankingTrainJson(run), modelVersion: id, active: activate };
+  });
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary:
@@ -210,7 +264,10 @@ export const trainCommand: Command = {
       valueName: 'file',
       description: 'write the model to this file instead of the database',
     },
-    activate: { type: 'boolean', description: 'make the new version the active one (database only)' },
+    activate: {
+      type: 'boolean',
+      description: 'make the new version the active one of its task, rating or ranking (database only)',
+    },
     ...TASK_OPTION,
     ...TRAIN_RUN_OPTIONS,
     ...DATASET_OPTIONS,
@@ -219,6 +276,7 @@ export const trainCommand: Command = {
     'movierec train --epochs 20 --activate',
     'movierec train --preset reference --out reference.mfm',
     'movierec train --from-db --engine als --factors 32 --l2 0.1',
+    'movierec train --task ranking --activate',
     'movierec train --task ranking --out ease.mrm',
     'movierec train --task ranking --preset tuned-ease.json --out ease.mrm',
   ],
@@ -231,25 +289,8 @@ export const trainCommand: Command = {
     if (out !== undefined && input.values.activate)
       throw new UsageError('--activate applies to the database, not --out');
     datasetOptions(input.values);
-    if (taskFlag(input.values) === 'ranking') {
-      if (out === undefined)
-        throw new UsageError(
-          '--task ranking saves to a file for now (--out <file>): model versions with a task land with the serving work',
-        );
-      const dataset = fromDb
-        ? await withDb(ctx, (db) => db.readRatings())
-        : await loadRatings(ctx, input.args['path|name'], input.values);
-      const run = await runRankingTraining(ctx, dataset, input.values);
-      printRankingEvaluation(ctx, run);
-      const path = ctx.resolvePath(out);
-      try {
-        await saveRankingModel(run.model, path);
-      } catch (error) {
-        throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
-      }
-      ctx.print(`\nranking model → ${path}`);
-      return { ...rankingTrainJson(run), out: path };
-    }
+    if (taskFlag(input.values) === 'ranking')
+      return trainRanking(ctx, input.values, input.args['path|name'], out);
     // flag errors before any loading
     trainingChoice(input.values);
     trainRunFlags(input.values);
