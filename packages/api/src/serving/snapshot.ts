@@ -183,11 +183,14 @@ export class Snapshot {
       values: Float32Array.from(pairs, (p) => p[1]),
     };
     const u = model.users.indexOf(userId);
-    if (u >= 0 && !this.dirtyUsers.has(userId))
-      return { history, state: model.userState(u), source: 'PERSONALIZED', foldedIn: 0 };
+    if (u >= 0 && !this.dirtyUsers.has(userId)) {
+      const state = model.userState(u);
+      return { history, state, source: sourceOf(state), foldedIn: 0 };
+    }
     if (history.items.length === 0) return { history, state: null, source: 'POPULARITY', foldedIn: 0 };
     // fold-in from the stored ratings, by the model's own method (for MF a ridge solve against fixed Q)
-    return { history, state: model.foldIn(history), source: 'PERSONALIZED', foldedIn: history.items.length };
+    const state = model.foldIn(history);
+    return { history, state, source: sourceOf(state), foldedIn: history.items.length };
   }
 
   /** The user's state in every active model at once, from their stored ratings. */
@@ -309,6 +312,14 @@ export class Snapshot {
     const why = this.recommending!.model.explain(user.state, user.history, item, limit);
     return Array.from(why.items);
   }
+}
+
+/**
+ * A model state the model cannot personalise (`fallback: 'popularity'`: none of the user's movies is one it knows,
+ * e.g. only movies EASE pruned for having too few ratings) ranks by the model's training popularity: flagged so.
+ */
+function sourceOf(state: ModelUserState): RecommendationSource {
+  return state.fallback === 'popularity' ? 'POPULARITY' : 'PERSONALIZED';
 }
 
 /** "rating:3 ranking:5" for the given active versions ('' when none). */
