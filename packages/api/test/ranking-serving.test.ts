@@ -8,7 +8,7 @@ import type { ItemItemModel } from '@movierec/core';
 import { saveModel } from '@movierec/db';
 import { fitRanking } from '@movierec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/index.ts';
+import { type RunningServer, similarModelFromEnv, startServer } from '../src/index.ts';
 import { gql, type Seeded, seededDatabase, silentLogger } from './fixtures.ts';
 
 const REC = `query($u: ID!) { recommendations(userId: $u, limit: 5) {
@@ -155,5 +155,50 @@ describe('the EASE recommendation model served beside the rating model (PostgreS
       { id: String(easeId), task: 'RANKING', family: 'ease' },
       { id: String(seeded.versionId), task: 'RATING', family: 'mf' },
     ]);
+  });
+
+  it("similarMovies lists the ranking model's own neighbours by default; MOVIEREC_SIMILAR_MODEL=rating switches to the factor cosine", async () => {
+    const SIMILAR = `query($m: ID!) { similarMovies(movieId: $m, limit: 5) { similarity movie { id } } }`;
+    const ids = (r: Awaited<ReturnType<typeof gql>>) =>
+      ((r.data as { similarMovies: unknown }).similarMovies as { movie: { id: string } }[]).map(
+        (x) => x.movie.id,
+      );
+    const pop = ease.popularity;
+    const kept = pop.findIndex((n) => n >= 20);
+    const pruned = pop.findIndex((n) => n >= 1 && n < 5);
+    const mf = seeded.model;
+    const external = (model: { items: { externalId(i: number): string } }, items: Int32Array) =>
+      [...items].map((i) => model.items.externalId(i));
+
+    const byEase = await gql(server.url, SIMILAR, { m: ease.items.externalId(kept) });
+    expect(byEase.errors).toBeUndefined();
+    expect(ids(byEase)).toEqual(external(ease, ease.similarItems(kept, 100).items.subarray(0, 5)));
+    // a movie EASE pruned has no neighbours there: the rating model answers for it
+    const fallback = await gql(server.url, SIMILAR, { m: ease.items.externalId(pruned) });
+    const j = mf.items.indexOf(ease.items.externalId(pruned));
+    // (the API takes the 100 best servable movies once and cuts that list: the same here, so ties fall alike)
+    const servable = server.service.snapshot!.rating!.space.servable;
+    expect(ids(fallback)).toEqual(external(mf, mf.similarItems(j, 100, servable).items.subarray(0, 5)));
+    expect(ids(fallback)).toHaveLength(5);
+
+    const byRating = await startServer({
+      db: seeded.db,
+      port: 0,
+      logger: silentLogger,
+      similarModel: 'rating',
+    });
+    try {
+      const r = await gql(byRating.url, SIMILAR, { m: ease.items.externalId(kept) });
+      const i = mf.items.indexOf(ease.items.externalId(kept));
+      expect(ids(r)).toEqual(external(mf, mf.similarItems(i, 100, servable).items.subarray(0, 5)));
+      expect(ids(r)).not.toEqual(ids(byEase));
+    } finally {
+      await byRating.close();
+    }
+    expect(similarModelFromEnv({})).toBe('ranking');
+    expect(similarModelFromEnv({ MOVIEREC_SIMILAR_MODEL: 'rating' })).toBe('rating');
+    expect(() => similarModelFromEnv({ MOVIEREC_SIMILAR_MODEL: 'factors' })).toThrow(
+      /MOVIEREC_SIMILAR_MODEL must be 'rating' .* or 'ranking' .*, got "factors"/,
+    );
   });
 });
