@@ -9,13 +9,12 @@
  * The reading replica is queried every 2 ms; a figure therefore includes up to ~2 ms of that interval and the
  * query itself. The 1-minute load average is printed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { createInterface } from 'node:readline';
 import { trainSmallModel } from '../apps/api/test/web-fixture.ts';
 import { loadBundled } from '../packages/data/src/index.ts';
 import { activateModelVersion, importDataset, saveModelVersion } from '../packages/db/src/index.ts';
 import { createTestDatabase } from '../packages/db/src/testing.ts';
+import { startReplica } from './lib/replica.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -26,28 +25,6 @@ const json = args.includes('--json');
 const numRatings = Number(flag('--ratings') ?? 60);
 const numActivations = Number(flag('--activations') ?? 3);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-function startReplica(databaseUrl: string, pushed: boolean): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-      MOVIEREC_AUTH: 'off',
-      MOVIEREC_POLL_MS: '2000',
-      MOVIEREC_PUSHED_EVENTS: pushed ? '1' : '0',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`replica exited ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('{"listening"'))
-        done({ url: (JSON.parse(line) as { listening: string }).listening, child });
-    });
-  });
-}
 
 async function gql(url: string, query: string): Promise<any> {
   const res = await fetch(`${url}/graphql`, {
@@ -71,7 +48,8 @@ await saveModelVersion(db, { ...small, activate: true });
 const results: Record<string, unknown>[] = [];
 try {
   for (const pushed of [false, true]) {
-    const [a, b] = await Promise.all([startReplica(db.url!, pushed), startReplica(db.url!, pushed)]);
+    const env = { MOVIEREC_POLL_MS: '2000', MOVIEREC_PUSHED_EVENTS: pushed ? '1' : '0' };
+    const [a, b] = await Promise.all([startReplica(db.url!, { env }), startReplica(db.url!, { env })]);
     await sleep(1500);
     const ratingLags: number[] = [];
     for (let j = 0; j < numRatings; j++) {
@@ -100,9 +78,7 @@ try {
           await sleep(5);
       activationLags.push(performance.now() - t0);
     }
-    a.child.kill('SIGTERM');
-    b.child.kill('SIGTERM');
-    await sleep(500);
+    await Promise.all([a.stop(), b.stop()]);
     results.push({
       mode: pushed ? 'LISTEN/NOTIFY' : 'poll every 2 s',
       ratingLagMs: {

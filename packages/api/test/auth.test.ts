@@ -171,6 +171,25 @@ describe('authentication on PostgreSQL', () => {
     }
   });
 
+  it('keeps /metrics on the main port to an admin token when authentication is on', async () => {
+    hostile('metrics without admin', 3);
+    const metrics = (token?: string) =>
+      fetch(
+        `${server.metricsUrl}`,
+        token !== undefined ? { headers: { authorization: `Bearer ${token}` } } : {},
+      );
+    const none = await metrics();
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { error: string }).error).toMatch(/admin scope/);
+    const user = await metrics(alice);
+    expect(user.status).toBe(403);
+    expect(((await user.json()) as { error: string }).error).toMatch(/user 1 does not have it/);
+    expect((await metrics('not.a.token')).status).toBe(401);
+    const ok = await metrics(admin);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toMatch(/^# HELP movierec_/m);
+  });
+
   it('refuses loudly to start without authentication (or in demo mode) on a non-loopback host', async () => {
     hostile('auth off on a public host', 2);
     await expect(

@@ -2,9 +2,10 @@
  * Two API processes' worth of servers on one PostgreSQL with the poll turned almost off (60 s): a rating through one
  * and an activation reach the other by LISTEN/NOTIFY alone; when the listening connection is cut, the poll takes over.
  */
-import { activateModelVersion, saveModel } from '@movierec/db';
+import { activateModelVersion, EVENTS_CHANNEL, saveModel } from '@movierec/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/index.ts';
+import { createLogger } from '../src/logger.ts';
 import { gql, type Seeded, seededDatabase, silentLogger, trainAls } from './fixtures.ts';
 
 describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
@@ -125,6 +126,29 @@ describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
       expect(res.status).toBe(200);
       expect(await res.text()).toMatch(/^movierec_model_info\{version="\d+"\} 1$/m);
       expect((await fetch(c.metricsUrl.replace('/metrics', '/graphql'))).status).toBe(404);
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
+
+  it('ignores a NOTIFY payload that is not ours or is malformed, and logs it once', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', (line) => lines.push(line));
+    const c = await startServer({ db: seeded.db, port: 0, logger, pollMs: 60_000 });
+    try {
+      await expect.poll(() => c.service.listening, { timeout: 10_000 }).toBe(true);
+      for (const payload of ['not json', '{"kind":"someone-else"}', '{"rating":', '[1,2,3]'])
+        await seeded.db.query(`SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, payload]);
+      // an event of ours after them still arrives: the listener survived the foreign payloads
+      const userId = `after-foreign-${Date.now()}`;
+      expect((await recs(c.url, userId)).data!.recommendations.source).toBe('POPULARITY');
+      expect((await rate(a.url, userId, '3')).errors).toBeUndefined();
+      await expect
+        .poll(async () => (await recs(c.url, userId)).data!.recommendations.source, { timeout: 5_000 })
+        .toBe('PERSONALIZED');
+      const warned = lines.filter((l) => l.includes('not ours'));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toContain('not json');
     } finally {
       await c.close();
     }

@@ -1,52 +1,10 @@
-import { createServer, type Server, Socket } from 'node:net';
 import { activateModelVersion, saveModel } from '@movierec/db';
+import { CuttableProxy } from '@movierec/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeOn } from '../src/db-store.ts';
 import { type RunningServer, startServer } from '../src/index.ts';
 import type { ApiStore } from '../src/store.ts';
 import { gql, type Seeded, seededDatabase, silentLogger, spawnServerProcess, trainAls } from './fixtures.ts';
-
-/** A TCP proxy to PostgreSQL that can be cut (all connections dropped, new ones refused) and restored. */
-class CuttableProxy {
-  #server: Server | null = null;
-  readonly #sockets = new Set<Socket>();
-  port = 0;
-  constructor(
-    readonly targetHost: string,
-    readonly targetPort: number,
-  ) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = new Socket();
-      this.#track(client);
-      this.#track(upstream);
-      upstream.connect(this.targetPort, this.targetHost);
-      client.pipe(upstream).pipe(client);
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', end).on('close', end);
-      upstream.on('error', end).on('close', end);
-    });
-    await new Promise<void>((done) => server.listen(this.port, '127.0.0.1', () => done()));
-    this.port = (server.address() as { port: number }).port;
-    this.#server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const s of this.#sockets) s.destroy();
-    if (server) await new Promise<void>((done) => server.close(() => done()));
-  }
-
-  #track(s: Socket): void {
-    this.#sockets.add(s);
-    s.on('close', () => this.#sockets.delete(s));
-  }
-}
 
 describe('database outage on PostgreSQL', () => {
   let seeded: Seeded;

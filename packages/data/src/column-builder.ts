@@ -2,7 +2,8 @@ import type { RatingColumns } from './columns.ts';
 
 /**
  * Accumulates ratings into typed columns (16 bytes per rating) and collapses duplicate (user, item) pairs to the
- * latest by timestamp (ties: the later row in the file wins).
+ * latest by timestamp (ties: the later row in the file wins). For watch history (`merge: 'sum'`) a repeated pair is
+ * one interaction whose weight is the sum of its rows' weights (two plays weigh 2) and whose time is the latest.
  *
  * Memory: the capacity is sized once from a row-count estimate (file size / bytes per line) and the columns are
  * returned as exact-length views, so untouched capacity is never resident (Linux maps zero pages lazily); only when
@@ -25,7 +26,10 @@ export class ColumnBuilder {
   #itemRun: Int32Array = new Int32Array(1024);
   #itemRow: Int32Array = new Int32Array(1024);
 
-  constructor(capacity = 1024) {
+  readonly #sum: boolean;
+
+  constructor(capacity = 1024, merge: 'latest' | 'sum' = 'latest') {
+    this.#sum = merge === 'sum';
     capacity = Math.max(16, Math.ceil(capacity));
     this.#users = new Int32Array(capacity);
     this.#items = new Int32Array(capacity);
@@ -58,7 +62,10 @@ export class ColumnBuilder {
         }
         if (this.#itemRun[item] === this.#run) {
           const row = this.#itemRow[item]!;
-          if (timestamp >= this.#timestamps[row]!) {
+          if (this.#sum) {
+            this.#ratings[row]! += rating;
+            if (timestamp > this.#timestamps[row]!) this.#timestamps[row] = timestamp;
+          } else if (timestamp >= this.#timestamps[row]!) {
             this.#ratings[row] = rating;
             this.#timestamps[row] = timestamp;
           }
@@ -134,8 +141,13 @@ export class ColumnBuilder {
         const i = items[r]!;
         if (mark[i] === u) {
           const kept = rowOf[i]!;
-          // rows come in file order, so r is later than kept: r wins unless kept is strictly newer
-          if (timestamps[r]! >= timestamps[kept]!) {
+          if (this.#sum) {
+            // watch history: one row per pair, the weights summed, the latest time
+            this.#ratings[kept]! += this.#ratings[r]!;
+            if (timestamps[r]! > timestamps[kept]!) timestamps[kept] = timestamps[r]!;
+            users[r] = -1;
+          } else if (timestamps[r]! >= timestamps[kept]!) {
+            // rows come in file order, so r is later than kept: r wins unless kept is strictly newer
             users[kept] = -1;
             rowOf[i] = r;
           } else users[r] = -1;

@@ -26,6 +26,13 @@ export interface LoadReport {
 export interface Dataset {
   /** Human name, e.g. 'ml-latest-small' or the file name. */
   readonly name: string;
+  /**
+   * What `ratings` holds (absent: 'ratings'): 'ratings' — ratings[r] is a rating on `scale`; 'views' — watch history
+   * (views, plays, purchases), ratings[r] is the weight of user's interactions with the movie (> 0; 1 per view when
+   * the file had no weight column; repeated views summed); 'mixed' — ratings and views together (the database's
+   * interactions, `readInteractions`): a rated pair holds its rating, a pair only viewed its weight.
+   */
+  readonly kind?: 'ratings' | 'views' | 'mixed';
   readonly ratings: RatingColumns;
   /** External user ID ↔ dense user index. */
   readonly users: IdMap;

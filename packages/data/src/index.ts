@@ -11,10 +11,17 @@ export {
 } from './download.ts';
 export { DataFormatError, NetworkUnreachableError } from './errors.ts';
 export { IdMap } from './id-map.ts';
+export {
+  describeInteractions,
+  INTERACTIONS_SYNTAX,
+  type InteractionOptions,
+  parseInteractions,
+  toInteractions,
+} from './interactions.ts';
 export { DATASET_NAMES, type DatasetFormat, type LoadOptions, loadBundled, loadDataset } from './load.ts';
 export { ML100K_GENRES } from './movies.ts';
 export { BUNDLED_DIR, DEFAULT_CACHE_DIR } from './paths.ts';
-export type { BadRowPolicy, ColumnSpec } from './ratings-parser.ts';
+export type { BadRowPolicy, ColumnSpec, DataKind } from './ratings-parser.ts';
 export { Rng } from './rng.ts';
 export { kFold, randomSplit, type Split, type UserHoldoutOptions, userHoldout } from './splits.ts';
 export {

@@ -5,7 +5,13 @@ import { DataFormatError } from './errors.ts';
 import { IdRegistry } from './id-registry.ts';
 import { MovieCollector, readGenreNames, readMoviesCsv, readMoviesDat, readUItem } from './movies.ts';
 import { BUNDLED_DIR, DEFAULT_CACHE_DIR } from './paths.ts';
-import { type BadRowPolicy, type ColumnSpec, type RatingsLayout, RatingsParser } from './ratings-parser.ts';
+import {
+  type BadRowPolicy,
+  type ColumnSpec,
+  type DataKind,
+  type RatingsLayout,
+  RatingsParser,
+} from './ratings-parser.ts';
 import { openSource, RATINGS_KEYS, readAll, type Source, type SourceEntry } from './sources.ts';
 import {
   checkScale,
@@ -26,6 +32,13 @@ export type DatasetFormat = 'grouplens-csv' | 'ml-dat' | 'ml-100k' | 'csv' | 'ts
 export interface LoadOptions {
   /** Force a format instead of detecting it from file names and the first line. */
   format?: DatasetFormat;
+  /**
+   * 'ratings' or 'views' (watch history: user, movie[, timestamp][, weight], no rating). Default: detected — a
+   * generic CSV/TSV whose header names a user and a movie column but no rating column is watch history; everything
+   * else is ratings. 'views' reads any CSV/TSV (a GroupLens ratings.csv too) as watch history, ignoring a rating
+   * column; a headerless one by position: user, movie[, timestamp][, weight].
+   */
+  kind?: DataKind;
   /** Generic csv/tsv: which columns hold what, by header name or 0-based position. Guessed from the header if absent. */
   columns?: ColumnSpec;
   /** Generic csv/tsv: field separator (default ',' for csv, tab for tsv). */
@@ -149,7 +162,10 @@ async function detect(
   ] as const) {
     const entry = source.get(key);
     if (entry) {
-      if (format === 'grouplens-csv' && !/^userid,movieid,rating/i.test(await firstLine(entry))) {
+      if (
+        format === 'grouplens-csv' &&
+        !/^userid,movieid,rating,timestamp\s*$/i.test(await firstLine(entry))
+      ) {
         return { format: 'csv', ratings: entry };
       }
       return { format, ratings: entry };
@@ -157,7 +173,7 @@ async function detect(
   }
   const entry = source.explicit ?? onlyCandidate(source, path);
   const line = await firstLine(entry);
-  if (/^userid,movieid,rating/i.test(line)) return { format: 'grouplens-csv', ratings: entry };
+  if (/^userid,movieid,rating,timestamp\s*$/i.test(line)) return { format: 'grouplens-csv', ratings: entry };
   if (line.includes('::')) return { format: 'ml-dat', ratings: entry };
   if (/\.(tsv|tab)$/.test(entry.key) || (line.includes('\t') && !line.includes(','))) {
     return { format: 'tsv', ratings: entry };
@@ -201,11 +217,40 @@ const HEADER_NAMES: Record<keyof ColumnSpec, string[]> = {
   user: ['user', 'userid', 'user_id', 'uid', 'customerid', 'customer_id'],
   item: ['item', 'itemid', 'item_id', 'movie', 'movieid', 'movie_id', 'mid', 'film', 'filmid', 'film_id'],
   rating: ['rating', 'ratings', 'score', 'stars'],
-  timestamp: ['timestamp', 'time', 'date', 'ts', 'rated_at'],
+  timestamp: [
+    'timestamp',
+    'time',
+    'date',
+    'ts',
+    'rated_at',
+    'viewed_at',
+    'watched_at',
+    'played_at',
+    'purchased_at',
+  ],
+  weight: [
+    'weight',
+    'count',
+    'plays',
+    'playcount',
+    'play_count',
+    'views',
+    'view_count',
+    'watches',
+    'quantity',
+    'minutes',
+  ],
 };
 
-/** Generic csv/tsv: columns by recognisable header names, else positions 0-3 with the header detected. */
-function guessColumns(line: string, delimiter: string): { columns: ColumnSpec; header: boolean | 'auto' } {
+/**
+ * Generic csv/tsv: columns by recognisable header names, else positions with the header detected. A header naming
+ * a user and a movie column but no rating column makes the file watch history (kind 'views'); `kind` forces one.
+ */
+function guessColumns(
+  line: string,
+  delimiter: string,
+  kind: DataKind | undefined,
+): { columns: ColumnSpec; header: boolean | 'auto'; kind: DataKind } {
   const fields = line.split(delimiter).map((f) => f.trim().replace(/^"|"$/g, ''));
   const lower = fields.map((f) => f.toLowerCase());
   const find = (role: keyof ColumnSpec) => {
@@ -215,11 +260,31 @@ function guessColumns(line: string, delimiter: string): { columns: ColumnSpec; h
   const user = find('user');
   const item = find('item');
   const rating = find('rating');
-  if (user && item && rating)
-    return { columns: { user, item, rating, timestamp: find('timestamp') ?? null }, header: true };
+  const timestamp = find('timestamp') ?? null;
+  if (user && item && rating && kind !== 'views')
+    return { columns: { user, item, rating, timestamp }, header: true, kind: 'ratings' };
+  if (user && item && kind !== 'ratings')
+    return {
+      columns: { user, item, rating: null, timestamp, weight: find('weight') ?? null },
+      header: true,
+      kind: 'views',
+    };
+  if (kind === 'views')
+    return {
+      columns: {
+        user: 0,
+        item: 1,
+        rating: null,
+        timestamp: fields.length >= 3 ? 2 : null,
+        weight: fields.length >= 4 ? 3 : null,
+      },
+      header: 'auto',
+      kind: 'views',
+    };
   return {
     columns: { user: 0, item: 1, rating: 2, timestamp: fields.length >= 4 ? 3 : null },
     header: 'auto',
+    kind: 'ratings',
   };
 }
 
@@ -228,6 +293,19 @@ async function readSource(source: Source, path: string, options: LoadOptions): P
   let ratingsEntry: SourceEntry;
   if (format) ratingsEntry = pickRatings(source, format, path);
   else ({ format, ratings: ratingsEntry } = await detect(source, path));
+  if (options.kind === 'views') {
+    // watch history is read by the generic reader (a GroupLens ratings.csv read as views: its rating is ignored)
+    if (format === 'grouplens-csv') format = 'csv';
+    else if (format === 'ml-dat' || format === 'ml-100k')
+      throw new DataFormatError(
+        ratingsEntry.display,
+        0,
+        '',
+        'wrong format',
+        `watch history (kind "views") is read from a CSV/TSV file with a header (user, movie[, timestamp][, weight]), not from the ${format} rating format`,
+      );
+  }
+  let kind: DataKind = 'ratings';
 
   const users = new IdRegistry();
   const items = new IdRegistry();
@@ -304,19 +382,27 @@ async function readSource(source: Source, path: string, options: LoadOptions): P
         const line = await firstLine(ratingsEntry);
         if (line.trim() === '')
           throw new DataFormatError(ratingsEntry.display, 0, '', 'empty file', 'no ratings');
-        const guess = guessColumns(line, delimiter);
+        const guess = guessColumns(line, delimiter, options.kind);
         columns = guess.columns;
+        kind = guess.kind;
         if (options.header === undefined) header = guess.header;
-      } else if (options.header === undefined) {
-        const named = Object.values(columns).some((c) => typeof c === 'string');
-        header = named ? true : 'auto';
+      } else {
+        kind = options.kind ?? (columns.rating == null ? 'views' : 'ratings');
+        if (options.header === undefined) {
+          const named = Object.values(columns).some((c) => typeof c === 'string');
+          header = named ? true : 'auto';
+        }
       }
-      layout = { delimiter, columns, header, intIds: false, quotes: true };
+      layout = { delimiter, columns, header, intIds: false, quotes: true, kind };
       break;
     }
   }
 
   const scale = ratingScale(options.scale, format, `${options.name ?? ''} ${path}`);
+  if (kind === 'views' && options.scale !== undefined)
+    throw new RangeError(
+      `${ratingsEntry.display}: the option scale (CLI --scale) is for ratings; this file is watch history (no rating column)`,
+    );
   const parser = new RatingsParser(layout, {
     file: ratingsEntry.display,
     scale,
@@ -341,10 +427,11 @@ async function readSource(source: Source, path: string, options: LoadOptions): P
   const itemMap = items.toIdMap();
   return {
     name: options.name ?? datasetName(path),
+    ...(kind === 'views' ? { kind } : {}),
     ratings,
     users: users.toIdMap(),
     items: itemMap,
-    scale,
+    ...(kind === 'views' ? {} : { scale }),
     ...(haveMovies ? { movies: movies.finish(itemMap.size) } : {}),
     report: { rowsRead: parser.rowsRead, skipped, duplicates: parser.builder.duplicates },
   };

@@ -5,14 +5,26 @@ import type { IdRegistry } from './id-registry.ts';
 import { splitFields } from './text.ts';
 import { idProblem, type RatingScale, ratingProblem } from './validate.ts';
 
-/** Which column of a ratings file holds what: a 0-based position or a header name (case-insensitive). */
+/**
+ * Which column of a ratings (or watch-history) file holds what: a 0-based position or a header name
+ * (case-insensitive).
+ */
 export interface ColumnSpec {
   user: number | string;
   item: number | string;
-  rating: number | string;
+  /** The rating; null only for watch history (kind 'views'), which has none. */
+  rating: number | string | null;
   /** null or absent: the file has no timestamps (stored as 0). */
   timestamp?: number | string | null;
+  /** Watch history only: the weight of each view (plays, minutes, purchases); null or absent: every row weighs 1. */
+  weight?: number | string | null;
 }
+
+/**
+ * What the rows of a file are: 'ratings' (user, movie, rating[, timestamp]) or 'views' — watch history, rows of
+ * (user, movie[, timestamp][, weight]) with no rating: views, plays, purchases.
+ */
+export type DataKind = 'ratings' | 'views';
 
 /** How a ratings file is laid out. */
 export interface RatingsLayout {
@@ -27,6 +39,11 @@ export interface RatingsLayout {
   intIds: boolean;
   /** Fields may be "double-quoted" (CSV). */
   quotes: boolean;
+  /**
+   * 'views': watch history — the value column is `columns.weight` (a number > 0; absent: 1) instead of a rating,
+   * and a repeated (user, movie) pair sums its weights. Default 'ratings'.
+   */
+  kind?: DataKind;
 }
 
 export type BadRowPolicy = 'error' | 'skip';
@@ -57,6 +74,8 @@ const QUOTE = 34;
 const MAX_LINE = 1 << 20;
 const MAX_TIMESTAMP = 2147483647;
 const SEPARATORS = [',', '\t', ';', '|', '::'];
+/** The weights a view may have: > 0 and finite in float32 (the fast path's range check; 0 takes the text path). */
+const WEIGHT_RANGE: RatingScale = Object.freeze({ min: Number.MIN_VALUE, max: 3.4e38, step: 0 });
 
 /**
  * Streaming ratings parser over raw bytes: feed chunks with push(), then end(). Memory is the columns plus at most
@@ -65,7 +84,7 @@ const SEPARATORS = [',', '\t', ';', '|', '::'];
  * that either accepts it or reports it precisely.
  */
 export class RatingsParser {
-  readonly builder = new ColumnBuilder();
+  readonly builder: ColumnBuilder;
   /** Data rows seen (excluding the header and blank lines). */
   rowsRead = 0;
   readonly #layout: RatingsLayout;
@@ -80,23 +99,32 @@ export class RatingsParser {
   #headerDone = false;
   #carry: Uint8Array | null = null;
   #bytes = 0;
+  /** Watch history: the value is a weight, not a rating. */
+  readonly #views: boolean;
 
   constructor(layout: RatingsLayout, opts: RatingsParseOptions) {
     const d = layout.delimiter;
     if (d.length < 1 || d.length > 2 || d.charCodeAt(0) > 127 || (d.length === 2 && d.charCodeAt(1) > 127))
       throw new TypeError(`delimiter must be one or two ASCII characters, got ${JSON.stringify(d)}`);
+    this.#views = layout.kind === 'views';
+    this.builder = new ColumnBuilder(1024, this.#views ? 'sum' : 'latest');
+    // the value column of watch history is its weight (none: every view weighs 1)
+    if (this.#views)
+      layout = { ...layout, columns: { ...layout.columns, rating: layout.columns.weight ?? null } };
+    else if (layout.columns.rating == null)
+      throw new TypeError('a ratings file needs a rating column (watch history: kind "views")');
     this.#layout = layout;
-    this.#opts = opts;
+    this.#opts = this.#views ? { ...opts, scale: WEIGHT_RANGE } : opts;
     this.#d0 = d.charCodeAt(0);
     this.#d1 = d.length === 2 ? d.charCodeAt(1) : -1;
     const c = layout.columns;
     if (
       typeof c.user === 'number' &&
       typeof c.item === 'number' &&
-      typeof c.rating === 'number' &&
+      (c.rating == null || typeof c.rating === 'number') &&
       (c.timestamp == null || typeof c.timestamp === 'number')
     ) {
-      this.#setColumns(c.user, c.item, c.rating, c.timestamp ?? -1);
+      this.#setColumns(c.user, c.item, c.rating ?? -1, c.timestamp ?? -1);
     } else if (layout.header === false) {
       throw new TypeError('columns given by name need a header line (header: true)');
     }
@@ -114,7 +142,7 @@ export class RatingsParser {
     const roles = new Int8Array(this.#needed);
     roles[user] = ROLE_USER;
     roles[item] = ROLE_ITEM;
-    roles[rating] = ROLE_RATING;
+    if (rating >= 0) roles[rating] = ROLE_RATING;
     if (timestamp >= 0) roles[timestamp] = ROLE_TIME;
     this.#roles = roles;
   }
@@ -160,11 +188,15 @@ export class RatingsParser {
       this.#parse(line, 0, line.length);
     }
     if (this.rowsRead === 0 && (!this.#headerDone || this.#layout.header === false)) {
-      throw new DataFormatError(this.#opts.file, 0, '', 'empty file', 'no header and no ratings');
+      throw new DataFormatError(this.#opts.file, 0, '', 'empty file', `no header and no ${this.#what}`);
     }
     if (this.rowsRead === 0) {
-      throw new DataFormatError(this.#opts.file, 0, '', 'empty file', 'a header but no ratings');
+      throw new DataFormatError(this.#opts.file, 0, '', 'empty file', `a header but no ${this.#what}`);
     }
+  }
+
+  get #what(): string {
+    return this.#views ? 'views' : 'ratings';
   }
 
   /** Sizes the columns from the uncompressed size and the mean line length of the first chunk (overestimates). */
@@ -236,6 +268,8 @@ export class RatingsParser {
     const users = this.#opts.users;
     const items = this.#opts.items;
     const builder = this.builder;
+    // watch history without a weight column: every row weighs 1 (no field sets the value)
+    const noValue = this.#cols.rating < 0;
     let rows = 0;
     while (p < to) {
       const lineStart = p;
@@ -243,7 +277,7 @@ export class RatingsParser {
       let f = 0;
       let userId = -1;
       let itemId = -1;
-      let rating = Number.NaN;
+      let rating = noValue ? 1 : Number.NaN;
       let time = 0;
       let ok = true;
       for (;;) {
@@ -384,7 +418,7 @@ export class RatingsParser {
     if (layout.header === 'auto' && !named && !namedTs) {
       // a header has a non-numeric rating field and a non-numeric user field; anything else is the first row
       // (so a headerless file whose first rating is bad gets an error, not silently taken as a header)
-      const ratingField = fields[c.rating as number]?.trim() ?? '';
+      const ratingField = c.rating == null ? '' : (fields[c.rating as number]?.trim() ?? '');
       const userField = fields[c.user as number]?.trim() ?? '';
       const numeric = (x: string) => x !== '' && !Number.isNaN(Number(x));
       if (numeric(ratingField) || numeric(userField)) {
@@ -395,7 +429,7 @@ export class RatingsParser {
     }
     this.#headerDone = true;
     const expected = Math.max(
-      ...[c.user, c.item, c.rating, c.timestamp ?? -1].map((x) => (typeof x === 'number' ? x + 1 : 2)),
+      ...[c.user, c.item, c.rating ?? -1, c.timestamp ?? -1].map((x) => (typeof x === 'number' ? x + 1 : 2)),
     );
     if (fields.length === 1 && expected > 1) {
       throw new DataFormatError(
@@ -435,7 +469,7 @@ export class RatingsParser {
     this.#setColumns(
       find(c.user, 'user'),
       find(c.item, 'movie'),
-      find(c.rating, 'rating'),
+      c.rating == null ? -1 : find(c.rating, this.#views ? 'weight' : 'rating'),
       c.timestamp == null ? -1 : find(c.timestamp, 'timestamp'),
     );
   }
@@ -491,14 +525,36 @@ export class RatingsParser {
     const itemProblem = idProblem(item);
     if (itemProblem)
       return this.#bad(text, 'bad movie id', `movie ID ${JSON.stringify(item)}: ${itemProblem}`);
-    const ratingText = fields[cols.rating]!.trim();
-    const rating = ratingText === '' ? Number.NaN : Number(ratingText);
-    if (!Number.isFinite(rating)) {
-      return this.#bad(text, 'non-numeric rating', `rating ${JSON.stringify(ratingText)}`);
-    }
-    const scaleProblem = ratingProblem(rating, this.#opts.scale);
-    if (scaleProblem) {
-      return this.#bad(text, 'rating out of scale', `${scaleProblem} (option scale, CLI --scale)`);
+    let rating = 1;
+    if (this.#views && cols.rating >= 0) {
+      const weightText = fields[cols.rating]!.trim();
+      rating = weightText === '' ? Number.NaN : Number(weightText);
+      if (!Number.isFinite(rating))
+        return this.#bad(text, 'non-numeric weight', `weight ${JSON.stringify(weightText)} is not a number`);
+      if (!(rating > 0) || rating > WEIGHT_RANGE.max)
+        return this.#bad(
+          text,
+          'bad weight',
+          `weight ${weightText} must be a number > 0 (a view's weight: plays, minutes, purchases)`,
+        );
+    } else if (!this.#views) {
+      const ratingText = fields[cols.rating]!.trim();
+      rating = ratingText === '' ? Number.NaN : Number(ratingText);
+      if (!Number.isFinite(rating)) {
+        return this.#bad(
+          text,
+          'non-numeric rating',
+          `rating ${JSON.stringify(ratingText)}${
+            this.#layout.header === true || typeof this.#layout.columns.rating === 'string'
+              ? ' (watch history has no rating column: drop it, or read the file as views: option kind "views", CLI --kind views)'
+              : ''
+          }`,
+        );
+      }
+      const scaleProblem = ratingProblem(rating, this.#opts.scale);
+      if (scaleProblem) {
+        return this.#bad(text, 'rating out of scale', `${scaleProblem} (option scale, CLI --scale)`);
+      }
     }
     let time = 0;
     if (cols.timestamp >= 0) {

@@ -28,10 +28,14 @@ export interface ImportCounts {
 }
 
 export interface ImportSummary {
+  /** What the dataset held: ratings (into `ratings`) or watch history (into `views`). */
+  kind: 'ratings' | 'views';
   users: ImportCounts;
   movies: ImportCounts;
   /** `unchanged` includes ratings older than the stored one for the same user and movie (the stored one wins). */
   ratings: ImportCounts;
+  /** The same for the views of a watch-history dataset (all zero for ratings). */
+  views: ImportCounts;
   /** Duplicate (user, movie) pairs within the dataset, collapsed to the latest before import. */
   duplicatesInDataset: number;
   seconds: number;
@@ -39,11 +43,21 @@ export interface ImportSummary {
 }
 
 const DEFAULT_CHUNK_ROWS = 65_536;
+
+/** Where a dataset's rows go: ratings, or views for watch history (same shape: user, movie, value, time). */
+interface Target {
+  table: 'ratings' | 'views';
+  value: 'rating' | 'weight';
+  time: 'rated_at' | 'viewed_at';
+}
+const RATINGS: Target = { table: 'ratings', value: 'rating', time: 'rated_at' };
+const VIEWS: Target = { table: 'views', value: 'weight', time: 'viewed_at' };
+const NO_ROWS: ImportCounts = { inserted: 0, updated: 0, unchanged: 0 };
 const COPY_STATEMENT_ROWS = 1_048_576;
 
 /**
- * Imports a dataset (users, movies with their metadata, ratings) by COPY into staging tables, merged into the real
- * tables in ONE transaction:
+ * Imports a dataset (users, movies with their metadata, ratings — or, for watch history (kind 'views'), views) by
+ * COPY into staging tables, merged into the real tables in ONE transaction:
  * - idempotent: importing the same data again changes nothing (all counted as unchanged);
  * - a rating newer (by time) than the stored one for the same user and movie replaces it; an older one is ignored;
  * - all-or-nothing: bad input at row N, a failure or an abort leaves the database exactly as before.
@@ -57,6 +71,12 @@ export async function importDataset(
   const { onProgress, signal } = options;
   const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
   signal?.throwIfAborted();
+  if (dataset.kind === 'mixed')
+    throw new ImportError(
+      `${dataset.name}: ratings mixed with views (as readInteractions returns them) cannot be imported; import the ratings and the views each from their own dataset`,
+    );
+  const target = dataset.kind === 'views' ? VIEWS : RATINGS;
+  const { table } = target;
   const { rows: ratingRows, duplicates } = latestPerPair(dataset);
   const staged = ratingRows ? ratingRows.length : dataset.ratings.length;
 
@@ -68,7 +88,7 @@ export async function importDataset(
         await sql.exec("SET LOCAL client_connection_check_interval = '1s'");
       }
       // Writers wait until the import commits; readers (the API) are not blocked, except during a bulk load below.
-      await sql.exec('LOCK TABLE users, movies, ratings IN SHARE ROW EXCLUSIVE MODE');
+      await sql.exec(`LOCK TABLE users, movies, ${table} IN SHARE ROW EXCLUSIVE MODE`);
       await sql.exec(`
       CREATE TEMP TABLE stage_users (idx int4 NOT NULL, external_id text NOT NULL) ON COMMIT DROP;
       CREATE TEMP TABLE stage_movies (idx int4 NOT NULL, external_id text NOT NULL, title text, year int4, genres text) ON COMMIT DROP;`);
@@ -92,48 +112,58 @@ export async function importDataset(
         { kind: 'float4', values: dataset.ratings.ratings },
         { kind: 'timestamp', values: dataset.ratings.timestamps },
       ];
-      const copyRatings = async (target: string) => {
+      const copyRatings = async (into: string) => {
         const statementRows = options.statementRows ?? COPY_STATEMENT_ROWS;
         for (let start = 0; start < Math.max(staged, 1); start += statementRows) {
           const end = Math.min(staged, start + statementRows);
           const chunks = ratingChunks(dataset, columns, ratingRows, start, end, chunkRows, options);
-          await sql.copyFrom(`${target} (user_id, movie_id, rating, rated_at)`, 'binary', chunks);
+          await sql.copyFrom(
+            `${into} (user_id, movie_id, ${target.value}, ${target.time})`,
+            'binary',
+            chunks,
+          );
           await checkpoint(signal);
         }
       };
-      const existing = await estimateRows(sql, 'ratings');
-      let ratings: ImportCounts;
+      const existing = await estimateRows(sql, table);
+      let rows: ImportCounts;
       if (existing === 0) {
         // First load: COPY straight into the table with its indexes and foreign keys dropped, then rebuild them
         // (one sort per index instead of a million index insertions; same definitions, read from the catalog).
-        ratings = await withoutIndexes(sql, 'ratings', { keepPrimaryKey: false }, async () => {
+        rows = await withoutIndexes(sql, table, { keepPrimaryKey: false }, async () => {
           // The table is empty (and locked): TRUNCATE gives it a new file, so a rollback deletes every row written
           // with it at once instead of leaving them as dead tuples that keep the space.
-          await sql.exec('TRUNCATE ratings');
-          await copyRatings('ratings');
+          await sql.exec(`TRUNCATE ${table}`);
+          await copyRatings(table);
           onProgress?.({ phase: 'merge', done: 0, total: 1 });
           return { inserted: staged, updated: 0, unchanged: 0 };
         });
       } else {
-        await sql.exec(`CREATE TEMP TABLE stage_ratings (user_id int4 NOT NULL, movie_id int4 NOT NULL,
-        rating float4 NOT NULL, rated_at timestamp(3) NOT NULL) ON COMMIT DROP`);
-        await copyRatings('stage_ratings');
-        await sql.exec('ANALYZE stage_ratings'); // row count for the planner: hash join, not a nested loop
+        await sql.exec(`CREATE TEMP TABLE stage_rows (user_id int4 NOT NULL, movie_id int4 NOT NULL,
+        ${target.value} float4 NOT NULL, ${target.time} timestamp(3) NOT NULL) ON COMMIT DROP`);
+        await copyRatings('stage_rows');
+        await sql.exec('ANALYZE stage_rows'); // row count for the planner: hash join, not a nested loop
         onProgress?.({ phase: 'merge', done: 0, total: 1 });
         // Merging several times the rows the table holds: cheaper to rebuild the secondary indexes than to maintain
         // them row by row (the primary key stays: ON CONFLICT needs it). Not for re-imports, mostly unchanged rows.
         const bulk = staged >= 4 * existing;
-        ratings = bulk
-          ? await withoutIndexes(sql, 'ratings', { keepPrimaryKey: true }, () => mergeRatings(sql, staged))
-          : await mergeRatings(sql, staged);
+        rows = bulk
+          ? await withoutIndexes(sql, table, { keepPrimaryKey: true }, () => mergeRows(sql, target, staged))
+          : await mergeRows(sql, target, staged);
       }
       onProgress?.({ phase: 'merge', done: 1, total: 1 });
       await checkpoint(signal);
-      return { users, movies, ratings };
+      return {
+        kind: table,
+        users,
+        movies,
+        ratings: table === 'ratings' ? rows : NO_ROWS,
+        views: table === 'views' ? rows : NO_ROWS,
+      };
     },
     signal ? { signal } : {},
   );
-  let summary: Awaited<typeof run>;
+  let summary: Omit<Awaited<typeof run>, 'kind'> & { kind: 'ratings' | 'views' };
   try {
     summary = await run;
   } catch (error) {
@@ -143,7 +173,7 @@ export async function importDataset(
   // Fresh planner statistics for the API's queries (PGlite runs no autovacuum).
   await db.query('ANALYZE users');
   await db.query('ANALYZE movies');
-  await db.query('ANALYZE ratings');
+  await db.query(`ANALYZE ${table}`);
   const seconds = (performance.now() - started) / 1000;
   return {
     ...summary,
@@ -161,6 +191,7 @@ export async function importDataset(
 async function reclaimSpace(db: Database): Promise<void> {
   try {
     await db.query('VACUUM ratings');
+    await db.query('VACUUM views');
     await db.query('VACUUM users');
     await db.query('VACUUM movies');
     await db.query('CHECKPOINT');
@@ -278,18 +309,22 @@ async function mergeMovies(sql: SqlSession, dataset: Dataset): Promise<ImportCou
   return { inserted, updated, unchanged: staged - inserted - updated };
 }
 
-/** Upsert from stage_ratings: new pairs inserted; a newer rating (or same time, other value) replaces the stored one. */
-async function mergeRatings(sql: SqlSession, staged: number): Promise<ImportCounts> {
+/**
+ * Upsert from stage_rows into ratings (or views): new pairs inserted; a newer row (or same time, other value)
+ * replaces the stored one. For views too: a watch-history file states each pair's total weight and latest time.
+ */
+async function mergeRows(sql: SqlSession, target: Target, staged: number): Promise<ImportCounts> {
+  const { table: t, value: v, time } = target;
   const [row] = await sql.query<{ inserted: number; updated: number }>(`
     WITH up AS (
-      INSERT INTO ratings (user_id, movie_id, rating, rated_at)
-      SELECT s.user_id, s.movie_id, s.rating, s.rated_at
-      FROM stage_ratings s LEFT JOIN ratings r ON r.user_id = s.user_id AND r.movie_id = s.movie_id
+      INSERT INTO ${t} (user_id, movie_id, ${v}, ${time})
+      SELECT s.user_id, s.movie_id, s.${v}, s.${time}
+      FROM stage_rows s LEFT JOIN ${t} r ON r.user_id = s.user_id AND r.movie_id = s.movie_id
       -- Only rows that change something reach the upsert: one hash join instead of a probe per unchanged row.
-      WHERE r.user_id IS NULL OR r.rated_at < s.rated_at OR (r.rated_at = s.rated_at AND r.rating <> s.rating)
-      ON CONFLICT (user_id, movie_id) DO UPDATE SET rating = EXCLUDED.rating, rated_at = EXCLUDED.rated_at
-      WHERE ratings.rated_at < EXCLUDED.rated_at
-         OR (ratings.rated_at = EXCLUDED.rated_at AND ratings.rating <> EXCLUDED.rating)
+      WHERE r.user_id IS NULL OR r.${time} < s.${time} OR (r.${time} = s.${time} AND r.${v} <> s.${v})
+      ON CONFLICT (user_id, movie_id) DO UPDATE SET ${v} = EXCLUDED.${v}, ${time} = EXCLUDED.${time}
+      WHERE ${t}.${time} < EXCLUDED.${time}
+         OR (${t}.${time} = EXCLUDED.${time} AND ${t}.${v} <> EXCLUDED.${v})
       RETURNING (xmax = 0) AS inserted)
     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated
     FROM up`);
@@ -378,9 +413,11 @@ async function* ratingChunks(
   const total = rowIndex ? rowIndex.length : dataset.ratings.length;
   const numUsers = dataset.users.size;
   const numItems = dataset.items.size;
-  // The dataset's own scale (the API's when it has none): the same rule the readers and rateMovie apply.
+  // The dataset's own scale (the API's when it has none): the same rule the readers and rateMovie apply; a view's
+  // weight is any finite number > 0 (the readers' and recordView's rule).
+  const views = dataset.kind === 'views';
   const scale = dataset.scale ?? DEFAULT_RATING_SCALE;
-  const { min, max, step } = scale;
+  const { min, max, step } = views ? { min: Number.MIN_VALUE, max: 3.4e38, step: 0 } : scale;
   yield binaryHeader();
   for (let start = from; start < to; start += chunkRows) {
     await checkpoint(options.signal);
@@ -397,11 +434,13 @@ async function* ratingChunks(
             ? `user index ${u} is outside 0…${numUsers - 1}`
             : i < 0 || i >= numItems
               ? `item index ${i} is outside 0…${numItems - 1}`
-              : Number.isFinite(value)
-                ? `rating ${value} is not on the scale ${describeScale(scale)}`
-                : `rating ${value} is not a finite number`;
+              : views
+                ? `weight ${value} is not a number > 0`
+                : Number.isFinite(value)
+                  ? `rating ${value} is not on the scale ${describeScale(scale)}`
+                  : `rating ${value} is not a finite number`;
         throw new ImportError(
-          `${dataset.name}: rating row ${r}${u >= 0 && u < numUsers ? ` (user ${dataset.users.externalId(u)})` : ''}: ${what}; nothing was imported`,
+          `${dataset.name}: ${views ? 'view' : 'rating'} row ${r}${u >= 0 && u < numUsers ? ` (user ${dataset.users.externalId(u)})` : ''}: ${what}; nothing was imported`,
         );
       }
     }

@@ -76,11 +76,13 @@ export {
   ratedMovieIds,
   ratingPage,
   type StoredRating,
+  type StoredView,
   type TableCounts,
   tableCounts,
   type UserRatings,
   upsertRating,
+  upsertView,
   userRatings,
 } from './queries.ts';
-export { type ReadOptions, readRatings } from './read.ts';
+export { type ReadInteractionsOptions, type ReadOptions, readInteractions, readRatings } from './read.ts';
 export type { CopyChunks, SqlSession } from './sql.ts';

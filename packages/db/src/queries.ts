@@ -24,12 +24,23 @@ export interface MovieRows {
   readonly ratingSums: Float64Array;
 }
 
-/** One user's stored ratings, by external movie ID. */
+/** One user's stored ratings, by external movie ID, and their views of movies they did not rate. */
 export interface UserRatings {
   /** Whether the user row exists at all. */
   exists: boolean;
   movieIds: string[];
   ratings: Float32Array;
+  /** Watch history: the movies the user viewed but did not rate (a rated movie counts by its rating). */
+  viewedMovieIds?: string[];
+  /** The total weight of each of those views (aligned with viewedMovieIds). */
+  viewWeights?: Float32Array;
+}
+
+export interface StoredView {
+  viewedAt: Date;
+  /** The pair's total weight after this view (the weights of all its views). */
+  weight: number;
+  createdUser: boolean;
 }
 
 export interface RatingRow {
@@ -55,6 +66,8 @@ export interface TableCounts {
   users: number;
   movies: number;
   ratings: number;
+  /** Rows of watch history (one per user and movie viewed). */
+  views: number;
   modelVersions: number;
 }
 
@@ -106,24 +119,45 @@ export async function movieTitles(db: Queryable): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.external_id, r.title]));
 }
 
-/** A user's stored ratings (and whether the user exists), by external IDs. */
+/**
+ * A user's stored ratings (and whether the user exists), by external IDs, with their views of movies they did not
+ * rate (watch history; a movie both rated and viewed counts once, by its rating).
+ */
 export async function userRatings(db: Queryable, userId: string): Promise<UserRatings> {
-  const rows = await db.query<{ external_id: string | null; rating: number | null }>(
-    `SELECT m.external_id, r.rating
-       FROM users u
-       LEFT JOIN ratings r ON r.user_id = u.id
-       LEFT JOIN movies m ON m.id = r.movie_id
-      WHERE u.external_id = $1`,
+  // kind: 0 the user row, 1 a rating, 2 a view of an unrated movie (one round trip for all three)
+  const rows = await db.query<{ kind: number; external_id: string | null; value: number | null }>(
+    `WITH u AS (SELECT id FROM users WHERE external_id = $1)
+     SELECT 0 AS kind, NULL::text AS external_id, NULL::real AS value FROM u
+     UNION ALL
+     SELECT 1, m.external_id, r.rating FROM u JOIN ratings r ON r.user_id = u.id JOIN movies m ON m.id = r.movie_id
+     UNION ALL
+     SELECT 2, m.external_id, v.weight FROM u JOIN views v ON v.user_id = u.id JOIN movies m ON m.id = v.movie_id
+      WHERE NOT EXISTS (SELECT 1 FROM ratings r WHERE r.user_id = v.user_id AND r.movie_id = v.movie_id)`,
     [userId],
   );
   const movieIds: string[] = [];
   const ratings: number[] = [];
+  const viewedMovieIds: string[] = [];
+  const weights: number[] = [];
+  let exists = false;
   for (const r of rows) {
-    if (r.external_id === null || r.rating === null) continue;
-    movieIds.push(r.external_id);
-    ratings.push(Number(r.rating));
+    const kind = Number(r.kind);
+    if (kind === 0) exists = true;
+    else if (kind === 1) {
+      movieIds.push(r.external_id!);
+      ratings.push(Number(r.value));
+    } else {
+      viewedMovieIds.push(r.external_id!);
+      weights.push(Number(r.value));
+    }
   }
-  return { exists: rows.length > 0, movieIds, ratings: Float32Array.from(ratings) };
+  return {
+    exists,
+    movieIds,
+    ratings: Float32Array.from(ratings),
+    viewedMovieIds,
+    viewWeights: Float32Array.from(weights),
+  };
 }
 
 /** A page of a user's ratings, newest first, after the (ratedAt, movieId) cursor; null when no such user. */
@@ -199,6 +233,42 @@ export async function upsertRating(
 }
 
 /**
+ * Records a view (watch history), creating the user on first interaction, in one statement: a first view of the
+ * movie inserts (user, movie, weight, now), a later one adds its weight to the pair's total and moves viewed_at to
+ * now. It also sets the user's last_rated_at, so the change feed and the pushed-events trigger (a 'rating' event:
+ * the user's history changed) tell the other API processes, exactly as for a rating. The movie must exist (else an
+ * Error naming it); `weight` must be a finite number > 0 (the caller checks; the database stores a real).
+ */
+export async function upsertView(
+  db: Queryable,
+  userId: string,
+  movieId: string,
+  weight: number,
+): Promise<StoredView> {
+  if (!(Number.isFinite(weight) && weight > 0))
+    throw new RangeError(`a view's weight must be a finite number > 0, got ${weight}`);
+  const rows = await db.query<{ created: boolean | null; weight: number | null; ms: string | null }>(
+    `WITH m AS (SELECT id FROM movies WHERE external_id = $2),
+          u AS (INSERT INTO users (external_id, last_rated_at)
+                SELECT $1, now() AT TIME ZONE 'UTC' WHERE EXISTS (SELECT 1 FROM m)
+                ON CONFLICT (external_id) DO UPDATE SET last_rated_at = EXCLUDED.last_rated_at
+                RETURNING id, (xmax = 0) AS created),
+          ins AS (INSERT INTO views (user_id, movie_id, weight, viewed_at)
+                  SELECT u.id, m.id, $3, now() AT TIME ZONE 'UTC' FROM u, m
+                  ON CONFLICT (user_id, movie_id)
+                  DO UPDATE SET weight = views.weight + EXCLUDED.weight, viewed_at = EXCLUDED.viewed_at
+                  RETURNING weight, viewed_at)
+     SELECT (SELECT created FROM u) AS created, (SELECT weight FROM ins) AS weight,
+            (SELECT (extract(epoch FROM viewed_at) * 1000)::bigint::text FROM ins) AS ms`,
+    [userId, movieId, weight],
+  );
+  const r = rows[0];
+  if (r === undefined || r.ms === null || r.weight === null)
+    throw new Error(`movie ${JSON.stringify(movieId)} is not in the database`);
+  return { viewedAt: new Date(Number(r.ms)), weight: Number(r.weight), createdUser: r.created === true };
+}
+
+/**
  * Users whose ratings changed after `since` (a UTC timestamp as text, by the database's clock) and the watermark
  * for the next call; with since = null, no users, only the current watermark.
  */
@@ -231,15 +301,22 @@ export async function ratedMovieIds(db: Queryable, userId: string): Promise<stri
 
 /** Row counts of the main tables (a migrated database). */
 export async function tableCounts(db: Database | Queryable): Promise<TableCounts> {
-  const [row] = await db.query<{ users: number; movies: number; ratings: number; model_versions: number }>(
+  const [row] = await db.query<{
+    users: number;
+    movies: number;
+    ratings: number;
+    views: number;
+    model_versions: number;
+  }>(
     `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM movies) AS movies,
-            (SELECT count(*)::int FROM ratings) AS ratings,
+            (SELECT count(*)::int FROM ratings) AS ratings, (SELECT count(*)::int FROM views) AS views,
             (SELECT count(*)::int FROM model_versions) AS model_versions`,
   );
   return {
     users: row?.users ?? 0,
     movies: row?.movies ?? 0,
     ratings: row?.ratings ?? 0,
+    views: row?.views ?? 0,
     modelVersions: row?.model_versions ?? 0,
   };
 }

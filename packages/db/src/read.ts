@@ -1,11 +1,27 @@
-import { type Dataset, IdMap, type MovieTable, type RatingColumns } from '@movierec/data';
+import {
+  type Dataset,
+  IdMap,
+  type InteractionOptions,
+  type MovieTable,
+  type RatingColumns,
+  toInteractions,
+} from '@movierec/data';
 import type { Database } from './connection.ts';
 import { BinaryRowDecoder } from './copy-binary.ts';
 
 export interface ReadOptions {
-  onProgress?: (progress: { phase: 'ratings'; done: number; total: number }) => void;
+  onProgress?: (progress: { phase: 'ratings' | 'views'; done: number; total: number }) => void;
   signal?: AbortSignal;
 }
+
+export interface ReadInteractionsOptions extends ReadOptions {
+  /** How the ratings become interactions (@movierec/data toInteractions); views keep their weight (binary: 1). */
+  interactions?: InteractionOptions;
+}
+
+/** Views of movies the user did not rate (a rated movie counts once, by its rating). */
+const VIEWS_NOT_RATED =
+  'FROM views v WHERE NOT EXISTS (SELECT 1 FROM ratings r WHERE r.user_id = v.user_id AND r.movie_id = v.movie_id)';
 
 /**
  * Reads every rating into the columns the file readers produce, streaming binary COPY output straight into typed
@@ -13,6 +29,71 @@ export interface ReadOptions {
  * the imported dataset numbered them. Every user and movie is in the ID maps, rated or not.
  */
 export async function readRatings(db: Database, options: ReadOptions = {}): Promise<Dataset> {
+  return (await readTables(db, false, options)).dataset;
+}
+
+/**
+ * What the ranking models train on from the database: every rating turned into an interaction as `interactions`
+ * says (toInteractions: all or ≥ a threshold, weighted by rating or binary), then the views of movies the user did
+ * not rate, each with its weight (1 when binary). Rows [0, ratings) are ratings, the rest views. `kind`: 'mixed'
+ * when both are there (a view's value is its weight: the default model reads a weight of 1 as it reads a low
+ * rating — the user chose the movie without saying they liked it), 'views' with views only or binary values,
+ * else the ratings' kind. Same snapshot, ID maps and movie table as readRatings.
+ */
+export async function readInteractions(
+  db: Database,
+  options: ReadInteractionsOptions = {},
+): Promise<Dataset & { counts: { ratings: number; views: number } }> {
+  const { dataset, ratings: numRatings } = await readTables(db, true, options);
+  const cols = dataset.ratings;
+  const numViews = cols.length - numRatings;
+  const binary = options.interactions?.weight === 'binary';
+  const rated = toInteractions(
+    { ...dataset, ratings: sliceRows(cols, 0, numRatings) },
+    options.interactions ?? {},
+  );
+  const kept = rated.ratings.length;
+  const n = kept + numViews;
+  const out: RatingColumns = {
+    length: n,
+    users: new Int32Array(n),
+    items: new Int32Array(n),
+    ratings: new Float32Array(n),
+    timestamps: new Int32Array(n),
+  };
+  out.users.set(rated.ratings.users.subarray(0, kept));
+  out.items.set(rated.ratings.items.subarray(0, kept));
+  out.ratings.set(rated.ratings.ratings.subarray(0, kept));
+  out.timestamps.set(rated.ratings.timestamps.subarray(0, kept));
+  out.users.set(cols.users.subarray(numRatings), kept);
+  out.items.set(cols.items.subarray(numRatings), kept);
+  out.ratings.set(binary ? new Float32Array(numViews).fill(1) : cols.ratings.subarray(numRatings), kept);
+  out.timestamps.set(cols.timestamps.subarray(numRatings), kept);
+  const kind = numViews === 0 ? (rated.kind ?? 'ratings') : numRatings === 0 || binary ? 'views' : 'mixed';
+  return {
+    ...dataset,
+    kind,
+    ratings: out,
+    counts: { ratings: kept, views: numViews },
+  };
+}
+
+function sliceRows(cols: RatingColumns, from: number, to: number): RatingColumns {
+  return {
+    length: to - from,
+    users: cols.users.subarray(from, to),
+    items: cols.items.subarray(from, to),
+    ratings: cols.ratings.subarray(from, to),
+    timestamps: cols.timestamps.subarray(from, to),
+  };
+}
+
+/** Ratings (and, with `views`, the views of unrated movies after them) in one REPEATABLE READ snapshot. */
+async function readTables(
+  db: Database,
+  views: boolean,
+  options: ReadOptions,
+): Promise<{ dataset: Dataset; ratings: number }> {
   return db.transaction(async (sql) => {
     // One snapshot for the three reads (REPEATABLE READ), so counts and rows agree under concurrent writes.
     await sql.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -27,7 +108,11 @@ export async function readRatings(db: Database, options: ReadOptions = {}): Prom
       genres: string[] | null;
     }>('SELECT id, external_id, title, year, genres FROM movies ORDER BY id');
     const [countRow] = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM ratings');
-    const total = countRow?.n ?? 0;
+    const numRatings = countRow?.n ?? 0;
+    const [viewRow] = views
+      ? await sql.query<{ n: number }>(`SELECT count(*)::int AS n ${VIEWS_NOT_RATED}`)
+      : [];
+    const total = numRatings + (viewRow?.n ?? 0);
 
     const users = new IdMap();
     const userIndex = denseIndex(userRows, (row) => users.add(row.external_id));
@@ -50,37 +135,58 @@ export async function readRatings(db: Database, options: ReadOptions = {}): Prom
       ratings: new Float32Array(total),
       timestamps: new Int32Array(total),
     };
-    const decoder = new BinaryRowDecoder(4);
     let n = 0;
     let lastReport = 0;
     // extract(epoch …) of a UTC timestamp = Unix seconds (the importer stored to_timestamp(ts) at UTC).
-    const select = `SELECT user_id, movie_id, rating, extract(epoch FROM rated_at)::int4 FROM ratings`;
-    for await (const chunk of sql.copyTo(select, 'binary')) {
-      options.signal?.throwIfAborted();
-      decoder.push(chunk, (view, offset) => {
-        if (n >= total) throw new Error(`ratings grew while being read (more than ${total} rows)`);
-        ratings.users[n] = userIndex[view.getInt32(offset)]!;
-        ratings.items[n] = itemIndex[view.getInt32(offset + 8)]!;
-        ratings.ratings[n] = view.getFloat32(offset + 16);
-        ratings.timestamps[n] = view.getInt32(offset + 24);
-        n++;
-      });
-      if (options.onProgress && (n - lastReport >= 65_536 || n === total)) {
-        lastReport = n;
-        options.onProgress({ phase: 'ratings', done: n, total });
+    const selects = [
+      {
+        phase: 'ratings' as const,
+        end: numRatings,
+        sql: 'SELECT user_id, movie_id, rating, extract(epoch FROM rated_at)::int4 FROM ratings',
+      },
+      ...(views
+        ? [
+            {
+              phase: 'views' as const,
+              end: total,
+              sql: `SELECT v.user_id, v.movie_id, v.weight, extract(epoch FROM v.viewed_at)::int4 ${VIEWS_NOT_RATED}`,
+            },
+          ]
+        : []),
+    ];
+    for (const select of selects) {
+      const decoder = new BinaryRowDecoder(4);
+      for await (const chunk of sql.copyTo(select.sql, 'binary')) {
+        options.signal?.throwIfAborted();
+        decoder.push(chunk, (view, offset) => {
+          if (n >= select.end)
+            throw new Error(`${select.phase} grew while being read (more than ${select.end} rows)`);
+          ratings.users[n] = userIndex[view.getInt32(offset)]!;
+          ratings.items[n] = itemIndex[view.getInt32(offset + 8)]!;
+          ratings.ratings[n] = view.getFloat32(offset + 16);
+          ratings.timestamps[n] = view.getInt32(offset + 24);
+          n++;
+        });
+        if (options.onProgress && (n - lastReport >= 65_536 || n === select.end)) {
+          lastReport = n;
+          options.onProgress({ phase: select.phase, done: n, total });
+        }
       }
+      if (n !== select.end) throw new Error(`read ${n} rows, expected ${select.end}`);
     }
-    if (n !== total) throw new Error(`read ${n} ratings, expected ${total}`);
     const columns: RatingColumns = ratings;
     const movies: MovieTable = { titles, years, genres };
     return {
-      name: db.location,
-      ratings: columns,
-      users,
-      items,
-      movies,
-      report: { rowsRead: total, skipped: {}, duplicates: 0 },
-    } satisfies Dataset;
+      dataset: {
+        name: db.location,
+        ratings: columns,
+        users,
+        items,
+        movies,
+        report: { rowsRead: total, skipped: {}, duplicates: 0 },
+      } satisfies Dataset,
+      ratings: numRatings,
+    };
   });
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server, Socket } from 'node:net';
 import pg from 'pg';
 import { type Database, openDatabase } from './connection.ts';
 import { migrate } from './migrate.ts';
@@ -80,6 +81,48 @@ async function dropStaleTestDatabases(admin: pg.Client): Promise<void> {
 /** Empties every table of the schema (and restarts ids), for tests sharing one database. */
 export async function resetTestDatabase(db: Database): Promise<void> {
   await db.query(
-    'TRUNCATE users, movies, ratings, model_versions, model_parameters, training_runs RESTART IDENTITY CASCADE',
+    'TRUNCATE users, movies, ratings, views, model_versions, model_parameters, training_runs RESTART IDENTITY CASCADE',
   );
+}
+
+/** A TCP proxy to PostgreSQL that can be cut (all connections dropped, new ones refused) and restored. */
+export class CuttableProxy {
+  #server: Server | null = null;
+  readonly #sockets = new Set<Socket>();
+  port = 0;
+  constructor(
+    readonly targetHost: string,
+    readonly targetPort: number,
+  ) {}
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = new Socket();
+      this.#track(client);
+      this.#track(upstream);
+      upstream.connect(this.targetPort, this.targetHost);
+      client.pipe(upstream).pipe(client);
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    });
+    await new Promise<void>((done) => server.listen(this.port, '127.0.0.1', () => done()));
+    this.port = (server.address() as { port: number }).port;
+    this.#server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    for (const s of this.#sockets) s.destroy();
+    if (server) await new Promise<void>((done) => server.close(() => done()));
+  }
+
+  #track(s: Socket): void {
+    this.#sockets.add(s);
+    s.on('close', () => this.#sockets.delete(s));
+  }
 }

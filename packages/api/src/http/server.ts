@@ -295,6 +295,28 @@ export async function startHttp(
     }
   }
 
+  /**
+   * /metrics on the main port when authentication is on: only for a token with the admin scope (401 without one, 403
+   * for a user's token). Without authentication it is open, as on the separate metrics port (MOVIEREC_METRICS_PORT).
+   */
+  async function requireAdmin(req: IncomingMessage): Promise<void> {
+    if (auth === undefined || auth.mode === 'off') return;
+    if (req.headers.authorization === undefined)
+      throw new HttpError(
+        401,
+        'GET /metrics needs a bearer token with the admin scope (or MOVIEREC_METRICS_PORT)',
+        {
+          'www-authenticate': 'Bearer',
+        },
+      );
+    const who = await identify(req);
+    if (!who.admin)
+      throw new HttpError(
+        403,
+        `GET /metrics needs the admin scope; the token of user ${who.sub} does not have it`,
+      );
+  }
+
   /** POST /auth/demo {"userId": "…"} → a short-lived token for that user (demo mode, loopback only). */
   async function demoToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (auth?.mode !== 'demo')
@@ -362,9 +384,10 @@ export async function startHttp(
         if (await rateLimiter.admit(req, res)) await demoToken(req, res);
       } else if (path === '/health') sendJson(res, 200, { status: 'ok' });
       else if (path === '/ready') await ready(res);
-      else if (path === '/metrics' && metrics !== undefined && options.metricsOnMainPort)
+      else if (path === '/metrics' && metrics !== undefined && options.metricsOnMainPort) {
+        await requireAdmin(req);
         await sendMetrics(metrics, res);
-      else if (req.method === 'GET' || req.method === 'HEAD') {
+      } else if (req.method === 'GET' || req.method === 'HEAD') {
         if (options.staticDir === undefined || !(await serveStatic(options.staticDir, path, req, res)))
           throw new HttpError(404, `no such page: ${path}`);
       } else throw new HttpError(405, `${req.method} not allowed on ${path}`);

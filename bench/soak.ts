@@ -1,0 +1,357 @@
+/**
+ * Soak (issue 10): mixed traffic for --minutes (default 10) against one PostgreSQL-backed API process (apps/api
+ * src/main.ts), through a TCP proxy to the database that the bench cuts for 10 s at 60% of the run (a database
+ * outage), with a model activation at 50%. Traffic: every query of the schema (recommendations with the user in
+ * variables, predictRating, similarMovies, movie, movies search, user { ratings }, modelVersions, activeModel,
+ * activeModels) and rateMovie for known and new users (about 1 request in 8), from --clients concurrent clients,
+ * plus one hostile document every second (a fragment bomb, an alias flood, an introspection flood) that must be
+ * refused. Per minute: requests, throughput, p99, 5xx (inside / outside the outage window), the event loop's longest
+ * stall (prom-client's nodejs_eventloop_lag_max_seconds, reset at every scrape), resident memory. At the end: growth of
+ * resident memory from the first to the last minute, and every acknowledged rating looked up in the database.
+ *
+ *   pnpm exec tsx bench/soak.ts [--minutes 10] [--clients 16] [--outage-seconds 10] [--json]
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { trainSmallModel } from '../apps/api/test/web-fixture.ts';
+import { loadBundled } from '../packages/data/src/index.ts';
+import { activateModelVersion, importDataset, saveModelVersion } from '../packages/db/src/index.ts';
+import { CuttableProxy, createTestDatabase } from '../packages/db/src/testing.ts';
+import { startReplica } from './lib/replica.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '16' },
+    'outage-seconds': { type: 'string', default: '10' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const totalMs = Number(args.minutes) * 60_000;
+const clients = Number(args.clients);
+const outageMs = Number(args['outage-seconds']) * 1000;
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+const log = (line: string) => {
+  if (!args.json) console.error(line);
+};
+
+const db = await createTestDatabase('postgres');
+const dataset = await loadBundled();
+await importDataset(db, dataset);
+const small = await trainSmallModel(dataset);
+await saveModelVersion(db, { ...small, activate: true });
+const next = await saveModelVersion(db, { ...small, datasetFingerprint: 'soak-next' });
+const target = new URL(db.url!);
+const proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
+await proxy.open();
+const viaProxy = new URL(db.url!);
+viaProxy.host = `127.0.0.1:${proxy.port}`;
+const server = await startReplica(viaProxy.toString(), { env: { MOVIEREC_POLL_MS: '1000' } });
+const pid = server.child.pid!;
+const rssMb = () => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+
+const users = Array.from({ length: dataset.users.size }, (_, j) => dataset.users.externalId(j));
+// movies someone rated (a movie only listed in metadata is NOT_FOUND for a model trained on ratings)
+const movieIds = [
+  ...new Set(
+    Array.from(dataset.ratings.items.subarray(0, dataset.ratings.length), (i) => dataset.items.externalId(i)),
+  ),
+];
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+
+type Op = { name: string; body: () => { query: string; variables?: Record<string, unknown> }; rating?: true };
+let newUsers = 0;
+const acknowledged = new Map<string, number>();
+const errorCodes = new Map<string, number>(); // `${operation}:${code}` of non-5xx errors outside the outage // `${user}\t${movie}` → rating
+const ops: Op[] = [
+  {
+    name: 'recommendations',
+    body: () => ({
+      query:
+        'query R($u: ID!, $n: Int) { recommendations(userId: $u, limit: $n) { source items { rank score movie { id title year genres } } } }',
+      variables: { u: pick(users), n: 1 + Math.floor(Math.random() * 30) },
+    }),
+  },
+  {
+    name: 'predictRating',
+    body: () => ({
+      query: 'query P($u: ID!, $m: ID!) { predictRating(userId: $u, movieId: $m) { rating source } }',
+      variables: { u: pick(users), m: pick(movieIds) },
+    }),
+  },
+  {
+    name: 'similarMovies',
+    body: () => ({
+      query: 'query S($m: ID!) { similarMovies(movieId: $m, limit: 10) { similarity movie { title } } }',
+      variables: { m: pick(movieIds) },
+    }),
+  },
+  {
+    name: 'movie',
+    body: () => ({
+      query: 'query M($m: ID!) { movie(id: $m) { id title year genres averageRating } }',
+      variables: { m: pick(movieIds) },
+    }),
+  },
+  {
+    name: 'movies',
+    body: () => ({
+      query:
+        'query L($s: String) { movies(search: $s, first: 10) { totalCount edges { node { id title } } } }',
+      variables: { s: pick(['star', 'love', 'the', 'man', 'war', 'toy', 'x']) },
+    }),
+  },
+  {
+    name: 'user',
+    body: () => ({
+      query:
+        'query U($u: ID!) { user(id: $u) { ratingCount ratings(first: 20) { totalCount edges { node { rating movie { title } } } } } }',
+      variables: { u: pick(users) },
+    }),
+  },
+  {
+    name: 'models',
+    body: () => ({
+      query: '{ modelVersions { id task active } activeModel { id } activeModels { id task } }',
+    }),
+  },
+  {
+    name: 'rateMovie',
+    rating: true,
+    body: () => {
+      const u = Math.random() < 0.5 ? pick(users) : `soak-new-${++newUsers}`;
+      const m = pick(movieIds);
+      const r = 0.5 * (1 + Math.floor(Math.random() * 10));
+      return {
+        query:
+          'mutation W($u: ID!, $m: ID!, $r: Float!) { rateMovie(userId: $u, movieId: $m, rating: $r) { foldedInRatings } }',
+        variables: { u, m, r },
+      };
+    },
+  },
+];
+// weights: reads of recommendations dominate, as on a product page
+const schedule = [
+  'recommendations',
+  'recommendations',
+  'recommendations',
+  'predictRating',
+  'similarMovies',
+  'movie',
+  'movies',
+  'user',
+  'models',
+  'rateMovie',
+].map((n) => ops.find((o) => o.name === n)!);
+
+const hostile = [
+  (() => {
+    const parts = ['{ movie(id:"1"){...F24} } fragment F0 on Movie{id}'];
+    for (let k = 1; k <= 24; k++) parts.push(`fragment F${k} on Movie{...F${k - 1} ...F${k - 1}}`);
+    return parts.join(' ');
+  })(),
+  `{ ${Array.from({ length: 2000 }, (_, j) => `a${j}: recommendations(userId: "${j}", limit: 1, genres: ["Drama"]) { source }`).join(' ')} }`,
+  `{ ${Array.from({ length: 2000 }, (_, j) => `s${j}: __schema { types { name fields { name } } }`).join(' ')} }`,
+];
+
+interface Minute {
+  requests: number;
+  latencies: number[];
+  status5xxInOutage: number;
+  status5xxOutside: number;
+  otherErrors: number;
+  hostileRefused: number;
+  hostileAccepted: number;
+  eventLoopMaxMs: number;
+  rssMb: number;
+  load: number;
+}
+const newMinute = (): Minute => ({
+  requests: 0,
+  latencies: [],
+  status5xxInOutage: 0,
+  status5xxOutside: 0,
+  otherErrors: 0,
+  hostileRefused: 0,
+  hostileAccepted: 0,
+  eventLoopMaxMs: 0,
+  rssMb: 0,
+  load: 0,
+});
+const minutes: Minute[] = [newMinute()];
+const started = performance.now();
+const elapsed = () => performance.now() - started;
+const cutAt = totalMs * 0.6;
+let outage: { from: number; to: number } | null = null;
+// a response counts as in the outage from the cut until 5 s after the database is back (pool reconnect, readiness)
+const inOutage = (t: number) =>
+  outage !== null && t >= outage.from && t <= (outage.to || Number.POSITIVE_INFINITY) + 5000;
+
+async function send(body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, json };
+}
+
+async function client(): Promise<void> {
+  while (elapsed() < totalMs) {
+    const op = pick(schedule);
+    const body = op.body();
+    const t0 = performance.now();
+    let status = 0;
+    let json: any = null;
+    try {
+      ({ status, json } = await send(body));
+    } catch {
+      status = -1;
+    }
+    const t1 = performance.now();
+    const m = minutes[minutes.length - 1]!;
+    m.requests++;
+    m.latencies.push(t1 - t0);
+    if (status >= 500 || status < 0) {
+      if (inOutage(t0 - started) || inOutage(t1 - started)) m.status5xxInOutage++;
+      else m.status5xxOutside++;
+    } else if (status !== 200 || json?.errors) {
+      if (!(inOutage(t0 - started) || inOutage(t1 - started))) {
+        m.otherErrors++;
+        const code = `${op.name}:${json?.errors?.[0]?.extensions?.code ?? status}`;
+        errorCodes.set(code, (errorCodes.get(code) ?? 0) + 1);
+      }
+    } else if (op.rating) {
+      const v = body.variables as { u: string; m: string; r: number };
+      acknowledged.set(`${v.u}\t${v.m}`, v.r);
+    }
+  }
+}
+
+async function hostileStream(): Promise<void> {
+  let j = 0;
+  while (elapsed() < totalMs) {
+    const { status, json } = await send({ query: hostile[j++ % hostile.length] }).catch(() => ({
+      status: -1,
+      json: null,
+    }));
+    const m = minutes[minutes.length - 1]!;
+    if (status === 400 || (status === 200 && json?.errors && !json?.data)) m.hostileRefused++;
+    else m.hostileAccepted++;
+    await sleep(1000);
+  }
+}
+
+async function scrapeEventLoopMaxMs(): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text().catch(() => '');
+  const m = /^movierec_nodejs_eventloop_lag_max_seconds (\S+)/m.exec(text);
+  return m ? Number(m[1]) * 1000 : Number.NaN;
+}
+
+async function timeline(): Promise<void> {
+  await scrapeEventLoopMaxMs(); // resets the event-loop histogram
+  let activated = false;
+  while (elapsed() < totalMs) {
+    await sleep(250);
+    const t = elapsed();
+    if (!activated && t >= totalMs * 0.5) {
+      activated = true;
+      await activateModelVersion(db, next);
+      log(`${(t / 1000).toFixed(0)} s: activated version ${next}`);
+    }
+    if (outage === null && t >= cutAt) {
+      outage = { from: t, to: 0 };
+      await proxy.cut();
+      log(`${(t / 1000).toFixed(0)} s: database cut`);
+    }
+    if (outage !== null && outage.to === 0 && t >= outage.from + outageMs) {
+      await proxy.open();
+      outage.to = elapsed();
+      log(`${(outage.to / 1000).toFixed(0)} s: database back`);
+    }
+    if (t >= minutes.length * 60_000) {
+      const m = minutes[minutes.length - 1]!;
+      m.eventLoopMaxMs = await scrapeEventLoopMaxMs();
+      m.rssMb = rssMb();
+      m.load = loadavg()[0]!;
+      log(summary(m, minutes.length));
+      minutes.push(newMinute());
+    }
+  }
+}
+
+function p99(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(0.99 * s.length))] ?? Number.NaN;
+}
+function summary(m: Minute, k: number): string {
+  return (
+    `minute ${String(k).padStart(2)}: ${(m.requests / 60).toFixed(0).padStart(5)} req/s  p99 ${p99(m.latencies).toFixed(1).padStart(6)} ms  ` +
+    `5xx ${m.status5xxOutside} (+${m.status5xxInOutage} in outage)  other errors ${m.otherErrors}  hostile refused ${m.hostileRefused}/${m.hostileRefused + m.hostileAccepted}  ` +
+    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB  load ${m.load.toFixed(1)}`
+  );
+}
+
+const rssStart = rssMb();
+log(
+  `soak: ${args.minutes} min, ${clients} clients, outage ${outageMs / 1000} s at 60%, activation at 50%; RSS at start ${rssStart.toFixed(0)} MB`,
+);
+try {
+  await Promise.all([...Array.from({ length: clients }, client), hostileStream(), timeline()]);
+  const done = minutes.filter((m) => m.rssMb > 0);
+  const rssFirst = done[0]?.rssMb ?? rssStart;
+  const rssEnd = rssMb();
+  // every acknowledged rating, as the database holds it now (the last acknowledged value per user and movie)
+  let missing = 0;
+  const rows = await db.query<{ u: string; m: string; r: number }>(
+    `SELECT u.external_id AS u, m.external_id AS m, r.rating AS r FROM ratings r
+       JOIN users u ON u.id = r.user_id JOIN movies m ON m.id = r.movie_id
+      WHERE u.external_id = ANY($1)`,
+    [[...new Set([...acknowledged.keys()].map((k) => k.split('\t')[0]!))]],
+  );
+  const stored = new Map(rows.map((r) => [`${r.u}\t${r.m}`, Number(r.r)]));
+  for (const [k] of acknowledged) if (!stored.has(k)) missing++;
+  const result = {
+    minutes: done.map((m, j) => ({
+      minute: j + 1,
+      rps: m.requests / 60,
+      p99ms: p99(m.latencies),
+      status5xxOutside: m.status5xxOutside,
+      status5xxInOutage: m.status5xxInOutage,
+      otherErrors: m.otherErrors,
+      hostileRefused: m.hostileRefused,
+      hostileAccepted: m.hostileAccepted,
+      eventLoopMaxMs: m.eventLoopMaxMs,
+      rssMb: m.rssMb,
+      load: m.load,
+    })),
+    rssStartMb: rssStart,
+    rssFirstMinuteMb: rssFirst,
+    rssEndMb: rssEnd,
+    rssGrowthPct: (100 * (rssEnd - rssFirst)) / rssFirst,
+    acknowledgedRatings: acknowledged.size,
+    missingRatings: missing,
+    status5xxOutside: done.reduce((a, m) => a + m.status5xxOutside, 0),
+    errorsOutsideOutageByCode: Object.fromEntries(errorCodes),
+  };
+  if (args.json) console.log(JSON.stringify(result));
+  else
+    console.log(
+      `RSS ${rssStart.toFixed(0)} MB at start, ${rssFirst.toFixed(0)} MB after minute 1, ${rssEnd.toFixed(0)} MB at the end ` +
+        `(growth ${result.rssGrowthPct.toFixed(1)}% from minute 1); acknowledged ratings ${acknowledged.size}, missing ${missing}; ` +
+        `5xx outside the outage ${result.status5xxOutside}; other errors outside it by operation:code ${JSON.stringify(result.errorsOutsideOutageByCode)}`,
+    );
+} finally {
+  await server.stop();
+  await proxy.cut();
+  await db.close();
+}
