@@ -81,7 +81,7 @@ describe('database commands on a fresh PostgreSQL database', () => {
     });
     const again = await cli('import', 'tiny', '--json');
     expect(parseJson(again)).toMatchObject({ ratings: { inserted: 0, unchanged: 12 } });
-    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, modelVersions: 0 });
+    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, views: 0, modelVersions: 0 });
   });
 
   it('import of a missing file or an unknown dataset is one clear line, exit 1, nothing written', async () => {
@@ -102,7 +102,7 @@ describe('database commands on a fresh PostgreSQL database', () => {
     expect(r.interrupted, r.stderr).toBe(true);
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain('interrupted');
-    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, modelVersions: 0 });
+    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, views: 0, modelVersions: 0 });
   });
 
   it('train --from-db saves a model version, prints per-epoch loss and validation RMSE/MAE', async () => {
