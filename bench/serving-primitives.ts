@@ -69,7 +69,7 @@ const foldRatings = Array.from({ length: 300 }, () =>
   Float32Array.from({ length: 10 }, () => 1 + random.int(9) / 2),
 );
 const foldIn = time(300, (j) => {
-  sink += model.foldIn({ items: foldItems[j]!, values: foldRatings[j]! }).bias;
+  sink += model.foldIn({ items: foldItems[j]!, values: foldRatings[j]! }).index;
 });
 const foldInTopK = time(300, (j) => {
   const v = model.foldIn({ items: foldItems[j]!, values: foldRatings[j]! });

@@ -16,19 +16,13 @@
 import { parseArgs } from 'node:util';
 import {
   type Dataset,
+  kFold,
   loadBundled,
   type RatingColumns,
-  takeRows,
   userHoldout,
 } from '../packages/data/src/index.ts';
 import type { TemporalSettings } from '../packages/trainer/src/engines/bpmf/temporal.ts';
-import {
-  evaluate,
-  kFoldAssignment,
-  presets,
-  type TrainConfig,
-  train,
-} from '../packages/trainer/src/index.ts';
+import { evaluate, presets, type TrainConfig, train } from '../packages/trainer/src/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,6 +94,10 @@ const configs: Record<string, { what: string; bayes: Record<string, unknown> }> 
     what: 'all + Bayesian SVD++ implicit block',
     bayes: { temporal: T({ itemBins: 30, userDrift: true, userDay: true }), implicit: true },
   },
+  'day2-svdpp': {
+    what: 'day (users with ≥ 2 days) + Bayesian SVD++ implicit block',
+    bayes: { temporal: T({ userDay: true, userDayMinDays: 2 }), implicit: true },
+  },
   'day-svdpp': {
     what: 'day + Bayesian SVD++ implicit block',
     bayes: { temporal: T({ userDay: true }), implicit: true },
@@ -152,13 +150,9 @@ const fmt = (x: number) => x.toFixed(4);
 console.log(
   `# ${dataset.name}: ${dataset.ratings.length} ratings; protocol ${args.protocol}; sweeps ${sweeps ?? presets.default.epochs}; ${new Date().toISOString()}`,
 );
-const assignment = kFoldAssignment(dataset.ratings.length, folds, seed);
-const foldSplit = (f: number) => {
-  const testRows: number[] = [];
-  const trainRows: number[] = [];
-  for (let r = 0; r < dataset.ratings.length; r++) (assignment[r] === f ? testRows : trainRows).push(r);
-  return { train: takeRows(dataset.ratings, trainRows), test: takeRows(dataset.ratings, testRows) };
-};
+// the folds of bench/accuracy.ts and crossValidate(): kFold from @movierec/data, one seeded permutation
+const outerFolds = kFold(dataset.ratings, { k: folds, seed });
+const foldSplit = (f: number) => outerFolds[f]!;
 
 if (args.protocol === 'serve') {
   const { MFModel, allocParams } = await import('../packages/core/src/index.ts');
@@ -223,11 +217,8 @@ if (args.protocol === 'serve') {
 for (const name of args.protocol === 'serve' ? [] : names) {
   if (args.protocol === 'inner') {
     const { train: outer } = foldSplit(0);
-    const inner = kFoldAssignment(outer.length, 10, 7);
-    const tr: number[] = [];
-    const va: number[] = [];
-    for (let r = 0; r < outer.length; r++) (inner[r] === 0 ? va : tr).push(r);
-    const s = await score(name, takeRows(outer, tr), takeRows(outer, va));
+    const inner = kFold(outer, { k: 10, seed: 7 })[0]!;
+    const s = await score(name, inner.train, inner.test);
     console.log(
       `${name.padEnd(12)} inner-valid RMSE ${fmt(s.rmse)} MAE ${fmt(s.mae)}  (at now: ${fmt(s.nowRmse)}/${fmt(s.nowMae)})  train ${s.seconds.toFixed(1)} s (${s.cpu.toFixed(1)} s CPU)  — ${configs[name]!.what}${s.notes ? ` [${s.notes.join('; ')}]` : ''}`,
     );

@@ -65,6 +65,19 @@ export function checkRating(value: number): number {
   return value;
 }
 
+/** Largest weight one recordView may add (a view's plays, minutes or purchases), so sums stay finite in float32. */
+export const MAX_VIEW_WEIGHT = 1_000_000;
+
+/** Checks a view's weight: a finite number > 0 and ≤ MAX_VIEW_WEIGHT (the readers' rule, with a ceiling). */
+export function checkWeight(argumentName: string, value: number): number {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_VIEW_WEIGHT))
+    throw badInput(
+      argumentName,
+      `must be a number > 0 and ≤ ${MAX_VIEW_WEIGHT} (a view's weight: 1 per view, or plays, minutes), got ${value}`,
+    );
+  return value;
+}
+
 /**
  * Checks an ID argument by the rule the import applies (@movierec/data idProblem): non-empty, ≤ 128 characters, no
  * surrounding spaces, well-formed Unicode (no lone surrogates), no control characters (NUL included).

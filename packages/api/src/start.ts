@@ -1,5 +1,6 @@
 /** `startServer`: wires the database, the in-memory recommender and the HTTP server together. */
 import { type Authenticator, type AuthOptions, createAuthenticator } from './auth/tokens.ts';
+import type { ExecutorStats } from './graphql/executor.ts';
 import type { QueryLimits } from './graphql/limits.ts';
 import { Metrics } from './http/metrics.ts';
 import type { RateLimitOptions } from './http/security.ts';
@@ -51,6 +52,11 @@ export interface ServerOptions {
    * to keep them private when the main port is public (MOVIEREC_METRICS_PORT in runFromEnv).
    */
   metricsPort?: number;
+  /**
+   * Run repeated query documents compiled by graphql-jit, and answer validated queries without Apollo's pipeline
+   * (default true; false: every request through Apollo and graphql-js' execute — the reference the tests compare).
+   */
+  compile?: boolean;
   /** Listen for pushed events on a shared PostgreSQL (default true; false polls only, every pollMs). */
   pushedEvents?: boolean;
   /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
@@ -73,6 +79,8 @@ export interface RunningServer {
   service: RecommenderService;
   /** The token verifier (and, with a secret, minter) this server uses. */
   auth: Authenticator;
+  /** How GraphQL operations ran: compiled or interpreted, and how many took the fast path (tests, benches). */
+  graphqlStats: ExecutorStats;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -113,6 +121,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
       ...(options.responseCacheBytes !== undefined ? { responseCacheBytes: options.responseCacheBytes } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
+      ...(options.compile !== undefined ? { compile: options.compile } : {}),
       metrics,
       metricsOnMainPort: options.metricsPort === undefined,
     });
@@ -153,6 +162,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     metricsUrl: `${metricsHttp?.url ?? http.url}/metrics`,
     service,
     auth,
+    graphqlStats: http.graphqlStats,
     close() {
       closing ??= (async () => {
         await metricsHttp?.close();

@@ -8,7 +8,7 @@ import type {
   UserHistory,
   UserState,
 } from './recommender.ts';
-import type { ModelFamily } from './registry.ts';
+import { type ModelFamily, registerModelFamily } from './registry.ts';
 import { topK } from './top-k.ts';
 
 const EMPTY: TopItems = { items: new Int32Array(0), scores: new Float32Array(0) };
@@ -110,3 +110,5 @@ export const popularityFamily: ModelFamily = {
     return new PopularityModel({ scores, items, users: IdMap.fromJSON(header.users ?? []) });
   },
 };
+
+registerModelFamily(popularityFamily);

@@ -1,8 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { deserializeModel, serializeModel } from './artifact.ts';
+import { readBytes, writeFileAtomically } from './container.ts';
 import { ModelFormatError } from './errors.ts';
-import { MFModel } from './model.ts';
-import { popularityFamily } from './popularity.ts';
 import type { Recommender } from './recommender.ts';
 
 /**
@@ -22,21 +19,8 @@ export interface ModelFamily {
   deserialize(bytes: Uint8Array, source: string): Recommender;
 }
 
-const mfFamily: ModelFamily = {
-  family: 'mf',
-  magic: 'MRMF',
-  serialize(model) {
-    if (!(model instanceof MFModel))
-      throw new ModelFormatError(`the 'mf' family serialises MFModel, got a ${model.family} model`);
-    return serializeModel(model);
-  },
-  deserialize: (bytes, source) => deserializeModel(bytes, source),
-};
-
-const families = new Map<string, ModelFamily>([
-  [mfFamily.family, mfFamily],
-  [popularityFamily.family, popularityFamily],
-]);
+/** Filled by each family's module as it is imported (artifact.ts, popularity.ts, models/codec.ts, models/ncf.ts). */
+const families = new Map<string, ModelFamily>();
 
 /** Adds a family (its module calls this once when imported); a second family with the same name or magic throws. */
 export function registerModelFamily(entry: ModelFamily): void {
@@ -89,13 +73,10 @@ export function deserializeRecommender(bytes: Uint8Array, source = 'model artifa
 
 /** Writes the model's artifact to `path` (a temporary file, then rename: readers never see half a file). */
 export async function saveRecommender(model: Recommender, path: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, serializeRecommender(model));
-  await rename(tmp, path);
+  await writeFileAtomically(path, serializeRecommender(model));
 }
 
 /** Reads a model file of any registered family. */
 export async function loadRecommender(path: string): Promise<Recommender> {
-  const bytes = await readFile(path);
-  return deserializeRecommender(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  return deserializeRecommender(await readBytes(path), path);
 }

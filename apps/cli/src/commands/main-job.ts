@@ -29,7 +29,8 @@ export const mainCommand: Command = {
     "Uses the embedded PGlite database (MOVIEREC_DATA_DIR, default .data/pglite) or DATABASE_URL's PostgreSQL. " +
     'Every step is offline. The rating model (--preset and the training flags) predicts ratings; the ' +
     'recommendation model (--ranking-preset, default: EASE with a recency- and rating-weighted history) ranks ' +
-    'recommendations. With --json, the one JSON object is printed once the API is up.',
+    'recommendations. Training shows one progress bar and a summary line; --verbose adds a line per epoch. ' +
+    'With --json, the one JSON object is printed once the API is up.',
   options: {
     'no-serve': { type: 'boolean', description: 'stop after saving the model versions' },
     'ranking-preset': {
@@ -88,7 +89,7 @@ export const mainCommand: Command = {
       };
       const dataset = await afterImport(() => db.readRatings());
       ctx.print(`3/5  rating model: training on the ${dataset.ratings.length} ratings in the database`);
-      const run = await afterImport(() => runTraining(ctx, dataset, values));
+      const run = await afterImport(() => runTraining(ctx, dataset, values, { epochLines: ctx.verbose }));
       printHoldoutEvaluation(ctx, run);
 
       ctx.print('');

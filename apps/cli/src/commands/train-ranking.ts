@@ -6,6 +6,7 @@ import {
   type RankingConfig,
   type RankingReport,
   rankingSplit,
+  relevantThresholdFor,
 } from '@movierec/trainer';
 import { type Context, numberFlag, type Values } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
@@ -79,7 +80,12 @@ export async function runRankingTraining(
       choice.config,
       `train ${choice.config.family} (holdout)`,
     );
-    const options = { protocol: 'temporal' as const, dataName: dataset.name };
+    // watch history: every held-out interaction is relevant (its values are weights, not ratings)
+    const options = {
+      protocol: 'temporal' as const,
+      dataName: dataset.name,
+      relevantThreshold: relevantThresholdFor(dataset),
+    };
     evaluation = {
       model: evaluateRanking(model, split.train, split.test, options),
       popularity: evaluateRanking(popularityModel(trainSet), split.train, split.test, options),
@@ -107,7 +113,9 @@ export function printRankingEvaluation(ctx: Context, run: RankingRun): void {
   if (!e) return;
   ctx.print('');
   ctx.print(
-    `Ranking on each user's latest 20% (${e.heldOut} held-out interactions; relevant = rating ≥ 4; full catalogue):`,
+    `Ranking on each user's latest 20% (${e.heldOut} held-out interactions; relevant = ${
+      relevantThresholdFor(run.dataset) === null ? 'every held-out interaction (watch history)' : 'rating ≥ 4'
+    }; full catalogue):`,
   );
   ctx.print(
     rankingTable([

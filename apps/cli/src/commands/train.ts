@@ -4,6 +4,7 @@ import { type EpochProgress, evaluate, evaluationMetrics, train } from '@moviere
 import { withDb } from '../db.ts';
 import {
   type Command,
+  type CommandInput,
   type Context,
   intFlag,
   numberFlag,
@@ -14,7 +15,7 @@ import {
 import { CliError, UsageError } from '../framework/errors.ts';
 import { formatCount } from '../framework/progress.ts';
 import { table } from '../framework/table.ts';
-import { TASK_OPTION, taskFlag } from '../ranking.ts';
+import { INTERACTIONS_OPTION, loadRankingData, TASK_OPTION, taskFlag } from '../ranking.ts';
 import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 import {
   datasetFingerprint,
@@ -82,8 +83,27 @@ export function trainRunFlags(values: Values): { ratio: number; patience: number
   return { ratio, patience };
 }
 
-/** Training with per-epoch lines, a bar over epochs, and the holdout evaluation; shared by train and main. */
-export async function runTraining(ctx: Context, dataset: Dataset, values: Values): Promise<TrainRun> {
+/** The few lines that stand for the per-epoch ones when those are off: epochs, time, last loss and validation. */
+function trainingSummary(epochs: readonly EpochProgress[], seconds: number): string {
+  const last = epochs.at(-1);
+  if (!last) return 'trained: no epoch ran';
+  const val =
+    last.validationRmse !== undefined
+      ? `, validation RMSE ${last.validationRmse.toFixed(4)} MAE ${(last.validationMae ?? Number.NaN).toFixed(4)}`
+      : '';
+  return `trained ${epochs.length} epochs in ${seconds.toFixed(1)} s: last loss ${last.loss.toFixed(4)}${val}`;
+}
+
+/**
+ * Training with a bar over epochs and the holdout evaluation; shared by train and main. `epochLines` (default on):
+ * a line per epoch on stdout; off (the main job without --verbose), one summary line after the bar instead.
+ */
+export async function runTraining(
+  ctx: Context,
+  dataset: Dataset,
+  values: Values,
+  { epochLines = true }: { epochLines?: boolean } = {},
+): Promise<TrainRun> {
   const choice = trainingChoice(values);
   const { ratio, patience } = trainRunFlags(values);
   const split =
@@ -117,7 +137,7 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
       onNote: (line) => bar.interrupt(() => ctx.log(line)),
       onEpoch: async (e) => {
         epochs.push(e);
-        bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));
+        if (epochLines) bar.interrupt(() => ctx.print(epochLine(e, config.epochs)));
         bar.update({ done: e.epoch, total: config.epochs });
         // Engines check the signal at each epoch; let a Ctrl-C land first.
         await yieldToEventLoop();
@@ -131,6 +151,7 @@ export async function runTraining(ctx: Context, dataset: Dataset, values: Values
   if (model.log.stoppedEarly)
     ctx.print(`early stop: kept epoch ${model.log.bestEpoch} (best validation RMSE)`);
   const seconds = (performance.now() - started) / 1000;
+  if (!epochLines) ctx.print(trainingSummary(epochs, seconds));
   let evaluation: TrainRun['evaluation'];
   let metrics: Record<string, number> = {};
   if (split) {
@@ -207,20 +228,17 @@ export function trainJson(run: TrainRun) {
  * every interaction, then saved as a model version with task 'ranking' (its ranking metrics and popularity's beside
  * them; `--activate` makes it the active ranking model, which ranks the API's recommendations) or to `--out`.
  */
-async function trainRanking(
-  ctx: Context,
-  values: Values,
-  source: string | undefined,
-  out: string | undefined,
-) {
-  const fromDb = values['from-db'] === true;
+async function trainRanking(ctx: Context, input: CommandInput, out: string | undefined) {
+  const { values } = input;
   rankingFlags(ctx, values);
+  // a database that cannot take the version is said before the training, not after
+  if (out === undefined && values['from-db'] !== true)
+    await withDb(ctx, (db) => db.store.assertMigrated(db.raw));
+  // ratings (or watch history; --from-db: ratings and views) as interactions, --interactions applied
+  const dataset = await loadRankingData(ctx, input);
+  const run = await runRankingTraining(ctx, dataset, values);
+  printRankingEvaluation(ctx, run);
   if (out !== undefined) {
-    const dataset = fromDb
-      ? await withDb(ctx, (db) => db.readRatings())
-      : await loadRatings(ctx, source, values);
-    const run = await runRankingTraining(ctx, dataset, values);
-    printRankingEvaluation(ctx, run);
     const path = ctx.resolvePath(out);
     try {
       await saveRankingModel(run.model, path);
@@ -230,12 +248,9 @@ async function trainRanking(
     ctx.print(`\nranking model → ${path}`);
     return { ...rankingTrainJson(run), out: path };
   }
+  ctx.signal.throwIfAborted();
   return withDb(ctx, async (db) => {
     await db.store.assertMigrated(db.raw);
-    const dataset = fromDb ? await db.readRatings() : await loadRatings(ctx, source, values);
-    const run = await runRankingTraining(ctx, dataset, values);
-    printRankingEvaluation(ctx, run);
-    ctx.signal.throwIfAborted();
     const activate = values.activate === true;
     const id = await db.store.saveModel(db.raw, run.model, {
       datasetFingerprint: datasetFingerprint(dataset),
@@ -258,7 +273,10 @@ export const trainCommand: Command = {
     { name: 'path|name', description: 'ratings file/folder/archive or dataset name (default: bundled)' },
   ],
   options: {
-    'from-db': { type: 'boolean', description: 'train on the ratings stored in the database' },
+    'from-db': {
+      type: 'boolean',
+      description: 'train on the ratings stored in the database (--task ranking: and the views)',
+    },
     out: {
       type: 'string',
       valueName: 'file',
@@ -269,6 +287,7 @@ export const trainCommand: Command = {
       description: 'make the new version the active one of its task, rating or ranking (database only)',
     },
     ...TASK_OPTION,
+    ...INTERACTIONS_OPTION,
     ...TRAIN_RUN_OPTIONS,
     ...DATASET_OPTIONS,
   },
@@ -289,8 +308,9 @@ export const trainCommand: Command = {
     if (out !== undefined && input.values.activate)
       throw new UsageError('--activate applies to the database, not --out');
     datasetOptions(input.values);
-    if (taskFlag(input.values) === 'ranking')
-      return trainRanking(ctx, input.values, input.args['path|name'], out);
+    if (taskFlag(input.values) === 'ranking') return trainRanking(ctx, input, out);
+    if (input.values.interactions !== undefined)
+      throw new UsageError('--interactions applies to --task ranking (the rating model trains on ratings)');
     // flag errors before any loading
     trainingChoice(input.values);
     trainRunFlags(input.values);

@@ -5,9 +5,20 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import type { ExecutionResult } from 'graphql';
 import { ANONYMOUS, AuthError, type Authenticator, type Identity } from '../auth/tokens.ts';
+import {
+  buildSchema,
+  CompilingExecutor,
+  type ExecutorStats,
+  type PreparedOperation,
+} from '../graphql/executor.ts';
 import { Budget, guardResolvers } from '../graphql/guard.ts';
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsRule, scanCostFor } from '../graphql/limits.ts';
 import { type ApiContext, type CacheDeps, resolvers } from '../graphql/resolvers.ts';
@@ -47,12 +58,15 @@ export interface HttpOptions {
   /** Prometheus metrics (counted always; exposed at /metrics on this port when metricsOnMainPort). */
   metrics?: Metrics;
   metricsOnMainPort?: boolean;
+  /** Compile repeated query documents with graphql-jit (default true; false: graphql-js' execute only). */
+  compile?: boolean;
 }
 
 export interface RunningHttp {
   url: string;
   close(): Promise<void>;
   responseCache: ResponseCache;
+  graphqlStats: ExecutorStats;
 }
 
 class HttpError extends Error {
@@ -104,6 +118,22 @@ function readBody(req: IncomingMessage, res: ServerResponse): Promise<string> {
     req.on('error', fail);
   });
 }
+
+/** Sets `cache-control: no-store` on every GraphQL response that has none (what Apollo's cache-control plugin did here). */
+const noStorePlugin: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (!response.http.headers.has('cache-control'))
+          response.http.headers.set('cache-control', 'no-store');
+      },
+    };
+  },
+};
+
+/** A GraphQL request's context: the resolvers' (service, deps), the guards' (identity, budget), and a result the fast
+ * path computed for Apollo to format (see CompilingExecutor.gateway). */
+type RequestContext = ApiContext & { identity: Identity; budget: Budget; precomputed?: ExecutionResult };
 
 /** Route labels of the request metrics (every other path counts as 'static'). */
 const ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics']);
@@ -168,21 +198,31 @@ export async function startHttp(
 ): Promise<RunningHttp> {
   const production = options.production ?? process.env.NODE_ENV === 'production';
   const limits = options.limits ?? DEFAULT_LIMITS;
+  const metrics = options.metrics;
   const scanCost = () =>
     typeof limits.scanCost === 'number'
       ? limits.scanCost
       : typeof limits.scanCost === 'function'
         ? limits.scanCost()
         : scanCostFor(service.snapshot?.catalogue.size ?? 0);
-  const apollo = new ApolloServer<ApiContext & { identity: Identity; budget: Budget }>({
-    typeDefs,
-    resolvers: guardResolvers(resolvers, scanCost),
+  const compile = options.compile ?? true;
+  const executor = new CompilingExecutor(buildSchema(typeDefs, guardResolvers(resolvers, scanCost)), {
+    compile,
+  });
+  const apollo = new ApolloServer<RequestContext>({
+    gateway: executor.gateway(scanCost),
     validationRules: [queryLimitsRule({ ...limits, scanCost })],
     introspection: !production,
     hideSchemaDetailsFromClientErrors: production,
     parseOptions: { maxTokens: MAX_TOKENS },
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // Apollo's cache-control plugin hooks every field resolver (willResolveField wraps the schema's resolvers,
+      // compiled path included) to compute a policy that here is always "no-store" (no @cacheControl hints, default
+      // max-age 0); the same header, without the per-field hook:
+      ApolloServerPluginCacheControlDisabled(),
+      noStorePlugin,
+      ApolloServerPluginInlineTraceDisabled(),
       ...(options.metrics !== undefined ? [options.metrics.apolloPlugin()] : []),
     ],
     includeStacktraceInErrorResponses: false,
@@ -230,6 +270,7 @@ export async function startHttp(
       const hit = cache.get(cacheKey, service.epoch, Date.now());
       if (hit !== null) {
         res.writeHead(200, {
+          'cache-control': 'no-store',
           'content-type': 'application/json; charset=utf-8',
           'content-length': hit.length,
         });
@@ -245,15 +286,47 @@ export async function startHttp(
         throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
       }
     } else body = raw;
+    const deps: CacheDeps = { cacheable: cacheKey !== null, users: [], movieStats: [] };
+    const epoch = service.epoch;
+    const context: RequestContext = { service, deps, identity, budget: new Budget(limits.maxCost) };
+    // The fast path: a query document Apollo has already parsed and validated, asked for again as plain JSON, runs
+    // without Apollo's pipeline. A result with errors still goes through Apollo (below), which formats it exactly as
+    // for any request (status, error codes, formatError) without running it again.
+    const prepared = cacheKey !== null && compile ? preparedFor(body, req.headers.accept) : null;
+    if (prepared !== null) {
+      executor.stats.fastPath++;
+      const started = performance.now();
+      const request = body as { variables?: Record<string, unknown> | null };
+      const result = await executor.run(
+        prepared.document,
+        prepared.operationName,
+        request.variables ?? undefined,
+        context,
+      );
+      if (result.errors === undefined || result.errors.length === 0) {
+        // Apollo's own serialisation of a result without errors or extensions (runHttpQuery's prettyJSONStringify)
+        const text = `${JSON.stringify({ data: result.data })}\n`;
+        const out = Buffer.from(text, 'utf8');
+        res.writeHead(200, {
+          'cache-control': 'no-store',
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': out.length,
+        });
+        res.end(out);
+        metrics?.graphqlDone(prepared.label, 'ok', (performance.now() - started) / 1000);
+        if (cacheKey !== null && deps.cacheable && epoch === service.epoch)
+          remember(cacheKey, out, epoch, deps);
+        return deps.cacheable ? 'miss' : undefined;
+      }
+      context.precomputed = result;
+    }
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) {
       if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     }
-    const deps: CacheDeps = { cacheable: cacheKey !== null, users: [], movieStats: [] };
-    const epoch = service.epoch;
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },
-      context: async () => ({ service, deps, identity, budget: new Budget(limits.maxCost) }),
+      context: async () => context,
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     const status = result.status ?? 200;
@@ -263,18 +336,7 @@ export async function startHttp(
       res.writeHead(status);
       res.end(out);
       if (cacheKey !== null && deps.cacheable && status === 200 && epoch === service.epoch) {
-        if (!result.body.string.includes('"errors":')) {
-          const catalogue = service.snapshot?.catalogue ?? null;
-          const pairs = deps.movieStats;
-          const movies = new Int32Array(pairs.length / 2);
-          const movieVersions = new Uint32Array(pairs.length / 2);
-          for (let j = 0; j < movies.length; j++) {
-            movies[j] = pairs[2 * j]!;
-            movieVersions[j] = pairs[2 * j + 1]!;
-          }
-          const users = [...new Set(deps.users)];
-          cache.set(cacheKey, out, epoch, { users, catalogue, movies, movieVersions }, Date.now());
-        }
+        if (!result.body.string.includes('"errors":')) remember(cacheKey, out, epoch, deps);
       }
       return deps.cacheable ? 'miss' : undefined;
     }
@@ -282,6 +344,40 @@ export async function startHttp(
     for await (const chunk of result.body.asyncIterator) res.write(chunk);
     res.end();
     return undefined;
+  }
+
+  /** Stores an answer without errors in the whole-response cache, with what it read. */
+  function remember(cacheKey: string, out: Buffer, epoch: number, deps: CacheDeps): void {
+    if (!cache.admits(cacheKey)) return;
+    const catalogue = service.snapshot?.catalogue ?? null;
+    const pairs = deps.movieStats;
+    const movies = new Int32Array(pairs.length / 2);
+    const movieVersions = new Uint32Array(pairs.length / 2);
+    for (let j = 0; j < movies.length; j++) {
+      movies[j] = pairs[2 * j]!;
+      movieVersions[j] = pairs[2 * j + 1]!;
+    }
+    const users = [...new Set(deps.users)];
+    cache.set(cacheKey, out, epoch, { users, catalogue, movies, movieVersions }, Date.now());
+  }
+
+  /**
+   * The prepared query a JSON body asks for, when the request is one the fast path answers exactly as Apollo would:
+   * a single operation (no batch) with only `query`, `variables` and `operationName`, a response type of plain
+   * JSON (no Accept header, or one naming exactly application/json or any type), and a query text Apollo has
+   * validated against the current limits. Anything else: null, and Apollo takes the request.
+   */
+  function preparedFor(body: unknown, accept: string | undefined): PreparedOperation | null {
+    if (accept !== undefined && accept !== '*/*' && accept !== 'application/json') return null;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+    const request = body as Record<string, unknown>;
+    for (const key in request)
+      if (key !== 'query' && key !== 'variables' && key !== 'operationName') return null;
+    const { query, variables, operationName } = request;
+    if (typeof query !== 'string') return null;
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
+    if (operationName != null && typeof operationName !== 'string') return null;
+    return executor.prepared(query, (operationName as string | null | undefined) ?? null, scanCost());
   }
 
   async function identify(req: IncomingMessage): Promise<Identity> {
@@ -365,7 +461,6 @@ export async function startHttp(
     });
   }
 
-  const metrics = options.metrics;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     inFlight++;
@@ -466,6 +561,7 @@ export async function startHttp(
   return {
     url,
     responseCache: cache,
+    graphqlStats: executor.stats,
     close: () => {
       closed ??= close();
       return closed;

@@ -6,7 +6,7 @@
 import type { EventListener, MovierecEvent } from '@movierec/db';
 import { databaseUnavailable, modelNotReady } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { ApiStore, StoredRating } from '../store.ts';
+import type { ApiStore, StoredRating, StoredView } from '../store.ts';
 import { Catalogue } from './catalogue.ts';
 import {
   DEFAULT_SIMILAR_MODEL,
@@ -289,6 +289,26 @@ export class RecommenderService {
     const movieId = snapshot.catalogue.rows.externalIds[movieIndex]!;
     const stored = await this.#db(() => this.store.upsertRating(userId, movieId, rating));
     snapshot.catalogue.applyRating(movieIndex, rating, stored.previous);
+    snapshot.dirtyUsers.add(userId);
+    snapshot.forget(userId);
+    snapshot.pending.delete(userId);
+    const state = await this.userState(snapshot, userId);
+    return { stored, state, snapshot };
+  }
+
+  /**
+   * Stores a view (watch history) and folds the user into every active model again at once, as `rate` does: the
+   * ranking model reads views beside ratings (the rating model predicts ratings and reads ratings only). The
+   * database marks the user changed (last_rated_at), so the other replicas hear of it by NOTIFY or the poll.
+   */
+  async view(
+    userId: string,
+    movieIndex: number,
+    weight: number,
+  ): Promise<{ stored: StoredView; state: UserState; snapshot: Snapshot }> {
+    const snapshot = this.current(false);
+    const movieId = snapshot.catalogue.rows.externalIds[movieIndex]!;
+    const stored = await this.#db(() => this.store.upsertView(userId, movieId, weight));
     snapshot.dirtyUsers.add(userId);
     snapshot.forget(userId);
     snapshot.pending.delete(userId);

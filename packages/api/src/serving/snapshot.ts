@@ -217,15 +217,36 @@ export class Snapshot {
     return { history, state, source: sourceOf(state), foldedIn: history.items.length };
   }
 
-  /** The user's state in every active model at once, from their stored ratings. */
+  /**
+   * The user's state in every active model at once, from their stored ratings and views. The ranking model reads
+   * both (a view's value is its weight, as in training: readInteractions); the rating model only the ratings — a
+   * view is not a rating, so without an active ranking model views do not change recommendations.
+   */
   buildUserState(
     userId: string,
-    stored: { exists: boolean; movieIds: string[]; ratings: Float32Array },
+    stored: {
+      exists: boolean;
+      movieIds: string[];
+      ratings: Float32Array;
+      viewedMovieIds?: string[];
+      viewWeights?: Float32Array;
+    },
   ): UserState {
     const { movieIds, ratings } = stored;
     const rating = this.rating ? this.#modelUser(this.rating, userId, movieIds, ratings) : null;
-    const recommending =
-      this.ranking !== null ? this.#modelUser(this.ranking, userId, movieIds, ratings) : rating;
+    let recommending = rating;
+    if (this.ranking !== null) {
+      const viewed = stored.viewedMovieIds ?? [];
+      const weights = stored.viewWeights ?? new Float32Array(0);
+      const ids = viewed.length > 0 ? movieIds.concat(viewed) : movieIds;
+      let values = ratings;
+      if (viewed.length > 0) {
+        values = new Float32Array(ratings.length + weights.length);
+        values.set(ratings);
+        values.set(weights, ratings.length);
+      }
+      recommending = this.#modelUser(this.ranking, userId, ids, values);
+    }
     return new UserState(userId, stored.exists, movieIds.length, recommending, rating);
   }
 

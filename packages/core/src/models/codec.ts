@@ -1,7 +1,12 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { endianness } from 'node:os';
-import { IdMap } from '@movierec/data';
 import { MODEL_FORMAT_VERSION } from '../artifact.ts';
+import {
+  type BlobEntry,
+  decodeContainer,
+  encodeContainer,
+  idMapFromHeader,
+  readBytes,
+  writeFileAtomically,
+} from '../container.ts';
 import { ModelFormatError } from '../errors.ts';
 import type { TrainingLog } from '../model.ts';
 import { registerModelFamily } from '../registry.ts';
@@ -10,11 +15,9 @@ import { type Confidence, FactorModel } from './factor.ts';
 import { ItemItemModel, type ItemWeights } from './item-item.ts';
 
 /**
- * The ranking models' artifact: the same container as the MF artifact (src/artifact.ts, format version 1) — a
- * 4-byte magic naming the family (RANKING_MAGIC: "MREA" ease, "MRKN" item-knn, "MRIA" ials, "MRBP" bpr; MF is
- * "MRMF"), uint32 version, uint32 header length, a UTF-8 JSON header, then 8-byte-aligned little-endian typed-array
- * blobs — with header.format naming the kind ('movierec-item-item' | 'movierec-factor') and header.family the
- * family. Blobs:
+ * The ranking models' artifact: the container of container.ts (format version 1, as the MF artifact) with a magic
+ * naming the family (RANKING_MAGIC: "MREA" ease, "MRKN" item-knn, "MRIA" ials, "MRBP" bpr; MF is "MRMF"), and
+ * header.format naming the kind ('movierec-item-item' | 'movierec-factor') and header.family the family. Blobs:
  * - both: historyOffsets, historyItems (int32), historyValues, popularity (float32);
  * - item-item dense: kept (int32), matrix (float32, m × m); sparse: rowOffsets, rowItems (int32), rowValues;
  * - factor: userFactors, itemFactors, optional itemBias (float32).
@@ -25,13 +28,6 @@ export const RANKING_MAGIC: Readonly<Record<string, string>> = {
   ials: 'MRIA',
   bpr: 'MRBP',
 };
-type Dtype = 'float32' | 'int32';
-interface BlobEntry {
-  name: string;
-  dtype: Dtype;
-  length: number;
-  offset: number;
-}
 interface Header {
   format: 'movierec-item-item' | 'movierec-factor';
   version: number;
@@ -48,37 +44,15 @@ interface Header {
 
 export type RankingModel = ItemItemModel | FactorModel;
 
-const align8 = (n: number) => (n + 7) & ~7;
-
 function encode(header: Omit<Header, 'blobs' | 'version'>, arrays: [string, Float32Array | Int32Array][]) {
-  if (endianness() !== 'LE')
-    throw new ModelFormatError('model artifacts are little-endian; this host is not');
   const magic = RANKING_MAGIC[header.family];
   if (!magic)
     throw new ModelFormatError(`no artifact format for the model family ${JSON.stringify(header.family)}`);
-  const blobs: BlobEntry[] = [];
-  let dataBytes = 0;
-  for (const [name, a] of arrays) {
-    blobs.push({
-      name,
-      dtype: a instanceof Float32Array ? 'float32' : 'int32',
-      length: a.length,
-      offset: dataBytes,
-    });
-    dataBytes = align8(dataBytes + a.byteLength);
-  }
-  const json = new TextEncoder().encode(JSON.stringify({ ...header, version: MODEL_FORMAT_VERSION, blobs }));
-  const dataStart = align8(12 + json.length);
-  const out = new Uint8Array(dataStart + dataBytes);
-  out.set(new TextEncoder().encode(magic), 0);
-  const view = new DataView(out.buffer);
-  view.setUint32(4, MODEL_FORMAT_VERSION, true);
-  view.setUint32(8, json.length, true);
-  out.set(json, 12);
-  arrays.forEach(([, a], j) => {
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), dataStart + blobs[j]!.offset);
-  });
-  return out;
+  return encodeContainer(magic, MODEL_FORMAT_VERSION, arrays, (blobs) => ({
+    ...header,
+    version: MODEL_FORMAT_VERSION,
+    blobs,
+  }));
 }
 
 function historyBlobs(history: Csr, popularity: Float32Array): [string, Float32Array | Int32Array][] {
@@ -115,56 +89,27 @@ export function serializeRankingModel(model: RankingModel): Uint8Array {
   );
 }
 
-function readHeader(bytes: Uint8Array, source: string) {
-  const fail = (msg: string): never => {
-    throw new ModelFormatError(`${source}: ${msg}`);
-  };
-  if (bytes.length < 12) fail(`only ${bytes.length} bytes, too short to be a model artifact`);
-  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (!Object.values(RANKING_MAGIC).includes(magic))
-    fail(
-      `not a movierec ranking model (starts with ${JSON.stringify(magic)}, expected one of ${Object.values(RANKING_MAGIC).join(', ')})`,
-    );
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(4, true);
-  if (version !== MODEL_FORMAT_VERSION)
-    fail(
-      `format version ${version}, this build reads version ${MODEL_FORMAT_VERSION}; retrain or export again`,
-    );
-  const length = view.getUint32(8, true);
-  if (12 + length > bytes.length) fail(`header claims ${length} bytes but the file has ${bytes.length}`);
-  let header: Header;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length))) as Header;
-  } catch (err) {
-    return fail(`header is not valid JSON (${(err as Error).message})`);
-  }
+/** Reads an item-item or factor model artifact; names what is wrong otherwise (ModelFormatError). */
+export function deserializeRankingModel(bytes: Uint8Array, source = 'model artifact'): RankingModel {
+  const {
+    magic,
+    header,
+    blobs: found,
+    fail,
+  } = decodeContainer<Header>(bytes, source, {
+    magics: Object.values(RANKING_MAGIC),
+    kind: 'movierec ranking model',
+    version: MODEL_FORMAT_VERSION,
+  });
   if (RANKING_MAGIC[header.family] !== magic)
     fail(
       `magic ${JSON.stringify(magic)} does not match the header's family ${JSON.stringify(header.family)}`,
     );
-  return { header, dataStart: align8(12 + length), fail };
-}
-
-/** Reads an item-item or factor model artifact; names what is wrong otherwise (ModelFormatError). */
-export function deserializeRankingModel(bytes: Uint8Array, source = 'model artifact'): RankingModel {
-  const { header, dataStart, fail } = readHeader(bytes, source);
   if (header.format !== 'movierec-item-item' && header.format !== 'movierec-factor')
     fail(`header format is ${JSON.stringify(header.format)}, expected movierec-item-item or movierec-factor`);
   if (typeof header.family !== 'string') fail('header has no model family');
   if (!Array.isArray(header.users) || !Array.isArray(header.items))
     fail('header lacks the user/item ID lists');
-  const found = new Map<string, Float32Array | Int32Array>();
-  for (const blob of header.blobs ?? []) {
-    const start = dataStart + blob.offset;
-    const end = start + blob.length * 4;
-    if (!(blob.offset >= 0 && blob.length >= 0) || end > bytes.length)
-      fail(`${blob.name} runs past the end of the file (needs ${end} bytes, has ${bytes.length})`);
-    // a copy of exactly these bytes: `bytes` may be a Node Buffer (a database driver's), whose slice() is a view
-    // into a shared pool, so slice().buffer would be the whole pool
-    const copy = new Uint8Array(bytes.subarray(start, end)).buffer;
-    found.set(blob.name, blob.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy));
-  }
   const int = (name: string) => {
     const a = found.get(name);
     return a instanceof Int32Array ? a : fail(`blob ${name} is missing or not int32`);
@@ -173,17 +118,10 @@ export function deserializeRankingModel(bytes: Uint8Array, source = 'model artif
     const a = found.get(name);
     return a instanceof Float32Array ? a : fail(`blob ${name} is missing or not float32`);
   };
-  const ids = (what: string, list: string[]) => {
-    try {
-      return IdMap.fromJSON(list);
-    } catch (err) {
-      return fail(`${what} ID map: ${(err as Error).message}`);
-    }
-  };
   const common = {
     family: header.family,
-    users: ids('user', header.users),
-    items: ids('item', header.items),
+    users: idMapFromHeader('user', header.users, fail),
+    items: idMapFromHeader('item', header.items, fail),
     history: { offsets: int('historyOffsets'), items: int('historyItems'), values: float('historyValues') },
     popularity: float('popularity'),
     config: header.config ?? {},
@@ -220,15 +158,12 @@ export function deserializeRankingModel(bytes: Uint8Array, source = 'model artif
 
 /** Writes a ranking model artifact to `path` (temporary file + rename). */
 export async function saveRankingModel(model: RankingModel, path: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, serializeRankingModel(model));
-  await rename(tmp, path);
+  await writeFileAtomically(path, serializeRankingModel(model));
 }
 
 /** Reads a ranking model artifact from `path`. */
 export async function loadRankingModel(path: string): Promise<RankingModel> {
-  const bytes = await readFile(path);
-  return deserializeRankingModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  return deserializeRankingModel(await readBytes(path), path);
 }
 
 // Every ranking family joins core's model registry (registry.ts), so whoever loads a model version by its magic —

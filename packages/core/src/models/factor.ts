@@ -1,18 +1,10 @@
-import type { IdMap } from '@movierec/data';
-import { UnknownItemError, UnknownUserError } from '../errors.ts';
+import { CosineIndex } from '../cosine.ts';
 import { choleskyInPlace, choleskySolveInPlace } from '../linalg.ts';
-import type { TrainingLog } from '../model.ts';
-import type {
-  ModelTask,
-  Recommender,
-  RecommendQuery,
-  TopItems,
-  UserHistory,
-  UserState,
-} from '../recommender.ts';
+import type { Recommender, RecommendQuery, TopItems, UserHistory, UserState } from '../recommender.ts';
 import { DotScorer } from '../score.ts';
 import { TopK, topK } from '../top-k.ts';
-import { type Csr, checkHistory, csrRow } from './common.ts';
+import { checkHistory } from './common.ts';
+import { HistoryModel, type HistoryModelInit } from './history-model.ts';
 
 /**
  * Confidence of an interaction of value r (Hu, Koren & Volinsky, "Collaborative filtering for implicit feedback
@@ -28,10 +20,7 @@ export function confidence(c: Confidence, r: number): number {
   return c.scheme === 'linear' ? 1 + c.alpha * r : 1 + c.alpha * Math.log1p(r / c.epsilon);
 }
 
-export interface FactorModelInit {
-  family: string;
-  users: IdMap;
-  items: IdMap;
+export interface FactorModelInit extends HistoryModelInit {
   factors: number;
   /** numUsers × factors, row-major. */
   userFactors: Float32Array;
@@ -41,13 +30,6 @@ export interface FactorModelInit {
   itemBias?: Float32Array;
   /** How a new history is folded in: confidence-weighted least squares (Hu et al. 2008) with this λ and confidence. */
   foldIn: { l2: number; confidence: Confidence };
-  /** Each trained user's history (items ascending, values as trained on). */
-  history: Csr;
-  /** Training interactions per item: the popularity fallback. */
-  popularity: Float32Array;
-  config?: Readonly<Record<string, unknown>>;
-  /** How it was trained (the MF model's TrainingLog shape: engine, epochs, anything else). */
-  log?: TrainingLog;
 }
 
 export interface FactorUserState extends UserState {
@@ -60,63 +42,35 @@ export interface FactorUserState extends UserState {
  * factors, p_u = (QᵀQ + Qᵀ(C_u − I)Q + λI)⁻¹ Qᵀ C_u p(u) with p(u) = 1 on the history — exact for iALS, and the
  * same solve for BPR (its item factors fixed; documented in the trainer's README). QᵀQ is computed once.
  */
-export class FactorModel implements Recommender {
-  readonly family: string;
-  readonly task: ModelTask = 'ranking';
-  readonly numUsers: number;
-  readonly numItems: number;
-  readonly users: IdMap;
-  readonly items: IdMap;
+export class FactorModel extends HistoryModel implements Recommender {
   readonly factors: number;
   readonly userFactors: Float32Array;
   readonly itemFactors: Float32Array;
   readonly itemBias: Float32Array | undefined;
   readonly foldInSettings: { l2: number; confidence: Confidence };
-  readonly history: Csr;
-  readonly popularity: Float32Array;
-  readonly config: Readonly<Record<string, unknown>>;
-  readonly log: TrainingLog;
   #gram: Float64Array | undefined;
   #scorer: DotScorer | undefined;
-  #invNorms: Float32Array | undefined;
+  #cosine: CosineIndex | undefined;
 
   constructor(init: FactorModelInit) {
-    this.family = init.family;
-    this.users = init.users;
-    this.items = init.items;
-    this.numUsers = init.users.size;
-    this.numItems = init.items.size;
+    super('FactorModel', init);
     this.factors = init.factors;
     this.userFactors = init.userFactors;
     this.itemFactors = init.itemFactors;
     this.itemBias = init.itemBias;
     this.foldInSettings = init.foldIn;
-    this.history = init.history;
-    this.popularity = init.popularity;
-    this.config = init.config ?? {};
-    this.log = init.log ?? { engine: init.family, epochs: [] };
     const k = this.factors;
-    const expect = (what: string, got: number, want: number) => {
-      if (got !== want) throw new RangeError(`FactorModel: ${what} has length ${got}, expected ${want}`);
-    };
-    expect('userFactors', this.userFactors.length, this.numUsers * k);
-    expect('itemFactors', this.itemFactors.length, this.numItems * k);
-    if (this.itemBias) expect('itemBias', this.itemBias.length, this.numItems);
-    expect('popularity', this.popularity.length, this.numItems);
-    expect('history.offsets', this.history.offsets.length, this.numUsers + 1);
+    this.expectLength('userFactors', this.userFactors.length, this.numUsers * k);
+    this.expectLength('itemFactors', this.itemFactors.length, this.numItems * k);
+    if (this.itemBias) this.expectLength('itemBias', this.itemBias.length, this.numItems);
   }
 
   userState(user: number): FactorUserState {
-    if (!(Number.isInteger(user) && user >= 0 && user < this.numUsers)) throw new UnknownUserError(user);
+    this.checkUser(user);
     const k = this.factors;
     const empty = this.history.offsets[user + 1] === this.history.offsets[user];
     const factors = this.userFactors.subarray(user * k, user * k + k);
     return empty ? { index: user, factors, fallback: 'popularity' } : { index: user, factors };
-  }
-
-  trainedHistory(user: number): Int32Array | undefined {
-    if (!(Number.isInteger(user) && user >= 0 && user < this.numUsers)) return undefined;
-    return csrRow(this.history, user).items;
   }
 
   /** QᵀQ (k × k), once. */
@@ -176,8 +130,7 @@ export class FactorModel implements Recommender {
       out.set(this.popularity);
       return out;
     }
-    this.#scorer ??= new DotScorer(this.itemFactors, this.factors, this.numItems);
-    out.set(this.#scorer.dots(s.factors));
+    out.set(this.#dotScorer.dots(s.factors));
     if (this.itemBias) for (let i = 0; i < this.numItems; i++) out[i]! += this.itemBias[i]!;
     return out;
   }
@@ -186,47 +139,31 @@ export class FactorModel implements Recommender {
     return topK(this.scoreAll(user, new Float32Array(this.numItems)), query);
   }
 
-  #norms(): Float32Array {
-    if (!this.#invNorms) {
-      const k = this.factors;
-      const inv = new Float32Array(this.numItems);
-      for (let i = 0; i < this.numItems; i++) {
-        let s = 0;
-        for (let f = 0; f < k; f++) s += this.itemFactors[i * k + f]! ** 2;
-        inv[i] = s > 0 ? 1 / Math.sqrt(s) : 0;
-      }
-      this.#invNorms = inv;
-    }
-    return this.#invNorms;
+  get #dotScorer(): DotScorer {
+    this.#scorer ??= new DotScorer(this.itemFactors, this.factors, this.numItems);
+    return this.#scorer;
   }
 
-  /** cos(q_i, q_j) = q_i·q_j / (‖q_i‖‖q_j‖). */
+  /** Core's cosine over the item factors: cos(q_i, q_j) = q_i·q_j / (‖q_i‖‖q_j‖). */
+  get #itemCosine(): CosineIndex {
+    this.#cosine ??= new CosineIndex(this.itemFactors, this.factors, this.numItems, this.#dotScorer);
+    return this.#cosine;
+  }
+
+  /** cos(q_i, q_j). */
   cosine(i: number, j: number): number {
-    const k = this.factors;
-    const inv = this.#norms();
-    let s = 0;
-    for (let f = 0; f < k; f++) s += this.itemFactors[i * k + f]! * this.itemFactors[j * k + f]!;
-    return s * inv[i]! * inv[j]!;
+    return this.#itemCosine.pair(i, j);
   }
 
   /** Nearest items by cosine of the item factors (itself excluded). */
   similarItems(item: number, k: number, allowed?: Uint8Array): TopItems {
-    if (!(Number.isInteger(item) && item >= 0 && item < this.numItems)) throw new UnknownItemError(item);
-    const f = this.factors;
-    this.#scorer ??= new DotScorer(this.itemFactors, f, this.numItems);
-    const dots = this.#scorer.dots(this.itemFactors.subarray(item * f, item * f + f));
-    const inv = this.#norms();
-    const heap = new TopK(k);
-    for (let i = 0; i < this.numItems; i++) {
-      if (i === item || (allowed && allowed[i] === 0)) continue;
-      heap.push(i, dots[i]! * inv[i]! * inv[item]!);
-    }
-    return heap.result();
+    this.checkItem(item);
+    return this.#itemCosine.nearest(item, { k, ...(allowed ? { allowed } : {}) });
   }
 
   /** The history items most similar (cosine of item factors) to `item`, positive ones only. */
   explain(_user: UserState, history: UserHistory, item: number, k: number): TopItems {
-    if (!(Number.isInteger(item) && item >= 0 && item < this.numItems)) throw new UnknownItemError(item);
+    this.checkItem(item);
     const heap = new TopK(k);
     for (let j = 0; j < history.items.length; j++) {
       const h = history.items[j]!;

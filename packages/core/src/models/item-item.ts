@@ -1,14 +1,4 @@
-import type { IdMap } from '@movierec/data';
-import { UnknownItemError, UnknownUserError } from '../errors.ts';
-import type { TrainingLog } from '../model.ts';
-import type {
-  ModelTask,
-  Recommender,
-  RecommendQuery,
-  TopItems,
-  UserHistory,
-  UserState,
-} from '../recommender.ts';
+import type { Recommender, RecommendQuery, TopItems, UserHistory, UserState } from '../recommender.ts';
 import { TopK, topK } from '../top-k.ts';
 import {
   type Csr,
@@ -18,6 +8,7 @@ import {
   historyWeights,
   NO_WEIGHTING,
 } from './common.ts';
+import { HistoryModel, type HistoryModelInit } from './history-model.ts';
 
 /** Score of an item an item-item model cannot score (dense model, item outside the kept catalogue): ranks last. */
 export const UNSCORED = -1e9;
@@ -36,19 +27,10 @@ export type ItemWeights =
   | { kind: 'dense'; kept: Int32Array; matrix: Float32Array }
   | { kind: 'sparse'; rows: Csr };
 
-export interface ItemItemModelInit {
-  family: string;
-  users: IdMap;
-  items: IdMap;
+/** `history` holds x_uj already weighted (HistoryWeighting); `popularity` is also the tie-break. */
+export interface ItemItemModelInit extends HistoryModelInit {
   weights: ItemWeights;
-  /** Each trained user's history (items ascending) with x_uj already weighted (HistoryWeighting). */
-  history: Csr;
-  /** Training interactions per item: the popularity fallback and the tie-break. */
-  popularity: Float32Array;
   weighting?: HistoryWeighting;
-  config?: Readonly<Record<string, unknown>>;
-  /** How it was trained (the MF model's TrainingLog shape: engine, epochs, anything else). */
-  log?: TrainingLog;
 }
 
 /** An item-item model's user: the weighted history x_u (items ascending). */
@@ -64,41 +46,18 @@ export interface ItemItemUserState extends UserState {
  * (no solve); `explain` lists the history items with the largest W_ji·x_uj. A user without any item the model
  * knows gets the training popularity, flagged (`fallback: 'popularity'`).
  */
-export class ItemItemModel implements Recommender {
-  readonly family: string;
-  readonly task: ModelTask = 'ranking';
-  readonly numUsers: number;
-  readonly numItems: number;
-  readonly users: IdMap;
-  readonly items: IdMap;
+export class ItemItemModel extends HistoryModel implements Recommender {
   readonly weights: ItemWeights;
-  readonly history: Csr;
-  readonly popularity: Float32Array;
   readonly weighting: HistoryWeighting;
-  readonly config: Readonly<Record<string, unknown>>;
-  readonly log: TrainingLog;
   /** dense: item index → row of the kept matrix, −1 when not kept. */
   readonly #position: Int32Array | undefined;
   readonly #base: Float32Array;
 
   constructor(init: ItemItemModelInit) {
-    this.family = init.family;
-    this.users = init.users;
-    this.items = init.items;
-    this.numUsers = init.users.size;
-    this.numItems = init.items.size;
+    super('ItemItemModel', init);
     this.weights = init.weights;
-    this.history = init.history;
-    this.popularity = init.popularity;
     this.weighting = init.weighting ?? NO_WEIGHTING;
-    this.config = init.config ?? {};
-    this.log = init.log ?? { engine: init.family, epochs: [] };
     const n = this.numItems;
-    const expect = (what: string, got: number, want: number) => {
-      if (got !== want) throw new RangeError(`ItemItemModel: ${what} has length ${got}, expected ${want}`);
-    };
-    expect('popularity', this.popularity.length, n);
-    expect('history.offsets', this.history.offsets.length, this.numUsers + 1);
     let maxPop = 0;
     for (let i = 0; i < n; i++) maxPop = Math.max(maxPop, this.popularity[i]!);
     this.#base = new Float32Array(n);
@@ -106,7 +65,7 @@ export class ItemItemModel implements Recommender {
     const w = this.weights;
     if (w.kind === 'dense') {
       const m = w.kept.length;
-      expect('dense matrix', w.matrix.length, m * m);
+      this.expectLength('dense matrix', w.matrix.length, m * m);
       this.#position = new Int32Array(n).fill(-1);
       for (let a = 0; a < m; a++) {
         const i = w.kept[a]!;
@@ -116,19 +75,14 @@ export class ItemItemModel implements Recommender {
       }
       for (let i = 0; i < n; i++) if (this.#position[i] === -1) this.#base[i] = UNSCORED + this.#base[i]!;
     } else {
-      expect('sparse rows.offsets', w.rows.offsets.length, n + 1);
+      this.expectLength('sparse rows.offsets', w.rows.offsets.length, n + 1);
     }
   }
 
   userState(user: number): ItemItemUserState {
-    if (!(Number.isInteger(user) && user >= 0 && user < this.numUsers)) throw new UnknownUserError(user);
+    this.checkUser(user);
     const { items, values } = csrRow(this.history, user);
     return this.#state(user, items, values);
-  }
-
-  trainedHistory(user: number): Int32Array | undefined {
-    if (!(Number.isInteger(user) && user >= 0 && user < this.numUsers)) return undefined;
-    return csrRow(this.history, user).items;
   }
 
   foldIn(history: UserHistory): ItemItemUserState {
@@ -210,7 +164,7 @@ export class ItemItemModel implements Recommender {
 
   /** The k items that `item` pushes up most when it is in a history (row `item` of W), best first. */
   similarItems(item: number, k: number, allowed?: Uint8Array): TopItems {
-    if (!(Number.isInteger(item) && item >= 0 && item < this.numItems)) throw new UnknownItemError(item);
+    this.checkItem(item);
     const heap = new TopK(k);
     const w = this.weights;
     const take = (i: number, v: number) => {
@@ -229,7 +183,7 @@ export class ItemItemModel implements Recommender {
 
   /** The history items j with the largest W_ji·x_uj (their contribution to item's score), positive ones only. */
   explain(user: UserState, history: UserHistory, item: number, k: number): TopItems {
-    if (!(Number.isInteger(item) && item >= 0 && item < this.numItems)) throw new UnknownItemError(item);
+    this.checkItem(item);
     const s = user as ItemItemUserState;
     const items = s.items ?? history.items;
     const x = s.weights ?? historyWeights(history, this.weighting);

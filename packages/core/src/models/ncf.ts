@@ -13,6 +13,7 @@
  * small matrix-vector product plus, per item, the hidden layers above the first.
  */
 import { IdMap, Rng } from '@movierec/data';
+import { type BlobEntry, decodeContainer, encodeContainer, idMapFromHeader } from '../container.ts';
 import { CosineIndex } from '../cosine.ts';
 import { ModelFormatError, UnknownItemError, UnknownUserError } from '../errors.ts';
 import type { RatedIndex } from '../rated-index.ts';
@@ -597,14 +598,12 @@ export class NcfModel implements Recommender {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Serialisation: the layout of the MF artifact (artifact.ts) with the family's own magic — "MRNC", uint32 version,
-// uint32 header length, UTF-8 JSON header (format 'movierec-ncf', family 'ncf'), then 8-byte-aligned little-endian
-// typed-array blobs — registered with core's model-family registry, so files and database rows load it by magic.
+// Serialisation: the container of container.ts with the family's own magic "MRNC" (header format 'movierec-ncf',
+// family 'ncf'), registered with core's model-family registry, so files and database rows load it by magic.
 
 export const NCF_FORMAT = 'movierec-ncf';
 export const NCF_FORMAT_VERSION = 1;
 const MAGIC = 'MRNC';
-const align8 = (n: number) => (n + 7) & ~7;
 
 interface NcfHeader {
   format: string;
@@ -617,7 +616,7 @@ interface NcfHeader {
   log: { engine: string; [key: string]: unknown };
   users: string[];
   items: string[];
-  blobs: { name: string; dtype: 'float32' | 'int32'; length: number; offset: number }[];
+  blobs: BlobEntry[];
 }
 
 /** The model as bytes (float32 weights bit for bit, the ID maps, config and log in the header). */
@@ -633,81 +632,41 @@ export function serializeNcf(model: NcfModel): Uint8Array {
     ['outKernel', p.outKernel],
   ];
   if (model.rated) arrays.push(['ratedOffsets', model.rated.offsets], ['ratedItems', model.rated.items]);
-  const blobs: NcfHeader['blobs'] = [];
-  let bytes = 0;
-  for (const [name, a] of arrays) {
-    blobs.push({
-      name,
-      dtype: a instanceof Int32Array ? 'int32' : 'float32',
-      length: a.length,
-      offset: bytes,
-    });
-    bytes = align8(bytes + a.byteLength);
-  }
-  const header: NcfHeader = {
-    format: NCF_FORMAT,
-    family: 'ncf',
-    version: NCF_FORMAT_VERSION,
-    kind: p.kind,
-    shapes: { numUsers: p.numUsers, numItems: p.numItems, gmfFactors: p.gmfFactors, layers: [...p.layers] },
-    outBias: p.outBias,
-    config: { ...model.config },
-    log: model.log,
-    users: model.users.toJSON(),
-    items: model.items.toJSON(),
-    blobs,
-  };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const dataStart = align8(12 + json.length);
-  const out = new Uint8Array(dataStart + bytes);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  const view = new DataView(out.buffer);
-  view.setUint32(4, NCF_FORMAT_VERSION, true);
-  view.setUint32(8, json.length, true);
-  out.set(json, 12);
-  for (let j = 0; j < arrays.length; j++) {
-    const a = arrays[j]![1];
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), dataStart + blobs[j]!.offset);
-  }
-  return out;
+  return encodeContainer(
+    MAGIC,
+    NCF_FORMAT_VERSION,
+    arrays,
+    (blobs): NcfHeader => ({
+      format: NCF_FORMAT,
+      family: 'ncf',
+      version: NCF_FORMAT_VERSION,
+      kind: p.kind,
+      shapes: { numUsers: p.numUsers, numItems: p.numItems, gmfFactors: p.gmfFactors, layers: [...p.layers] },
+      outBias: p.outBias,
+      config: { ...model.config },
+      log: model.log,
+      users: model.users.toJSON(),
+      items: model.items.toJSON(),
+      blobs,
+    }),
+  );
 }
 
 /** Reads serializeNcf's bytes back; a ModelFormatError names what is wrong (magic, version, a blob's shape). */
 export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfModel {
-  const fail = (msg: string): never => {
-    throw new ModelFormatError(`${source}: ${msg}`);
-  };
-  if (bytes.length < 12) fail(`only ${bytes.length} bytes, too short to be a model`);
-  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (magic !== MAGIC)
-    fail(`not a movierec model (starts with ${JSON.stringify(magic)}, expected "${MAGIC}")`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(4, true);
-  if (version !== NCF_FORMAT_VERSION)
-    fail(`format version ${version}, this build reads NCF version ${NCF_FORMAT_VERSION}; retrain`);
-  const headerLength = view.getUint32(8, true);
-  if (12 + headerLength > bytes.length)
-    fail(`header claims ${headerLength} bytes but there are ${bytes.length}`);
-  let header: NcfHeader;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength))) as NcfHeader;
-  } catch (err) {
-    return fail(`header is not valid JSON (${(err as Error).message})`);
-  }
-  if (header.format !== NCF_FORMAT)
-    fail(`header format is ${JSON.stringify(header.format)}, expected "${NCF_FORMAT}"`);
-  const dataStart = align8(12 + headerLength);
-  const found = new Map<string, Float32Array | Int32Array>();
-  for (const blob of header.blobs ?? []) {
-    const start = dataStart + blob.offset;
-    const end = start + blob.length * 4;
-    if (!(Number.isInteger(blob.length) && blob.length >= 0) || end > bytes.length)
-      fail(`blob ${blob.name} runs past the end (needs ${end} bytes, has ${bytes.length})`);
-    // a copy of exactly these bytes: `bytes` may be a Node Buffer (a database driver's), whose slice() is a view
-    // into a shared pool, so slice().buffer would be the whole pool
-    const copy = new Uint8Array(bytes.subarray(start, end)).buffer;
-    found.set(blob.name, blob.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy));
-  }
+  const {
+    header,
+    blobs: found,
+    fail,
+  } = decodeContainer<NcfHeader>(bytes, source, {
+    magics: [MAGIC],
+    kind: 'movierec model',
+    version: NCF_FORMAT_VERSION,
+    checkHeader(header, fail) {
+      if (header.format !== NCF_FORMAT)
+        fail(`header format is ${JSON.stringify(header.format)}, expected "${NCF_FORMAT}"`);
+    },
+  });
   const f32 = (name: string): Float32Array => {
     const a = found.get(name);
     if (!(a instanceof Float32Array)) return fail(`float32 blob ${name} is missing`);
@@ -744,17 +703,10 @@ export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfMode
       fail(`the rated index does not match ${params.numUsers} users and ${items.length} items`);
     rated = { offsets, items };
   }
-  const idMap = (what: string, ids: string[]) => {
-    try {
-      return IdMap.fromJSON(ids);
-    } catch (err) {
-      return fail(`${what} ID map: ${(err as Error).message}`);
-    }
-  };
   return new NcfModel({
     params,
-    users: idMap('user', header.users ?? []),
-    items: idMap('item', header.items ?? []),
+    users: idMapFromHeader('user', header.users ?? [], fail),
+    items: idMapFromHeader('item', header.items ?? [], fail),
     config: header.config ?? {},
     log: header.log ?? { engine: 'unknown' },
     ...(rated ? { rated } : {}),

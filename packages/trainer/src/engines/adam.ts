@@ -1,15 +1,14 @@
 import type { MFParams } from '@movierec/core';
-import { type RatingColumns, Rng } from '@movierec/data';
+import type { RatingColumns } from '@movierec/data';
 import type { Engine, FitOptions, TrainConfig } from '../engine.ts';
-import { copyParams, initialParams, meanRating, validateTraining } from './common.ts';
-import { runEpochs } from './epoch-loop.ts';
+import { copyParams } from './common.ts';
+import { runEpochs, startMinibatch } from './epoch-loop.ts';
 import {
   type NativeEngineOptions,
   PREFETCH_AHEAD,
-  packedRowsSize,
-  packRows,
   ptr,
-  useWasmKernels,
+  ratingsArenaSize,
+  ratingsInArena,
   WasmArena,
 } from './wasm.ts';
 
@@ -169,14 +168,17 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
   return {
     name: 'adam',
     async fit(train: RatingColumns, shape, config: TrainConfig, options: FitOptions = {}): Promise<MFParams> {
-      validateTraining('adam', train, shape, config);
+      const { random, mean, start, wasm } = startMinibatch(
+        'adam',
+        train,
+        shape,
+        config,
+        options,
+        engineOptions,
+      );
       const { numUsers, numItems } = shape;
       const k = config.factors;
-      const random = new Rng(config.seed);
-      const mean = meanRating(train);
-      const start = initialParams(shape, config, mean, options.init, random);
       const n = train.length;
-      const wasm = useWasmKernels(engineOptions, k, 'adam');
       // θ, g, m, v as flat buffers [P | Q | b_user | b_item], padded to a multiple of 4 for the SIMD kernels
       const total = (numUsers + numItems) * (k + 1);
       const padded = (total + 3) & ~3;
@@ -188,14 +190,12 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
       let m: Float32Array;
       let v: Float32Array;
       if (wasm) {
-        arena = new WasmArena(4 * WasmArena.size(padded) + packedRowsSize(n) + WasmArena.size(n));
+        arena = new WasmArena(4 * WasmArena.size(padded) + ratingsArenaSize(n));
         theta = flatViews(arena.f32(padded), numUsers, numItems, k, start.globalMean);
         grad = flatViews(arena.f32(padded), numUsers, numItems, k);
         m = arena.f32(padded);
         v = arena.f32(padded);
-        packed = packRows(arena, train);
-        // the epoch's row order lives in the arena too (shuffled in place, or a copy of batchOrder's)
-        scratch = arena.i32(n);
+        ({ packed, scratch } = ratingsInArena(arena, train));
       } else {
         theta = allocFlat(numUsers, numItems, k, start.globalMean);
         grad = allocFlat(numUsers, numItems, k);

@@ -1,7 +1,36 @@
 import type { MFParams } from '@movierec/core';
-import type { Rng } from '@movierec/data';
+import { type RatingColumns, Rng } from '@movierec/data';
 import type { EpochStats, FitOptions, TrainConfig } from '../engine.ts';
-import { DivergenceError, diverged, epochOrder, yieldToEventLoop } from './common.ts';
+import {
+  DivergenceError,
+  diverged,
+  epochOrder,
+  initialParams,
+  meanRating,
+  validateTraining,
+  yieldToEventLoop,
+} from './common.ts';
+import { type NativeEngineOptions, useWasmKernels } from './wasm.ts';
+
+/**
+ * How the minibatch engines (Adam, SGD) start: the input checked, the seeded generator (which draws the initial
+ * factors first, then each epoch's shuffle), the initial parameters around the training mean, and whether the wasm
+ * kernels run.
+ */
+export function startMinibatch(
+  engine: string,
+  train: RatingColumns,
+  shape: { numUsers: number; numItems: number },
+  config: TrainConfig,
+  options: FitOptions,
+  engineOptions: NativeEngineOptions,
+): { random: Rng; mean: number; start: MFParams; wasm: boolean } {
+  validateTraining(engine, train, shape, config);
+  const random = new Rng(config.seed);
+  const mean = meanRating(train);
+  const start = initialParams(shape, config, mean, options.init, random);
+  return { random, mean, start, wasm: useWasmKernels(engineOptions, config.factors, engine) };
+}
 
 /** What one batch reports: its loss (checked for divergence) and its share of the epoch's summed loss. */
 export interface BatchLoss {

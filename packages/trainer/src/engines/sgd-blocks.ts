@@ -14,6 +14,7 @@
  * rounds: faster to schedule, but threads race on shared rows, so its result depends on timing.
  */
 import type { RatingColumns, Rng } from '@movierec/data';
+import { sgdStep } from './sgd.ts';
 
 /** Blocks per side for t threads: at least 2t (so a round has spare blocks to balance uneven ones), and 16. */
 export function blocksPerSide(threads: number): number {
@@ -116,9 +117,8 @@ export function epochSchedule(
 }
 
 /**
- * The float64 reference of wasm/sgd-blocks.wat's sgd_block (Funk 2006; Koren, Bell & Volinsky 2009, eq. 5) over
- * packed rows [start, end): e = r − (μ + b_u + b_i + p_u·q_i); b ← (1 − γλ_b)·b + γe; p_u ← (1 − γλ)·p_u + γe·q_i;
- * q_i ← (1 − γλ)·q_i + γe·p_u (old values). `k` is the row stride of P and Q. Returns Σe² of the pre-update errors.
+ * The float64 reference of wasm/sgd-blocks.wat's sgd_block: sgdStep (sgd.ts; Funk 2006, Koren et al. 2009 eq. 5)
+ * over packed rows [start, end). `k` is the row stride of P and Q. Returns Σe² of the pre-update errors.
  */
 export function sgdBlockPassJs(
   P: Float32Array,
@@ -136,24 +136,20 @@ export function sgdBlockPassJs(
 ): number {
   const asFloat = new Float32Array(packed.buffer, packed.byteOffset, packed.length);
   let sse = 0;
-  for (let j = start; j < end; j++) {
-    const u = packed[3 * j]!;
-    const i = packed[3 * j + 1]!;
-    const pu = u * k;
-    const qi = i * k;
-    let dot = 0;
-    for (let f = 0; f < k; f++) dot += P[pu + f]! * Q[qi + f]!;
-    const e = asFloat[3 * j + 2]! - (mu + bu[u]! + bi[i]! + dot);
-    sse += e * e;
-    const ge = gamma * e;
-    bu[u] = decayBias * bu[u]! + ge;
-    bi[i] = decayBias * bi[i]! + ge;
-    for (let f = 0; f < k; f++) {
-      const p = P[pu + f]!;
-      const q = Q[qi + f]!;
-      P[pu + f] = decay * p + ge * q;
-      Q[qi + f] = decay * q + ge * p;
-    }
-  }
+  for (let j = start; j < end; j++)
+    sse += sgdStep(
+      P,
+      Q,
+      bu,
+      bi,
+      packed[3 * j]!,
+      packed[3 * j + 1]!,
+      asFloat[3 * j + 2]!,
+      k,
+      mu,
+      gamma,
+      decay,
+      decayBias,
+    );
   return sse;
 }

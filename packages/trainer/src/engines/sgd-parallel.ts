@@ -16,19 +16,8 @@ import {
 import { createSgdEngine } from './sgd.ts';
 import { blocksPerSide, epochSchedule, packByBlocks, sgdBlockPassJs } from './sgd-blocks.ts';
 import { SGD_BLOCKS_WASM_BASE64 } from './sgd-blocks-wasm.ts';
+import { compileWasm, packedRowsSize, ptr, WasmArena } from './wasm.ts';
 
-// The project's lib (ES2023, no DOM) does not type the WebAssembly global; the little used here, typed by hand.
-interface SharedMemory {
-  readonly buffer: SharedArrayBuffer;
-}
-interface CompiledModule {
-  readonly __brand?: 'WebAssembly.Module';
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => CompiledModule;
-  Instance: new (module: CompiledModule, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => SharedMemory;
-};
 interface BlockKernels {
   sgd_block(
     P: number,
@@ -46,18 +35,8 @@ interface BlockKernels {
   ): number;
 }
 
-let compiled: CompiledModule | null | undefined;
 /** The compiled sgd-blocks module, or null where WebAssembly SIMD or shared memory is unavailable. */
-function blockModule(): CompiledModule | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(Buffer.from(SGD_BLOCKS_WASM_BASE64, 'base64'));
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+const blockModule = () => compileWasm(SGD_BLOCKS_WASM_BASE64);
 
 export interface ParallelSgdOptions {
   /**
@@ -79,9 +58,6 @@ export const defaultThreads = (): number => os.availableParallelism();
 
 /** Fewest ratings per worker thread worth a thread of its own (smaller runs use fewer threads; same results). */
 const RATINGS_PER_THREAD = 25_000;
-
-const PAGE = 65536;
-const align = (bytes: number) => (bytes + 15) & ~15;
 
 /**
  * Funk/Koren biased SGD (the maths of sgd.ts: learning rate γ = config.learningRate, λ = config.l2 on factors,
@@ -119,22 +95,21 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       const threads = module ? Math.max(1, Math.min(requested, Math.floor(n / RATINGS_PER_THREAD))) : 1;
 
       // one shared memory: P, Q (rows padded to kp), b_u, b_i, packed ratings
-      const offsets = { P: 16, Q: 0, bu: 0, bi: 0, rows: 0 };
-      offsets.Q = offsets.P + align(numUsers * kp * 4);
-      offsets.bu = offsets.Q + align(numItems * kp * 4);
-      offsets.bi = offsets.bu + align(numUsers * 4);
-      offsets.rows = offsets.bi + align(numItems * 4);
-      const bytes = offsets.rows + align(12 * n);
-      const pages = Math.ceil((bytes + 64) / PAGE);
-      if (pages > 65536)
-        throw new RangeError(`sgd: training needs ${bytes} bytes of kernel memory, over 4 GiB`);
-      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-      const heap = memory.buffer;
-      const P = new Float32Array(heap, offsets.P, numUsers * kp);
-      const Q = new Float32Array(heap, offsets.Q, numItems * kp);
-      const bu = new Float32Array(heap, offsets.bu, numUsers);
-      const bi = new Float32Array(heap, offsets.bi, numItems);
-      const packed = new Int32Array(heap, offsets.rows, 3 * n);
+      const arena = new WasmArena(
+        WasmArena.size(numUsers * kp) +
+          WasmArena.size(numItems * kp) +
+          WasmArena.size(numUsers) +
+          WasmArena.size(numItems) +
+          packedRowsSize(n),
+        { shared: true },
+      );
+      const P = arena.f32(numUsers * kp);
+      const Q = arena.f32(numItems * kp);
+      const bu = arena.f32(numUsers);
+      const bi = arena.f32(numItems);
+      const packed = arena.i32(3 * n);
+      const offsets = { P: ptr(P), Q: ptr(Q), bu: ptr(bu), bi: ptr(bi), rows: ptr(packed) };
+      const { memory } = arena;
       for (let u = 0; u < numUsers; u++) P.set(start.userFactors.subarray(u * k, (u + 1) * k), u * kp);
       for (let i = 0; i < numItems; i++) Q.set(start.itemFactors.subarray(i * k, (i + 1) * k), i * kp);
       bu.set(start.userBias);
@@ -174,7 +149,7 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
 
       // one thread: the kernels run on this thread between yields; more: worker threads, this thread waits
       const pool = threads > 1 ? startPool(threads) : undefined;
-      const kernels = threads > 1 || !module ? undefined : instantiate(module, memory);
+      const kernels = threads > 1 || !module ? undefined : arena.instantiate<BlockKernels>(module);
       const runBlock = (b: number) => {
         const s = layout.blockStart[b]!;
         const e = layout.blockStart[b + 1]!;
@@ -313,10 +288,6 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       };
     },
   };
-}
-
-function instantiate(module: CompiledModule, memory: SharedMemory): BlockKernels {
-  return new WebAssembly.Instance(module, { env: { memory } }).exports as BlockKernels;
 }
 
 /** Rows of stride `kp` → rows of `k` (drops the kernel's zero padding). */

@@ -1,24 +1,56 @@
 import type { MFParams } from '@movierec/core';
-import { type RatingColumns, Rng } from '@movierec/data';
+import type { RatingColumns } from '@movierec/data';
 import type { Engine, FitOptions, TrainConfig } from '../engine.ts';
-import { copyParams, initialParams, meanRating, validateTraining } from './common.ts';
-import { runEpochs } from './epoch-loop.ts';
+import { copyParams } from './common.ts';
+import { runEpochs, startMinibatch } from './epoch-loop.ts';
 import {
   type NativeEngineOptions,
   PREFETCH_AHEAD,
-  packedRowsSize,
-  packRows,
   ptr,
-  useWasmKernels,
+  ratingsArenaSize,
+  ratingsInArena,
   WasmArena,
 } from './wasm.ts';
 
 /**
- * One SGD pass over rows order[start…end) (Funk 2006; Koren, Bell & Volinsky 2009, eq. 5), per rating:
- *   e = r − r̂;  b_u += γ(e − λ_b·b_u);  b_i += γ(e − λ_b·b_i);
- *   p_u += γ(e·q_i − λ·p_u);  q_i += γ(e·p_u − λ·q_i)   (both factor updates use the old p_u, q_i).
- * Returns Σ e² of the pre-update errors.
+ * One rating's SGD step (Funk 2006; Koren, Bell & Volinsky 2009, eq. 5), with decay = 1 − γλ, decayBias = 1 − γλ_b:
+ *   e = r − (μ + b_u + b_i + p_u·q_i);  b_u ← decayBias·b_u + γe;  b_i ← decayBias·b_i + γe;
+ *   p_u ← decay·p_u + γe·q_i;  q_i ← decay·q_i + γe·p_u   (both factor updates use the old p_u, q_i).
+ * `k` is the row stride of P and Q. Returns e² of the pre-update error. The one JS form of the update: the
+ * shuffled pass below and the block pass of sgd-blocks.ts call it (the wasm kernels are its float32 twins).
  */
+export function sgdStep(
+  P: Float32Array,
+  Q: Float32Array,
+  bu: Float32Array,
+  bi: Float32Array,
+  u: number,
+  i: number,
+  rating: number,
+  k: number,
+  mu: number,
+  gamma: number,
+  decay: number,
+  decayBias: number,
+): number {
+  const pu = u * k;
+  const qi = i * k;
+  let dot = 0;
+  for (let f = 0; f < k; f++) dot += P[pu + f]! * Q[qi + f]!;
+  const e = rating - (mu + bu[u]! + bi[i]! + dot);
+  const ge = gamma * e;
+  bu[u] = decayBias * bu[u]! + ge;
+  bi[i] = decayBias * bi[i]! + ge;
+  for (let f = 0; f < k; f++) {
+    const p = P[pu + f]!;
+    const q = Q[qi + f]!;
+    P[pu + f] = decay * p + ge * q;
+    Q[qi + f] = decay * q + ge * p;
+  }
+  return e * e;
+}
+
+/** One SGD pass (sgdStep) over rows order[start…end) of the columns. Returns Σ e² of the pre-update errors. */
 export function sgdPass(
   params: MFParams,
   train: RatingColumns,
@@ -36,23 +68,7 @@ export function sgdPass(
   let sse = 0;
   for (let j = start; j < end; j++) {
     const r = order[j]!;
-    const u = users[r]!;
-    const i = items[r]!;
-    const pu = u * k;
-    const qi = i * k;
-    let dot = 0;
-    for (let f = 0; f < k; f++) dot += P[pu + f]! * Q[qi + f]!;
-    const e = ratings[r]! - (mu + bu[u]! + bi[i]! + dot);
-    sse += e * e;
-    const ge = gamma * e;
-    bu[u] = decayBias * bu[u]! + ge;
-    bi[i] = decayBias * bi[i]! + ge;
-    for (let f = 0; f < k; f++) {
-      const p = P[pu + f]!;
-      const q = Q[qi + f]!;
-      P[pu + f] = decay * p + ge * q;
-      Q[qi + f] = decay * q + ge * p;
-    }
+    sse += sgdStep(P, Q, bu, bi, users[r]!, items[r]!, ratings[r]!, k, mu, gamma, decay, decayBias);
   }
   return sse;
 }
@@ -68,13 +84,10 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
   return {
     name: 'sgd',
     async fit(train: RatingColumns, shape, config: TrainConfig, options: FitOptions = {}): Promise<MFParams> {
-      validateTraining('sgd', train, shape, config);
-      const random = new Rng(config.seed);
-      const start = initialParams(shape, config, meanRating(train), options.init, random);
+      const { random, start, wasm } = startMinibatch('sgd', train, shape, config, options, engineOptions);
       const n = train.length;
       const k = config.factors;
       const { numUsers, numItems } = shape;
-      const wasm = useWasmKernels(engineOptions, k, 'sgd');
       let params: MFParams = start;
       let scratch: Int32Array;
       let packed: Int32Array = new Int32Array(0);
@@ -85,8 +98,7 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
             WasmArena.size(numItems * k) +
             WasmArena.size(numUsers) +
             WasmArena.size(numItems) +
-            packedRowsSize(n) +
-            WasmArena.size(n),
+            ratingsArenaSize(n),
         );
         params = {
           ...start,
@@ -99,9 +111,7 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
         params.itemFactors.set(start.itemFactors);
         params.userBias.set(start.userBias);
         params.itemBias.set(start.itemBias);
-        packed = packRows(arena, train);
-        // the epoch's row order lives in the arena too (shuffled in place, or a copy of batchOrder's)
-        scratch = arena.i32(n);
+        ({ packed, scratch } = ratingsInArena(arena, train));
       } else {
         scratch = new Int32Array(options.batchOrder ? 0 : n);
       }

@@ -52,56 +52,75 @@ export interface WasmKernels {
 
 // The project's lib (ES2023, no DOM) does not type the WebAssembly global; the little used here, typed by hand.
 interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
-interface WasmModule {
+export interface WasmModule {
   readonly __brand?: 'WebAssembly.Module';
 }
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 };
 
-let compiled: WasmModule | null | undefined;
+const compiled = new Map<string, WasmModule | null>();
 
-/** The compiled kernel module, or null where WebAssembly SIMD is unavailable (the engines then use JS loops). */
-function kernelModule(): WasmModule | null {
-  if (compiled === undefined) {
+/**
+ * A kernel module compiled once per process from its base64 (kernels-wasm.ts, sgd-blocks-wasm.ts), or null where
+ * WebAssembly SIMD (or, for shared memory, threads) is unavailable: the engines then use their JS loops.
+ */
+export function compileWasm(base64: string): WasmModule | null {
+  let module = compiled.get(base64);
+  if (module === undefined) {
     try {
-      compiled = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+      module = new WebAssembly.Module(Buffer.from(base64, 'base64'));
     } catch {
-      compiled = null;
+      module = null;
     }
+    compiled.set(base64, module);
   }
-  return compiled;
+  return module;
 }
 
 export function wasmAvailable(): boolean {
-  return kernelModule() !== null;
+  return compileWasm(KERNELS_WASM_BASE64) !== null;
 }
 
 const PAGE = 65536;
 
 /**
- * One WebAssembly memory sized once for a training run, handing out 16-byte-aligned typed-array views; it never
- * grows, so views stay valid. Use `ptr(view)` for a kernel argument.
+ * One WebAssembly memory sized once for a training run, handing out 16-byte-aligned typed-array views from byte 16
+ * on; it never grows, so views stay valid. Use `ptr(view)` for a kernel argument. `shared`: a SharedArrayBuffer
+ * that worker threads can run kernels on (sgd-parallel.ts).
  */
 export class WasmArena {
   readonly memory: WasmMemory;
-  readonly kernels: WasmKernels;
+  #kernels: WasmKernels | undefined;
   #next = 16;
 
   /** `bytes`: the total the caller will allocate (each allocation rounds up to 16 bytes). */
-  constructor(bytes: number) {
-    const module = kernelModule();
-    if (!module) throw new Error('WebAssembly SIMD is not available in this runtime');
+  constructor(bytes: number, options: { shared?: boolean } = {}) {
+    if (!options.shared && !wasmAvailable())
+      throw new Error('WebAssembly SIMD is not available in this runtime');
     const pages = Math.ceil((bytes + 64) / PAGE);
     if (pages > 65536)
       throw new RangeError(`training needs ${bytes} bytes of kernel memory, more than 4 GiB`);
-    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    this.kernels = instance.exports as unknown as WasmKernels;
+    this.memory = new WebAssembly.Memory({
+      initial: pages,
+      maximum: pages,
+      ...(options.shared ? { shared: true } : {}),
+    });
+  }
+
+  /** The kernels of wasm/kernels.wat on this memory. */
+  get kernels(): WasmKernels {
+    this.#kernels ??= this.instantiate<WasmKernels>(compileWasm(KERNELS_WASM_BASE64)!);
+    return this.#kernels;
+  }
+
+  /** An instance of `module` that imports this memory as env.memory. */
+  instantiate<T>(module: WasmModule): T {
+    return new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as T;
   }
 
   /** Bytes an allocation of `count` 4-byte values takes. */
@@ -129,6 +148,21 @@ export const ptr = (view: Float32Array | Int32Array): number => view.byteOffset;
 
 /** Bytes for packed rows of `n` ratings. */
 export const packedRowsSize = (n: number) => WasmArena.size(3 * n);
+
+/** Bytes for what ratingsInArena allocates: the packed rows and the epoch's row order. */
+export const ratingsArenaSize = (n: number) => packedRowsSize(n) + WasmArena.size(n);
+
+/**
+ * The ratings as the kernels read them: the packed rows, and room for the epoch's row order (shuffled in place, or
+ * a copy of batchOrder's), both in the arena.
+ */
+export function ratingsInArena(
+  arena: WasmArena,
+  train: { length: number; users: Int32Array; items: Int32Array; ratings: Float32Array },
+): { packed: Int32Array; scratch: Int32Array } {
+  const packed = packRows(arena, train);
+  return { packed, scratch: arena.i32(train.length) };
+}
 
 /** The ratings as packed 12-byte rows (user i32, item i32, rating f32) in the arena, the kernels' input format. */
 export function packRows(

@@ -1,0 +1,165 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { IdMap } from '@movierec/data';
+import { ModelFormatError } from './errors.ts';
+
+/**
+ * The container every model artifact shares (little-endian):
+ *   bytes 0–3   4 ASCII characters, the family's magic ("MRMF" MF, "MREA" EASE, "MRNC" NCF, …)
+ *   bytes 4–7   uint32 format version
+ *   bytes 8–11  uint32 byte length H of the header
+ *   12 … 12+H   header, UTF-8 JSON, whose `blobs: [{ name, dtype, length, offset }]` lists the arrays
+ *   then, from the next multiple of 8, the blobs (offset relative to that point, each 8-byte aligned): float32 or
+ *   int32 typed arrays, copied bit for bit.
+ * What the header holds besides `blobs`, and which blobs there are, is each family's own (artifact.ts,
+ * models/codec.ts, models/ncf.ts).
+ */
+export type Blob = Float32Array | Int32Array;
+export type BlobDtype = 'float32' | 'int32';
+export interface BlobEntry {
+  name: string;
+  dtype: BlobDtype;
+  length: number;
+  offset: number;
+}
+
+export const align8 = (n: number) => (n + 7) & ~7;
+
+/** Artifacts are little-endian typed arrays copied as bytes: a big-endian host would read them wrongly. */
+export function checkLittleEndian(): void {
+  if (endianness() !== 'LE')
+    throw new ModelFormatError('model artifacts are little-endian; this host is big-endian');
+}
+
+/**
+ * The container's bytes. `header` receives the blob table and returns the whole JSON header (so each family keeps
+ * its own key order, and its files stay byte for byte what they were).
+ */
+export function encodeContainer(
+  magic: string,
+  version: number,
+  arrays: readonly (readonly [string, Blob])[],
+  header: (blobs: BlobEntry[]) => object,
+): Uint8Array {
+  checkLittleEndian();
+  const blobs: BlobEntry[] = [];
+  let dataBytes = 0;
+  for (const [name, a] of arrays) {
+    blobs.push({
+      name,
+      dtype: a instanceof Int32Array ? 'int32' : 'float32',
+      length: a.length,
+      offset: dataBytes,
+    });
+    dataBytes = align8(dataBytes + a.byteLength);
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header(blobs)));
+  const dataStart = align8(12 + json.length);
+  const out = new Uint8Array(dataStart + dataBytes);
+  out.set(new TextEncoder().encode(magic), 0);
+  const view = new DataView(out.buffer);
+  view.setUint32(4, version, true);
+  view.setUint32(8, json.length, true);
+  out.set(json, 12);
+  arrays.forEach(([, a], j) => {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), dataStart + blobs[j]!.offset);
+  });
+  return out;
+}
+
+export interface DecodedContainer<H> {
+  magic: string;
+  header: H;
+  /** The blobs by name, each a copy (aligned, independent of the input bytes). */
+  blobs: Map<string, Blob>;
+  /** Throws ModelFormatError prefixed with the source. */
+  fail: (message: string) => never;
+}
+
+export interface DecodeOptions<H> {
+  /** The magics this reader accepts. */
+  magics: readonly string[];
+  /** What a wrong magic is said not to be, e.g. 'movierec model'. */
+  kind: string;
+  version: number;
+  /** Checked once the header is parsed, before any blob is read (a family's format name and shapes). */
+  checkHeader?: (header: H, fail: (message: string) => never) => void;
+  /** Checked on each blob's entry before it is read (a family's expected dtype and length). */
+  checkBlob?: (entry: BlobEntry, header: H, fail: (message: string) => never) => void;
+}
+
+/**
+ * Reads the container: checks the magic, the version, the header's length and JSON, and that every blob lies
+ * inside the bytes; each failure is a ModelFormatError naming `source` and what differs.
+ */
+export function decodeContainer<H extends { blobs?: BlobEntry[] }>(
+  bytes: Uint8Array,
+  source: string,
+  options: DecodeOptions<H>,
+): DecodedContainer<H> {
+  checkLittleEndian();
+  const fail = (message: string): never => {
+    throw new ModelFormatError(`${source}: ${message}`);
+  };
+  if (bytes.length < 12) fail(`only ${bytes.length} bytes, too short to be a model artifact`);
+  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
+  if (!options.magics.includes(magic))
+    fail(
+      `not a ${options.kind} (starts with ${JSON.stringify(magic)}, expected ${
+        options.magics.length === 1 ? `"${options.magics[0]}"` : `one of ${options.magics.join(', ')}`
+      })`,
+    );
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(4, true);
+  if (version !== options.version)
+    fail(`format version ${version}, this build reads version ${options.version}; retrain or export again`);
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength > bytes.length)
+    fail(`header claims ${headerLength} bytes but the file has ${bytes.length}`);
+  let header: H;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength))) as H;
+  } catch (err) {
+    return fail(`header is not valid JSON (${(err as Error).message})`);
+  }
+  options.checkHeader?.(header, fail);
+  const dataStart = align8(12 + headerLength);
+  const blobs = new Map<string, Blob>();
+  for (const entry of header.blobs ?? []) {
+    options.checkBlob?.(entry, header, fail);
+    const start = dataStart + entry.offset;
+    const end = start + entry.length * 4;
+    if (
+      !(Number.isInteger(entry.offset) && entry.offset >= 0) ||
+      !(Number.isInteger(entry.length) && entry.length >= 0)
+    )
+      fail(`${entry.name} has offset ${entry.offset} and length ${entry.length}, expected whole numbers ≥ 0`);
+    if (end > bytes.length)
+      fail(`${entry.name} runs past the end of the file (needs ${end} bytes, has ${bytes.length})`);
+    const copy = bytes.slice(start, end).buffer;
+    blobs.set(entry.name, entry.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy));
+  }
+  return { magic, header, blobs, fail };
+}
+
+/** An ID map from a header's list; a bad list (a duplicate ID, say) fails naming which map. */
+export function idMapFromHeader(what: string, ids: string[], fail: (message: string) => never): IdMap {
+  try {
+    return IdMap.fromJSON(ids);
+  } catch (err) {
+    return fail(`${what} ID map: ${(err as Error).message}`);
+  }
+}
+
+/** Writes bytes to `path` through a temporary file and a rename, so readers never see half a file. */
+export async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+}
+
+/** A file's bytes as a Uint8Array (for the deserialisers). */
+export async function readBytes(path: string): Promise<Uint8Array> {
+  const bytes = await readFile(path);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
