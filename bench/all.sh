@@ -36,7 +36,7 @@ if want accuracy; then
   run bench/accuracy-ranking.ts
 fi
 if want db; then start db; run bench/db-import.ts; run bench/db-read.ts; fi
-if want api; then start api; run bench/api-load.ts --seconds 10; fi
+if want api; then start api; run bench/api-load.ts --seconds 10; run bench/api-wrk.ts --seconds 10; fi
 if want ops; then
   start ops
   run bench/replica-lag.ts --ratings 100 --activations 5

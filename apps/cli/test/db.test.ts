@@ -310,4 +310,74 @@ describe('database commands on a fresh PostgreSQL database', () => {
       blocker.close();
     }
   });
+  it('serve --workers 2: two processes answer on one port, and SIGTERM stops them all within 10 s', async () => {
+    let stdout = '';
+    let answers: unknown[] = [];
+    let pids: number[] = [];
+    let signalled = 0;
+    const done = await runCli(['serve', '--workers', '2', '--port', '0', '--json'], {
+      env: { ...env, LOG_LEVEL: 'warn', MOVIEREC_AUTH: 'off' },
+      cwd: dir.path,
+      onStdout: (chunk, child) => {
+        stdout += chunk;
+        if (!stdout.endsWith('\n')) return;
+        const out = JSON.parse(stdout) as { url: string; workers: number; pids: number[] };
+        pids = out.pids;
+        void (async () => {
+          try {
+            // more requests than workers, on fresh connections: the primary hands connections out in turn
+            answers = await Promise.all(
+              Array.from({ length: 6 }, () =>
+                fetch(`${out.url}/graphql`, {
+                  method: 'POST',
+                  headers: { 'content-type': 'application/json', connection: 'close' },
+                  body: JSON.stringify({ query: '{ predictRating(userId: "2", movieId: "20") { rating } }' }),
+                }).then(async (r) => ((await r.json()) as { data: unknown }).data),
+              ),
+            );
+          } finally {
+            signalled = Date.now();
+            child.kill('SIGTERM');
+          }
+        })();
+      },
+    });
+    const stoppedMs = Date.now() - signalled;
+    expect(done.code, done.stderr).toBe(0);
+    expect(stoppedMs).toBeLessThan(10_000);
+    expect(pids).toHaveLength(2);
+    expect(new Set(pids).size).toBe(2);
+    expect(answers).toHaveLength(6);
+    for (const a of answers) expect(a).toEqual(answers[0]);
+    expect(answers[0]).toEqual({ predictRating: { rating: expect.any(Number) } });
+    // every worker is gone with the primary
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+  it('serve --workers 2 on a port in use is one clear line, exit 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const r = await runCli(['serve', '--workers', '2', '--port', String(port)], {
+        env: { ...env, LOG_LEVEL: 'warn' },
+        cwd: dir.path,
+      });
+      expect(r.code, r.stderr).toBe(1);
+      expect(oneLine(r.stderr)).toBe(
+        `movierec: cannot listen on 127.0.0.1:${port} (the port is in use): pass --port <n> (0 for any free port) or set PORT`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+  it('serve --workers 0 is a usage error; --workers 2 on the embedded database is refused in one line', async () => {
+    const zero = await cli('serve', '--workers', '0');
+    expect(zero.code, zero.stderr).toBe(2);
+    expect(zero.stderr).toContain("--workers: expected an integer ≥ 1, got '0'");
+    const pglite = await runCli(['serve', '--workers', '2'], { env: { LOG_LEVEL: 'warn' }, cwd: dir.path });
+    expect(pglite.code, pglite.stderr).toBe(1);
+    expect(oneLine(pglite.stderr)).toMatch(
+      /^movierec: --workers 2 needs PostgreSQL \(set DATABASE_URL\): the embedded PGlite database can be opened by one process only/,
+    );
+  });
 });

@@ -8,6 +8,16 @@ export {
   isLoopbackHost,
   mintToken,
 } from './auth/tokens.ts';
+export {
+  isPoolWorker,
+  POOL_AUTH_ENV,
+  poolWorkerAuth,
+  reportFailed,
+  reportListening,
+  startWorkerPool,
+  type WorkerPool,
+  WorkerStartError,
+} from './cluster.ts';
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
 export { runFromEnv } from './run.ts';
 export {

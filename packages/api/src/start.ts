@@ -54,9 +54,10 @@ export interface ServerOptions {
   metricsPort?: number;
   /**
    * Run repeated query documents compiled by graphql-jit, and answer validated queries without Apollo's pipeline
-   * (default true; false: every request through Apollo and graphql-js' execute — the reference the tests compare).
+   * (default true; false: every request through Apollo and graphql-js' execute — the reference the tests compare);
+   * `{ after: n }`: compile a document after n runs by graphql-js (default 40).
    */
-  compile?: boolean;
+  compile?: boolean | { after: number };
   /** Listen for pushed events on a shared PostgreSQL (default true; false polls only, every pollMs). */
   pushedEvents?: boolean;
   /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
