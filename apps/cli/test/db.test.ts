@@ -214,6 +214,55 @@ describe('database commands on a fresh PostgreSQL database', () => {
       [1, false],
     ]);
   });
+  it('train --task ranking saves a ranking version with its metrics; --activate serves it beside the rating model', async () => {
+    const train = await cli(
+      'train',
+      '--from-db',
+      '--task',
+      'ranking',
+      '--preset',
+      'item-knn',
+      '--activate',
+      '--json',
+    );
+    expect(train.code, train.stderr).toBe(0);
+    const j = parseJson(train);
+    expect(j).toMatchObject({ task: 'ranking', family: 'item-knn', modelVersion: 3, active: true });
+    expect(typeof j['ndcg@10']).toBe('number');
+    const list = parseJson(await cli('models', 'list', '--json')).versions as {
+      id: number;
+      active: boolean;
+      task: string;
+      family: string;
+      metrics: Record<string, number>;
+    }[];
+    // one active version per task: the ranking model joins the active rating model (version 2)
+    expect(list.map((v) => [v.id, v.task, v.active])).toEqual([
+      [3, 'ranking', true],
+      [2, 'rating', true],
+      [1, 'rating', false],
+    ]);
+    expect(list[0]!.family).toBe('item-knn');
+    expect(list[0]!.metrics.ndcgAt10).toBe(j['ndcg@10']);
+    expect(list[0]!.metrics.popularityNdcgAt10).toBe(
+      (j.baselines as { popularity: Record<string, number> }).popularity['ndcg@10'],
+    );
+    expect(list[0]!.metrics.heldOutInteractions).toBe(j.heldOut);
+    const table = await cli('models', 'list');
+    expect(table.stdout).toMatch(/popularity NDCG@10/);
+    expect(table.stdout).toMatch(/^\s*3\s+\*\s+ranking\s/m);
+
+    // recommend ranks with the active ranking model; a rating-only flag is a usage error before anything is read
+    const rec = await cli('recommend', '1', '--k', '2', '--json');
+    expect(rec.code, rec.stderr).toBe(0);
+    const bad = await cli('train', '--from-db', '--task', 'ranking', '--epochs', '3');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      "--epochs applies to --task rating; a ranking model's settings come from --preset",
+    );
+    expect((parseJson(await cli('models', 'list', '--json')).versions as unknown[]).length).toBe(3);
+  });
+
   it('serve starts the API on the database (one JSON object with --json) and stops on Ctrl-C', async () => {
     let health = 0;
     let predicted: unknown;

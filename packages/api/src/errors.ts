@@ -31,7 +31,8 @@ export function modelNotReady(): GraphQLError {
 export function missingModel(field: string, task: 'rating' | 'ranking', active: string): GraphQLError {
   return new GraphQLError(
     `${field} needs an active ${task} model (a model version with task '${task}'), and none is active (${active}): ` +
-      `train one and activate it (see the CLI's models activate), then retry`,
+      `train one with \`movierec train${task === 'ranking' ? ' --task ranking' : ''} --activate\` ` +
+      `(or activate a stored ${task} version with \`movierec models activate <id>\`), then retry`,
     { extensions: { code: 'MODEL_NOT_READY', missingTask: task } },
   );
 }

@@ -7,6 +7,7 @@ import type { RateLimitOptions } from './http/security.ts';
 import { startHttp, startMetricsHttp } from './http/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RecommenderService } from './serving/service.ts';
+import { type SimilarModelTask, similarModelFromEnv } from './serving/snapshot.ts';
 import type { ApiStore } from './store.ts';
 
 export interface ServerOptions {
@@ -61,6 +62,11 @@ export interface ServerOptions {
   pushedEvents?: boolean;
   /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
   onEventLag?: (kind: 'rating' | 'activation', ms: number) => void;
+  /**
+   * Which active model answers similarMovies: 'ranking' (its own item-item neighbours, the default) or 'rating'
+   * (cosine of movie factors); default MOVIEREC_SIMILAR_MODEL, else DEFAULT_SIMILAR_MODEL (packages/api/README.md).
+   */
+  similarModel?: SimilarModelTask;
 }
 
 export interface RunningServer {
@@ -81,6 +87,7 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger();
   const host = options.host ?? process.env.HOST ?? '127.0.0.1';
+  const similarModel = options.similarModel ?? similarModelFromEnv(process.env);
   // before anything opens: a refused configuration must not leave a database or poller behind
   const auth = await createAuthenticator(options.auth ?? { mode: 'off' }, host);
   let store = options.store;
@@ -99,6 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.safetyPollMs !== undefined ? { safetyPollMs: options.safetyPollMs } : {}),
     ...(options.onEventLag !== undefined ? { onEventLag: options.onEventLag } : {}),
     ...(options.pushedEvents !== undefined ? { pushedEvents: options.pushedEvents } : {}),
+    similarModel,
   });
   await service.start();
   let http: Awaited<ReturnType<typeof startHttp>>;

@@ -8,7 +8,13 @@ import { databaseUnavailable, modelNotReady } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ApiStore, StoredRating, StoredView } from '../store.ts';
 import { Catalogue } from './catalogue.ts';
-import { type Served, Snapshot, type UserState } from './snapshot.ts';
+import {
+  DEFAULT_SIMILAR_MODEL,
+  type Served,
+  type SimilarModelTask,
+  Snapshot,
+  type UserState,
+} from './snapshot.ts';
 
 export interface ServiceOptions {
   /** How often to poll for a newly activated model version and for other processes' ratings (ms). */
@@ -26,6 +32,8 @@ export interface ServiceOptions {
   observer?: ServiceObserver;
   /** Listen for pushed events where the store offers them (default true; false: poll only, as before). */
   pushedEvents?: boolean;
+  /** Which active model answers similarMovies (default DEFAULT_SIMILAR_MODEL; the other one when it is not active). */
+  similarModel?: SimilarModelTask;
 }
 
 /** What the service reports as it works (the HTTP layer's Prometheus metrics implement it). */
@@ -54,6 +62,7 @@ export class RecommenderService {
   readonly #onEventLag: ServiceOptions['onEventLag'];
   readonly #observer: ServiceObserver | undefined;
   readonly #pushedEvents: boolean;
+  readonly #similarModel: SimilarModelTask;
   #watermark: string | null = null;
   #dbReachable = false;
   #stopped = false;
@@ -69,6 +78,7 @@ export class RecommenderService {
     this.#onEventLag = options.onEventLag;
     this.#observer = options.observer;
     this.#pushedEvents = options.pushedEvents ?? true;
+    this.#similarModel = options.similarModel ?? DEFAULT_SIMILAR_MODEL;
   }
 
   /** Whether pushed events are arriving (the poll is then only a safety net). */
@@ -195,7 +205,13 @@ export class RecommenderService {
       const found = loaded.find((l) => l.version.task === task);
       return found ? Snapshot.serve(found.version, found.model, catalogue) : null;
     };
-    const snapshot = new Snapshot(served('rating'), served('ranking'), catalogue, this.#maxUsers);
+    const snapshot = new Snapshot(
+      served('rating'),
+      served('ranking'),
+      catalogue,
+      this.#maxUsers,
+      this.#similarModel,
+    );
     if (loaded.length > 0) {
       // users who rated after the oldest active model was trained are served by fold-in from their stored ratings
       const oldest = loaded.reduce((a, b) => (a.version.createdAt <= b.version.createdAt ? a : b));
