@@ -97,7 +97,9 @@ export {
   checkTemporal,
   clampTime,
   driftDeviation,
+  type TemporalLayout,
   type TemporalParams,
+  temporalLayout,
   temporalOffset,
   timeBin,
 } from './temporal.ts';
