@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs every benchmark one after another (never in parallel: they share 2 cores) and keeps what each printed in
 # bench/results/<name>.txt, with the machine's load before each one.
-# Usage: pnpm bench [--quick] [name ...]   (names: data train tfjs serving accuracy db api; default all)
-#   --quick skips the 25M-row runs (parse, one scale epoch), which need a few minutes and a 645 MB temp file.
+# Usage: pnpm bench [--quick] [name ...]   (names: data train tfjs serving accuracy db api ops; default all)
+#   --quick skips the 25M-row runs (parse, one scale epoch), which need a few minutes and a 645 MB temp file, and
+#   the 10-minute soak.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
 quick=
 if [ "${1:-}" = --quick ]; then quick=--quick; shift; fi
-groups=" ${*:-data train tfjs serving accuracy db api} "
+groups=" ${*:-data train tfjs serving accuracy db api ops} "
 want() { [[ "$groups" == *" $1 "* ]]; }
 run() {
   out=bench/results/$group.txt
@@ -35,5 +36,11 @@ if want accuracy; then
   run bench/accuracy-ranking.ts
 fi
 if want db; then start db; run bench/db-import.ts; run bench/db-read.ts; fi
-if want api; then start api; run bench/api-load.ts --seconds 10; fi
+if want api; then start api; run bench/api-load.ts --seconds 10; run bench/api-wrk.ts --seconds 10; fi
+if want ops; then
+  start ops
+  run bench/replica-lag.ts --ratings 100 --activations 5
+  run bench/replicas-rps.ts --seconds 10
+  [ -n "$quick" ] || run bench/soak.ts --minutes 10
+fi
 echo "figures kept in bench/results/"

@@ -500,17 +500,17 @@ async function showSimilar(movieId) {
   heading.textContent = `Similar to ${title}`;
   status.textContent =
     data.similarMovies.length === 0
-      ? `The model has no factors for ${title}, so it cannot find similar movies.`
-      : `The ${data.similarMovies.length} movies whose learned factors lie closest to ${title} (cosine similarity).`;
+      ? `No active model knows ${title} well enough to find similar movies.`
+      : `The ${data.similarMovies.length} movies the model finds closest to ${title} (its own similarity score).`;
   replaceChildren(
     byId('similar-list'),
     data.similarMovies.map((entry) =>
       movieCard(entry.movie, {
         lead: h(
           'div',
-          { class: 'score similarity', title: 'Cosine similarity of the movie factors' },
+          { class: 'score similarity', title: "The model's similarity: higher is closer" },
           h('span', { class: 'score-value' }, fixed(entry.similarity, 2)),
-          h('span', { class: 'visually-hidden' }, ' cosine similarity'),
+          h('span', { class: 'visually-hidden' }, ' similarity'),
         ),
       }),
     ),
@@ -523,8 +523,13 @@ async function showSimilar(movieId) {
 async function loadModel() {
   const status = byId('model-status');
   const data = await request('ActiveModel', ACTIVE_MODEL);
-  const model = data.activeModel;
+  /** @type {any[]} */
+  const active = data.activeModels ?? [];
+  // the panel's facts, curve and holdout figures are the rating model's; the ranking model's figures go beside
+  // popularity's in their own table (showRankingModel)
+  const model = active.find((v) => v.task === 'RATING') ?? active[0] ?? null;
   state.modelShown = true;
+  showRankingModel(active.find((v) => v.task === 'RANKING') ?? null);
   const facts = byId('model-facts');
   const metrics = byId('model-metrics');
   const figure = byId('model-chart');
@@ -532,13 +537,15 @@ async function loadModel() {
   const configDetails = byId('model-config');
   if (!model) {
     state.shownModelId = null;
+    showRankingModel(null);
     status.textContent =
       'No model is active yet: train one (pnpm start) and reload. Recommendations fall back to popularity.';
     for (const element of [facts, metrics, figure, epochsTable, configDetails, byId('metrics-heading')])
       element.hidden = true;
     return;
   }
-  state.shownModelId = model.id;
+  // recommendations name the version that ranked them (activeModel): the panel is redrawn when it changes
+  state.shownModelId = data.activeModel?.id ?? model.id;
   status.textContent = `Version ${model.id}, trained ${formatDate(model.createdAt, true)} with the ${model.engine} engine.`;
 
   /** @param {HTMLElement} list @param {[string, string][]} rows */
@@ -603,6 +610,54 @@ async function loadModel() {
     // not JSON after all: show it as the API sent it
   }
   byId('model-config-json').textContent = config;
+}
+
+/**
+ * The recommendation (ranking) model's figures beside the popularity baseline's on the same split (each user's
+ * latest 20% of ratings held out), as stored with the version; hidden when no ranking model is active.
+ * @param {any} ranking the active ranking version, or null
+ */
+function showRankingModel(ranking) {
+  const section = byId('ranking-model');
+  if (!ranking) {
+    section.hidden = true;
+    return;
+  }
+  const m = ranking.metrics ?? {};
+  const rows = [
+    ['NDCG@10', m.ndcgAt10, m.popularityNdcgAt10],
+    ['Recall@10', m.recallAt10, m.popularityRecallAt10],
+    ['Coverage@10', m.coverageAt10, m.popularityCoverageAt10],
+  ].filter(([, own]) => typeof own === 'number');
+  byId('ranking-status').textContent =
+    `Version ${ranking.id} (${ranking.family}) ranks the recommendations.` +
+    (rows.length === 0
+      ? ' It was saved without an evaluation.'
+      : ` Evaluated on each user's latest 20% of ratings` +
+        (typeof m.heldOutInteractions === 'number'
+          ? ` (${m.heldOutInteractions.toLocaleString()} held out)`
+          : '') +
+        ', beside the most-popular list on the same split:');
+  const table = byId('ranking-metrics');
+  table.hidden = rows.length === 0;
+  replaceChildren(
+    byId('ranking-metrics-body'),
+    rows.map(([name, own, popularity]) =>
+      h(
+        'tr',
+        { 'data-metric': name },
+        h('th', { scope: 'row' }, name),
+        h('td', { class: 'model-value' }, fixed(own, 4)),
+        h('td', { class: 'popularity-value' }, typeof popularity === 'number' ? fixed(popularity, 4) : '—'),
+        h(
+          'td',
+          { class: 'ratio' },
+          typeof popularity === 'number' && popularity > 0 ? `${(own / popularity).toFixed(2)}×` : '—',
+        ),
+      ),
+    ),
+  );
+  section.hidden = false;
 }
 
 // ---------------------------------------------------------------- wiring

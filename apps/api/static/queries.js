@@ -48,17 +48,26 @@ export const SIMILAR_MOVIES = `query SimilarMovies($movieId: ID!, $limit: Int) {
   }
 }`;
 
-export const ACTIVE_MODEL = `query ActiveModel {
-  activeModel {
-    id
+const modelFields = `id
+    task
+    family
     engine
     createdAt
     factors
     numUsers
     numMovies
     config
-    metrics { rmse mae precisionAt10 recallAt10 ndcgAt10 }
-    trainingRun { id epochs { epoch loss validationRmse validationMae seconds } }
+    metrics {
+      rmse mae precisionAt10 recallAt10 ndcgAt10 coverageAt10
+      popularityNdcgAt10 popularityRecallAt10 popularityCoverageAt10 heldOutInteractions
+    }
+    trainingRun { id epochs { epoch loss validationRmse validationMae seconds } }`;
+
+/** The version ranking recommendations (activeModel) and every active version (one per task: rating, ranking). */
+export const ACTIVE_MODEL = `query ActiveModel {
+  activeModel { id }
+  activeModels {
+    ${modelFields}
   }
 }`;
 

@@ -5,9 +5,19 @@
  * validation RMSE per epoch for the page's chart, and the holdout evaluation (RMSE, MAE, Precision/Recall/NDCG@10)
  * as the version's metrics.
  */
+import type { Metrics, RankingModel } from '@movierec/core';
 import { type Dataset, randomSplit } from '@movierec/data';
 import type { SaveModelVersionInput } from '@movierec/db';
-import { evaluate, train } from '@movierec/trainer';
+import {
+  evaluate,
+  evaluateRanking,
+  fitRanking,
+  popularityModel,
+  RANKING_PRESETS,
+  type RankingConfig,
+  rankingSplit,
+  train,
+} from '@movierec/trainer';
 
 export async function trainSmallModel(dataset: Dataset): Promise<Omit<SaveModelVersionInput, 'activate'>> {
   const split = randomSplit(dataset.ratings, { testRatio: 0.1, seed: 7 });
@@ -47,5 +57,32 @@ export async function trainSmallModel(dataset: Dataset): Promise<Omit<SaveModelV
     },
     trainingLog: log,
     datasetFingerprint: `${dataset.name}:${dataset.ratings.length}`,
+  };
+}
+
+/**
+ * The recommendation model the web test serves beside the rating model, made as `movierec train --task ranking`
+ * makes it: the `default` ranking preset (EASE, recency- and rating-weighted history; kept to the 1,000 most-rated
+ * movies here so the fit stays quick), scored by the temporal protocol next to popularity, then fitted on every
+ * rating. Its metrics are what the page must show beside popularity's.
+ */
+export function trainSmallRankingModel(dataset: Dataset): { model: RankingModel; metrics: Metrics } {
+  const config = { ...RANKING_PRESETS.default, maxItems: 1000 } as RankingConfig;
+  const split = rankingSplit(dataset.ratings, 'temporal');
+  const trainSet = { ...dataset, ratings: split.train };
+  const options = { protocol: 'temporal' as const, dataName: dataset.name };
+  const own = evaluateRanking(fitRanking(trainSet, config), split.train, split.test, options);
+  const popularity = evaluateRanking(popularityModel(trainSet), split.train, split.test, options);
+  return {
+    model: fitRanking(dataset, config),
+    metrics: {
+      ndcgAt10: own.ndcg,
+      recallAt10: own.recall,
+      coverageAt10: own.coverage,
+      popularityNdcgAt10: popularity.ndcg,
+      popularityRecallAt10: popularity.recall,
+      popularityCoverageAt10: popularity.coverage,
+      heldOutInteractions: split.test.length,
+    },
   };
 }

@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningServer, startServer } from '@movierec/api';
+import type { Metrics } from '@movierec/core';
 import { loadBundled } from '@movierec/data';
-import { importDataset, migrate, openDatabase, saveModelVersion } from '@movierec/db';
+import { importDataset, migrate, openDatabase, saveModel, saveModelVersion } from '@movierec/db';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticDir } from '../src/static-dir.ts';
-import { trainSmallModel } from './web-fixture.ts';
+import { trainSmallModel, trainSmallRankingModel } from './web-fixture.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUTPUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url));
@@ -27,6 +28,8 @@ let dataDir: string;
 let profileDir: string;
 let server: RunningServer;
 let browser: BrowserContext;
+/** What the active ranking version stores: the page must show these beside popularity's. */
+let rankingMetrics: Metrics;
 /** Uncaught exceptions inside the page: the page must have none. */
 const pageErrors: string[] = [];
 
@@ -47,6 +50,14 @@ beforeAll(async () => {
     const dataset = await loadBundled();
     await importDataset(db, dataset);
     await saveModelVersion(db, { ...(await trainSmallModel(dataset)), activate: true });
+    // the recommendation model beside it, as the main job serves both
+    const ranking = trainSmallRankingModel(dataset);
+    rankingMetrics = ranking.metrics;
+    await saveModel(db, ranking.model, {
+      datasetFingerprint: `${dataset.name}:${dataset.ratings.length}`,
+      metrics: ranking.metrics,
+      activate: true,
+    });
   } finally {
     await db.close();
   }
@@ -135,6 +146,29 @@ describe('web page', () => {
       await poll(() => page.locator('#model-status').textContent()).toMatch(/^Version \S+, trained/);
       expect(await page.locator('#chart-container svg polyline').count()).toBe(2);
       expect(await page.locator('#model-metrics dd').first().textContent()).toMatch(/^\d+\.\d{4}$/);
+      // The recommendation model's figures beside popularity's (NDCG@10, Recall@10, coverage), as stored.
+      await poll(() => page.locator('#ranking-model').isVisible()).toBe(true);
+      expect(await page.locator('#ranking-status').textContent()).toMatch(
+        /^Version \S+ \(ease\) ranks the recommendations\. Evaluated on each user's latest 20% of ratings/,
+      );
+      const shown = await page
+        .locator('#ranking-metrics-body tr')
+        .evaluateAll((rows) =>
+          rows.map((r) => Array.from(r.querySelectorAll('th, td'), (c) => c.textContent ?? '')),
+        );
+      const m = rankingMetrics;
+      const pair = (own?: number, pop?: number) => [
+        own!.toFixed(4),
+        pop!.toFixed(4),
+        `${(own! / pop!).toFixed(2)}×`,
+      ];
+      expect(shown).toEqual([
+        ['NDCG@10', ...pair(m.ndcgAt10, m.popularityNdcgAt10)],
+        ['Recall@10', ...pair(m.recallAt10, m.popularityRecallAt10)],
+        ['Coverage@10', ...pair(m.coverageAt10, m.popularityCoverageAt10)],
+      ]);
+      // the model beats popularity on this split (the issue's point); a page showing swapped columns would fail here
+      expect(m.ndcgAt10!).toBeGreaterThan(m.popularityNdcgAt10!);
 
       await page.getByRole('button', { name: 'Start as a new user' }).click();
       const userId = await page.getByLabel('User ID').inputValue();

@@ -9,6 +9,11 @@ export interface TopMovie {
 
 export interface DatasetStats {
   name: string;
+  /**
+   * 'ratings', or 'views' for watch history (no rating column): then `ratings` counts the (user, movie) views,
+   * `scale` and `meanRating` describe the view weights, and topMovies' `ratings` counts viewers.
+   */
+  kind: 'ratings' | 'views' | 'mixed';
   users: number;
   /** Movies known to the dataset (rated or listed in its metadata). */
   movies: number;
@@ -79,6 +84,7 @@ export function datasetStats(dataset: Dataset, top = 10): DatasetStats {
   const iso = (t: number) => (Number.isFinite(t) ? new Date(t * 1000).toISOString().slice(0, 10) : null);
   return {
     name: dataset.name,
+    kind: dataset.kind ?? 'ratings',
     users: ratedUsers,
     movies: items.size,
     ratedMovies,

@@ -1,5 +1,5 @@
 import type { ModelTask, Recommender } from '@movierec/core';
-import type { Dataset } from '@movierec/data';
+import type { Dataset, InteractionOptions } from '@movierec/data';
 // @movierec/db (Prisma, PGlite, pg) loads on first use, so commands without a database start fast.
 import type * as Store from '@movierec/db';
 import type { Context } from './framework/command.ts';
@@ -21,6 +21,8 @@ export interface CliDb {
   status(): Promise<DbStatus>;
   importDataset(dataset: Dataset): Promise<Store.ImportSummary>;
   readRatings(): Promise<Dataset>;
+  /** What the ranking models train on: ratings as `interactions` says, plus the views of unrated movies. */
+  readInteractions(interactions?: InteractionOptions): Promise<Dataset>;
   /** A stored version as the Recommender of its family. */
   loadVersion(id: string): Promise<Recommender>;
   /** The active version of the first task in `prefer` that has one (default: the rating model, else the ranking one). */
@@ -77,6 +79,27 @@ export async function openCliDb(ctx: Context): Promise<CliDb> {
         bar.finish();
         if (dataset.ratings.length === 0) {
           throw new CliError(`${db.location} holds no ratings: import some first ('movierec import')`);
+        }
+        return dataset;
+      } catch (error) {
+        bar.abort();
+        throw error;
+      }
+    },
+    async readInteractions(interactions) {
+      await store.assertMigrated(db);
+      const bar = ctx.progress('read ratings and views from the database', 'rows');
+      try {
+        const dataset = await store.readInteractions(db, {
+          onProgress: bar.onProgress,
+          signal: ctx.signal,
+          ...(interactions === undefined ? {} : { interactions }),
+        });
+        bar.finish(`${dataset.counts.ratings} ratings, ${dataset.counts.views} views`);
+        if (dataset.counts.ratings + dataset.counts.views === 0 && interactions === undefined) {
+          throw new CliError(
+            `${db.location} holds no ratings or views: import some first ('movierec import')`,
+          );
         }
         return dataset;
       } catch (error) {

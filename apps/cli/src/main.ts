@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { EXIT_INTERRUPTED } from './framework/errors.ts';
 import { runProgram } from './framework/router.ts';
 import { program } from './program.ts';
@@ -16,7 +17,9 @@ function interrupt(signal: 'SIGINT' | 'SIGTERM'): void {
     return;
   }
   interruptedAt = now;
-  if (signal === 'SIGINT') process.stderr.write('\ninterrupting… (Ctrl-C again to exit at once)\n');
+  // a `serve --workers` worker gets the terminal's Ctrl-C too; its primary speaks for it
+  if (signal === 'SIGINT' && !cluster.isWorker)
+    process.stderr.write('\ninterrupting… (Ctrl-C again to exit at once)\n');
   controller.abort(
     new DOMException(signal === 'SIGINT' ? 'interrupted by SIGINT' : 'terminated by SIGTERM', 'AbortError'),
   );

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { RankingModel } from '@movierec/core';
-import type { Dataset } from '@movierec/data';
+import {
+  type Dataset,
+  describeInteractions,
+  INTERACTIONS_SYNTAX,
+  type InteractionOptions,
+  parseInteractions,
+  toInteractions,
+} from '@movierec/data';
 import {
   fitRanking,
   parseRankingPreset,
@@ -10,9 +17,17 @@ import {
   type RankingReport,
   rankingPreset,
 } from '@movierec/trainer';
-import { type Context, type OptionSpec, stringFlag, type Values } from './framework/command.ts';
+import { withDb } from './db.ts';
+import {
+  type CommandInput,
+  type Context,
+  type OptionSpec,
+  stringFlag,
+  type Values,
+} from './framework/command.ts';
 import { CliError, UsageError } from './framework/errors.ts';
 import { table } from './framework/table.ts';
+import { loadRatings } from './sources.ts';
 
 export const TASKS = ['rating', 'ranking'] as const;
 export type Task = (typeof TASKS)[number];
@@ -31,6 +46,60 @@ export function taskFlag(values: Values): Task {
   if (!(TASKS as readonly string[]).includes(v))
     throw new UsageError(`--task: expected one of ${TASKS.join(', ')}, got '${v}'`);
   return v as Task;
+}
+
+/** --interactions: how ratings become the interactions a ranking model trains on (@movierec/data toInteractions). */
+export const INTERACTIONS_OPTION: Record<string, OptionSpec> = {
+  interactions: {
+    type: 'string',
+    valueName: INTERACTIONS_SYNTAX,
+    description:
+      "--task ranking: which ratings are interactions — all, or those ≥ a rating ('>=4') — valued by their rating " +
+      '(weighted) or 1 (binary); views (watch history) keep their weight, or 1 with binary',
+    defaultText: 'all,weighted',
+  },
+};
+
+/** The --interactions value (undefined when absent); a malformed one is a usage error. */
+export function interactionsFlag(values: Values): InteractionOptions | undefined {
+  const text = stringFlag(values, 'interactions');
+  if (text === undefined) return undefined;
+  try {
+    return parseInteractions(text);
+  } catch (error) {
+    throw new UsageError(`--interactions: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The interactions a ranking command trains on: the dataset argument (ratings or watch history) or, with --from-db,
+ * the database's ratings and views (readInteractions), turned into interactions as --interactions says.
+ */
+export async function loadRankingData(ctx: Context, input: CommandInput): Promise<Dataset> {
+  const { values } = input;
+  const options = interactionsFlag(values);
+  if (values['from-db'] && input.args['path|name'] !== undefined)
+    throw new UsageError('give either a dataset or --from-db, not both');
+  let dataset: Dataset;
+  if (values['from-db']) dataset = await withDb(ctx, (db) => db.readInteractions(options));
+  else {
+    const loaded = await loadRatings(ctx, input.args['path|name'], values);
+    try {
+      dataset = options === undefined ? loaded : toInteractions(loaded, options);
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  }
+  if (options !== undefined)
+    ctx.log(
+      `interactions ${describeInteractions(options)}: ${dataset.ratings.length} of ${dataset.name}` +
+        `${dataset.kind === 'views' ? ' (implicit: every held-out interaction is relevant)' : ''}`,
+    );
+  if (dataset.ratings.length === 0)
+    throw new CliError(
+      `${dataset.name}: no interactions left${options === undefined ? '' : ` after --interactions ${describeInteractions(options)}`}`,
+    );
+  return dataset;
 }
 
 export interface RankingChoice {

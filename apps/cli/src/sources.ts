@@ -41,6 +41,13 @@ export const DATASET_OPTIONS: Record<string, OptionSpec> = {
     description: 'text encoding of the ratings and movie files',
     defaultText: 'by format: latin1 for ml-100k/ml-1m, else utf8',
   },
+  kind: {
+    type: 'string',
+    valueName: 'ratings|views',
+    description:
+      'views: read a CSV/TSV as watch history — user, movie[, timestamp][, weight], no rating (a rating column is ignored)',
+    defaultText: 'detected: a header naming user and movie columns but no rating column is watch history',
+  },
   scale: {
     type: 'string',
     valueName: 'min:max[:step]',
@@ -49,11 +56,15 @@ export const DATASET_OPTIONS: Record<string, OptionSpec> = {
   },
 };
 
-/** --encoding and --scale as loadDataset options; a bad value is a usage error before anything is read. */
-export function datasetOptions(values: Values): Pick<LoadOptions, 'encoding' | 'scale'> {
-  const out: Pick<LoadOptions, 'encoding' | 'scale'> = {};
+/** --encoding, --kind and --scale as loadDataset options; a bad value is a usage error before anything is read. */
+export function datasetOptions(values: Values): Pick<LoadOptions, 'encoding' | 'scale' | 'kind'> {
+  const out: Pick<LoadOptions, 'encoding' | 'scale' | 'kind'> = {};
   const encoding = choiceFlag(values, 'encoding', ['utf8', 'latin1'] as const);
   if (encoding !== undefined) out.encoding = encoding;
+  const kind = choiceFlag(values, 'kind', ['ratings', 'views'] as const);
+  if (kind !== undefined) out.kind = kind;
+  if (kind === 'views' && values.scale !== undefined)
+    throw new UsageError('--scale is for ratings; --kind views reads watch history, which has no rating');
   const scale = stringFlag(values, 'scale');
   if (scale !== undefined) {
     const parts = scale.split(':').map((p) => (p.trim() === '' ? Number.NaN : Number(p)));
@@ -86,7 +97,7 @@ export async function loadRatings(
     const options = { onProgress: bar.onProgress, cacheDir: cacheDir(ctx), ...read };
     const dataset = target === undefined ? await loadBundled(options) : await loadDataset(target, options);
     bar.finish(
-      `${dataset.ratings.length} ratings, ${dataset.users.size} users, ${dataset.items.size} movies`,
+      `${dataset.ratings.length} ${dataset.kind === 'views' ? 'views (watch history)' : 'ratings'}, ${dataset.users.size} users, ${dataset.items.size} movies`,
     );
     ctx.signal.throwIfAborted();
     return dataset;

@@ -81,7 +81,7 @@ describe('database commands on a fresh PostgreSQL database', () => {
     });
     const again = await cli('import', 'tiny', '--json');
     expect(parseJson(again)).toMatchObject({ ratings: { inserted: 0, unchanged: 12 } });
-    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, modelVersions: 0 });
+    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, views: 0, modelVersions: 0 });
   });
 
   it('import of a missing file or an unknown dataset is one clear line, exit 1, nothing written', async () => {
@@ -102,7 +102,7 @@ describe('database commands on a fresh PostgreSQL database', () => {
     expect(r.interrupted, r.stderr).toBe(true);
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain('interrupted');
-    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, modelVersions: 0 });
+    expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, views: 0, modelVersions: 0 });
   });
 
   it('train --from-db saves a model version, prints per-epoch loss and validation RMSE/MAE', async () => {
@@ -214,6 +214,55 @@ describe('database commands on a fresh PostgreSQL database', () => {
       [1, false],
     ]);
   });
+  it('train --task ranking saves a ranking version with its metrics; --activate serves it beside the rating model', async () => {
+    const train = await cli(
+      'train',
+      '--from-db',
+      '--task',
+      'ranking',
+      '--preset',
+      'item-knn',
+      '--activate',
+      '--json',
+    );
+    expect(train.code, train.stderr).toBe(0);
+    const j = parseJson(train);
+    expect(j).toMatchObject({ task: 'ranking', family: 'item-knn', modelVersion: 3, active: true });
+    expect(typeof j['ndcg@10']).toBe('number');
+    const list = parseJson(await cli('models', 'list', '--json')).versions as {
+      id: number;
+      active: boolean;
+      task: string;
+      family: string;
+      metrics: Record<string, number>;
+    }[];
+    // one active version per task: the ranking model joins the active rating model (version 2)
+    expect(list.map((v) => [v.id, v.task, v.active])).toEqual([
+      [3, 'ranking', true],
+      [2, 'rating', true],
+      [1, 'rating', false],
+    ]);
+    expect(list[0]!.family).toBe('item-knn');
+    expect(list[0]!.metrics.ndcgAt10).toBe(j['ndcg@10']);
+    expect(list[0]!.metrics.popularityNdcgAt10).toBe(
+      (j.baselines as { popularity: Record<string, number> }).popularity['ndcg@10'],
+    );
+    expect(list[0]!.metrics.heldOutInteractions).toBe(j.heldOut);
+    const table = await cli('models', 'list');
+    expect(table.stdout).toMatch(/popularity NDCG@10/);
+    expect(table.stdout).toMatch(/^\s*3\s+\*\s+ranking\s/m);
+
+    // recommend ranks with the active ranking model; a rating-only flag is a usage error before anything is read
+    const rec = await cli('recommend', '1', '--k', '2', '--json');
+    expect(rec.code, rec.stderr).toBe(0);
+    const bad = await cli('train', '--from-db', '--task', 'ranking', '--epochs', '3');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      "--epochs applies to --task rating; a ranking model's settings come from --preset",
+    );
+    expect((parseJson(await cli('models', 'list', '--json')).versions as unknown[]).length).toBe(3);
+  });
+
   it('serve starts the API on the database (one JSON object with --json) and stops on Ctrl-C', async () => {
     let health = 0;
     let predicted: unknown;
@@ -260,5 +309,75 @@ describe('database commands on a fresh PostgreSQL database', () => {
     } finally {
       blocker.close();
     }
+  });
+  it('serve --workers 2: two processes answer on one port, and SIGTERM stops them all within 10 s', async () => {
+    let stdout = '';
+    let answers: unknown[] = [];
+    let pids: number[] = [];
+    let signalled = 0;
+    const done = await runCli(['serve', '--workers', '2', '--port', '0', '--json'], {
+      env: { ...env, LOG_LEVEL: 'warn', MOVIEREC_AUTH: 'off' },
+      cwd: dir.path,
+      onStdout: (chunk, child) => {
+        stdout += chunk;
+        if (!stdout.endsWith('\n')) return;
+        const out = JSON.parse(stdout) as { url: string; workers: number; pids: number[] };
+        pids = out.pids;
+        void (async () => {
+          try {
+            // more requests than workers, on fresh connections: the primary hands connections out in turn
+            answers = await Promise.all(
+              Array.from({ length: 6 }, () =>
+                fetch(`${out.url}/graphql`, {
+                  method: 'POST',
+                  headers: { 'content-type': 'application/json', connection: 'close' },
+                  body: JSON.stringify({ query: '{ predictRating(userId: "2", movieId: "20") { rating } }' }),
+                }).then(async (r) => ((await r.json()) as { data: unknown }).data),
+              ),
+            );
+          } finally {
+            signalled = Date.now();
+            child.kill('SIGTERM');
+          }
+        })();
+      },
+    });
+    const stoppedMs = Date.now() - signalled;
+    expect(done.code, done.stderr).toBe(0);
+    expect(stoppedMs).toBeLessThan(10_000);
+    expect(pids).toHaveLength(2);
+    expect(new Set(pids).size).toBe(2);
+    expect(answers).toHaveLength(6);
+    for (const a of answers) expect(a).toEqual(answers[0]);
+    expect(answers[0]).toEqual({ predictRating: { rating: expect.any(Number) } });
+    // every worker is gone with the primary
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+  it('serve --workers 2 on a port in use is one clear line, exit 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const r = await runCli(['serve', '--workers', '2', '--port', String(port)], {
+        env: { ...env, LOG_LEVEL: 'warn' },
+        cwd: dir.path,
+      });
+      expect(r.code, r.stderr).toBe(1);
+      expect(oneLine(r.stderr)).toBe(
+        `movierec: cannot listen on 127.0.0.1:${port} (the port is in use): pass --port <n> (0 for any free port) or set PORT`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+  it('serve --workers 0 is a usage error; --workers 2 on the embedded database is refused in one line', async () => {
+    const zero = await cli('serve', '--workers', '0');
+    expect(zero.code, zero.stderr).toBe(2);
+    expect(zero.stderr).toContain("--workers: expected an integer ≥ 1, got '0'");
+    const pglite = await runCli(['serve', '--workers', '2'], { env: { LOG_LEVEL: 'warn' }, cwd: dir.path });
+    expect(pglite.code, pglite.stderr).toBe(1);
+    expect(oneLine(pglite.stderr)).toMatch(
+      /^movierec: --workers 2 needs PostgreSQL \(set DATABASE_URL\): the embedded PGlite database can be opened by one process only/,
+    );
   });
 });

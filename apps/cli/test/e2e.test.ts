@@ -5,8 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cliDir, tempDir } from './helpers.ts';
 
 // The main job (what `pnpm start` runs) on a fresh embedded PGlite database in a temporary folder, with fewer
-// epochs: migrate, import the bundled MovieLens data, train, evaluate, save+activate, serve — then the started API
-// is queried over HTTP, and Ctrl-C stops it cleanly.
+// epochs: migrate, import the bundled MovieLens data, train and evaluate the rating model and the recommendation
+// model, save+activate both, serve — then the started API is queried over HTTP (recommendations from the ranking
+// model, predictRating from the rating model), and Ctrl-C stops it cleanly.
 const dir = tempDir('e2e');
 afterAll(() => dir.cleanup());
 
@@ -60,6 +61,12 @@ describe('main job', () => {
     });
     try {
       expect(started.modelVersion, JSON.stringify(started).slice(0, 400)).toBe(1);
+      // the recommendation model: the default ranking preset (EASE), evaluated beside popularity, saved as version 2
+      const ranking = started.ranking as Record<string, unknown> & {
+        baselines: { popularity: Record<string, number> };
+      };
+      expect(ranking).toMatchObject({ task: 'ranking', family: 'ease', preset: 'default', modelVersion: 2 });
+      expect(ranking['ndcg@10']).toBeGreaterThan(ranking.baselines.popularity['ndcg@10']!);
       expect(started).toMatchObject({
         migrations: { alreadyApplied: [] },
         import: { ratings: { inserted: 100_004 }, users: { inserted: 671 } },
@@ -73,6 +80,7 @@ describe('main job', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       // the progress and logs went to stderr
       expect(stderr).toContain('training sgd (preset default)');
+      expect(stderr).toContain('ranking model ease');
 
       // the main job serves in demo mode (loopback): sign in as user 1 the way the page does
       const signIn = await fetch(`${url}/auth/demo`, {
@@ -84,17 +92,36 @@ describe('main job', () => {
       const { token } = (await signIn.json()) as { token: string };
       const data = await graphql(
         url,
-        '{ recommendations(userId: "1", limit: 5) { source items { rank score movie { id title } } } activeModel { id active } }',
+        `{ recommendations(userId: "1", limit: 5) {
+             source modelVersion { id task family } items { rank score movie { id title } because(limit: 2) { id } } }
+           activeModel { id active }
+           activeModels { id task metrics { rmse ndcgAt10 popularityNdcgAt10 coverageAt10 } } }`,
         token,
       );
       const recs = data.recommendations as {
         source: string;
-        items: { rank: number; movie: { title: string } }[];
+        modelVersion: unknown;
+        items: { rank: number; movie: { title: string }; because: unknown[] }[];
       };
       expect(recs.source).toBe('PERSONALIZED');
+      // ranked by the recommendation model, explained by its own reasons (EASE: the rated movies adding most)
+      expect(recs.modelVersion).toEqual({ id: '2', task: 'RANKING', family: 'ease' });
       expect(recs.items.map((i) => i.rank)).toEqual([1, 2, 3, 4, 5]);
       expect(recs.items.every((i) => i.movie.title.length > 0)).toBe(true);
-      expect(data.activeModel).toEqual({ id: '1', active: true });
+      expect(recs.items.some((i) => i.because.length > 0)).toBe(true);
+      expect(data.activeModel).toEqual({ id: '2', active: true });
+      const active = data.activeModels as {
+        id: string;
+        task: string;
+        metrics: Record<string, number | null>;
+      }[];
+      expect(active.map((v) => [v.id, v.task])).toEqual([
+        ['1', 'RATING'],
+        ['2', 'RANKING'],
+      ]);
+      expect(active[0]!.metrics.rmse).toBe(training.rmse);
+      expect(active[1]!.metrics.ndcgAt10).toBe(ranking['ndcg@10']);
+      expect(active[1]!.metrics.popularityNdcgAt10).toBe(ranking.baselines.popularity['ndcg@10']);
       const prediction = await graphql(
         url,
         '{ predictRating(userId: "1", movieId: "31") { rating } }',

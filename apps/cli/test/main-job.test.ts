@@ -20,7 +20,10 @@ describe('main job training output', () => {
     );
     // the bar's closing plain line (stderr is a pipe here)
     expect(r.stderr).toMatch(/^train: done, 3 epochs in /m);
-    expect(r.stdout).toContain('5/5  saved and activated model version 1');
+    // the rating model and the recommendation model, one version each
+    expect(r.stdout).toContain(
+      '5/5  saved and activated model versions 1 (rating: predictRating) and 2 (ranking, ease: recommendations)',
+    );
   });
 
   it('--verbose keeps the per-epoch lines', async () => {
@@ -28,6 +31,6 @@ describe('main job training output', () => {
     expect(r.code, r.stderr).toBe(0);
     for (const epoch of [1, 2, 3]) expect(r.stdout).toMatch(new RegExp(`^epoch ${epoch}/3 {2}loss `, 'm'));
     expect(r.stdout).not.toMatch(/^trained 3 epochs/m);
-    expect(r.stdout).toContain('5/5  saved and activated model version 2');
+    expect(r.stdout).toContain('5/5  saved and activated model versions 3 (rating: predictRating) and 4');
   });
 });

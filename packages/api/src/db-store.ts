@@ -11,6 +11,7 @@ import {
   ping,
   ratingPage,
   upsertRating,
+  upsertView,
   userRatings,
 } from '@movierec/db';
 import { activeKey } from './serving/snapshot.ts';
@@ -33,6 +34,7 @@ export function storeOn(db: Database, owned: boolean): ApiStore {
     userRatings: (userId) => userRatings(db, userId),
     ratingPage: (userId, first, after) => ratingPage(db, userId, first, after),
     upsertRating: (userId, movieId, rating) => upsertRating(db, userId, movieId, rating),
+    upsertView: (userId, movieId, weight) => upsertView(db, userId, movieId, weight),
     changedUsersSince: (since) => changedUsersSince(db, since),
     ping: () => ping(db),
     close: owned ? () => db.close() : async () => {},

@@ -31,7 +31,8 @@ export function modelNotReady(): GraphQLError {
 export function missingModel(field: string, task: 'rating' | 'ranking', active: string): GraphQLError {
   return new GraphQLError(
     `${field} needs an active ${task} model (a model version with task '${task}'), and none is active (${active}): ` +
-      `train one and activate it (see the CLI's models activate), then retry`,
+      `train one with \`movierec train${task === 'ranking' ? ' --task ranking' : ''} --activate\` ` +
+      `(or activate a stored ${task} version with \`movierec models activate <id>\`), then retry`,
     { extensions: { code: 'MODEL_NOT_READY', missingTask: task } },
   );
 }
@@ -61,6 +62,19 @@ export function checkRating(value: number): number {
   if (problem !== undefined) {
     throw badInput('rating', `must be ${describeScale(DEFAULT_RATING_SCALE)}: ${problem}`);
   }
+  return value;
+}
+
+/** Largest weight one recordView may add (a view's plays, minutes or purchases), so sums stay finite in float32. */
+export const MAX_VIEW_WEIGHT = 1_000_000;
+
+/** Checks a view's weight: a finite number > 0 and ≤ MAX_VIEW_WEIGHT (the readers' rule, with a ceiling). */
+export function checkWeight(argumentName: string, value: number): number {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_VIEW_WEIGHT))
+    throw badInput(
+      argumentName,
+      `must be a number > 0 and ≤ ${MAX_VIEW_WEIGHT} (a view's weight: 1 per view, or plays, minutes), got ${value}`,
+    );
   return value;
 }
 

@@ -7,6 +7,7 @@ import type { RateLimitOptions } from './http/security.ts';
 import { startHttp, startMetricsHttp } from './http/server.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RecommenderService } from './serving/service.ts';
+import { type SimilarModelTask, similarModelFromEnv } from './serving/snapshot.ts';
 import type { ApiStore } from './store.ts';
 
 export interface ServerOptions {
@@ -53,13 +54,19 @@ export interface ServerOptions {
   metricsPort?: number;
   /**
    * Run repeated query documents compiled by graphql-jit, and answer validated queries without Apollo's pipeline
-   * (default true; false: every request through Apollo and graphql-js' execute — the reference the tests compare).
+   * (default true; false: every request through Apollo and graphql-js' execute — the reference the tests compare);
+   * `{ after: n }`: compile a document after n runs by graphql-js (default 40).
    */
-  compile?: boolean;
+  compile?: boolean | { after: number };
   /** Listen for pushed events on a shared PostgreSQL (default true; false polls only, every pollMs). */
   pushedEvents?: boolean;
   /** Called with each pushed event's lag (ms from the database trigger to this process applying it). */
   onEventLag?: (kind: 'rating' | 'activation', ms: number) => void;
+  /**
+   * Which active model answers similarMovies: 'ranking' (its own item-item neighbours, the default) or 'rating'
+   * (cosine of movie factors); default MOVIEREC_SIMILAR_MODEL, else DEFAULT_SIMILAR_MODEL (packages/api/README.md).
+   */
+  similarModel?: SimilarModelTask;
 }
 
 export interface RunningServer {
@@ -80,6 +87,7 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger();
   const host = options.host ?? process.env.HOST ?? '127.0.0.1';
+  const similarModel = options.similarModel ?? similarModelFromEnv(process.env);
   // before anything opens: a refused configuration must not leave a database or poller behind
   const auth = await createAuthenticator(options.auth ?? { mode: 'off' }, host);
   let store = options.store;
@@ -98,6 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.safetyPollMs !== undefined ? { safetyPollMs: options.safetyPollMs } : {}),
     ...(options.onEventLag !== undefined ? { onEventLag: options.onEventLag } : {}),
     ...(options.pushedEvents !== undefined ? { pushedEvents: options.pushedEvents } : {}),
+    similarModel,
   });
   await service.start();
   let http: Awaited<ReturnType<typeof startHttp>>;

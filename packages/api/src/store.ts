@@ -1,6 +1,6 @@
 /**
  * Everything the API reads from and writes to the database, behind one small interface so the serving code does not
- * care whether it runs on PostgreSQL or the embedded PGlite. Only `rateMovie`, user pages, model lists and the
+ * care whether it runs on PostgreSQL or the embedded PGlite. Only `rateMovie`, `recordView`, user pages, model lists and the
  * change feed touch the database on a request; recommendations are served from memory. The row types and the SQL
  * are @movierec/db's; this interface only names what the server needs of them.
  */
@@ -12,10 +12,11 @@ import type {
   MovieRows,
   RatingPage,
   StoredRating,
+  StoredView,
   UserRatings,
 } from '@movierec/db';
 
-export type { ModelVersionInfo, RatingPage, StoredRating, UserRatings };
+export type { ModelVersionInfo, RatingPage, StoredRating, StoredView, UserRatings };
 
 /** An active model version loaded for serving: any Recommender family (the db package deserialises by family). */
 export interface ActiveModel {
@@ -45,6 +46,11 @@ export interface ApiStore {
   ): Promise<RatingPage | null>;
   /** Stores or replaces a rating, creating the user on first rating. The movie must exist. */
   upsertRating(userId: string, movieId: string, rating: number): Promise<StoredRating>;
+  /**
+   * Records a view (watch history): adds `weight` to the user's views of the movie, creating the user on first
+   * interaction, and marks the user changed for the change feed and the other replicas. The movie must exist.
+   */
+  upsertView(userId: string, movieId: string, weight: number): Promise<StoredView>;
   /**
    * Users whose ratings changed after `since` (a UTC timestamp as text, by the database's clock) and the watermark for the next call;
    * with since = null, no users, only the current watermark.

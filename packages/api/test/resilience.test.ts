@@ -135,6 +135,7 @@ describe('database outage on PostgreSQL', () => {
       userRatings: (u) => real.userRatings(u),
       ratingPage: (u, f, a) => real.ratingPage(u, f, a),
       upsertRating: (u, m, r) => real.upsertRating(u, m, r),
+      upsertView: (u, m, w) => real.upsertView(u, m, w),
       changedUsersSince: (s) => real.changedUsersSince(s),
       ping: () => real.ping(),
       close: () => real.close(),

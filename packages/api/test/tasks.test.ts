@@ -120,6 +120,8 @@ describe('a rating model and a ranking model active at once (PostgreSQL)', { tim
         `predictRating needs an active rating model .*only ranking model version ${rankingId} \\(popularity\\)`,
       ),
     );
+    // … and says how to get one
+    expect(p.errors?.[0]?.message).toContain('train one with `movierec train --activate`');
     // recommendations keep working from the ranking model
     const r = await gql(server.url, REC, { u: seeded.dataset.users.externalId(1) });
     expect(r.errors).toBeUndefined();

@@ -136,7 +136,9 @@ export function decodeContainer<H extends { blobs?: BlobEntry[] }>(
       fail(`${entry.name} has offset ${entry.offset} and length ${entry.length}, expected whole numbers ≥ 0`);
     if (end > bytes.length)
       fail(`${entry.name} runs past the end of the file (needs ${end} bytes, has ${bytes.length})`);
-    const copy = bytes.slice(start, end).buffer;
+    // a copy of exactly these bytes: `bytes` may be a Node Buffer (a database driver's), whose slice() is a view
+    // into a shared pool, so slice().buffer would be the whole pool
+    const copy = new Uint8Array(bytes.subarray(start, end)).buffer;
     blobs.set(entry.name, entry.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy));
   }
   return { magic, header, blobs, fail };

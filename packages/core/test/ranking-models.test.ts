@@ -110,6 +110,20 @@ describe('ItemItemModel', () => {
     expect([...sparse.similarItems(0, 3).items]).toEqual([1, 2]);
   });
 
+  it('reads an artifact handed over as a Node Buffer inside a larger pool (as a database driver returns it)', () => {
+    const bytes = serializeRankingModel(denseModel());
+    // Buffer.prototype.slice is a view, not a copy: blobs must be copied by their own bounds, not the pool's
+    const pool = Buffer.alloc(bytes.length + 4096);
+    pool.set(bytes, 1024);
+    const view = pool.subarray(1024, 1024 + bytes.length);
+    const back = deserializeRankingModel(view, 'pooled');
+    const m = denseModel();
+    expect(back.numItems).toBe(m.numItems);
+    expect([...back.scoreAll(back.userState(0), new Float32Array(m.numItems))]).toEqual([
+      ...m.scoreAll(m.userState(0), new Float32Array(m.numItems)),
+    ]);
+  });
+
   it('names what is wrong with a bad artifact', () => {
     const bytes = serializeRankingModel(denseModel());
     const bad = bytes.slice();

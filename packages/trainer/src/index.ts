@@ -105,7 +105,11 @@ export {
   rankingSplit,
 } from './ranking/evaluate.ts';
 export { fitRanking, RANKING_FAMILIES, type RankingConfig, type RankingFamily } from './ranking/families.ts';
-export { type InteractionData, popularityModel } from './ranking/interactions.ts';
+export {
+  type InteractionData,
+  popularityModel,
+  relevantThresholdFor,
+} from './ranking/interactions.ts';
 export {
   parseRankingPreset,
   RANKING_DEFAULTS,

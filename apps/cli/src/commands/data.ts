@@ -8,7 +8,8 @@ import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 
 export const dataInfoCommand: Command = {
   name: 'data info',
-  summary: 'counts, rating scale, sparsity and the most-rated movies of a dataset',
+  summary:
+    'counts, rating scale, sparsity and the most-rated movies of a dataset (or of watch history: views and weights)',
   args: [
     { name: 'path|name', required: true, description: 'a ratings file/folder/archive, or a dataset name' },
   ],
@@ -22,19 +23,23 @@ export const dataInfoCommand: Command = {
     datasetOptions(input.values);
     const dataset = await loadRatings(ctx, requireArg(input, 'path|name'), input.values);
     const s = datasetStats(dataset, top);
-    ctx.print(`${s.name}`);
-    ctx.print(`  ratings   ${s.ratings}`);
+    const views = s.kind === 'views';
+    const what = views ? 'views' : 'ratings';
+    ctx.print(`${s.name}${views ? ' — watch history (no ratings: views, plays, purchases)' : ''}`);
+    ctx.print(`  ${views ? 'views  ' : 'ratings'}   ${s.ratings}${views ? ' (user, movie) pairs' : ''}`);
     ctx.print(`  users     ${s.users}`);
-    ctx.print(`  movies    ${s.movies} (${s.ratedMovies} rated)`);
+    ctx.print(`  movies    ${s.movies} (${s.ratedMovies} ${views ? 'viewed' : 'rated'})`);
     ctx.print(
-      `  scale     ${s.scale.min} … ${s.scale.max}${s.scale.step ? ` in steps of ${s.scale.step}` : ''}, mean ${s.meanRating.toFixed(3)}`,
+      views
+        ? `  weights   ${s.scale.min} … ${s.scale.max}, mean ${s.meanRating.toFixed(3)} (repeated views summed)`
+        : `  scale     ${s.scale.min} … ${s.scale.max}${s.scale.step ? ` in steps of ${s.scale.step}` : ''}, mean ${s.meanRating.toFixed(3)}`,
     );
     ctx.print(`  sparsity  ${(100 * s.sparsity).toFixed(2)}% of user × movie cells empty`);
     ctx.print(
-      `  per user  min ${s.ratingsPerUser.min}, median ${s.ratingsPerUser.median}, max ${s.ratingsPerUser.max} ratings`,
+      `  per user  min ${s.ratingsPerUser.min}, median ${s.ratingsPerUser.median}, max ${s.ratingsPerUser.max} ${what}`,
     );
     ctx.print(
-      `  per movie min ${s.ratingsPerMovie.min}, median ${s.ratingsPerMovie.median}, max ${s.ratingsPerMovie.max} ratings`,
+      `  per movie min ${s.ratingsPerMovie.min}, median ${s.ratingsPerMovie.median}, max ${s.ratingsPerMovie.max} ${what}`,
     );
     if (s.firstRating) ctx.print(`  period    ${s.firstRating} … ${s.lastRating}`);
     const skipped = Object.entries(s.skipped);
@@ -44,10 +49,10 @@ export const dataInfoCommand: Command = {
       );
     }
     ctx.print('');
-    ctx.print('Most-rated movies:');
+    ctx.print(views ? 'Most-viewed movies:' : 'Most-rated movies:');
     ctx.print(
       table(
-        ['movieId', 'ratings', 'mean', 'title'],
+        ['movieId', views ? 'viewers' : 'ratings', views ? 'mean weight' : 'mean', 'title'],
         s.topMovies.map((m) => [m.movieId, m.ratings, m.meanRating, m.title ?? '']),
         2,
       ),

@@ -28,7 +28,7 @@ export const dbMigrateCommand: Command = {
 export const dbStatusCommand: Command = {
   name: 'db status',
   summary:
-    'migrations applied and pending, and how many users, movies, ratings and model versions are stored',
+    'migrations applied and pending, and how many users, movies, ratings, views and model versions are stored',
   async run(ctx) {
     const db = await openCliDb(ctx);
     try {
@@ -40,8 +40,16 @@ export const dbStatusCommand: Command = {
       if (status.counts) {
         ctx.print(
           table(
-            ['users', 'movies', 'ratings', 'model versions'],
-            [[status.counts.users, status.counts.movies, status.counts.ratings, status.counts.modelVersions]],
+            ['users', 'movies', 'ratings', 'views', 'model versions'],
+            [
+              [
+                status.counts.users,
+                status.counts.movies,
+                status.counts.ratings,
+                status.counts.views,
+                status.counts.modelVersions,
+              ],
+            ],
           ),
         );
       }

@@ -49,7 +49,13 @@ export async function evaluateRankingTask(
     `evaluating ${describeRanking(choice.config)} on ${dataset.name}, protocol ${protocol}: ` +
       `${split.train.length} training, ${split.test.length} held-out interactions`,
   );
-  const options = { protocol, k, dataName: dataset.name };
+  // watch history: every held-out interaction is relevant (its values are weights, not ratings)
+  const options = {
+    protocol,
+    k,
+    dataName: dataset.name,
+    ...(dataset.kind === 'views' ? { relevantThreshold: null } : {}),
+  };
   const rows: { name: string; key: string; r: RankingReport; seconds?: number }[] = [];
   // popularity first: it also raises the no-relevant-item error before any model is fitted
   rows.push({

@@ -3,7 +3,7 @@ import { evaluate, flattenEvaluation, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
 import { type Command, intFlag, numberFlag, yieldToEventLoop } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
-import { TASK_OPTION, taskFlag } from '../ranking.ts';
+import { INTERACTIONS_OPTION, loadRankingData, TASK_OPTION, taskFlag } from '../ranking.ts';
 import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 import { TRAINING_OPTIONS, threadsWarning, trainingChoice } from '../training.ts';
 import { evaluateRankingTask } from './evaluate-ranking.ts';
@@ -59,8 +59,12 @@ export const evaluateCommand: Command = {
       description: 'one random holdout of this share instead of folds',
     },
     k: { type: 'string', valueName: 'n', description: 'cut-off of the ranking metrics', defaultText: '10' },
-    'from-db': { type: 'boolean', description: 'evaluate on the ratings stored in the database' },
+    'from-db': {
+      type: 'boolean',
+      description: 'evaluate on the ratings stored in the database (--task ranking: and the views)',
+    },
     ...TASK_OPTION,
+    ...INTERACTIONS_OPTION,
     protocol: {
       type: 'string',
       valueName: 'temporal|loo-sampled|loo-full',
@@ -80,13 +84,11 @@ export const evaluateCommand: Command = {
   async run(ctx, input) {
     const { values } = input;
     if (taskFlag(values) === 'ranking') {
-      if (values['from-db'] && input.args['path|name'] !== undefined)
-        throw new UsageError('give either a dataset or --from-db');
-      const data: Dataset = values['from-db']
-        ? await withDb(ctx, (db) => db.readRatings())
-        : await loadRatings(ctx, input.args['path|name']);
-      return evaluateRankingTask(ctx, input, data);
+      datasetOptions(values);
+      return evaluateRankingTask(ctx, input, await loadRankingData(ctx, input));
     }
+    if (values.interactions !== undefined)
+      throw new UsageError('--interactions applies to --task ranking (the rating model trains on ratings)');
     if (values.protocol !== undefined) throw new UsageError('--protocol applies to --task ranking');
     if (values.folds !== undefined && values.holdout !== undefined) {
       throw new UsageError('give either --folds or --holdout, not both');

@@ -12,17 +12,34 @@ import {
   trainRunFlags,
   versionMetrics,
 } from './train.ts';
+import {
+  printRankingEvaluation,
+  rankingFlags,
+  rankingTrainJson,
+  rankingVersionMetrics,
+  runRankingTraining,
+} from './train-ranking.ts';
 
 export const mainCommand: Command = {
   name: 'main',
   summary:
-    'the main job: migrate, import the bundled data, train (default preset), evaluate, activate, serve',
+    'the main job: migrate, import the bundled data, train and evaluate the rating model and the recommendation ' +
+    'model, save and activate both, serve',
   details:
     "Uses the embedded PGlite database (MOVIEREC_DATA_DIR, default .data/pglite) or DATABASE_URL's PostgreSQL. " +
-    'Every step is offline. Training shows one progress bar and a summary line; --verbose adds a line per epoch. ' +
+    'Every step is offline. The rating model (--preset and the training flags) predicts ratings; the ' +
+    'recommendation model (--ranking-preset, default: EASE with a recency- and rating-weighted history) ranks ' +
+    'recommendations. Training shows one progress bar and a summary line; --verbose adds a line per epoch. ' +
     'With --json, the one JSON object is printed once the API is up.',
   options: {
-    'no-serve': { type: 'boolean', description: 'stop after saving the model version' },
+    'no-serve': { type: 'boolean', description: 'stop after saving the model versions' },
+    'ranking-preset': {
+      type: 'string',
+      valueName: 'name|file',
+      description:
+        'the recommendation model: a ranking preset (default, ease, item-knn, ials, bpr) or a file from tune',
+      defaultText: 'default',
+    },
     ...SERVE_OPTIONS,
     ...TRAIN_RUN_OPTIONS,
   },
@@ -36,6 +53,12 @@ export const mainCommand: Command = {
     // flag errors before any work
     trainingChoice(values);
     trainRunFlags(values);
+    // the recommendation model's settings: its own preset; --validation 0 skips its evaluation too
+    const rankingValues = {
+      preset: values['ranking-preset'] ?? 'default',
+      ...(values.validation === undefined ? {} : { validation: values.validation }),
+    };
+    rankingFlags(ctx, rankingValues);
     const db = await openCliDb(ctx);
     let closeDb = true;
     try {
@@ -65,27 +88,43 @@ export const mainCommand: Command = {
         }
       };
       const dataset = await afterImport(() => db.readRatings());
-      ctx.print(`3/5  training on the ${dataset.ratings.length} ratings in the database`);
+      ctx.print(`3/5  rating model: training on the ${dataset.ratings.length} ratings in the database`);
       const run = await afterImport(() => runTraining(ctx, dataset, values, { epochLines: ctx.verbose }));
-      ctx.print('');
-      ctx.print('4/5  evaluation');
       printHoldoutEvaluation(ctx, run);
 
+      ctx.print('');
+      ctx.print(
+        `4/5  recommendation model (ranking preset ${rankingValues.preset}): training on the same ${dataset.ratings.length} interactions`,
+      );
+      const ranking = await afterImport(() => runRankingTraining(ctx, dataset, rankingValues));
+      printRankingEvaluation(ctx, ranking);
+
       await afterImport(async () => ctx.signal.throwIfAborted());
+      const fingerprint = datasetFingerprint(dataset);
       const version = await db.store.saveModel(db.raw, run.model, {
-        datasetFingerprint: datasetFingerprint(dataset),
+        datasetFingerprint: fingerprint,
         metrics: versionMetrics(run),
         engine: run.choice.engineName,
         activate: true,
       });
+      const rankingVersion = await db.store.saveModel(db.raw, ranking.model, {
+        datasetFingerprint: fingerprint,
+        metrics: rankingVersionMetrics(ranking),
+        task: 'ranking',
+        activate: true,
+      });
       ctx.print('');
-      ctx.print(`5/5  saved and activated model version ${version}`);
+      ctx.print(
+        `5/5  saved and activated model versions ${version} (rating: predictRating) and ${rankingVersion} ` +
+          `(ranking, ${ranking.config.family}: recommendations)`,
+      );
       const result = {
         database: db.location,
         migrations: migrated,
         import: imported,
         training: trainJson(run),
         modelVersion: version,
+        ranking: { ...rankingTrainJson(ranking), modelVersion: rankingVersion },
       };
       if (values['no-serve']) return result;
 

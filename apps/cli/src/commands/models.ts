@@ -30,7 +30,21 @@ export const modelsListCommand: Command = {
       else {
         ctx.print(
           table(
-            ['id', 'active', 'task', 'created (UTC)', 'engine', 'factors', 'epochs', 'RMSE', 'MAE'],
+            [
+              'id',
+              'active',
+              'task',
+              'created (UTC)',
+              'engine',
+              'factors',
+              'epochs',
+              'RMSE',
+              'MAE',
+              'NDCG@10',
+              'R@10',
+              'coverage',
+              'popularity NDCG@10',
+            ],
             rows.map((r) => [
               r.id,
               r.active ? '*' : '',
@@ -41,8 +55,16 @@ export const modelsListCommand: Command = {
               r.epochs,
               r.metrics.rmse ?? null,
               r.metrics.mae ?? null,
+              r.metrics.ndcgAt10 ?? null,
+              r.metrics.recallAt10 ?? null,
+              r.metrics.coverageAt10 ?? null,
+              r.metrics.popularityNdcgAt10 ?? null,
             ]),
           ),
+        );
+        ctx.print(
+          'rating versions: RMSE/MAE and @10 figures on a random holdout of ratings; ranking versions: @10 figures ' +
+            "on each user's latest 20% beside the popularity baseline's on the same split",
         );
       }
       return { database: db.location, versions: rows };

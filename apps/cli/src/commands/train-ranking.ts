@@ -1,4 +1,4 @@
-import type { RankingModel } from '@movierec/core';
+import type { Metrics, RankingModel } from '@movierec/core';
 import type { Dataset } from '@movierec/data';
 import {
   evaluateRanking,
@@ -6,11 +6,13 @@ import {
   type RankingConfig,
   type RankingReport,
   rankingSplit,
+  relevantThresholdFor,
 } from '@movierec/trainer';
 import { type Context, numberFlag, type Values } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
 import {
   describeRanking,
+  type RankingChoice,
   rankingChoice,
   rankingMetricNames,
   rankingTable,
@@ -30,6 +32,33 @@ export interface RankingRun {
 }
 
 /**
+ * The flags of a ranking training, checked (train calls it before reading any data): the --preset configuration,
+ * and whether to evaluate (--validation other than 0). Rating-model flags are usage errors.
+ */
+export function rankingFlags(
+  ctx: Context,
+  values: Values,
+  rejected: readonly string[] = [
+    'engine',
+    'epochs',
+    'batch-size',
+    'learning-rate',
+    'factors',
+    'l2',
+    'patience',
+  ],
+): { choice: RankingChoice; evaluate: boolean } {
+  for (const flag of rejected)
+    if (values[flag] !== undefined)
+      throw new UsageError(
+        `--${flag} applies to --task rating; a ranking model's settings come from --preset`,
+      );
+  const choice = rankingChoice(ctx, values);
+  const ratio = numberFlag(values, 'validation', { min: 0, max: 0.9 });
+  return { choice, evaluate: ratio !== 0 };
+}
+
+/**
  * `train --task ranking` and the main job's recommendation model: the configuration of --preset, scored first by the
  * temporal protocol (fitted on each user's earlier 80%, ranked against their latest 20%) unless --validation 0, then
  * fitted on every interaction for serving.
@@ -39,14 +68,7 @@ export async function runRankingTraining(
   dataset: Dataset,
   values: Values,
 ): Promise<RankingRun> {
-  for (const flag of ['engine', 'epochs', 'batch-size', 'learning-rate', 'factors', 'l2', 'patience'])
-    if (values[flag] !== undefined)
-      throw new UsageError(
-        `--${flag} applies to --task rating; a ranking model's settings come from --preset`,
-      );
-  const choice = rankingChoice(ctx, values);
-  const ratio = numberFlag(values, 'validation', { min: 0, max: 0.9 });
-  const evaluate = ratio !== 0;
+  const { choice, evaluate } = rankingFlags(ctx, values);
   ctx.log(`ranking model ${describeRanking(choice.config)} (preset ${choice.source}) on ${dataset.name}`);
   let evaluation: RankingRun['evaluation'];
   if (evaluate) {
@@ -58,7 +80,12 @@ export async function runRankingTraining(
       choice.config,
       `train ${choice.config.family} (holdout)`,
     );
-    const options = { protocol: 'temporal' as const, dataName: dataset.name };
+    // watch history: every held-out interaction is relevant (its values are weights, not ratings)
+    const options = {
+      protocol: 'temporal' as const,
+      dataName: dataset.name,
+      relevantThreshold: relevantThresholdFor(dataset),
+    };
     evaluation = {
       model: evaluateRanking(model, split.train, split.test, options),
       popularity: evaluateRanking(popularityModel(trainSet), split.train, split.test, options),
@@ -86,7 +113,9 @@ export function printRankingEvaluation(ctx: Context, run: RankingRun): void {
   if (!e) return;
   ctx.print('');
   ctx.print(
-    `Ranking on each user's latest 20% (${e.heldOut} held-out interactions; relevant = rating ≥ 4; full catalogue):`,
+    `Ranking on each user's latest 20% (${e.heldOut} held-out interactions; relevant = ${
+      relevantThresholdFor(run.dataset) === null ? 'every held-out interaction (watch history)' : 'rating ≥ 4'
+    }; full catalogue):`,
   );
   ctx.print(
     rankingTable([
@@ -96,12 +125,16 @@ export function printRankingEvaluation(ctx: Context, run: RankingRun): void {
   );
 }
 
-/** The metrics a ranking model version stores. */
-export function rankingVersionMetrics(run: RankingRun): Record<string, number> {
+/**
+ * The metrics a ranking model version stores (core's Metrics): its temporal-protocol figures and the popularity
+ * baseline's on the same split, which `models list`, GraphQL `ModelMetrics` and the web page show side by side.
+ * Non-finite figures are left out.
+ */
+export function rankingVersionMetrics(run: RankingRun): Metrics {
   const e = run.evaluation;
   if (!e) return {};
   const m = e.model;
-  return {
+  const all: Metrics = {
     precisionAt10: m.precision,
     recallAt10: m.recall,
     ndcgAt10: m.ndcg,
@@ -111,8 +144,10 @@ export function rankingVersionMetrics(run: RankingRun): Record<string, number> {
     novelty: m.novelty,
     popularityNdcgAt10: e.popularity.ndcg,
     popularityRecallAt10: e.popularity.recall,
+    popularityCoverageAt10: e.popularity.coverage,
     heldOutInteractions: e.heldOut,
   };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => Number.isFinite(v))) as Metrics;
 }
 
 export function rankingTrainJson(run: RankingRun) {

@@ -4,6 +4,7 @@ import { type EpochProgress, evaluate, evaluationMetrics, train } from '@moviere
 import { withDb } from '../db.ts';
 import {
   type Command,
+  type CommandInput,
   type Context,
   intFlag,
   numberFlag,
@@ -14,7 +15,7 @@ import {
 import { CliError, UsageError } from '../framework/errors.ts';
 import { formatCount } from '../framework/progress.ts';
 import { table } from '../framework/table.ts';
-import { TASK_OPTION, taskFlag } from '../ranking.ts';
+import { INTERACTIONS_OPTION, loadRankingData, TASK_OPTION, taskFlag } from '../ranking.ts';
 import { DATASET_OPTIONS, datasetOptions, loadRatings } from '../sources.ts';
 import {
   datasetFingerprint,
@@ -24,7 +25,13 @@ import {
   threadsWarning,
   trainingChoice,
 } from '../training.ts';
-import { printRankingEvaluation, rankingTrainJson, runRankingTraining } from './train-ranking.ts';
+import {
+  printRankingEvaluation,
+  rankingFlags,
+  rankingTrainJson,
+  rankingVersionMetrics,
+  runRankingTraining,
+} from './train-ranking.ts';
 
 export const TRAIN_RUN_OPTIONS = {
   ...TRAINING_OPTIONS,
@@ -216,6 +223,48 @@ export function trainJson(run: TrainRun) {
   };
 }
 
+/**
+ * `train --task ranking`: the --preset configuration, scored by the temporal protocol next to popularity, fitted on
+ * every interaction, then saved as a model version with task 'ranking' (its ranking metrics and popularity's beside
+ * them; `--activate` makes it the active ranking model, which ranks the API's recommendations) or to `--out`.
+ */
+async function trainRanking(ctx: Context, input: CommandInput, out: string | undefined) {
+  const { values } = input;
+  rankingFlags(ctx, values);
+  // a database that cannot take the version is said before the training, not after
+  if (out === undefined && values['from-db'] !== true)
+    await withDb(ctx, (db) => db.store.assertMigrated(db.raw));
+  // ratings (or watch history; --from-db: ratings and views) as interactions, --interactions applied
+  const dataset = await loadRankingData(ctx, input);
+  const run = await runRankingTraining(ctx, dataset, values);
+  printRankingEvaluation(ctx, run);
+  if (out !== undefined) {
+    const path = ctx.resolvePath(out);
+    try {
+      await saveRankingModel(run.model, path);
+    } catch (error) {
+      throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
+    }
+    ctx.print(`\nranking model → ${path}`);
+    return { ...rankingTrainJson(run), out: path };
+  }
+  ctx.signal.throwIfAborted();
+  return withDb(ctx, async (db) => {
+    await db.store.assertMigrated(db.raw);
+    const activate = values.activate === true;
+    const id = await db.store.saveModel(db.raw, run.model, {
+      datasetFingerprint: datasetFingerprint(dataset),
+      metrics: rankingVersionMetrics(run),
+      task: 'ranking',
+      activate,
+    });
+    ctx.print(
+      `\nsaved ranking model version ${id} in ${db.location}${activate ? ' (active: it ranks recommendations)' : ` — activate it with 'movierec models activate ${id}'`}`,
+    );
+    return { ...rankingTrainJson(run), modelVersion: id, active: activate };
+  });
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary:
@@ -224,14 +273,21 @@ export const trainCommand: Command = {
     { name: 'path|name', description: 'ratings file/folder/archive or dataset name (default: bundled)' },
   ],
   options: {
-    'from-db': { type: 'boolean', description: 'train on the ratings stored in the database' },
+    'from-db': {
+      type: 'boolean',
+      description: 'train on the ratings stored in the database (--task ranking: and the views)',
+    },
     out: {
       type: 'string',
       valueName: 'file',
       description: 'write the model to this file instead of the database',
     },
-    activate: { type: 'boolean', description: 'make the new version the active one (database only)' },
+    activate: {
+      type: 'boolean',
+      description: 'make the new version the active one of its task, rating or ranking (database only)',
+    },
     ...TASK_OPTION,
+    ...INTERACTIONS_OPTION,
     ...TRAIN_RUN_OPTIONS,
     ...DATASET_OPTIONS,
   },
@@ -239,6 +295,7 @@ export const trainCommand: Command = {
     'movierec train --epochs 20 --activate',
     'movierec train --preset reference --out reference.mfm',
     'movierec train --from-db --engine als --factors 32 --l2 0.1',
+    'movierec train --task ranking --activate',
     'movierec train --task ranking --out ease.mrm',
     'movierec train --task ranking --preset tuned-ease.json --out ease.mrm',
   ],
@@ -251,25 +308,9 @@ export const trainCommand: Command = {
     if (out !== undefined && input.values.activate)
       throw new UsageError('--activate applies to the database, not --out');
     datasetOptions(input.values);
-    if (taskFlag(input.values) === 'ranking') {
-      if (out === undefined)
-        throw new UsageError(
-          '--task ranking saves to a file for now (--out <file>): model versions with a task land with the serving work',
-        );
-      const dataset = fromDb
-        ? await withDb(ctx, (db) => db.readRatings())
-        : await loadRatings(ctx, input.args['path|name'], input.values);
-      const run = await runRankingTraining(ctx, dataset, input.values);
-      printRankingEvaluation(ctx, run);
-      const path = ctx.resolvePath(out);
-      try {
-        await saveRankingModel(run.model, path);
-      } catch (error) {
-        throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
-      }
-      ctx.print(`\nranking model → ${path}`);
-      return { ...rankingTrainJson(run), out: path };
-    }
+    if (taskFlag(input.values) === 'ranking') return trainRanking(ctx, input, out);
+    if (input.values.interactions !== undefined)
+      throw new UsageError('--interactions applies to --task ranking (the rating model trains on ratings)');
     // flag errors before any loading
     trainingChoice(input.values);
     trainRunFlags(input.values);

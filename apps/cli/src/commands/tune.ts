@@ -16,12 +16,17 @@ import {
   type TuneMetric,
   tuneRanking,
 } from '@movierec/trainer';
-import { withDb } from '../db.ts';
 import { type Command, choiceFlag, intFlag, stringFlag } from '../framework/command.ts';
 import { CliError, UsageError } from '../framework/errors.ts';
 import { table } from '../framework/table.ts';
-import { rankingChoice, rankingMetricNames, rankingTable, trainRankingModel } from '../ranking.ts';
-import { loadRatings } from '../sources.ts';
+import {
+  INTERACTIONS_OPTION,
+  loadRankingData,
+  rankingChoice,
+  rankingMetricNames,
+  rankingTable,
+  trainRankingModel,
+} from '../ranking.ts';
 
 const METRICS: readonly TuneMetric[] = ['ndcg', 'recall', 'precision', 'map', 'hitRate'];
 
@@ -86,7 +91,8 @@ export const tuneCommand: Command = {
       description: 'where to write the best configuration',
       defaultText: 'tuned-<model>.json',
     },
-    'from-db': { type: 'boolean', description: 'tune on the ratings stored in the database' },
+    'from-db': { type: 'boolean', description: 'tune on the ratings and views stored in the database' },
+    ...INTERACTIONS_OPTION,
   },
   examples: [
     'movierec tune --model ease --trials 20',
@@ -120,11 +126,7 @@ export const tuneCommand: Command = {
       throw error;
     }
     const out = ctx.resolvePath(stringFlag(values, 'out') ?? `tuned-${family}.json`);
-    if (values['from-db'] && input.args['path|name'] !== undefined)
-      throw new UsageError('give either a dataset or --from-db');
-    const dataset: Dataset = values['from-db']
-      ? await withDb(ctx, (db) => db.readRatings())
-      : await loadRatings(ctx, input.args['path|name']);
+    const dataset: Dataset = await loadRankingData(ctx, input);
     const outer = rankingSplit(dataset.ratings, 'temporal');
     const trainPart = { ...dataset, ratings: outer.train };
     ctx.log(

@@ -7,7 +7,7 @@
  *
  * What stays with graphql-js:
  * - mutations (a side effect runs once, by the reference executor; they are a database write anyway);
- * - a document's first execution (compiling costs ~1 ms: a one-off document is cheaper to interpret);
+ * - a document's first COMPILE_AFTER executions (compiling costs ~1–2 ms: a rare document is cheaper to interpret);
  * - a request whose variables graphql-jit refuses: nothing has run yet, so graphql-js runs it and reports the
  *   error in its own words (the messages clients and tests already know).
  * Both paths run the same schema, hence the same resolvers wrapped by `guardResolvers` (auth, execution budget):
@@ -30,8 +30,13 @@ import { operationLabel } from '../http/metrics.ts';
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 type GatewayExecutor = Awaited<ReturnType<GatewayInterface['load']>>['executor'];
 
-/** Executions of a document before it is compiled (the first one is interpreted by graphql-js). */
-export const COMPILE_AFTER = 1;
+/**
+ * Executions of a document by graphql-js before it is compiled. Compiling one costs ~1–2 ms (measured on the
+ * recommendations query, this machine, loaded); a compiled execution saves tens of µs: a document pays back after
+ * a few dozen runs, and a client sending many distinct documents (the user written into the query text, as
+ * ../shared/load/recs.lua does) should not pay a compile for each.
+ */
+export const COMPILE_AFTER = 40;
 
 /** Builds the executable schema (graphql-tools, as Apollo does for `typeDefs` + `resolvers`). */
 export function buildSchema(
@@ -66,12 +71,14 @@ export class CompilingExecutor {
   readonly #plans = new WeakMap<DocumentNode, DocumentPlan>();
   readonly stats: ExecutorStats = { compiled: 0, interpreted: 0, compilations: 0, fastPath: 0 };
   readonly #enabled: boolean;
+  readonly #compileAfter: number;
   /** Validated query operations by (operation name, query text). */
   readonly #prepared = new Map<string, PreparedOperation>();
 
-  constructor(schema: GraphQLSchema, options: { compile?: boolean } = {}) {
+  constructor(schema: GraphQLSchema, options: { compile?: boolean; compileAfter?: number } = {}) {
     this.schema = schema;
     this.#enabled = options.compile ?? true;
+    this.#compileAfter = options.compileAfter ?? COMPILE_AFTER;
   }
 
   /** Runs one operation of a validated document. */
@@ -110,7 +117,7 @@ export class CompilingExecutor {
     });
   }
 
-  /** The compiled query for a query operation seen more than COMPILE_AFTER times; null to interpret. */
+  /** The compiled query for a query operation run more than `compileAfter` times; null to interpret. */
   #compiledFor(document: DocumentNode, operationName: string | null): CompiledQuery | null {
     let plan = this.#plans.get(document);
     if (plan === undefined) {
@@ -120,7 +127,7 @@ export class CompilingExecutor {
     const key = operationName ?? '';
     const done = plan.compiled.get(key);
     if (done !== undefined) return done;
-    if (++plan.seen <= COMPILE_AFTER) return null;
+    if (++plan.seen <= this.#compileAfter) return null;
     const operation = getOperationAST(document, operationName);
     let compiled: CompiledQuery | null = null;
     if (operation != null && operation.operation === 'query') {

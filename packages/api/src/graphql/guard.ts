@@ -110,6 +110,7 @@ const GUARDS: Record<string, Record<string, FieldGuard>> = {
   },
   Mutation: {
     rateMovie: { cost: 200, owner: { from: 'arg', name: 'userId', what: 'rating a movie in the name' } },
+    recordView: { cost: 200, owner: { from: 'arg', name: 'userId', what: 'recording a view in the name' } },
   },
   User: {
     ratings: { cost: 20, owner: { from: 'parent', name: 'id', what: 'the rating history' } },

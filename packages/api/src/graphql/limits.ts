@@ -52,6 +52,7 @@ const FIELD_COST: Record<string, number | 'scan'> = {
   ratings: 20,
   modelVersions: 20,
   rateMovie: 200,
+  recordView: 200,
 };
 
 export interface QueryLimits {

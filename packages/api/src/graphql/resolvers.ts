@@ -1,11 +1,20 @@
 /**
  * Resolvers for every field of schema.graphql. Reads come from the in-memory snapshot (models, catalogue, user
- * states); only `user.ratings`, `modelVersions` and `rateMovie` reach the database on a request. Each resolver
+ * states); only `user.ratings`, `modelVersions`, `rateMovie` and `recordView` reach the database on a request. Each resolver
  * records what its answer depended on in `context.deps`, so the HTTP layer can cache the whole response.
  */
 import { hasMetrics } from '@movierec/core';
 import type { ModelVersionInfo } from '@movierec/db';
-import { badInput, checkId, checkRange, checkRating, checkTime, missingModel, notFound } from '../errors.ts';
+import {
+  badInput,
+  checkId,
+  checkRange,
+  checkRating,
+  checkTime,
+  checkWeight,
+  missingModel,
+  notFound,
+} from '../errors.ts';
 import type { MovieView } from '../serving/catalogue.ts';
 import type { RecommenderService } from '../serving/service.ts';
 import type { Snapshot, UserState } from '../serving/snapshot.ts';
@@ -207,6 +216,25 @@ export const resolvers = {
         rating: { movie: used.catalogue.view(m), rating: args.rating, ratedAt: stored.ratedAt.toISOString() },
         user: { id: args.userId, ratingCount: state.ratingCount } satisfies UserParent,
         foldedInRatings: state.foldedIn,
+      };
+    },
+
+    async recordView(_: unknown, args: { userId: string; movieId: string; weight: number }, ctx: ApiContext) {
+      ctx.deps.cacheable = false;
+      checkId('userId', args.userId);
+      checkWeight('weight', args.weight);
+      const snapshot = ctx.service.current(false);
+      const m = movieIndex(snapshot, 'movieId', args.movieId);
+      const { stored, state, snapshot: used } = await ctx.service.view(args.userId, m, args.weight);
+      return {
+        view: {
+          movie: used.catalogue.view(m),
+          weight: stored.weight,
+          viewedAt: stored.viewedAt.toISOString(),
+        },
+        user: { id: args.userId, ratingCount: state.ratingCount } satisfies UserParent,
+        foldedInInteractions: state.foldedIn,
+        source: state.source,
       };
     },
   },

@@ -58,8 +58,11 @@ export interface HttpOptions {
   /** Prometheus metrics (counted always; exposed at /metrics on this port when metricsOnMainPort). */
   metrics?: Metrics;
   metricsOnMainPort?: boolean;
-  /** Compile repeated query documents with graphql-jit (default true; false: graphql-js' execute only). */
-  compile?: boolean;
+  /**
+   * Compile repeated query documents with graphql-jit and answer validated queries without Apollo's pipeline
+   * (default true; false: Apollo and graphql-js' execute only); `{ after: n }` compiles after n runs (default 40).
+   */
+  compile?: boolean | { after: number };
 }
 
 export interface RunningHttp {
@@ -205,9 +208,10 @@ export async function startHttp(
       : typeof limits.scanCost === 'function'
         ? limits.scanCost()
         : scanCostFor(service.snapshot?.catalogue.size ?? 0);
-  const compile = options.compile ?? true;
+  const compile = options.compile !== false;
   const executor = new CompilingExecutor(buildSchema(typeDefs, guardResolvers(resolvers, scanCost)), {
     compile,
+    ...(typeof options.compile === 'object' ? { compileAfter: options.compile.after } : {}),
   });
   const apollo = new ApolloServer<RequestContext>({
     gateway: executor.gateway(scanCost),

@@ -6,9 +6,15 @@
 import type { EventListener, MovierecEvent } from '@movierec/db';
 import { databaseUnavailable, modelNotReady } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { ApiStore, StoredRating } from '../store.ts';
+import type { ApiStore, StoredRating, StoredView } from '../store.ts';
 import { Catalogue } from './catalogue.ts';
-import { type Served, Snapshot, type UserState } from './snapshot.ts';
+import {
+  DEFAULT_SIMILAR_MODEL,
+  type Served,
+  type SimilarModelTask,
+  Snapshot,
+  type UserState,
+} from './snapshot.ts';
 
 export interface ServiceOptions {
   /** How often to poll for a newly activated model version and for other processes' ratings (ms). */
@@ -26,6 +32,8 @@ export interface ServiceOptions {
   observer?: ServiceObserver;
   /** Listen for pushed events where the store offers them (default true; false: poll only, as before). */
   pushedEvents?: boolean;
+  /** Which active model answers similarMovies (default DEFAULT_SIMILAR_MODEL; the other one when it is not active). */
+  similarModel?: SimilarModelTask;
 }
 
 /** What the service reports as it works (the HTTP layer's Prometheus metrics implement it). */
@@ -54,6 +62,7 @@ export class RecommenderService {
   readonly #onEventLag: ServiceOptions['onEventLag'];
   readonly #observer: ServiceObserver | undefined;
   readonly #pushedEvents: boolean;
+  readonly #similarModel: SimilarModelTask;
   #watermark: string | null = null;
   #dbReachable = false;
   #stopped = false;
@@ -69,6 +78,7 @@ export class RecommenderService {
     this.#onEventLag = options.onEventLag;
     this.#observer = options.observer;
     this.#pushedEvents = options.pushedEvents ?? true;
+    this.#similarModel = options.similarModel ?? DEFAULT_SIMILAR_MODEL;
   }
 
   /** Whether pushed events are arriving (the poll is then only a safety net). */
@@ -195,7 +205,13 @@ export class RecommenderService {
       const found = loaded.find((l) => l.version.task === task);
       return found ? Snapshot.serve(found.version, found.model, catalogue) : null;
     };
-    const snapshot = new Snapshot(served('rating'), served('ranking'), catalogue, this.#maxUsers);
+    const snapshot = new Snapshot(
+      served('rating'),
+      served('ranking'),
+      catalogue,
+      this.#maxUsers,
+      this.#similarModel,
+    );
     if (loaded.length > 0) {
       // users who rated after the oldest active model was trained are served by fold-in from their stored ratings
       const oldest = loaded.reduce((a, b) => (a.version.createdAt <= b.version.createdAt ? a : b));
@@ -273,6 +289,26 @@ export class RecommenderService {
     const movieId = snapshot.catalogue.rows.externalIds[movieIndex]!;
     const stored = await this.#db(() => this.store.upsertRating(userId, movieId, rating));
     snapshot.catalogue.applyRating(movieIndex, rating, stored.previous);
+    snapshot.dirtyUsers.add(userId);
+    snapshot.forget(userId);
+    snapshot.pending.delete(userId);
+    const state = await this.userState(snapshot, userId);
+    return { stored, state, snapshot };
+  }
+
+  /**
+   * Stores a view (watch history) and folds the user into every active model again at once, as `rate` does: the
+   * ranking model reads views beside ratings (the rating model predicts ratings and reads ratings only). The
+   * database marks the user changed (last_rated_at), so the other replicas hear of it by NOTIFY or the poll.
+   */
+  async view(
+    userId: string,
+    movieIndex: number,
+    weight: number,
+  ): Promise<{ stored: StoredView; state: UserState; snapshot: Snapshot }> {
+    const snapshot = this.current(false);
+    const movieId = snapshot.catalogue.rows.externalIds[movieIndex]!;
+    const stored = await this.#db(() => this.store.upsertView(userId, movieId, weight));
     snapshot.dirtyUsers.add(userId);
     snapshot.forget(userId);
     snapshot.pending.delete(userId);

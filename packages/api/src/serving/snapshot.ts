@@ -17,6 +17,27 @@ import { type Catalogue, ItemSpace } from './catalogue.ts';
 
 export type RecommendationSource = 'PERSONALIZED' | 'POPULARITY';
 
+/** Which active model answers `similarMovies`: the rating model (cosine of its movie factors) or the ranking model. */
+export type SimilarModelTask = 'rating' | 'ranking';
+
+/**
+ * The default of `similarMovies`' model: the ranking model's own item-item neighbours (EASE: row j of B, what liking
+ * j adds to each movie's score) over the rating model's factor cosine. How it was decided, and how to switch
+ * (MOVIEREC_SIMILAR_MODEL, ServerOptions.similarModel): packages/api/README.md, "similarMovies"; the measurement is
+ * bench/similar-movies.ts.
+ */
+export const DEFAULT_SIMILAR_MODEL: SimilarModelTask = 'ranking';
+
+/** Reads MOVIEREC_SIMILAR_MODEL (unset: the default); anything but 'rating' or 'ranking' is an error naming it. */
+export function similarModelFromEnv(env: Record<string, string | undefined>): SimilarModelTask {
+  const v = env.MOVIEREC_SIMILAR_MODEL;
+  if (v === undefined || v === '') return DEFAULT_SIMILAR_MODEL;
+  if (v === 'rating' || v === 'ranking') return v;
+  throw new RangeError(
+    `MOVIEREC_SIMILAR_MODEL must be 'rating' (the rating model's factor cosine) or 'ranking' (the ranking model's own neighbours), got ${JSON.stringify(v)}`,
+  );
+}
+
 /** Longest list ever cached per (user, filters); `limit` is at most this. */
 export const MAX_LIMIT = 100;
 
@@ -74,6 +95,7 @@ export class Snapshot {
   readonly #popularity: PopularityModel | null;
   readonly #popularTops = new Map<string, TopItems>();
   readonly #similar = new Map<number, TopItems>();
+  readonly #similarOther = new Map<number, TopItems>();
   readonly #emptyUsers = new Map<Recommender, ModelUserState>();
   readonly users = new Map<string, UserState>();
   readonly pending = new Map<string, Promise<UserState>>();
@@ -87,6 +109,8 @@ export class Snapshot {
     readonly ranking: Served | null,
     readonly catalogue: Catalogue,
     readonly maxUsers: number,
+    /** The model whose neighbours `similarMovies` lists, when it is active (else the other one). */
+    readonly similarTask: SimilarModelTask = DEFAULT_SIMILAR_MODEL,
   ) {
     this.recommending = ranking ?? rating;
     this.#popularity = this.#buildPopularity();
@@ -113,11 +137,11 @@ export class Snapshot {
   }
 
   /**
-   * The model behind `similarMovies`: the rating model when active (cosine of its movie factors, as before the
-   * ranking models existed), else the ranking model's own similarity. Not measured against each other yet.
+   * The model behind `similarMovies`: the one of `similarTask` when it is active (DEFAULT_SIMILAR_MODEL: the ranking
+   * model's own neighbours), else the other active one.
    */
   get similarModel(): Served | null {
-    return this.rating ?? this.ranking;
+    return this.similarTask === 'ranking' ? (this.ranking ?? this.rating) : (this.rating ?? this.ranking);
   }
 
   /** The state of a user with no history in `model` (its fold-in of nothing; for MF the baseline μ + b_i). */
@@ -183,22 +207,46 @@ export class Snapshot {
       values: Float32Array.from(pairs, (p) => p[1]),
     };
     const u = model.users.indexOf(userId);
-    if (u >= 0 && !this.dirtyUsers.has(userId))
-      return { history, state: model.userState(u), source: 'PERSONALIZED', foldedIn: 0 };
+    if (u >= 0 && !this.dirtyUsers.has(userId)) {
+      const state = model.userState(u);
+      return { history, state, source: sourceOf(state), foldedIn: 0 };
+    }
     if (history.items.length === 0) return { history, state: null, source: 'POPULARITY', foldedIn: 0 };
     // fold-in from the stored ratings, by the model's own method (for MF a ridge solve against fixed Q)
-    return { history, state: model.foldIn(history), source: 'PERSONALIZED', foldedIn: history.items.length };
+    const state = model.foldIn(history);
+    return { history, state, source: sourceOf(state), foldedIn: history.items.length };
   }
 
-  /** The user's state in every active model at once, from their stored ratings. */
+  /**
+   * The user's state in every active model at once, from their stored ratings and views. The ranking model reads
+   * both (a view's value is its weight, as in training: readInteractions); the rating model only the ratings — a
+   * view is not a rating, so without an active ranking model views do not change recommendations.
+   */
   buildUserState(
     userId: string,
-    stored: { exists: boolean; movieIds: string[]; ratings: Float32Array },
+    stored: {
+      exists: boolean;
+      movieIds: string[];
+      ratings: Float32Array;
+      viewedMovieIds?: string[];
+      viewWeights?: Float32Array;
+    },
   ): UserState {
     const { movieIds, ratings } = stored;
     const rating = this.rating ? this.#modelUser(this.rating, userId, movieIds, ratings) : null;
-    const recommending =
-      this.ranking !== null ? this.#modelUser(this.ranking, userId, movieIds, ratings) : rating;
+    let recommending = rating;
+    if (this.ranking !== null) {
+      const viewed = stored.viewedMovieIds ?? [];
+      const weights = stored.viewWeights ?? new Float32Array(0);
+      const ids = viewed.length > 0 ? movieIds.concat(viewed) : movieIds;
+      let values = ratings;
+      if (viewed.length > 0) {
+        values = new Float32Array(ratings.length + weights.length);
+        values.set(ratings);
+        values.set(weights, ratings.length);
+      }
+      recommending = this.#modelUser(this.ranking, userId, ids, values);
+    }
     return new UserState(userId, stored.exists, movieIds.length, recommending, rating);
   }
 
@@ -288,18 +336,29 @@ export class Snapshot {
     return { rating: n > 0 ? total / n : 0, source };
   }
 
-  /** The MAX_LIMIT movies closest to a catalogue movie by the similarity model, cached per movie. */
+  /**
+   * The MAX_LIMIT movies closest to a catalogue movie by the similarity model, cached per movie. A movie that model
+   * cannot place (EASE keeps only movies with enough ratings; a popularity model has no neighbours) is answered by
+   * the other active model instead, so a movie one model knows never gets an empty list.
+   */
   similar(movie: number): { served: Served; top: TopItems } | null {
-    const served = this.similarModel;
-    if (served === null) return null;
-    const item = served.space.itemOf[movie]!;
-    if (item < 0) return null;
-    let top = this.#similar.get(item);
-    if (top === undefined) {
-      top = served.model.similarItems(item, MAX_LIMIT, served.space.servable);
-      if (this.#similar.size < 20_000) this.#similar.set(item, top);
+    const first = this.similarModel;
+    if (first === null) return null;
+    const second = first === this.ranking ? this.rating : this.ranking;
+    let found: { served: Served; top: TopItems } | null = null;
+    for (const served of second === null ? [first] : [first, second]) {
+      const item = served.space.itemOf[movie]!;
+      if (item < 0) continue;
+      const cache = served === first ? this.#similar : this.#similarOther;
+      let top = cache.get(item);
+      if (top === undefined) {
+        top = served.model.similarItems(item, MAX_LIMIT, served.space.servable);
+        if (cache.size < 20_000) cache.set(item, top);
+      }
+      found = { served, top };
+      if (top.items.length > 0) break;
     }
-    return { served, top };
+    return found;
   }
 
   /** Why an item of the recommending model is recommended: the model's `explain` over the user's history. */
@@ -309,6 +368,14 @@ export class Snapshot {
     const why = this.recommending!.model.explain(user.state, user.history, item, limit);
     return Array.from(why.items);
   }
+}
+
+/**
+ * A model state the model cannot personalise (`fallback: 'popularity'`: none of the user's movies is one it knows,
+ * e.g. only movies EASE pruned for having too few ratings) ranks by the model's training popularity: flagged so.
+ */
+function sourceOf(state: ModelUserState): RecommendationSource {
+  return state.fallback === 'popularity' ? 'POPULARITY' : 'PERSONALIZED';
 }
 
 /** "rating:3 ranking:5" for the given active versions ('' when none). */

@@ -7,9 +7,19 @@ import { TrainingInputError } from '../engines/common.ts';
  * the rating for explicit data or the interaction weight (views, plays; 1 when unweighted) for watch history.
  */
 export interface InteractionData {
+  /** What `ratings` holds (a @movierec/data Dataset's kind): absent or 'ratings', 'views' (weights), 'mixed'. */
+  readonly kind?: 'ratings' | 'views' | 'mixed';
   readonly ratings: RatingColumns;
   readonly users: IdMap;
   readonly items: IdMap;
+}
+
+/**
+ * Which held-out interactions count as relevant when evaluating on `data`: a rating ≥ 4 (the issue's definition),
+ * or — for watch history, whose values are weights, not ratings — every held-out interaction (null).
+ */
+export function relevantThresholdFor(data: Pick<InteractionData, 'kind'>): number | null {
+  return data.kind === 'views' ? null : 4;
 }
 
 /** The per-user view every ranking trainer starts from. */

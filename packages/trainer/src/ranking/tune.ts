@@ -1,7 +1,7 @@
 import { Rng } from '@movierec/data';
 import { evaluateRanking, type RankingEvalOptions, type RankingReport, rankingSplit } from './evaluate.ts';
 import { fitRanking, RANKING_FAMILIES, type RankingConfig, type RankingFamily } from './families.ts';
-import type { InteractionData } from './interactions.ts';
+import { type InteractionData, relevantThresholdFor } from './interactions.ts';
 import { RANKING_DEFAULTS } from './presets.ts';
 
 /**
@@ -194,7 +194,12 @@ export async function tuneRanking(data: InteractionData, options: TuneOptions): 
   const k = options.k ?? 10;
   const split = rankingSplit(data.ratings, 'temporal');
   const inner = { ...data, ratings: split.train };
-  const evalOptions: RankingEvalOptions = { protocol: 'temporal', k, dataName: 'the validation split' };
+  const evalOptions: RankingEvalOptions = {
+    protocol: 'temporal',
+    k,
+    dataName: 'the validation split',
+    relevantThreshold: relevantThresholdFor(data),
+  };
   const rng = new Rng(options.seed ?? 42);
   const leaderboard: Trial[] = [];
   let users = 0;
