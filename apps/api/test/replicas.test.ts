@@ -11,32 +11,19 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadBundled } from '@movierec/data';
 import { importDataset, saveModelVersion } from '@movierec/db';
 import { createTestDatabase, type TestDatabase } from '@movierec/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startReplica } from './replica-process.ts';
 import { trainSmallModel } from './web-fixture.ts';
 
 const HAPROXY = process.env.HAPROXY_PATH ?? '/usr/sbin/haproxy';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const cliMain = join(root, 'apps/cli/src/main.ts');
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -45,28 +32,14 @@ interface Replica {
   child: ChildProcess | null;
 }
 
-function startReplica(replica: Replica, databaseUrl: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(replica.port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      // the load test's clients act as many users: auth off (loopback only), as an internal network behind HAProxy
-      MOVIEREC_AUTH: 'off',
-      MOVIEREC_POLL_MS: '1000',
+/** Starts (or restarts) a replica on its fixed port, polling every second as well as listening for pushed events. */
+async function startOn(replica: Replica, databaseUrl: string): Promise<void> {
+  await startReplica(databaseUrl, {
+    port: replica.port,
+    env: { MOVIEREC_POLL_MS: '1000' },
+    onSpawn: (child) => {
+      replica.child = child;
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  replica.child = child;
-  return new Promise((done, fail) => {
-    child.once('exit', (code) =>
-      fail(new Error(`replica on ${replica.port} exited ${code} before listening`)),
-    );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('{"listening"')) done();
-    });
   });
 }
 
@@ -109,7 +82,7 @@ describe.skipIf(process.env.MOVIEREC_SKIP_HAPROXY === '1')(
       await importDataset(db, dataset);
       await saveModelVersion(db, { ...(await trainSmallModel(dataset)), activate: true });
       for (let j = 0; j < 2; j++) replicas.push({ port: await freePort(), child: null });
-      await Promise.all(replicas.map((r) => startReplica(r, db.url!)));
+      await Promise.all(replicas.map((r) => startOn(r, db.url!)));
       neverReady = createHttpServer((req, res) => {
         if (req.url !== '/ready') neverReadyHits++;
         res.writeHead(503, { 'content-type': 'application/json' });
@@ -234,7 +207,7 @@ describe.skipIf(process.env.MOVIEREC_SKIP_HAPROXY === '1')(
       replicas[0]!.child!.kill('SIGKILL');
       await waitFor(async () => (await serverStatus(statsPort, 'api1')) !== 'UP', 10_000, 'api1 marked down');
       await sleep(1000);
-      await startReplica(replicas[0]!, db.url!);
+      await startOn(replicas[0]!, db.url!);
       await waitFor(async () => (await serverStatus(statsPort, 'api1')) === 'UP', 20_000, 'api1 back UP');
       phase = 'steady';
       await sleep(1000);

@@ -12,7 +12,7 @@ import { MFModel, type TrainingLog } from './model.ts';
 import type { MFParams } from './params.ts';
 import type { RatedIndex } from './rated-index.ts';
 import { registerModelFamily } from './registry.ts';
-import type { TemporalParams } from './temporal.ts';
+import { type TemporalLayout, type TemporalParams, temporalLayout } from './temporal.ts';
 
 /**
  * The MF model artifact: the container of container.ts with the magic "MRMF", format version 1. Header (UTF-8 JSON):
@@ -41,7 +41,7 @@ interface Header {
   users: string[];
   items: string[];
   blobs: BlobEntry[];
-  temporal?: Pick<TemporalParams, 'trainStart' | 'trainEnd' | 'binStart' | 'binWidth' | 'bins' | 'beta'>;
+  temporal?: TemporalLayout;
 }
 
 /** The optional blobs of TemporalParams, by artifact blob name. */
@@ -89,18 +89,7 @@ export function serializeModel(model: MFModel): Uint8Array {
       users: model.users.toJSON(),
       items: model.items.toJSON(),
       blobs,
-      ...(tp
-        ? {
-            temporal: {
-              trainStart: tp.trainStart,
-              trainEnd: tp.trainEnd,
-              binStart: tp.binStart,
-              binWidth: tp.binWidth,
-              bins: tp.bins,
-              beta: tp.beta,
-            },
-          }
-        : {}),
+      ...(tp ? { temporal: temporalLayout(tp) } : {}),
     }),
   );
 }

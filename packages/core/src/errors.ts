@@ -20,3 +20,13 @@ export class UnknownItemError extends Error {
 export class ModelFormatError extends Error {
   override readonly name = 'ModelFormatError';
 }
+
+/** Throws UnknownUserError unless `user` is a dense index in 0…numUsers − 1. */
+export function checkUserIndex(user: number, numUsers: number): void {
+  if (!(Number.isInteger(user) && user >= 0 && user < numUsers)) throw new UnknownUserError(user);
+}
+
+/** Throws UnknownItemError unless `item` is a dense index in 0…numItems − 1. */
+export function checkItemIndex(item: number, numItems: number): void {
+  if (!(Number.isInteger(item) && item >= 0 && item < numItems)) throw new UnknownItemError(item);
+}

@@ -70,7 +70,7 @@ export {
   type NcfUserState,
   serializeNcf,
 } from './models/ncf.ts';
-export { allocParams, type MFParams, type UserVector } from './params.ts';
+export { allocParams, copyParams, type MFParams, type UserVector } from './params.ts';
 export { PopularityModel, popularityFamily } from './popularity.ts';
 export { buildRatedIndex, type RatedIndex, ratedItems } from './rated-index.ts';
 export {
@@ -97,7 +97,9 @@ export {
   checkTemporal,
   clampTime,
   driftDeviation,
+  type TemporalLayout,
   type TemporalParams,
+  temporalLayout,
   temporalOffset,
   timeBin,
 } from './temporal.ts';

@@ -1,6 +1,6 @@
 import { IdMap } from '@movierec/data';
 import { CosineIndex } from './cosine.ts';
-import { UnknownItemError, UnknownUserError } from './errors.ts';
+import { checkItemIndex, checkUserIndex, UnknownItemError, UnknownUserError } from './errors.ts';
 import { solveBiasedRidge } from './linalg.ts';
 import type { MFParams, UserVector } from './params.ts';
 import { type RatedIndex, ratedItems } from './rated-index.ts';
@@ -60,12 +60,6 @@ export interface MFModelInit {
 /** An MF user as MFModel scores them: b_u and p_u (trained: a view of the model's row; folded in: its own). */
 export interface MFUserState extends UserState, UserVector {}
 
-function identityMap(size: number): IdMap {
-  const map = new IdMap();
-  for (let j = 0; j < size; j++) map.add(j);
-  return map;
-}
-
 /**
  * Biased matrix factorisation as a Recommender (family 'mf', task 'rating'): r̂(u,i) = μ + b_u + b_i + p_u·q_i
  * (Koren, Bell & Volinsky, "Matrix factorization techniques for recommender systems", IEEE Computer 2009).
@@ -100,8 +94,8 @@ export class MFModel implements Recommender {
     expect('itemFactors', params.itemFactors.length, numItems * factors);
     if (params.temporal) checkTemporal(params.temporal, numUsers, numItems);
     this.params = params;
-    this.users = init.users ?? identityMap(numUsers);
-    this.items = init.items ?? identityMap(numItems);
+    this.users = init.users ?? IdMap.identity(numUsers);
+    this.items = init.items ?? IdMap.identity(numItems);
     expect('users IdMap', this.users.size, numUsers);
     expect('items IdMap', this.items.size, numItems);
     if (init.rated) expect('rated index offsets', init.rated.offsets.length, numUsers + 1);
@@ -140,10 +134,10 @@ export class MFModel implements Recommender {
   }
 
   #checkUser(u: number): void {
-    if (!(Number.isInteger(u) && u >= 0 && u < this.params.numUsers)) throw new UnknownUserError(u);
+    checkUserIndex(u, this.params.numUsers);
   }
   #checkItem(i: number): void {
-    if (!(Number.isInteger(i) && i >= 0 && i < this.params.numItems)) throw new UnknownItemError(i);
+    checkItemIndex(i, this.params.numItems);
   }
 
   /** The trained user u's state (bias and a view of p_u); throws UnknownUserError. */

@@ -52,3 +52,15 @@ export function allocParams(numUsers: number, numItems: number, factors: number,
     itemFactors: new Float32Array(numItems * factors),
   };
 }
+
+/** A compact copy of the parameters (out of a kernel arena, or a snapshot of the best epoch); time terms shared. */
+export function copyParams(p: MFParams): MFParams {
+  const out = allocParams(p.numUsers, p.numItems, p.factors, p.globalMean);
+  out.userBias.set(p.userBias);
+  out.itemBias.set(p.itemBias);
+  out.userFactors.set(p.userFactors);
+  out.itemFactors.set(p.itemFactors);
+  if (p.itemRankBias) out.itemRankBias = p.itemRankBias.slice();
+  if (p.temporal) out.temporal = p.temporal;
+  return out;
+}

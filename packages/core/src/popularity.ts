@@ -1,5 +1,5 @@
 import { IdMap } from '@movierec/data';
-import { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
+import { checkItemIndex, checkUserIndex, ModelFormatError } from './errors.ts';
 import type {
   ModelTask,
   Recommender,
@@ -43,7 +43,7 @@ export class PopularityModel implements Recommender {
   }
 
   userState(user: number): UserState {
-    if (!(Number.isInteger(user) && user >= 0 && user < this.numUsers)) throw new UnknownUserError(user);
+    checkUserIndex(user, this.numUsers);
     return { index: user };
   }
   trainedHistory(): undefined {
@@ -62,7 +62,7 @@ export class PopularityModel implements Recommender {
   }
   /** No notion of item similarity: nothing. */
   similarItems(item: number, _k: number): TopItems {
-    if (!(Number.isInteger(item) && item >= 0 && item < this.numItems)) throw new UnknownItemError(item);
+    checkItemIndex(item, this.numItems);
     return EMPTY;
   }
   /** Nothing personal to explain. */

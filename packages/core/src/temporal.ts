@@ -40,6 +40,24 @@ export interface TemporalParams {
   dayBias?: Float32Array;
 }
 
+/** The scalar part of TemporalParams (what a model file's header and a model version's row store as JSON). */
+export type TemporalLayout = Pick<
+  TemporalParams,
+  'trainStart' | 'trainEnd' | 'binStart' | 'binWidth' | 'bins' | 'beta'
+>;
+
+/** The scalars of `tp`, its arrays left out. */
+export function temporalLayout(tp: TemporalParams): TemporalLayout {
+  return {
+    trainStart: tp.trainStart,
+    trainEnd: tp.trainEnd,
+    binStart: tp.binStart,
+    binWidth: tp.binWidth,
+    bins: tp.bins,
+    beta: tp.beta,
+  };
+}
+
 const DAY = 86400;
 
 /** Clamps a request time (Unix seconds) into the training span; throws a RangeError for NaN or before 1970. */

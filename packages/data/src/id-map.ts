@@ -48,6 +48,13 @@ export class IdMap {
     return this.#toExternal.slice();
   }
 
+  /** The map 0 ↔ "0", 1 ↔ "1", …, size − 1 (a model or dataset built from dense indices alone). */
+  static identity(size: number): IdMap {
+    const map = new IdMap();
+    for (let j = 0; j < size; j++) map.add(j);
+    return map;
+  }
+
   static fromJSON(ids: readonly (string | number)[]): IdMap {
     const map = new IdMap();
     for (const id of ids) {

@@ -9,8 +9,10 @@ import {
   type Recommender,
   readMetrics,
   serializeRecommender,
+  type TemporalLayout,
   type TemporalParams,
   type TrainingLog,
+  temporalLayout,
 } from '@movierec/core';
 import { IdMap } from '@movierec/data';
 import type { Database } from './connection.ts';
@@ -639,26 +641,13 @@ export async function loadActiveMFModel(
   return stored ? { model: toMFModel(stored), version: stored.version } : null;
 }
 
-type TemporalLayout = Pick<
-  TemporalParams,
-  'trainStart' | 'trainEnd' | 'binStart' | 'binWidth' | 'bins' | 'beta'
->;
-
 /** The nullable temporal columns of model_parameters for a model's time-aware terms (all null without them). */
 function temporalColumns(tp: TemporalParams | undefined) {
   const f = (a: Float32Array | undefined) => (a ? bytesOf(a) : null);
   const i = (a: Int32Array | undefined) => (a ? bytesOf(a) : null);
   if (!tp) return {};
-  const layout: TemporalLayout = {
-    trainStart: tp.trainStart,
-    trainEnd: tp.trainEnd,
-    binStart: tp.binStart,
-    binWidth: tp.binWidth,
-    bins: tp.bins,
-    beta: tp.beta,
-  };
   return {
-    temporalLayout: layout,
+    temporalLayout: temporalLayout(tp),
     movieBinBias: f(tp.itemBinBias),
     userDrift: f(tp.userDrift),
     userMeanDay: f(tp.userMeanDay),

@@ -30,10 +30,14 @@ export interface UserRatings {
   exists: boolean;
   movieIds: string[];
   ratings: Float32Array;
+  /** When each rating was given (Unix seconds, aligned with movieIds): the ranking models' recency weighting. */
+  ratedAt?: Int32Array;
   /** Watch history: the movies the user viewed but did not rate (a rated movie counts by its rating). */
   viewedMovieIds?: string[];
   /** The total weight of each of those views (aligned with viewedMovieIds). */
   viewWeights?: Float32Array;
+  /** The latest view of each of those movies (Unix seconds, aligned with viewedMovieIds). */
+  viewedAt?: Int32Array;
 }
 
 export interface StoredView {
@@ -125,20 +129,29 @@ export async function movieTitles(db: Queryable): Promise<Map<string, string>> {
  */
 export async function userRatings(db: Queryable, userId: string): Promise<UserRatings> {
   // kind: 0 the user row, 1 a rating, 2 a view of an unrated movie (one round trip for all three)
-  const rows = await db.query<{ kind: number; external_id: string | null; value: number | null }>(
+  const rows = await db.query<{
+    kind: number;
+    external_id: string | null;
+    value: number | null;
+    at: number | null;
+  }>(
     `WITH u AS (SELECT id FROM users WHERE external_id = $1)
-     SELECT 0 AS kind, NULL::text AS external_id, NULL::real AS value FROM u
+     SELECT 0 AS kind, NULL::text AS external_id, NULL::real AS value, NULL::float8 AS at FROM u
      UNION ALL
-     SELECT 1, m.external_id, r.rating FROM u JOIN ratings r ON r.user_id = u.id JOIN movies m ON m.id = r.movie_id
+     SELECT 1, m.external_id, r.rating, extract(epoch FROM r.rated_at)::float8
+       FROM u JOIN ratings r ON r.user_id = u.id JOIN movies m ON m.id = r.movie_id
      UNION ALL
-     SELECT 2, m.external_id, v.weight FROM u JOIN views v ON v.user_id = u.id JOIN movies m ON m.id = v.movie_id
+     SELECT 2, m.external_id, v.weight, extract(epoch FROM v.viewed_at)::float8
+       FROM u JOIN views v ON v.user_id = u.id JOIN movies m ON m.id = v.movie_id
       WHERE NOT EXISTS (SELECT 1 FROM ratings r WHERE r.user_id = v.user_id AND r.movie_id = v.movie_id)`,
     [userId],
   );
   const movieIds: string[] = [];
   const ratings: number[] = [];
+  const ratedAt: number[] = [];
   const viewedMovieIds: string[] = [];
   const weights: number[] = [];
+  const viewedAt: number[] = [];
   let exists = false;
   for (const r of rows) {
     const kind = Number(r.kind);
@@ -146,17 +159,21 @@ export async function userRatings(db: Queryable, userId: string): Promise<UserRa
     else if (kind === 1) {
       movieIds.push(r.external_id!);
       ratings.push(Number(r.value));
+      ratedAt.push(Math.floor(Number(r.at)));
     } else {
       viewedMovieIds.push(r.external_id!);
       weights.push(Number(r.value));
+      viewedAt.push(Math.floor(Number(r.at)));
     }
   }
   return {
     exists,
     movieIds,
     ratings: Float32Array.from(ratings),
+    ratedAt: Int32Array.from(ratedAt),
     viewedMovieIds,
     viewWeights: Float32Array.from(weights),
+    viewedAt: Int32Array.from(viewedAt),
   };
 }
 

@@ -1,7 +1,7 @@
 import {
-  allocParams,
   buildRatedIndex,
   clampTime,
+  copyParams,
   type EpochRecord,
   MFModel,
   type MFParams,
@@ -64,23 +64,6 @@ function isDataset(x: Dataset | RatingColumns): x is Dataset {
   return 'ratings' in x && 'users' in x && x.users instanceof IdMap;
 }
 
-function identityMap(size: number): IdMap {
-  const m = new IdMap();
-  for (let j = 0; j < size; j++) m.add(j);
-  return m;
-}
-
-function copyParams(p: MFParams): MFParams {
-  const out = allocParams(p.numUsers, p.numItems, p.factors, p.globalMean);
-  out.userBias.set(p.userBias);
-  out.itemBias.set(p.itemBias);
-  out.userFactors.set(p.userFactors);
-  out.itemFactors.set(p.itemFactors);
-  if (p.itemRankBias) out.itemRankBias = p.itemRankBias.slice();
-  if (p.temporal) out.temporal = p.temporal;
-  return out;
-}
-
 /** Resolves preset + overrides into a full configuration. */
 export function resolveConfig(options: Pick<TrainOptions, 'preset' | 'config'> = {}): TrainConfig {
   const name = options.preset ?? 'default';
@@ -117,8 +100,8 @@ export async function train(
       mu = Math.max(mu, columns.users[r]! + 1);
       mi = Math.max(mi, columns.items[r]! + 1);
     }
-    users = identityMap(options.shape?.numUsers ?? mu);
-    items = identityMap(options.shape?.numItems ?? mi);
+    users = IdMap.identity(options.shape?.numUsers ?? mu);
+    items = IdMap.identity(options.shape?.numItems ?? mi);
   }
   const shape = { numUsers: users.size, numItems: items.size };
   // The Bayesian engine reads the dataset's movie table (genre/decade prior) when there is one.

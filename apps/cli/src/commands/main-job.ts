@@ -93,10 +93,13 @@ export const mainCommand: Command = {
       printHoldoutEvaluation(ctx, run);
 
       ctx.print('');
+      // the ranking model reads every interaction: the ratings and the views of unrated movies (watch history)
+      const interactions = await afterImport(() => db.readInteractions());
       ctx.print(
-        `4/5  recommendation model (ranking preset ${rankingValues.preset}): training on the same ${dataset.ratings.length} interactions`,
+        `4/5  recommendation model (ranking preset ${rankingValues.preset}): training on the ${interactions.ratings.length} interactions ` +
+          `in the database (ratings${interactions.ratings.length > dataset.ratings.length ? ' and views' : ''})`,
       );
-      const ranking = await afterImport(() => runRankingTraining(ctx, dataset, rankingValues));
+      const ranking = await afterImport(() => runRankingTraining(ctx, interactions, rankingValues));
       printRankingEvaluation(ctx, ranking);
 
       await afterImport(async () => ctx.signal.throwIfAborted());

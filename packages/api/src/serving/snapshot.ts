@@ -194,17 +194,27 @@ export class Snapshot {
   }
 
   /** The user in one model from their stored ratings: trained state, fold-in, or (no history) the fallback. */
-  #modelUser(served: Served, userId: string, movieIds: string[], ratings: Float32Array): ModelUser {
+  #modelUser(
+    served: Served,
+    userId: string,
+    movieIds: string[],
+    ratings: Float32Array,
+    times?: Int32Array,
+  ): ModelUser {
     const { model } = served;
-    const pairs: [number, number][] = [];
+    const pairs: [number, number, number][] = [];
+    const timed = times !== undefined && times.length === movieIds.length;
     for (let j = 0; j < movieIds.length; j++) {
       const item = model.items.indexOf(movieIds[j]!);
-      if (item >= 0) pairs.push([item, ratings[j]!]);
+      if (item >= 0) pairs.push([item, ratings[j]!, timed ? times[j]! : 0]);
     }
     pairs.sort((a, b) => a[0] - b[0]);
+    // with the times, a model that weights recent interactions more (the item-item models) does so for a changed
+    // user as it did in training; without them every item would count as recent
     const history: UserHistory = {
       items: Int32Array.from(pairs, (p) => p[0]),
       values: Float32Array.from(pairs, (p) => p[1]),
+      ...(timed ? { times: Int32Array.from(pairs, (p) => p[2]) } : {}),
     };
     const u = model.users.indexOf(userId);
     if (u >= 0 && !this.dirtyUsers.has(userId)) {
@@ -228,24 +238,33 @@ export class Snapshot {
       exists: boolean;
       movieIds: string[];
       ratings: Float32Array;
+      ratedAt?: Int32Array;
       viewedMovieIds?: string[];
       viewWeights?: Float32Array;
+      viewedAt?: Int32Array;
     },
   ): UserState {
-    const { movieIds, ratings } = stored;
-    const rating = this.rating ? this.#modelUser(this.rating, userId, movieIds, ratings) : null;
+    const { movieIds, ratings, ratedAt } = stored;
+    const rating = this.rating ? this.#modelUser(this.rating, userId, movieIds, ratings, ratedAt) : null;
     let recommending = rating;
     if (this.ranking !== null) {
       const viewed = stored.viewedMovieIds ?? [];
       const weights = stored.viewWeights ?? new Float32Array(0);
       const ids = viewed.length > 0 ? movieIds.concat(viewed) : movieIds;
       let values = ratings;
+      let times = ratedAt;
       if (viewed.length > 0) {
         values = new Float32Array(ratings.length + weights.length);
         values.set(ratings);
         values.set(weights, ratings.length);
+        const viewedAt = stored.viewedAt;
+        if (ratedAt !== undefined && viewedAt !== undefined && viewedAt.length === viewed.length) {
+          times = new Int32Array(ratedAt.length + viewedAt.length);
+          times.set(ratedAt);
+          times.set(viewedAt, ratedAt.length);
+        } else times = undefined;
       }
-      recommending = this.#modelUser(this.ranking, userId, ids, values);
+      recommending = this.#modelUser(this.ranking, userId, ids, values, times);
     }
     return new UserState(userId, stored.exists, movieIds.length, recommending, rating);
   }

@@ -1,5 +1,5 @@
 import type { IdMap } from '@movierec/data';
-import { UnknownItemError, UnknownUserError } from '../errors.ts';
+import { checkItemIndex, checkUserIndex } from '../errors.ts';
 import type { TrainingLog } from '../model.ts';
 import type { ModelTask } from '../recommender.ts';
 import { type Csr, csrRow } from './common.ts';
@@ -57,11 +57,11 @@ export abstract class HistoryModel {
   }
 
   protected checkUser(user: number): void {
-    if (!(Number.isInteger(user) && user >= 0 && user < this.numUsers)) throw new UnknownUserError(user);
+    checkUserIndex(user, this.numUsers);
   }
 
   protected checkItem(item: number): void {
-    if (!(Number.isInteger(item) && item >= 0 && item < this.numItems)) throw new UnknownItemError(item);
+    checkItemIndex(item, this.numItems);
   }
 
   trainedHistory(user: number): Int32Array | undefined {

@@ -15,7 +15,7 @@
 import { IdMap, Rng } from '@movierec/data';
 import { type BlobEntry, decodeContainer, encodeContainer, idMapFromHeader } from '../container.ts';
 import { CosineIndex } from '../cosine.ts';
-import { ModelFormatError, UnknownItemError, UnknownUserError } from '../errors.ts';
+import { checkItemIndex, checkUserIndex, ModelFormatError } from '../errors.ts';
 import type { RatedIndex } from '../rated-index.ts';
 import { ratedItems } from '../rated-index.ts';
 import type {
@@ -95,12 +95,6 @@ export interface NcfModelInit {
   rated?: RatedIndex;
 }
 
-function identityMap(size: number): IdMap {
-  const map = new IdMap();
-  for (let j = 0; j < size; j++) map.add(j);
-  return map;
-}
-
 /** σ(z) = 1 / (1 + e^−z), the output unit of eq. 11. */
 function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
@@ -177,8 +171,8 @@ export class NcfModel implements Recommender {
     checkNcfParams(init.params);
     const p = init.params;
     this.params = p;
-    this.users = init.users ?? identityMap(p.numUsers);
-    this.items = init.items ?? identityMap(p.numItems);
+    this.users = init.users ?? IdMap.identity(p.numUsers);
+    this.items = init.items ?? IdMap.identity(p.numItems);
     if (this.users.size !== p.numUsers)
       throw new RangeError(`NcfModel: users IdMap has ${this.users.size} IDs, the model ${p.numUsers} users`);
     if (this.items.size !== p.numItems)
@@ -207,8 +201,7 @@ export class NcfModel implements Recommender {
   }
 
   userState(user: number): NcfUserState {
-    if (!(Number.isInteger(user) && user >= 0 && user < this.params.numUsers))
-      throw new UnknownUserError(user);
+    checkUserIndex(user, this.params.numUsers);
     const { gmfFactors: dG, gmfUser, mlpUser } = this.params;
     const dM = this.#dM;
     return {
@@ -219,13 +212,12 @@ export class NcfModel implements Recommender {
   }
 
   trainedHistory(user: number): Int32Array | undefined {
-    if (!(Number.isInteger(user) && user >= 0 && user < this.params.numUsers))
-      throw new UnknownUserError(user);
+    checkUserIndex(user, this.params.numUsers);
     return this.rated ? ratedItems(this.rated, user) : undefined;
   }
 
   #checkItem(i: number): void {
-    if (!(Number.isInteger(i) && i >= 0 && i < this.params.numItems)) throw new UnknownItemError(i);
+    checkItemIndex(i, this.params.numItems);
   }
 
   #state(user: UserState): NcfUserState {

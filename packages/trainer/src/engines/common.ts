@@ -130,16 +130,6 @@ export function initialParams(
   return params;
 }
 
-/** A compact copy of parameters (e.g. out of a kernel arena). */
-export function copyParams(p: MFParams): MFParams {
-  const out = allocParams(p.numUsers, p.numItems, p.factors, p.globalMean);
-  out.userBias.set(p.userBias);
-  out.itemBias.set(p.itemBias);
-  out.userFactors.set(p.userFactors);
-  out.itemFactors.set(p.itemFactors);
-  return out;
-}
-
 /** The row order for an epoch: the caller's, checked, or a seeded shuffle. */
 export function epochOrder(
   n: number,

@@ -13,6 +13,7 @@
  */
 import type { NcfKind, NcfParams } from '@movierec/core';
 import { tf } from '../tfjs/index.ts';
+import { predictPairs } from '../tfjs/model.ts';
 
 export const NCF_LAYER = {
   gmfUser: 'gmf_user_embedding',
@@ -191,15 +192,5 @@ export function predictNcf(
   items: Int32Array,
   batchSize = 65_536,
 ): Float32Array {
-  const out = new Float32Array(users.length);
-  for (let start = 0; start < users.length; start += batchSize) {
-    const end = Math.min(users.length, start + batchSize);
-    const chunk = tf.tidy(() => {
-      const u = tf.tensor2d(users.subarray(start, end), [end - start, 1], 'int32');
-      const i = tf.tensor2d(items.subarray(start, end), [end - start, 1], 'int32');
-      return (model.predict([u, i], { batchSize: end - start }) as tf.Tensor).dataSync() as Float32Array;
-    });
-    out.set(chunk, start);
-  }
-  return out;
+  return predictPairs(model, users, items, batchSize);
 }

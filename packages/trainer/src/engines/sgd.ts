@@ -1,7 +1,6 @@
-import type { MFParams } from '@movierec/core';
+import { copyParams, type MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
 import type { Engine, FitOptions, TrainConfig } from '../engine.ts';
-import { copyParams } from './common.ts';
 import { runEpochs, startMinibatch } from './epoch-loop.ts';
 import {
   type NativeEngineOptions,

@@ -1,6 +1,6 @@
 import { buildRatedIndex, type Recommender, ratedItems, topK, type UserState } from '@movierec/core';
 import { type RatingColumns, Rng, type Split, userHoldout } from '@movierec/data';
-import { rankUser } from '../metrics.ts';
+import { type RankingMetrics, rankUser } from '../metrics.ts';
 
 /**
  * Ranking evaluation protocols:
@@ -39,19 +39,9 @@ export interface RankingEvalOptions {
   dataName?: string;
 }
 
-export interface RankingReport {
+/** RankingMetrics of one protocol (coverage is NaN for 'loo-sampled', whose lists come from sampled candidates). */
+export interface RankingReport extends RankingMetrics {
   protocol: RankingProtocol;
-  k: number;
-  /** Users averaged over (those with ≥ 1 relevant held-out item). */
-  users: number;
-  precision: number;
-  recall: number;
-  ndcg: number;
-  map: number;
-  /** Share of users with ≥ 1 relevant item in their top k (HR@k). */
-  hitRate: number;
-  /** Distinct items in any top-k list / catalogue size (full-ranking protocols; NaN for 'loo-sampled'). */
-  coverage: number;
   /** Mean self-information of recommended items, −log2(pop_i/|U|) (Zhou et al., PNAS 2010); NaN when sampled. */
   novelty: number;
   /** Users whose lists came from the popularity fallback. */

@@ -180,6 +180,16 @@ export function predictMF(
   if (users.length !== items.length) {
     throw new Error(`predictMF: users has ${users.length} rows but items has ${items.length}`);
   }
+  return predictPairs(model, users, items, batchSize);
+}
+
+/** The output of a (user, item)-input layers model for rows (users[j], items[j]), `batchSize` rows at a time. */
+export function predictPairs(
+  model: tf.LayersModel,
+  users: Int32Array,
+  items: Int32Array,
+  batchSize = 65_536,
+): Float32Array {
   const out = new Float32Array(users.length);
   for (let start = 0; start < users.length; start += batchSize) {
     const end = Math.min(users.length, start + batchSize);

@@ -1,7 +1,6 @@
 import { choleskyBackSolveInPlace, choleskyInPlace, choleskySolveInPlace } from '@movierec/core';
 import type { MovieTable, Rng } from '@movierec/data';
 import type { Csr } from './csr.ts';
-import type { BpmfConfig } from './gibbs.ts';
 import type { Hyper } from './wishart.ts';
 
 /**
@@ -27,9 +26,15 @@ export function movieFeatures(movies: MovieTable, numItems: number): { count: nu
   return { count, values };
 }
 
+/** The feature settings of BpmfConfig (gibbs.ts) that itemFeatureMatrix reads. */
+export interface ItemFeatureSettings {
+  itemFeatures?: { count: number; values: Float32Array };
+  popularityFeatures?: boolean;
+}
+
 /** Item features: the given side features, plus one-hot log₂ bins of the training count when asked. */
 export function itemFeatureMatrix(
-  config: Pick<BpmfConfig, 'itemFeatures' | 'popularityFeatures'>,
+  config: ItemFeatureSettings,
   byItem: Csr,
 ): { count: number; values: Float64Array } | undefined {
   const given = config.itemFeatures;
