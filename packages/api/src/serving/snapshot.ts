@@ -12,7 +12,7 @@ import {
   type TopItems,
   type UserHistory,
 } from '@movierec/core';
-import type { ModelVersionInfo } from '@movierec/db';
+import type { ModelVersionInfo, UserRatings } from '@movierec/db';
 import { type Catalogue, ItemSpace } from './catalogue.ts';
 
 export type RecommendationSource = 'PERSONALIZED' | 'POPULARITY';
@@ -232,18 +232,7 @@ export class Snapshot {
    * both (a view's value is its weight, as in training: readInteractions); the rating model only the ratings — a
    * view is not a rating, so without an active ranking model views do not change recommendations.
    */
-  buildUserState(
-    userId: string,
-    stored: {
-      exists: boolean;
-      movieIds: string[];
-      ratings: Float32Array;
-      ratedAt?: Int32Array;
-      viewedMovieIds?: string[];
-      viewWeights?: Float32Array;
-      viewedAt?: Int32Array;
-    },
-  ): UserState {
+  buildUserState(userId: string, stored: UserRatings): UserState {
     const { movieIds, ratings, ratedAt } = stored;
     const rating = this.rating ? this.#modelUser(this.rating, userId, movieIds, ratings, ratedAt) : null;
     let recommending = rating;
