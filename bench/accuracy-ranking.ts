@@ -1,6 +1,7 @@
 /**
  * Ranking bench (issue 15): every ranking model beside popularity on the bundled ml-latest-small, through the shipped
- * code path (loadBundled → rankingSplit → fitRanking / train → evaluateRanking), three protocols:
+ * code path (loadBundled → rankingSplit → trainRanking / train → evaluateRanking), three protocols — the NCF family
+ * (GMF, MLP, NeuMF: TF.js layers, trainRanking → trainNcf) included, evaluated by the same evaluateRanking:
  * - temporal: each user's latest 20% held out, relevant = held-out rating ≥ 4, the whole catalogue ranked minus the
  *   user's training movies: NDCG@10, Recall@10, top-10 catalogue coverage, novelty (mean −log2(pop_i/|U|));
  * - loo-sampled: the NCF paper's leave-one-out (latest interaction vs 100 sampled negatives): HR@10, NDCG@10;
@@ -18,19 +19,19 @@ import { parseArgs } from 'node:util';
 import { buildRatedIndex, MFModel, type Recommender, ratedItems } from '../packages/core/src/index.ts';
 import { type Dataset, loadBundled, userHoldout } from '../packages/data/src/index.ts';
 import {
+  type AnyRankingConfig,
   evaluateRanking,
-  fitRanking,
   modelRanker,
   popularityModel,
   popularityOrder,
   popularityRanker,
   RANKING_PRESETS,
-  type RankingConfig,
   type RankingReport,
   rankingMetrics,
   rankingSplit,
   relevantItems,
   train,
+  trainRanking,
 } from '../packages/trainer/src/index.ts';
 
 const { values: args } = parseArgs({
@@ -85,7 +86,7 @@ interface Run {
   what: string;
   fit: (data: Dataset) => Promise<Recommender> | Recommender;
 }
-const ranking = (config: RankingConfig) => (data: Dataset) => fitRanking(data, config);
+const ranking = (config: AnyRankingConfig) => (data: Dataset) => trainRanking(data, config);
 const runs: Run[] = [
   { name: 'popularity', what: 'most-interacted movies first', fit: (d) => popularityModel(d) },
   {
@@ -112,6 +113,21 @@ const runs: Run[] = [
     name: 'bpr',
     what: 'BPR-MF (Rendle et al. 2009), 64 factors, 60 epochs',
     fit: ranking(RANKING_PRESETS.bpr),
+  },
+  {
+    name: 'neumf',
+    what: 'NeuMF (He et al. 2017): GMF + MLP pre-trained 6 epochs each, then joined, 4 SGD epochs; log loss, 4 sampled negatives',
+    fit: ranking(RANKING_PRESETS.neumf),
+  },
+  {
+    name: 'mlp',
+    what: 'MLP (He et al. 2017), layers 64-32-16-8, 4 Adam epochs',
+    fit: ranking(RANKING_PRESETS.mlp),
+  },
+  {
+    name: 'gmf',
+    what: 'GMF (He et al. 2017), 8 factors, 4 Adam epochs',
+    fit: ranking(RANKING_PRESETS.gmf),
   },
   {
     name: 'rating-model',

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { RankingModel } from '@movierec/core';
 import {
   type Dataset,
   describeInteractions,
@@ -9,13 +8,14 @@ import {
   toInteractions,
 } from '@movierec/data';
 import {
-  fitRanking,
+  ALL_RANKING_FAMILIES,
+  type AnyRankingConfig,
   parseRankingPreset,
-  RANKING_FAMILIES,
   RANKING_PRESETS,
-  type RankingConfig,
   type RankingReport,
   rankingPreset,
+  type TrainedRankingModel,
+  trainRanking,
 } from '@movierec/trainer';
 import { withDb } from './db.ts';
 import {
@@ -36,7 +36,8 @@ export const TASK_OPTION: Record<string, OptionSpec> = {
   task: {
     type: 'string',
     valueName: TASKS.join('|'),
-    description: 'rating: the rating model (predicts r̂); ranking: a top-N model (EASE, item-kNN, iALS, BPR)',
+    description:
+      'rating: the rating model (predicts r̂); ranking: a top-N model (EASE, item-kNN, iALS, BPR, NCF: GMF/MLP/NeuMF)',
     defaultText: 'rating',
   },
 };
@@ -105,17 +106,18 @@ export async function loadRankingData(ctx: Context, input: CommandInput): Promis
 export interface RankingChoice {
   /** The preset name or the file it came from. */
   source: string;
-  config: RankingConfig;
+  config: AnyRankingConfig;
 }
 
 /**
- * The ranking configuration named by --preset: a preset of RANKING_PRESETS (default, ease, item-knn, ials, bpr) or a
+ * The ranking configuration named by --preset: a preset of RANKING_PRESETS (default, ease, item-knn, ials, bpr, gmf,
+ * mlp, neumf) or a
  * JSON file written by `movierec tune --out` (or by hand: { "task": "ranking", "model": { "family": … } }).
  */
 export function rankingChoice(ctx: Context, values: Values): RankingChoice {
   const preset = stringFlag(values, 'preset') ?? 'default';
   const named = rankingPreset(preset);
-  if (named) return { source: preset, config: structuredClone(named) as RankingConfig };
+  if (named) return { source: preset, config: structuredClone(named) as AnyRankingConfig };
   if (!/[./\\]/.test(preset))
     throw new UsageError(
       `--preset: '${preset}' is neither a ranking preset (${Object.keys(RANKING_PRESETS).join(', ')}) nor a file path`,
@@ -141,7 +143,7 @@ export function rankingChoice(ctx: Context, values: Values): RankingChoice {
 }
 
 /** One-line description of a ranking configuration. */
-export function describeRanking(config: RankingConfig): string {
+export function describeRanking(config: AnyRankingConfig): string {
   const { family, ...rest } = config;
   return `${family} ${JSON.stringify(rest)}`;
 }
@@ -150,17 +152,18 @@ export function describeRanking(config: RankingConfig): string {
 export async function trainRankingModel(
   ctx: Context,
   dataset: Pick<Dataset, 'ratings' | 'users' | 'items'>,
-  config: RankingConfig,
+  config: AnyRankingConfig,
   label = `train ${config.family}`,
-): Promise<{ model: RankingModel; seconds: number }> {
-  if (!(RANKING_FAMILIES as readonly string[]).includes(config.family))
+): Promise<{ model: TrainedRankingModel; seconds: number }> {
+  if (!(ALL_RANKING_FAMILIES as readonly string[]).includes(config.family))
     throw new CliError(`unknown ranking model family '${config.family}'`);
   const bar = ctx.progress(label, 'steps');
   const started = performance.now();
   try {
     // let the bar draw (and a Ctrl-C land) before the CPU-bound fit
     await new Promise((resolve) => setImmediate(resolve));
-    const model = fitRanking(dataset, config, {
+    // the NCF family trains in TF.js layers (async, epoch by epoch); the others fit natively
+    const model = await trainRanking(dataset, config, {
       onProgress: bar.onProgress,
       onMessage: (m) => bar.interrupt(() => ctx.log(m)),
       signal: ctx.signal,

@@ -98,3 +98,74 @@ describe('tune', () => {
     expect(existsSync(model)).toBe(true);
   });
 });
+
+describe('train --task ranking: the NCF family (GMF, MLP, NeuMF) behind the one Recommender path', () => {
+  it('--preset gmf and a NeuMF preset file (pre-trained) save a model that recommend --model serves', async () => {
+    const path = ratingsFile('ncf.csv', (u, j) => ((u + j) % 3 === 0 ? 2 : 5));
+    const gmf = join(dir.path, 'gmf.mrm');
+    const t = await runCli(['train', path, '--task', 'ranking', '--preset', 'gmf', '--out', gmf, '--json']);
+    expect(t.code, t.stderr).toBe(0);
+    const j = parseJson(t) as Record<string, unknown>;
+    expect(j).toMatchObject({ task: 'ranking', family: 'ncf', preset: 'gmf', config: { kind: 'gmf' } });
+    expect(typeof j['ndcg@10']).toBe('number');
+    expect(typeof j['coverage@10']).toBe('number');
+    // NeuMF with the paper's pre-training (GMF and MLP first), from a preset file as tune would write one
+    const preset = join(dir.path, 'neumf.json');
+    writeFileSync(
+      preset,
+      JSON.stringify({
+        task: 'ranking',
+        model: {
+          family: 'ncf',
+          kind: 'neumf',
+          pretrain: true,
+          pretrainEpochs: 1,
+          epochs: 1,
+          layers: [16, 8, 4],
+        },
+      }),
+    );
+    const neumf = join(dir.path, 'neumf.mrm');
+    const n = await runCli([
+      'train',
+      path,
+      '--task',
+      'ranking',
+      '--preset',
+      preset,
+      '--out',
+      neumf,
+      '--json',
+    ]);
+    expect(n.code, n.stderr).toBe(0);
+    expect(parseJson(n)).toMatchObject({ family: 'ncf', config: { kind: 'neumf', layers: [16, 8, 4] } });
+    for (const file of [gmf, neumf]) {
+      const r = await runCli(['recommend', '1', '--model', file, '--k', '5', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const items = (parseJson(r) as { items: { movieId: string }[] }).items.map((x) => x.movieId);
+      expect(items).toHaveLength(5);
+      // user 1 rated movies ((7 + 3j) mod 30) + 1, j < 10: none of them is recommended back
+      const rated = new Set(Array.from({ length: 10 }, (_, j) => String(((7 + j * 3) % 30) + 1)));
+      for (const m of items) expect(rated.has(m), `movie ${m} was rated by user 1`).toBe(false);
+    }
+  });
+
+  it('an NCF preset file with a bad field is refused naming it; tune does not take an NCF preset', async () => {
+    const preset = join(dir.path, 'bad-ncf.json');
+    writeFileSync(preset, JSON.stringify({ model: { family: 'ncf', layers: 'wide' } }));
+    const r = await runCli([
+      'train',
+      '--task',
+      'ranking',
+      '--preset',
+      preset,
+      '--out',
+      join(dir.path, 'x.mrm'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('layers must be a list of numbers');
+    const t = await runCli(['tune', '--preset', 'neumf']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toContain('is an NCF model; tune searches');
+  });
+});

@@ -260,7 +260,11 @@ function factorsOf(model: Recommender): number {
  */
 export async function saveModel(
   db: Database,
-  model: Recommender & { readonly config?: Readonly<Record<string, unknown>>; readonly log?: TrainingLog },
+  model: Recommender & {
+    readonly config?: Readonly<Record<string, unknown>>;
+    /** TrainingLog, or another family's own log (NCF's epochs carry a stage): stored as JSON either way. */
+    readonly log?: TrainingLog | { readonly engine: string; readonly [key: string]: unknown };
+  },
   meta: {
     datasetFingerprint: string;
     metrics?: Metrics;
@@ -284,7 +288,7 @@ export async function saveModel(
     engine: meta.engine ?? model.log?.engine ?? model.family,
     config: { ...(model.config ?? {}) },
     metrics: meta.metrics,
-    ...(model.log ? { trainingLog: model.log } : {}),
+    ...(model.log ? { trainingLog: model.log as TrainingLog } : {}),
     datasetFingerprint: meta.datasetFingerprint,
     activate: meta.activate,
   });

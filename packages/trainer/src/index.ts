@@ -104,7 +104,18 @@ export {
   type RankingReport,
   rankingSplit,
 } from './ranking/evaluate.ts';
-export { fitRanking, RANKING_FAMILIES, type RankingConfig, type RankingFamily } from './ranking/families.ts';
+export {
+  ALL_RANKING_FAMILIES,
+  type AnyRankingConfig,
+  type AnyRankingFamily,
+  fitRanking,
+  type NcfRankingConfig,
+  RANKING_FAMILIES,
+  type RankingConfig,
+  type RankingFamily,
+  type TrainedRankingModel,
+  trainRanking,
+} from './ranking/families.ts';
 export {
   type InteractionData,
   popularityModel,

@@ -1,10 +1,10 @@
 import type { Dataset } from '@movierec/data';
 import {
+  type AnyRankingConfig,
   evaluateRanking,
   popularityModel,
   RANKING_PRESETS,
   RANKING_PROTOCOLS,
-  type RankingConfig,
   type RankingProtocol,
   type RankingReport,
   rankingSplit,
@@ -63,7 +63,7 @@ export async function evaluateRankingTask(
     key: 'popularity',
     r: evaluateRanking(popularityModel(trainSet), split.train, split.test, options),
   });
-  const runs: { name: string; key: string; config: RankingConfig }[] = [
+  const runs: { name: string; key: string; config: AnyRankingConfig }[] = [
     { name: `${choice.config.family} (${choice.source})`, key: 'model', config: choice.config },
   ];
   if (choice.config.family !== 'item-knn')

@@ -44,7 +44,7 @@ export const evaluateCommand: Command = {
     "the user's training movies excluded, relevant = held-out rating ≥ 4. Baselines (global mean; regularised " +
     'user+movie biases; popularity) are fitted on the same training ratings. With --json the mean metrics are at the ' +
     "top level ('rmse', 'mae', 'precision@10', …), beside 'std', 'folds' and 'baselines'. " +
-    "--task ranking evaluates a top-N model (--preset default|ease|item-knn|ials|bpr or a file from 'movierec tune') " +
+    "--task ranking evaluates a top-N model (--preset default|ease|item-knn|ials|bpr|gmf|mlp|neumf or a file from 'movierec tune') " +
     'next to popularity and item-kNN by --protocol: temporal (each user’s latest 20%, relevant = held-out rating ≥ 4 ' +
     'or every held-out interaction without ratings, full catalogue minus training movies), loo-sampled (the NCF ' +
     "paper's latest-one-out vs 100 sampled negatives) or loo-full (the same against the full catalogue).",

@@ -37,7 +37,7 @@ export const mainCommand: Command = {
       type: 'string',
       valueName: 'name|file',
       description:
-        'the recommendation model: a ranking preset (default, ease, item-knn, ials, bpr) or a file from tune',
+        'the recommendation model: a ranking preset (default, ease, item-knn, ials, bpr, gmf, mlp, neumf) or a file from tune',
       defaultText: 'default',
     },
     ...SERVE_OPTIONS,

@@ -1,12 +1,13 @@
-import type { Metrics, RankingModel } from '@movierec/core';
+import type { Metrics } from '@movierec/core';
 import type { Dataset } from '@movierec/data';
 import {
+  type AnyRankingConfig,
   evaluateRanking,
   popularityModel,
-  type RankingConfig,
   type RankingReport,
   rankingSplit,
   relevantThresholdFor,
+  type TrainedRankingModel,
 } from '@movierec/trainer';
 import { type Context, numberFlag, type Values } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
@@ -20,8 +21,8 @@ import {
 } from '../ranking.ts';
 
 export interface RankingRun {
-  model: RankingModel;
-  config: RankingConfig;
+  model: TrainedRankingModel;
+  config: AnyRankingConfig;
   /** The preset name or file. */
   source: string;
   dataset: Dataset;

@@ -1,4 +1,4 @@
-import { type Metrics, type MFModel, saveModel as saveModelFile, saveRankingModel } from '@movierec/core';
+import { type Metrics, type MFModel, saveModel as saveModelFile, saveRecommender } from '@movierec/core';
 import { type Dataset, randomSplit } from '@movierec/data';
 import { type EpochProgress, evaluate, evaluationMetrics, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
@@ -241,7 +241,8 @@ async function trainRanking(ctx: Context, input: CommandInput, out: string | und
   if (out !== undefined) {
     const path = ctx.resolvePath(out);
     try {
-      await saveRankingModel(run.model, path);
+      // any family through core's registry (EASE, item-kNN, iALS, BPR, NCF), as model versions are stored
+      await saveRecommender(run.model, path);
     } catch (error) {
       throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
     }

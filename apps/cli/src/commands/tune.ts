@@ -108,7 +108,12 @@ export const tuneCommand: Command = {
     const modelFlag = choiceFlag(values, 'model', RANKING_FAMILIES);
     let base: RankingConfig;
     if (values.preset !== undefined) {
-      base = rankingChoice(ctx, values).config;
+      const chosen = rankingChoice(ctx, values).config;
+      if (chosen.family === 'ncf')
+        throw new UsageError(
+          `--preset ${String(values.preset)} is an NCF model; tune searches ${RANKING_FAMILIES.join(', ')} (NCF: bench/accuracy-ncf.ts --inner)`,
+        );
+      base = chosen;
       if (modelFlag !== undefined && modelFlag !== base.family)
         throw new UsageError(
           `--model ${modelFlag} but --preset ${String(values.preset)} is a ${base.family} model`,
