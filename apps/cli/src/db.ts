@@ -27,8 +27,11 @@ export interface CliDb {
   loadVersion(id: string): Promise<Recommender>;
   /** The active version of the first task in `prefer` that has one (default: the rating model, else the ranking one). */
   loadActive(prefer?: readonly ModelTask[]): Promise<{ id: string; model: Recommender }>;
-  /** Dense item indices of the movies a user rated (stored ratings, ascending), to leave out of recommendations. */
-  ratedItems(model: Recommender, userId: string): Promise<Int32Array>;
+  /**
+   * What `model` reads of a user's stored ratings and views, and the movies they rated or viewed (left out of
+   * recommendations): @movierec/db's storedHistory, the rule the API folds users in by.
+   */
+  storedHistory(model: Recommender, userId: string): Promise<Store.StoredHistory & { exists: boolean }>;
   movieTitles(): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
@@ -124,13 +127,9 @@ export async function openCliDb(ctx: Context): Promise<CliDb> {
       const stored = await store.loadModelVersion(db, ids[task]!);
       return { id: String(stored.version.id), model: store.toRecommender(stored) };
     },
-    async ratedItems(model, userId) {
-      const items: number[] = [];
-      for (const id of await store.ratedMovieIds(db, userId)) {
-        const i = model.items.indexOf(id);
-        if (i >= 0) items.push(i);
-      }
-      return Int32Array.from(items).sort();
+    async storedHistory(model, userId) {
+      const stored = await store.userRatings(db, userId);
+      return { ...store.storedHistory(model, stored), exists: stored.exists };
     },
     movieTitles: () => store.movieTitles(db),
     close: () => db.close(),

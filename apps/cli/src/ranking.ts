@@ -86,7 +86,8 @@ export async function loadRankingData(ctx: Context, input: CommandInput): Promis
   else {
     const loaded = await loadRatings(ctx, input.args['path|name'], values);
     try {
-      dataset = options === undefined ? loaded : toInteractions(loaded, options);
+      // always: watch history's weights become viewValue(weight), as readInteractions and the API value views
+      dataset = toInteractions(loaded, options ?? {});
     } catch (error) {
       throw new CliError((error as Error).message);
     }

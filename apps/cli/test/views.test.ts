@@ -152,6 +152,52 @@ describe('watch history through the CLI', () => {
     expect(some.stderr).toContain('interactions >=4,binary');
   });
 
+  it('recommend leaves out what the user rated and what they viewed, from either model, as the API does', async () => {
+    // user 1 rated movies ((7 + 3j) mod 30) + 1, j < 10; now they also viewed three movies they did not rate
+    const rated = Array.from({ length: PER }, (_, j) => String(((7 + j * 3) % 30) + 1));
+    const viewed = ['2', '3', '5'].filter((m) => !rated.includes(m));
+    expect(viewed.length).toBeGreaterThan(0);
+    const imported = await cli(
+      'import',
+      write('views-1.csv', `user_id,movie_id\n${viewed.map((m) => `1,${m}`).join('\n')}\n`),
+      '--json',
+    );
+    expect(imported.code, imported.stderr).toBe(0);
+    const ranking = await cli('train', '--task', 'ranking', '--from-db', '--preset', 'item-knn', '--json');
+    expect(ranking.code, ranking.stderr).toBe(0);
+    const rating = await cli(
+      'train',
+      '--from-db',
+      '--engine',
+      'sgd',
+      '--epochs',
+      '2',
+      '--validation',
+      '0',
+      '--json',
+    );
+    expect(rating.code, rating.stderr).toBe(0);
+    for (const version of [parseJson(ranking).modelVersion, parseJson(rating).modelVersion]) {
+      const r = await cli('recommend', '1', '--k', '30', '--model', String(version), '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const items = (parseJson(r) as { items: { movieId: string }[] }).items.map((x) => x.movieId);
+      expect(items.length).toBeGreaterThan(0);
+      for (const m of [...rated, ...viewed]) expect(items, `version ${version}: movie ${m}`).not.toContain(m);
+      const all = await cli(
+        'recommend',
+        '1',
+        '--k',
+        '30',
+        '--model',
+        String(version),
+        '--include-rated',
+        '--json',
+      );
+      const every = (parseJson(all) as { items: { movieId: string }[] }).items.map((x) => x.movieId);
+      expect(every.some((m) => viewed.includes(m) || rated.includes(m))).toBe(true);
+    }
+  });
+
   it('train and evaluate --task ranking on a watch-history file: every held-out view is relevant', async () => {
     const path = join(dir.path, 'views.csv');
     const r = await cli('evaluate', path, '--task', 'ranking', '--preset', 'ease', '--json');

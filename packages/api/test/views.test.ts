@@ -3,6 +3,7 @@
  * user's list turns PERSONALIZED), reaches another replica by LISTEN/NOTIFY, and is refused for an unknown movie, a
  * weight ≤ 0 and another user's token — on PostgreSQL, with a real ranking model (EASE) beside the rating model.
  */
+import { viewValue } from '@movierec/data';
 import { saveModel, userRatings } from '@movierec/db';
 import { fitRanking, RANKING_PRESETS } from '@movierec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +69,7 @@ describe('recordView on PostgreSQL with an active ranking model', { timeout: 120
     const model = snapshot.ranking!.model;
     const state = model.foldIn({
       items: Int32Array.of(model.items.indexOf(popular[0]!)),
-      values: Float32Array.of(1),
+      values: Float32Array.of(viewValue(1)),
     });
     const want = model.recommend(state, { k: 10, exclude: Int32Array.of(model.items.indexOf(popular[0]!)) });
     expect(ids).toEqual(Array.from(want.items, (i) => model.items.externalId(i)));
@@ -88,6 +89,20 @@ describe('recordView on PostgreSQL with an active ranking model', { timeout: 120
     const state = await a.service.userState(a.service.snapshot!, userId);
     expect(state.rating?.history.items.length).toBe(0);
     expect(state.recommending?.history.items.length).toBe(2);
+    // the ranking model reads each view on the rating scale, viewValue(w) = 4 + log10 w, as it was trained
+    // (readInteractions): a single view counts as a relevant rating (4), not as a low one
+    const ranking = a.service.snapshot!.ranking!.model;
+    const h = state.recommending!.history;
+    const viewed = (movie: string) => h.values[Array.from(h.items).indexOf(ranking.items.indexOf(movie))];
+    expect(viewed(popular[1]!)).toBeCloseTo(viewValue(2.5), 6);
+    expect(viewed(popular[2]!)).toBeCloseTo(4, 6);
+    // whichever model ranks, a viewed movie is left out of the list, like a rated one
+    const rater = a.service.snapshot!.rating!.model;
+    expect(
+      Array.from(state.rating!.exclude)
+        .map((i) => rater.items.externalId(i))
+        .sort(),
+    ).toEqual([popular[1], popular[2]].sort());
   });
 
   it('a view through one replica reaches the other replica’s recommendations without a poll', async () => {

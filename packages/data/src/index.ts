@@ -17,6 +17,8 @@ export {
   type InteractionOptions,
   parseInteractions,
   toInteractions,
+  VIEW_RATING,
+  viewValue,
 } from './interactions.ts';
 export { DATASET_NAMES, type DatasetFormat, type LoadOptions, loadBundled, loadDataset } from './load.ts';
 export { ML100K_GENRES } from './movies.ts';

@@ -5,14 +5,32 @@ import type { Dataset } from './dataset.ts';
  * How ratings become the interactions a ranking model trains on (`toInteractions`):
  * - `minRating`: keep only ratings ≥ it (undefined: every rating — a low rating still says the user chose the
  *   movie); applies to ratings only: watch history has none, so it is an error there;
- * - `weight`: 'rating' (default) — each kept interaction's value is its rating (views: their weight), so models
- *   that weigh the history by value (the default model's like-threshold, iALS' confidence c = 1 + α·r) read it;
+ * - `weight`: 'rating' (default) — each kept interaction's value is its rating, a view's is viewValue(weight) (on
+ *   the rating scale, see there), so models that weigh the history by value (the default model's like-threshold,
+ *   iALS' confidence c = 1 + α·r) read ratings and views on one scale;
  *   'binary' — every kept interaction has value 1 (pure implicit feedback, as the NCF paper turns ratings into
  *   interactions; the data is then watch history, kind 'views').
  */
 export interface InteractionOptions {
   minRating?: number;
   weight?: 'rating' | 'binary';
+}
+
+/** The rating a single view (weight 1) is worth beside ratings: the level the ranking evaluation counts relevant. */
+export const VIEW_RATING = 4;
+
+/**
+ * The value of a view of total weight w (views, plays, minutes; w > 0) beside ratings, on the rating scale:
+ * v(w) = clamp(4 + log10(w), 0.5, 5). A view is implicit *positive* feedback — the user chose the movie (Hu, Koren &
+ * Volinsky, "Collaborative filtering for implicit feedback datasets", ICDM 2008, §4: preference p = 1 whenever r > 0)
+ * — so one view is worth the rating this project's evaluation calls relevant (4; every held-out view is relevant for
+ * watch history), not a low rating; more views raise it only logarithmically, as Hu et al.'s confidence
+ * c = 1 + α·log(1 + r/ε) grows with the count: ten views (or a weight of 10) reach the top of the scale (5); a part
+ * of a view (w < 1) is worth less (w = 0.1: 3, below the default model's like-threshold of 3.5).
+ */
+export function viewValue(weight: number): number {
+  // v(w) = clamp(4 + log10 w, 0.5, 5) (Hu, Koren & Volinsky 2008: p = 1 for any view, confidence ∝ log of count)
+  return Math.min(5, Math.max(0.5, VIEW_RATING + Math.log10(weight)));
 }
 
 /** The CLI's --interactions values: which ratings, then how they weigh. */
@@ -79,7 +97,10 @@ export function toInteractions(dataset: Dataset, options: InteractionOptions = {
         `${dataset.name} is ${kind === 'views' ? 'watch history' : 'ratings mixed with views'}: views have no rating, so a minimum rating (--interactions >=${minRating}) cannot apply; use 'all' or 'all,binary'`,
       );
   }
-  if (minRating === undefined && weight === 'rating') return dataset;
+  // watch history valued beside ratings: each view's weight becomes viewValue(weight) ('mixed' data, from the
+  // database's readInteractions, is already valued so)
+  const views = kind === 'views' && weight === 'rating';
+  if (minRating === undefined && weight === 'rating' && !views) return dataset;
   const cols = dataset.ratings;
   let kept = cols.length;
   if (minRating !== undefined) {
@@ -99,7 +120,7 @@ export function toInteractions(dataset: Dataset, options: InteractionOptions = {
     if (minRating !== undefined && !(v >= minRating)) continue;
     out.users[w] = cols.users[r]!;
     out.items[w] = cols.items[r]!;
-    out.ratings[w] = weight === 'binary' ? 1 : v;
+    out.ratings[w] = weight === 'binary' ? 1 : views ? viewValue(v) : v;
     out.timestamps[w] = cols.timestamps[r]!;
     w++;
   }

@@ -7,6 +7,8 @@ import {
   loadDataset,
   parseInteractions,
   toInteractions,
+  VIEW_RATING,
+  viewValue,
 } from '../src/index.ts';
 import { tempDir } from './helpers.ts';
 
@@ -129,6 +131,24 @@ describe('toInteractions', () => {
     expect(binary.kind).toBe('views');
     expect(binary.scale).toBeUndefined();
     expect(toInteractions(d, { weight: 'binary' }).ratings.length).toBe(3);
+  });
+
+  it('weighted watch history: each view valued on the rating scale, v(w) = clamp(4 + log10 w, 0.5, 5)', async () => {
+    // a single view is worth a relevant rating (4), not a low one; ten views reach 5; a tenth of a view 3
+    expect(viewValue(1)).toBe(VIEW_RATING);
+    expect(viewValue(1)).toBe(4);
+    expect(viewValue(10)).toBe(5);
+    expect(viewValue(1000)).toBe(5);
+    expect(viewValue(0.1)).toBeCloseTo(3, 12);
+    expect(viewValue(1e-9)).toBe(0.5);
+    expect(viewValue(2)).toBeGreaterThan(viewValue(1));
+    const v = await loadDataset(file('plays.csv', 'user,movie,plays\n1,2,1\n1,3,10\n2,2,2\n'));
+    expect(v.kind).toBe('views');
+    const valued = toInteractions(v);
+    expect(Array.from(valued.ratings.ratings)).toEqual([4, 5, Math.fround(4 + Math.log10(2))]);
+    expect(valued.kind).toBe('views');
+    // binary stays 1
+    expect(Array.from(toInteractions(v, { weight: 'binary' }).ratings.ratings)).toEqual([1, 1, 1]);
   });
 
   it('a minimum rating on watch history is a clear error', async () => {

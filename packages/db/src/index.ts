@@ -24,6 +24,7 @@ export {
   type RatingEvent,
 } from './events.ts';
 export type { Prisma, PrismaClient } from './generated/prisma/client.ts';
+export { type StoredHistory, storedHistory } from './history.ts';
 export {
   type ImportCounts,
   type ImportOptions,

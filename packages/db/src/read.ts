@@ -5,6 +5,7 @@ import {
   type MovieTable,
   type RatingColumns,
   toInteractions,
+  viewValue,
 } from '@movierec/data';
 import type { Database } from './connection.ts';
 import { BinaryRowDecoder } from './copy-binary.ts';
@@ -15,7 +16,7 @@ export interface ReadOptions {
 }
 
 export interface ReadInteractionsOptions extends ReadOptions {
-  /** How the ratings become interactions (@movierec/data toInteractions); views keep their weight (binary: 1). */
+  /** How the ratings become interactions (@movierec/data toInteractions); views: viewValue(weight) (binary: 1). */
   interactions?: InteractionOptions;
 }
 
@@ -35,10 +36,11 @@ export async function readRatings(db: Database, options: ReadOptions = {}): Prom
 /**
  * What the ranking models train on from the database: every rating turned into an interaction as `interactions`
  * says (toInteractions: all or ≥ a threshold, weighted by rating or binary), then the views of movies the user did
- * not rate, each with its weight (1 when binary). Rows [0, ratings) are ratings, the rest views. `kind`: 'mixed'
- * when both are there (a view's value is its weight: the default model reads a weight of 1 as it reads a low
- * rating — the user chose the movie without saying they liked it), 'views' with views only or binary values,
- * else the ratings' kind. Same snapshot, ID maps and movie table as readRatings.
+ * not rate, each valued on the rating scale by @movierec/data's viewValue(weight) = clamp(4 + log10 w, 0.5, 5) (a
+ * view is implicit positive feedback, Hu, Koren & Volinsky 2008: one view is worth a relevant rating, 4, more views
+ * raise it logarithmically; 1 when binary) — the API values a user's views the same way when it folds them in.
+ * Rows [0, ratings) are ratings, the rest views. `kind`: 'mixed' when both are there, 'views' with views only or
+ * binary values, else the ratings' kind. Same snapshot, ID maps and movie table as readRatings.
  */
 export async function readInteractions(
   db: Database,
@@ -67,7 +69,10 @@ export async function readInteractions(
   out.timestamps.set(rated.ratings.timestamps.subarray(0, kept));
   out.users.set(cols.users.subarray(numRatings), kept);
   out.items.set(cols.items.subarray(numRatings), kept);
-  out.ratings.set(binary ? new Float32Array(numViews).fill(1) : cols.ratings.subarray(numRatings), kept);
+  out.ratings.set(
+    binary ? new Float32Array(numViews).fill(1) : cols.ratings.subarray(numRatings).map(viewValue),
+    kept,
+  );
   out.timestamps.set(cols.timestamps.subarray(numRatings), kept);
   const kind = numViews === 0 ? (rated.kind ?? 'ratings') : numRatings === 0 || binary ? 'views' : 'mixed';
   return {

@@ -42,6 +42,9 @@ const views = {
 };
 
 /** (user, movie) → value of a dataset's rows. */
+/** x as float32 stores it (interaction values are Float32Array entries). */
+const f32 = (x: number) => Math.fround(x);
+
 function rows(d: Awaited<ReturnType<typeof readRatings>>): Record<string, number> {
   const out: Record<string, number> = {};
   for (let r = 0; r < d.ratings.length; r++)
@@ -87,7 +90,12 @@ for (const kind of kinds) {
       expect(merged.views).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
       const back = await readInteractions(db);
       expect(back.kind).toBe('views');
-      expect(rows(back)).toEqual({ '10/1': 1, '10/3': 2, '12/2': 7 });
+      // each view valued on the rating scale: viewValue(w) = 4 + log10 w (one view = 4, a relevant rating)
+      expect(rows(back)).toEqual({
+        '10/1': f32(4),
+        '10/3': f32(4 + Math.log10(2)),
+        '12/2': f32(4 + Math.log10(7)),
+      });
     });
 
     it('readInteractions: ratings as interactions, then the views of unrated movies, as --interactions says', async () => {
@@ -95,11 +103,23 @@ for (const kind of kinds) {
       await importDataset(db, views);
       const all = await readInteractions(db);
       expect(all.kind).toBe('mixed');
-      // 10/1 was rated and viewed: it counts by its rating
-      expect(rows(all)).toEqual({ '10/1': 4, '10/2': 2, '11/1': 5, '10/3': 2, '12/2': 3 });
+      // 10/1 was rated and viewed: it counts by its rating; a view is valued as a rating of 4 + log10(weight), so
+      // 10/3 (weight 2) weighs as a liked movie, above the rating of 2 the user gave movie 2
+      expect(rows(all)).toEqual({
+        '10/1': 4,
+        '10/2': 2,
+        '11/1': 5,
+        '10/3': f32(4 + Math.log10(2)),
+        '12/2': f32(4 + Math.log10(3)),
+      });
       expect(all.counts).toEqual({ ratings: 3, views: 2 });
       const liked = await readInteractions(db, { interactions: { minRating: 4 } });
-      expect(rows(liked)).toEqual({ '10/1': 4, '11/1': 5, '10/3': 2, '12/2': 3 });
+      expect(rows(liked)).toEqual({
+        '10/1': 4,
+        '11/1': 5,
+        '10/3': f32(4 + Math.log10(2)),
+        '12/2': f32(4 + Math.log10(3)),
+      });
       const binary = await readInteractions(db, { interactions: { weight: 'binary' } });
       expect(binary.kind).toBe('views');
       expect(new Set(Object.values(rows(binary)))).toEqual(new Set([1]));

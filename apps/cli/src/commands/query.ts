@@ -4,6 +4,7 @@ import {
   type TopItems,
   UnknownItemError,
   UnknownUserError,
+  type UserState,
 } from '@movierec/core';
 import { type Command, idArg, intFlag } from '../framework/command.ts';
 import { CliError } from '../framework/errors.ts';
@@ -43,7 +44,11 @@ export const recommendCommand: Command = {
   args: [{ name: 'userId', required: true, description: 'external user ID (as in the ratings file)' }],
   options: {
     k: { type: 'string', valueName: 'n', description: 'how many movies', defaultText: '10' },
-    'include-rated': { type: 'boolean', description: 'also list movies the user rated in training' },
+    'include-rated': {
+      type: 'boolean',
+      description:
+        'also list movies the user rated or viewed (by default they are left out, as the API does)',
+    },
     ...modelOption,
   },
   examples: ['movierec recommend 1 --k 5', 'movierec recommend 1 --model model.mfm --json'],
@@ -55,15 +60,21 @@ export const recommendCommand: Command = {
       input.values,
       async (handle) => {
         const { model, source, db } = handle;
-        const user = userIndex(model, userId);
-        // Models from files carry the training ratings; for stored versions the database says what the user rated
-        // (all their stored ratings, held-out and later ones included, not only the training index the version keeps).
+        // With the database, the API's rule (@movierec/db storedHistory): everything the user rated or viewed is
+        // left out (stored ratings and views, held-out and later ones included, not only the training index the
+        // version keeps), and a user the model was not trained on is folded in from what they rated (and, for a
+        // ranking model, viewed) as the API folds them in. A model file carries only its training interactions.
+        const stored = db ? await db.storedHistory(model, userId) : undefined;
+        const u = model.users.indexOf(userId);
+        let state: UserState;
+        if (u >= 0) state = model.userState(u);
+        else if (stored !== undefined && stored.history.items.length > 0)
+          state = model.foldIn(stored.history);
+        else throw new UnknownUserError(userId);
         const exclude = input.values['include-rated']
           ? undefined
-          : db
-            ? await db.ratedItems(model, userId)
-            : model.trainedHistory(user);
-        const list = model.recommend(model.userState(user), { k, ...(exclude ? { exclude } : {}) });
+          : (stored?.exclude ?? model.trainedHistory(u));
+        const list = model.recommend(state, { k, ...(exclude ? { exclude } : {}) });
         const items = ranked(model, list, await movieTitles(handle));
         ctx.print(`Top ${k} for user ${userId} (model ${source.label}):`);
         ctx.print(

@@ -12,7 +12,7 @@ import {
   type TopItems,
   type UserHistory,
 } from '@movierec/core';
-import type { ModelVersionInfo, UserRatings } from '@movierec/db';
+import { type ModelVersionInfo, type StoredHistory, storedHistory, type UserRatings } from '@movierec/db';
 import { type Catalogue, ItemSpace } from './catalogue.ts';
 
 export type RecommendationSource = 'PERSONALIZED' | 'POPULARITY';
@@ -50,8 +50,10 @@ export interface Served {
 
 /** A user as one model sees them. */
 export interface ModelUser {
-  /** The user's stored ratings on this model's items (ascending) and the ratings given (aligned). */
+  /** What the model reads of the user (@movierec/db storedHistory): their ratings — and, for a ranking model, views. */
   readonly history: UserHistory;
+  /** Every movie of the model the user rated or viewed (ascending), left out of recommendations (excludeRated). */
+  readonly exclude: Int32Array;
   /** The model's state for the user (trained or folded in); null: the popularity fallback. */
   readonly state: ModelUserState | null;
   readonly source: RecommendationSource;
@@ -60,6 +62,7 @@ export interface ModelUser {
 }
 
 const EMPTY_HISTORY: UserHistory = { items: new Int32Array(0), values: new Float32Array(0) };
+const NOTHING = new Int32Array(0);
 
 /** A user as the serving path sees them: one ModelUser per active model. */
 export class UserState {
@@ -193,69 +196,40 @@ export class Snapshot {
     return new PopularityModel({ scores, items: model.items });
   }
 
-  /** The user in one model from their stored ratings: trained state, fold-in, or (no history) the fallback. */
-  #modelUser(
-    served: Served,
-    userId: string,
-    movieIds: string[],
-    ratings: Float32Array,
-    times?: Int32Array,
-  ): ModelUser {
+  /** The user in one model from their stored interactions: trained state, fold-in, or (no history) the fallback. */
+  #modelUser(served: Served, userId: string, stored: StoredHistory): ModelUser {
     const { model } = served;
-    const pairs: [number, number, number][] = [];
-    const timed = times !== undefined && times.length === movieIds.length;
-    for (let j = 0; j < movieIds.length; j++) {
-      const item = model.items.indexOf(movieIds[j]!);
-      if (item >= 0) pairs.push([item, ratings[j]!, timed ? times[j]! : 0]);
-    }
-    pairs.sort((a, b) => a[0] - b[0]);
-    // with the times, a model that weights recent interactions more (the item-item models) does so for a changed
-    // user as it did in training; without them every item would count as recent
-    const history: UserHistory = {
-      items: Int32Array.from(pairs, (p) => p[0]),
-      values: Float32Array.from(pairs, (p) => p[1]),
-      ...(timed ? { times: Int32Array.from(pairs, (p) => p[2]) } : {}),
-    };
+    // the same rule as the CLI's `recommend` (storedHistory): ratings, plus views valued by viewValue for a ranking
+    // model, with their times, so a model that weights recent interactions more (the item-item models) does so for
+    // a changed user as it did in training; every rated or viewed movie excluded
+    const { history, exclude } = stored;
     const u = model.users.indexOf(userId);
     if (u >= 0 && !this.dirtyUsers.has(userId)) {
       const state = model.userState(u);
-      return { history, state, source: sourceOf(state), foldedIn: 0 };
+      return { history, exclude, state, source: sourceOf(state), foldedIn: 0 };
     }
-    if (history.items.length === 0) return { history, state: null, source: 'POPULARITY', foldedIn: 0 };
-    // fold-in from the stored ratings, by the model's own method (for MF a ridge solve against fixed Q)
+    if (history.items.length === 0)
+      return { history, exclude, state: null, source: 'POPULARITY', foldedIn: 0 };
+    // fold-in from the stored interactions, by the model's own method (for MF a ridge solve against fixed Q)
     const state = model.foldIn(history);
-    return { history, state, source: sourceOf(state), foldedIn: history.items.length };
+    return { history, exclude, state, source: sourceOf(state), foldedIn: history.items.length };
   }
 
   /**
-   * The user's state in every active model at once, from their stored ratings and views. The ranking model reads
-   * both (a view's value is its weight, as in training: readInteractions); the rating model only the ratings — a
-   * view is not a rating, so without an active ranking model views do not change recommendations.
+   * The user's state in every active model at once, from their stored ratings and views (storedHistory): the
+   * ranking model reads both (a view valued by viewValue(weight), as in training: readInteractions); the rating
+   * model only the ratings — a view is not a rating. Either way a viewed movie, like a rated one, is not
+   * recommended back.
    */
   buildUserState(userId: string, stored: UserRatings): UserState {
-    const { movieIds, ratings, ratedAt } = stored;
-    const rating = this.rating ? this.#modelUser(this.rating, userId, movieIds, ratings, ratedAt) : null;
-    let recommending = rating;
-    if (this.ranking !== null) {
-      const viewed = stored.viewedMovieIds ?? [];
-      const weights = stored.viewWeights ?? new Float32Array(0);
-      const ids = viewed.length > 0 ? movieIds.concat(viewed) : movieIds;
-      let values = ratings;
-      let times = ratedAt;
-      if (viewed.length > 0) {
-        values = new Float32Array(ratings.length + weights.length);
-        values.set(ratings);
-        values.set(weights, ratings.length);
-        const viewedAt = stored.viewedAt;
-        if (ratedAt !== undefined && viewedAt !== undefined && viewedAt.length === viewed.length) {
-          times = new Int32Array(ratedAt.length + viewedAt.length);
-          times.set(ratedAt);
-          times.set(viewedAt, ratedAt.length);
-        } else times = undefined;
-      }
-      recommending = this.#modelUser(this.ranking, userId, ids, values, times);
-    }
-    return new UserState(userId, stored.exists, movieIds.length, recommending, rating);
+    const rating = this.rating
+      ? this.#modelUser(this.rating, userId, storedHistory(this.rating.model, stored))
+      : null;
+    const recommending =
+      this.ranking !== null
+        ? this.#modelUser(this.ranking, userId, storedHistory(this.ranking.model, stored))
+        : rating;
+    return new UserState(userId, stored.exists, stored.movieIds.length, recommending, rating);
   }
 
   /** Keeps at most maxUsers user states (oldest first out); evicted states are marked stale. */
@@ -284,7 +258,7 @@ export class Snapshot {
   topFor(state: UserState, excludeRated: boolean, genres: readonly string[] | null): TopItems {
     const served = this.recommending!;
     const user = state.recommending;
-    const history = user?.history ?? EMPTY_HISTORY;
+    const exclude = user?.exclude ?? NOTHING;
     const key = `${excludeRated ? 1 : 0}|${
       genres === null
         ? ''
@@ -295,15 +269,13 @@ export class Snapshot {
     }`;
     const fallback = user?.state == null;
     const cache = fallback ? this.#popularTops : state.tops;
-    const cacheKey = fallback
-      ? `${key}|${history.items.length > 0 && excludeRated ? state.userId : ''}`
-      : key;
+    const cacheKey = fallback ? `${key}|${exclude.length > 0 && excludeRated ? state.userId : ''}` : key;
     const hit = cache.get(cacheKey);
     if (hit !== undefined) return hit;
     const query = {
       k: MAX_LIMIT,
       allowed: served.space.itemMask(genres),
-      ...(excludeRated && history.items.length > 0 ? { exclude: history.items } : {}),
+      ...(excludeRated && exclude.length > 0 ? { exclude } : {}),
     };
     const top = fallback
       ? this.#popularity!.recommend(this.emptyUser(this.#popularity!), query)
