@@ -17,6 +17,7 @@ export {
   solveBiasedRidge,
   symmetricEigen,
 } from './linalg.ts';
+export { LowRankProducts } from './lowrank.ts';
 export { hasMetrics, METRIC_NAMES, type Metrics, readMetrics } from './metrics.ts';
 export {
   type EpochRecord,
