@@ -55,13 +55,14 @@ describe('LowRankProducts (wasm/gemm.wat)', () => {
     const l = 11;
     // ill-conditioned columns: scaled over ten orders of magnitude
     const X = normals(m * l, 7);
-    for (let i = 0; i < m; i++) for (let c = 0; c < l; c++) X[i * l + c]! *= 10 ** (-c);
+    for (let i = 0; i < m; i++) for (let c = 0; c < l; c++) X[i * l + c]! *= 10 ** -c;
     const a = X.slice();
     const b = X.slice();
     simd.orthonormalise(a, m, l);
     orthonormaliseColumns(b, m, l);
     const G = scalar.gram(a, m, l);
-    for (let r = 0; r < l; r++) for (let c = 0; c < l; c++) expect(G[r * l + c]).toBeCloseTo(r === c ? 1 : 0, 10);
+    for (let r = 0; r < l; r++)
+      for (let c = 0; c < l; c++) expect(G[r * l + c]).toBeCloseTo(r === c ? 1 : 0, 10);
     expect(maxAbsDiff(a, b)).toBeLessThan(1e-6);
     // rank-deficient input (two equal columns) falls back to CGS2 and stays orthonormal where it can
     const d = normals(m * 3, 8);
