@@ -6,6 +6,7 @@ export {
   serializeModel,
 } from './artifact.ts';
 export { CosineIndex, inverseRowNorms } from './cosine.ts';
+export { Float64Arena } from './dense.ts';
 export { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
 export {
   choleskyBackSolveInPlace,

@@ -98,16 +98,23 @@ export function symmetricEigen(S: Float64Array, l: number): { values: Float64Arr
 
 /**
  * Orthonormalises the l columns of the row-major n × l matrix X by classical Gram–Schmidt with reorthogonalisation
- * ("twice is enough": CGS2, Giraud, Langou, Rozložník & van den Eshof 2005; Golub & Van Loan §5.2.7):
- *   x_c ← x_c − X_{<c} (X_{<c}ᵀ x_c), twice, then x_c ← x_c / ‖x_c‖.
+ * (CGS2, Giraud, Langou, Rozložník & van den Eshof 2005; Golub & Van Loan §5.2.7):
+ *   x_c ← x_c − X_{<c} (X_{<c}ᵀ x_c), repeated while it removes more than half of x_c's norm (Kahan–Parlett's
+ *   criterion; "twice is enough" except for a column numerically in the span of the earlier ones), then x_c ← x_c / ‖x_c‖.
  * Each step is a pass over contiguous rows (the dots of x_c with every earlier column at once), which a row-major
  * matrix serves from cache; column-at-a-time modified Gram–Schmidt strode through memory. A column with no norm
- * left (rank deficiency) becomes 0.
+ * left becomes 0.
  */
 export function orthonormaliseColumns(X: Float64Array, n: number, l: number): void {
   const dots = new Float64Array(l);
+  const norm = (c: number) => {
+    let s = 0;
+    for (let i = 0, at = c; i < n; i++, at += l) s += X[at]! ** 2;
+    return Math.sqrt(s);
+  };
   for (let c = 0; c < l; c++) {
-    for (let pass = 0; pass < 2 && c > 0; pass++) {
+    let before = norm(c);
+    for (let pass = 0; pass < 5 && c > 0; pass++) {
       dots.fill(0, 0, c);
       // dots_b = Σ_i X[i,b] X[i,c]
       for (let i = 0, row = 0; i < n; i++, row += l) {
@@ -121,11 +128,12 @@ export function orthonormaliseColumns(X: Float64Array, n: number, l: number): vo
         for (let b = 0; b < c; b++) s += dots[b]! * X[row + b]!;
         X[row + c]! -= s;
       }
+      const after = norm(c);
+      if (pass >= 1 && after > 0.5 * before) break;
+      before = after;
     }
-    let norm = 0;
-    for (let i = 0, at = c; i < n; i++, at += l) norm += X[at]! ** 2;
-    norm = Math.sqrt(norm);
-    const inv = norm > 1e-300 ? 1 / norm : 0;
+    const r = norm(c);
+    const inv = r > 1e-300 ? 1 / r : 0;
     for (let i = 0, at = c; i < n; i++, at += l) X[at]! *= inv;
   }
 }

@@ -288,8 +288,9 @@ export class LowRankProducts {
       }
       let maxDiag = 0;
       for (let a = 0; a < l; a++) maxDiag = Math.max(maxDiag, G[a * l + a]!);
-      // G = L Lᵀ (L = Rᵀ); a pivot below ~u·max G_aa means X is rank-deficient to working precision
-      if (!choleskyInPlace(G, l) || !pivotsAbove(G, l, 1e-14 * maxDiag)) {
+      // G = L Lᵀ (L = Rᵀ). Past the shifted pass X is well conditioned (κ ≲ 10⁴) unless it is numerically
+      // rank-deficient, which shows as a tiny pivot: then CGS2.
+      if (!choleskyInPlace(G, l) || !pivotsAbove(G, l, (pass === 0 ? 1e-14 : 1e-10) * maxDiag)) {
         orthonormaliseColumns(X, rows, l);
         return;
       }
@@ -304,6 +305,14 @@ export class LowRankProducts {
       }
       Y = this.multiply(Y, rows, l, W, l);
     }
+    // the result must be orthonormal (‖QᵀQ − I‖_max ≤ 1e-10); otherwise CGS2 from the original X
+    const G = this.gram(Y, rows, l);
+    for (let a = 0; a < l; a++)
+      for (let b = 0; b < l; b++)
+        if (!(Math.abs(G[a * l + b]! - (a === b ? 1 : 0)) <= 1e-10)) {
+          orthonormaliseColumns(X, rows, l);
+          return;
+        }
     X.set(Y.subarray(0, rows * l));
   }
 }

@@ -72,5 +72,20 @@ describe('LowRankProducts (wasm/gemm.wat)', () => {
     expect(Gd[0]).toBeCloseTo(1, 10);
     expect(Gd[4]).toBeCloseTo(1, 10);
     expect(Gd[1]).toBeCloseTo(0, 10);
+    // rank 2 in 11 columns: the columns that carry a direction are those of CGS2
+    const r = normals(m * l, 9);
+    for (let i = 0; i < m; i++) for (let c = 2; c < l; c++) r[i * l + c] = r[i * l + (c % 2)]! * c;
+    const ra = r.slice();
+    const rb = r.slice();
+    simd.orthonormalise(ra, m, l);
+    orthonormaliseColumns(rb, m, l);
+    for (let i = 0; i < m; i++)
+      for (let c = 0; c < 2; c++) expect(ra[i * l + c]).toBeCloseTo(rb[i * l + c]!, 8);
+    // and every column is orthonormal, those spanned by earlier ones too (CGS2 reorthogonalises them until clean)
+    for (const q of [ra, rb]) {
+      const Gq = scalar.gram(q, m, l);
+      for (let x = 0; x < l; x++)
+        for (let y = 0; y < l; y++) expect(Math.abs(Gq[x * l + y]! - (x === y ? 1 : 0))).toBeLessThan(1e-12);
+    }
   });
 });
