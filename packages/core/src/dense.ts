@@ -88,10 +88,25 @@ export class Float64Arena {
     L: number,
   ): void {
     if (L % 8 !== 0) throw new RangeError(`Float64Arena.gemm64: L = ${L} is not a multiple of 8`);
-    const block = Math.max(8, Math.floor(16384 / (L * 8)));
+    // column chunks of ≤ 128 and q-panels of ≤ 16 KiB: the panel of V a chunk reads stays in L1 for every row of C
+    const chunk = Math.min(L, 128);
+    const block = Math.max(8, Math.floor(16384 / (chunk * 8)));
     const gemm = this.#gemm ?? this.#scalar;
-    for (let q0 = 0; q0 < Q; q0 += block)
-      gemm(F + q0 * fq, fp, fq, V + q0 * ldv, ldv, C, ldc, P, Math.min(block, Q - q0), L, this.#scratch);
+    for (let c0 = 0; c0 < L; c0 += chunk)
+      for (let q0 = 0; q0 < Q; q0 += block)
+        gemm(
+          F + q0 * fq,
+          fp,
+          fq,
+          V + q0 * ldv + c0 * 8,
+          ldv,
+          C + c0 * 8,
+          ldc,
+          P,
+          Math.min(block, Q - q0),
+          Math.min(chunk, L - c0),
+          this.#scratch,
+        );
   }
 
   /** The kernel's arithmetic in scalar JS: for each C[p, c], the same products added in the same q order. */

@@ -1,5 +1,6 @@
 import { Rng } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
+import { Float64Arena } from '../src/dense.ts';
 import { lowRankProduct, orthonormaliseColumns } from '../src/linalg.ts';
 import { LowRankProducts } from '../src/lowrank.ts';
 
@@ -87,5 +88,26 @@ describe('LowRankProducts (wasm/gemm.wat)', () => {
       for (let x = 0; x < l; x++)
         for (let y = 0; y < l; y++) expect(Math.abs(Gq[x * l + y]! - (x === y ? 1 : 0))).toBeLessThan(1e-12);
     }
+  });
+});
+
+describe('Float64Arena (wasm/gemm.wat gemm64)', () => {
+  it('adds F·V into C exactly as its scalar loop, F read through strides (Fᵀ too), odd P, L past one column chunk', () => {
+    const P = 7;
+    const Q = 45;
+    const L = 136;
+    const run = (simd: boolean, transposed: boolean) => {
+      const arena = new Float64Arena((P * Q + Q * L + P * L) * 8, L, { simd });
+      expect(arena.simd).toBe(simd);
+      arena.f64(0, P * Q).set(normals(P * Q, 11));
+      arena.f64(P * Q * 8, Q * L).set(normals(Q * L, 12));
+      arena.f64((P * Q + Q * L) * 8, P * L).set(normals(P * L, 13));
+      const [fp, fq] = transposed ? [8, P * 8] : [Q * 8, 8];
+      arena.gemm64(0, fp, fq, P * Q * 8, L * 8, (P * Q + Q * L) * 8, L * 8, P, Q, L);
+      return arena.f64((P * Q + Q * L) * 8, P * L).slice();
+    };
+    for (const transposed of [false, true]) expect(run(true, transposed)).toEqual(run(false, transposed));
+    const a = new Float64Arena(64, 8);
+    expect(() => a.gemm64(0, 8, 8, 0, 8, 0, 8, 1, 1, 5)).toThrow(/L = 5 is not a multiple of 8/);
   });
 });
