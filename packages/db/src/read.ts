@@ -43,15 +43,41 @@ export async function readRatings(db: Database, options: ReadOptions = {}): Prom
 export async function readInteractions(
   db: Database,
   options: ReadInteractionsOptions = {},
-): Promise<Dataset & { counts: { ratings: number; views: number } }> {
-  const { dataset, ratings: numRatings } = await readTables(db, true, options);
+): Promise<Interactions> {
+  return interactionsOf(await readTables(db, true, options), options.interactions);
+}
+
+/**
+ * readRatings and readInteractions in one read of one snapshot, for a job that trains a rating model and a ranking
+ * model (the main job): the ratings are rows [0, ratings) of what readInteractions reads.
+ */
+export async function readRatingsAndInteractions(
+  db: Database,
+  options: ReadInteractionsOptions = {},
+): Promise<{ ratings: Dataset; interactions: Interactions }> {
+  const tables = await readTables(db, true, options);
+  const { dataset, ratings: numRatings } = tables;
+  return {
+    ratings: {
+      ...dataset,
+      ratings: sliceRows(dataset.ratings, 0, numRatings),
+      report: { ...dataset.report, rowsRead: numRatings },
+    },
+    interactions: interactionsOf(tables, options.interactions),
+  };
+}
+
+type Interactions = Dataset & { counts: { ratings: number; views: number } };
+
+/** readInteractions' dataset from the rows readTables read (ratings first, then views). */
+function interactionsOf(
+  { dataset, ratings: numRatings }: { dataset: Dataset; ratings: number },
+  interactions: InteractionOptions | undefined,
+): Interactions {
   const cols = dataset.ratings;
   const numViews = cols.length - numRatings;
-  const binary = options.interactions?.weight === 'binary';
-  const rated = toInteractions(
-    { ...dataset, ratings: sliceRows(cols, 0, numRatings) },
-    options.interactions ?? {},
-  );
+  const binary = interactions?.weight === 'binary';
+  const rated = toInteractions({ ...dataset, ratings: sliceRows(cols, 0, numRatings) }, interactions ?? {});
   const kept = rated.ratings.length;
   const n = kept + numViews;
   const out: RatingColumns = {
