@@ -4,8 +4,6 @@ import {
   decodeContainer,
   encodeContainer,
   idMapFromHeader,
-  readBytes,
-  writeFileAtomically,
 } from './container.ts';
 import { ModelFormatError } from './errors.ts';
 import { MFModel, type TrainingLog } from './model.ts';
@@ -192,16 +190,6 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
   }
   if (typeof header.foldInL2 === 'number') model.foldInL2 = header.foldInL2;
   return model;
-}
-
-/** Writes the artifact to `path` (via a temporary file and rename, so readers never see half a file). */
-export async function saveModel(model: MFModel, path: string): Promise<void> {
-  await writeFileAtomically(path, serializeModel(model));
-}
-
-/** Reads an artifact written by saveModel. */
-export async function loadModel(path: string): Promise<MFModel> {
-  return deserializeModel(await readBytes(path), path);
 }
 
 registerModelFamily({

@@ -1,4 +1,5 @@
 import {
+  allocColumns,
   type Dataset,
   IdMap,
   type InteractionOptions,
@@ -80,13 +81,7 @@ function interactionsOf(
   const rated = toInteractions({ ...dataset, ratings: sliceRows(cols, 0, numRatings) }, interactions ?? {});
   const kept = rated.ratings.length;
   const n = kept + numViews;
-  const out: RatingColumns = {
-    length: n,
-    users: new Int32Array(n),
-    items: new Int32Array(n),
-    ratings: new Float32Array(n),
-    timestamps: new Int32Array(n),
-  };
+  const out = allocColumns(n);
   out.users.set(rated.ratings.users.subarray(0, kept));
   out.items.set(rated.ratings.items.subarray(0, kept));
   out.ratings.set(rated.ratings.ratings.subarray(0, kept));
@@ -154,13 +149,7 @@ async function readTables(
       return i;
     });
 
-    const ratings = {
-      length: total,
-      users: new Int32Array(total),
-      items: new Int32Array(total),
-      ratings: new Float32Array(total),
-      timestamps: new Int32Array(total),
-    };
+    const ratings = allocColumns(total);
     let n = 0;
     let lastReport = 0;
     // extract(epoch …) of a UTC timestamp = Unix seconds (the importer stored to_timestamp(ts) at UTC).
@@ -200,12 +189,11 @@ async function readTables(
       }
       if (n !== select.end) throw new Error(`read ${n} rows, expected ${select.end}`);
     }
-    const columns: RatingColumns = ratings;
     const movies: MovieTable = { titles, years, genres };
     return {
       dataset: {
         name: db.location,
-        ratings: columns,
+        ratings,
         users,
         items,
         movies,
