@@ -195,8 +195,11 @@ export class PosteriorMean {
       userFactors: new Float32Array(this.#nu * K),
       itemFactors: new Float32Array(this.#ni * K),
     };
+    // Column block [at, at + width) of the row-major rows × K output ← part (rows × width): a plain strided copy
+    // (a subarray per row allocated a view object per row and dominated the cost).
     const fill = (out: Float32Array, rows: number, part: Float32Array, width: number, at: number) => {
-      for (let r = 0; r < rows; r++) out.set(part.subarray(r * width, (r + 1) * width), r * K + at);
+      for (let r = 0, src = 0, dst = at; r < rows; r++, dst += K)
+        for (let a = 0; a < width; a++) out[dst + a] = part[src++]!;
     };
     fill(p.userFactors, this.#nu, c.user, c.factors, 0);
     fill(p.itemFactors, this.#ni, c.item, c.factors, 0);
