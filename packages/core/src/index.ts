@@ -80,6 +80,7 @@ export {
   type ModelFamily,
   modelFamilies,
   modelFamily,
+  registerModelClass,
   registerModelFamily,
   saveRecommender,
   serializeRecommender,
