@@ -1,5 +1,6 @@
 export { deserializeModel, MODEL_FORMAT_VERSION, serializeModel } from './artifact.ts';
 export { CosineIndex, inverseRowNorms } from './cosine.ts';
+export { Float64Arena } from './dense.ts';
 export { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
 export {
   choleskyBackSolveInPlace,
@@ -11,6 +12,7 @@ export {
   solveBiasedRidge,
   symmetricEigen,
 } from './linalg.ts';
+export { LowRankProducts } from './lowrank.ts';
 export { hasMetrics, METRIC_NAMES, type Metrics, readMetrics } from './metrics.ts';
 export {
   type EpochRecord,

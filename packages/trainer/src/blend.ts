@@ -1,4 +1,4 @@
-import { lowRankProduct, type MFParams, orthonormaliseColumns, symmetricEigen } from '@movierec/core';
+import { LowRankProducts, type MFParams, symmetricEigen } from '@movierec/core';
 import { Rng } from '@movierec/data';
 
 /**
@@ -55,43 +55,57 @@ export function blendParams(models: readonly MFParams[], weights?: readonly numb
  * Best rank-r approximation of the interaction part P Qᵀ of an MF model (biases untouched), by randomized SVD
  * (Halko, Martinsson & Tropp 2011, alg. 4.4 with `powerIterations` subspace iterations):
  *   P Qᵀ ≈ U_r Σ_r V_rᵀ  →  P' = U_r Σ_r^½, Q' = V_r Σ_r^½.
- * Works through products with P and Q only, O((users + items) · K · (r + oversample)) per pass.
+ * Works through products with P and Q only, O((users + items) · K · (r + oversample)) per pass, on the WebAssembly
+ * SIMD kernel of core's LowRankProducts (`simd: false`: its scalar reference; both give the same float64 sums).
  */
 export function compressParams(
   p: MFParams,
   rank: number,
-  options: { oversample?: number; powerIterations?: number; seed?: number } = {},
+  options: { oversample?: number; powerIterations?: number; seed?: number; simd?: boolean } = {},
 ): MFParams {
   const K = p.factors;
   if (!(rank >= 1) || !Number.isInteger(rank))
     throw new Error(`compressParams: rank must be a positive integer, got ${rank}`);
   if (rank >= K) return p;
   const { numUsers: nu, numItems: ni } = p;
-  const l = Math.min(K, rank + (options.oversample ?? 16));
+  const M = LowRankProducts.of(p.userFactors, p.itemFactors, nu, ni, K, oversampled(K, rank, options), {
+    ...(options.simd === undefined ? {} : { simd: options.simd }),
+  });
+  return compressProducts(M, nu, ni, K, rank, p, options);
+}
+
+/** l = min(K, rank + oversample): the width of the randomized range finder. */
+function oversampled(K: number, rank: number, options: { oversample?: number }): number {
+  return Math.min(K, rank + (options.oversample ?? 16));
+}
+
+/** compressParams on factors already in the kernel (M.P = P, M.Q = Q, K columns each); biases from `p`. */
+function compressProducts(
+  M: LowRankProducts,
+  nu: number,
+  ni: number,
+  K: number,
+  rank: number,
+  p: Pick<MFParams, 'globalMean' | 'userBias' | 'itemBias'>,
+  options: { oversample?: number; powerIterations?: number; seed?: number },
+): MFParams {
+  const l = oversampled(K, rank, options);
   const rng = new Rng(options.seed ?? 7);
-  const P = p.userFactors;
-  const Q = p.itemFactors;
   // Y = P (Qᵀ Ω), Ω ~ N(0,1)^{ni × l}.
   let Z: Float64Array = new Float64Array(ni * l);
   for (let i = 0; i < Z.length; i++) Z[i] = rng.normal();
-  let Y: Float64Array = lowRankProduct(P, Q, Z, nu, ni, K, l);
-  orthonormaliseColumns(Y, nu, l);
+  let Y: Float64Array = M.pqx(Z, l);
+  M.orthonormalise(Y, nu, l);
+  // Subspace iteration: Z = orth(Mᵀ Y), Y = orth(M Z) (Halko et al. alg. 4.4).
   for (let it = 0; it < (options.powerIterations ?? 2); it++) {
-    Z = lowRankProduct(Q, P, Y, ni, nu, K, l);
-    orthonormaliseColumns(Z, ni, l);
-    Y = lowRankProduct(P, Q, Z, nu, ni, K, l);
-    orthonormaliseColumns(Y, nu, l);
+    Z = M.qpx(Y, l);
+    M.orthonormalise(Z, ni, l);
+    Y = M.pqx(Z, l);
+    M.orthonormalise(Y, nu, l);
   }
   // Bᵀ = Mᵀ Y = Q (Pᵀ Y), ni × l; eigen-decompose B Bᵀ = W Σ² Wᵀ (l × l).
-  const Bt = lowRankProduct(Q, P, Y, ni, nu, K, l);
-  const G = new Float64Array(l * l);
-  for (let i = 0; i < ni; i++)
-    for (let a = 0; a < l; a++) {
-      const x = Bt[i * l + a]!;
-      if (x === 0) continue;
-      for (let b = 0; b <= a; b++) G[a * l + b]! += x * Bt[i * l + b]!;
-    }
-  for (let a = 0; a < l; a++) for (let b = 0; b < a; b++) G[b * l + a] = G[a * l + b]!;
+  const Bt = M.qpx(Y, l);
+  const G = M.gram(Bt, ni, l);
   const { values, vectors } = symmetricEigen(G, l);
   const order = Array.from(values.keys()).sort((a, b) => values[b]! - values[a]!);
   const out: MFParams = {
@@ -104,23 +118,21 @@ export function compressParams(
     userFactors: new Float32Array(nu * rank),
     itemFactors: new Float32Array(ni * rank),
   };
+  // U = Y W, P' = U Σ^½;  V = Bᵀ W Σ⁻¹, Q' = V Σ^½ = Bᵀ W Σ^-½ — as two products with the scaled top-rank columns of W.
+  const Wu = new Float64Array(l * rank);
+  const Wi = new Float64Array(l * rank);
   for (let r = 0; r < rank; r++) {
     const c = order[r]!;
     const sigma = Math.sqrt(Math.max(0, values[c]!));
     if (sigma === 0) continue;
     const su = Math.sqrt(sigma);
-    // U = Y W, P' = U Σ^½;  V = Bᵀ W Σ⁻¹, Q' = V Σ^½ = Bᵀ W Σ^-½.
-    for (let u = 0; u < nu; u++) {
-      let s = 0;
-      for (let a = 0; a < l; a++) s += Y[u * l + a]! * vectors[a * l + c]!;
-      out.userFactors[u * rank + r] = s * su;
-    }
-    for (let i = 0; i < ni; i++) {
-      let s = 0;
-      for (let a = 0; a < l; a++) s += Bt[i * l + a]! * vectors[a * l + c]!;
-      out.itemFactors[i * rank + r] = s / su;
+    for (let a = 0; a < l; a++) {
+      Wu[a * rank + r] = vectors[a * l + c]! * su;
+      Wi[a * rank + r] = vectors[a * l + c]! / su;
     }
   }
+  out.userFactors.set(M.multiply(Y, nu, l, Wu, rank));
+  out.itemFactors.set(M.multiply(Bt, ni, l, Wi, rank));
   return out;
 }
 
@@ -195,29 +207,58 @@ export class PosteriorMean {
       userFactors: new Float32Array(this.#nu * K),
       itemFactors: new Float32Array(this.#ni * K),
     };
-    // Column block [at, at + width) of the row-major rows × K output ← part (rows × width): a plain strided copy
-    // (a subarray per row allocated a view object per row and dominated the cost).
-    const fill = (out: Float32Array, rows: number, part: Float32Array, width: number, at: number) => {
-      for (let r = 0, src = 0, dst = at; r < rows; r++, dst += K)
-        for (let a = 0; a < width; a++) out[dst + a] = part[src++]!;
-    };
-    fill(p.userFactors, this.#nu, c.user, c.factors, 0);
-    fill(p.itemFactors, this.#ni, c.item, c.factors, 0);
-    this.#pending.forEach((s, m) => {
-      fill(p.userFactors, this.#nu, s.user, k, c.factors + m * k);
-      fill(p.itemFactors, this.#ni, s.item, k, c.factors + m * k);
-    });
+    this.#fillSum(p.userFactors, p.itemFactors, K);
     return p;
   }
 
+  /** The sum's factor matrices (rows × K each, K = compressed + buffered factors) into `user` and `item`. */
+  #fillSum(user: Float32Array, item: Float32Array, K: number): void {
+    const c = this.#compressed;
+    const k = this.#k;
+    // Row r of the output is [compressed row r | sample 1 row r | …]: written row by row, each output row once and
+    // in order (a pass per sample wrote 40 bytes per 2 KiB row and missed the cache on every row).
+    const fill = (out: Float32Array, rows: number, parts: { data: Float32Array; width: number }[]) => {
+      if (out.length < rows * K) throw new Error(`PosteriorMean: ${out.length} < ${rows}×${K}`);
+      for (let r = 0, dst = 0; r < rows; r++)
+        for (const { data, width } of parts)
+          for (let a = 0, src = r * width; a < width; a++) out[dst++] = data[src + a]!;
+    };
+    fill(user, this.#nu, [
+      { data: c.user, width: c.factors },
+      ...this.#pending.map((s) => ({ data: s.user, width: k })),
+    ]);
+    fill(item, this.#ni, [
+      { data: c.item, width: c.factors },
+      ...this.#pending.map((s) => ({ data: s.item, width: k })),
+    ]);
+  }
+
   #merge(): void {
-    // One subspace iteration is enough here: the spectrum of a sum of posterior samples decays fast.
-    const merged = compressParams(this.#sumParams(), this.#keepRank, {
-      seed: this.#seed + this.#count,
-      powerIterations: 1,
-    });
-    this.#compressed = { factors: merged.factors, user: merged.userFactors, item: merged.itemFactors };
+    const c = this.#compressed;
+    const K = c.factors + this.#pending.length * this.#k;
+    const rank = this.#keepRank;
+    // The sum's factors go straight into the kernel's memory (no intermediate copy), then the samples are let go
+    // (bounded peak memory: the buffer, once, plus the kernel's copy).
+    if (rank >= K) {
+      const sum = this.#sumParams();
+      this.#pending = [];
+      this.#compressed = { factors: K, user: sum.userFactors, item: sum.itemFactors };
+      return;
+    }
+    const M = new LowRankProducts(this.#nu, this.#ni, K, oversampled(K, rank, {}));
+    this.#fillSum(M.P, M.Q, K);
     this.#pending = [];
+    const merged = compressProducts(
+      M,
+      this.#nu,
+      this.#ni,
+      K,
+      rank,
+      { globalMean: 0, userBias: new Float32Array(this.#nu), itemBias: new Float32Array(this.#ni) },
+      // One subspace iteration is enough here: the spectrum of a sum of posterior samples decays fast.
+      { seed: this.#seed + this.#count, powerIterations: 1 },
+    );
+    this.#compressed = { factors: merged.factors, user: merged.userFactors, item: merged.itemFactors };
   }
 
   /** The mean so far as one MF model (uncompressed buffer included; factors ≤ keepRank + buffer·k). */
