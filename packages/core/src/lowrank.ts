@@ -37,6 +37,7 @@ export class LowRankProducts {
   readonly #outPtr: number = 0;
   readonly #scratchPtr: number = 0;
   readonly #maxL: number;
+  #backup = new Float64Array(0);
 
   /** Copies P (n × K) and Q (m × K) into a new instance. */
   static of(
@@ -105,17 +106,17 @@ export class LowRankProducts {
     return this.#gemm !== undefined;
   }
 
-  /** P (Qᵀ X): X is m × l (row-major float64), the result n × l. */
-  pqx(X: Float64Array, l: number): Float64Array {
-    return this.#product(true, X, l);
+  /** P (Qᵀ X): X is m × l (row-major float64), the result n × l (into `out` if given; X may be `out`). */
+  pqx(X: Float64Array, l: number, out?: Float64Array): Float64Array {
+    return this.#product(true, X, l, out);
   }
 
-  /** Q (Pᵀ Y): Y is n × l, the result m × l. */
-  qpx(Y: Float64Array, l: number): Float64Array {
-    return this.#product(false, Y, l);
+  /** Q (Pᵀ Y): Y is n × l, the result m × l (into `out` if given; Y may be `out`). */
+  qpx(Y: Float64Array, l: number, out?: Float64Array): Float64Array {
+    return this.#product(false, Y, l, out);
   }
 
-  #product(pSide: boolean, X: Float64Array, l: number): Float64Array {
+  #product(pSide: boolean, X: Float64Array, l: number, into?: Float64Array): Float64Array {
     const K = this.#K;
     const [nA, nB] = pSide ? [this.#n, this.#m] : [this.#m, this.#n];
     if (!(l >= 1 && l <= this.#maxL))
@@ -123,10 +124,14 @@ export class LowRankProducts {
     if (X.length < nB * l) throw new RangeError(`LowRankProducts: X holds ${X.length} < ${nB}×${l}`);
     const gemm = this.#gemm;
     const buffer = this.#buffer;
-    if (!gemm || !buffer)
-      return pSide
+    if (!gemm || !buffer) {
+      const r = pSide
         ? lowRankProduct(this.P, this.Q, X, nA, nB, K, l)
         : lowRankProduct(this.Q, this.P, X, nA, nB, K, l);
+      if (!into) return r;
+      into.set(r);
+      return into;
+    }
     const [aPtr, bPtr] = pSide ? [this.#pPtr, this.#qPtr] : [this.#qPtr, this.#pPtr];
     const lp = up8(l);
     this.#load(X, nB, l, lp, this.#xPtr);
@@ -137,7 +142,7 @@ export class LowRankProducts {
     const out = new Float64Array(buffer, this.#outPtr, nA * lp);
     out.fill(0);
     this.#run(gemm, aPtr, K * 4, 4, this.#tPtr, this.#outPtr, nA, K, lp);
-    return unpad(out, nA, lp, l);
+    return unpad(out, nA, lp, l, into);
   }
 
   /**
@@ -206,8 +211,15 @@ export class LowRankProducts {
     return unpad(G, l, lp, l);
   }
 
-  /** X W: X rows × l, W l × r (row-major float64, r ≤ maxL), the result rows × r. */
-  multiply(X: Float64Array, rows: number, l: number, W: Float64Array, r: number): Float64Array {
+  /** X W: X rows × l, W l × r (row-major float64, r ≤ maxL), the result rows × r (into `into` if given; may be X). */
+  multiply(
+    X: Float64Array,
+    rows: number,
+    l: number,
+    W: Float64Array,
+    r: number,
+    into?: Float64Array,
+  ): Float64Array {
     this.#checkRows(rows, l);
     this.#checkRows(0, r);
     const gemm = this.#gemm64;
@@ -219,7 +231,9 @@ export class LowRankProducts {
           if (x === 0) continue;
           for (let c = 0; c < r; c++) out[i * r + c]! += x * W[a * r + c]!;
         }
-      return out;
+      if (!into) return out;
+      into.set(out);
+      return into;
     }
     const rp = up8(r);
     this.#load(X, rows, l, l, this.#xPtr);
@@ -227,7 +241,7 @@ export class LowRankProducts {
     const out = new Float64Array(this.#buffer, this.#outPtr, rows * rp);
     out.fill(0);
     this.#run(gemm, this.#xPtr, l * 8, 8, this.#tPtr, this.#outPtr, rows, l, rp);
-    return unpad(out, rows, rp, r);
+    return unpad(out, rows, rp, r, into);
   }
 
   /**
@@ -242,7 +256,17 @@ export class LowRankProducts {
       orthonormaliseColumns(X, rows, l);
       return;
     }
-    let Y = X;
+    // X is worked on in place; the original is kept for the fallback (a scratch reused across calls: fresh memory
+    // costs page faults)
+    if (this.#backup.length < rows * l)
+      this.#backup = new Float64Array(Math.max(this.#n, this.#m) * this.#maxL);
+    const original = this.#backup.subarray(0, rows * l);
+    original.set(X.subarray(0, rows * l));
+    const fallback = () => {
+      X.set(original);
+      orthonormaliseColumns(X, rows, l);
+    };
+    const Y = X;
     for (let pass = 0; pass < 3; pass++) {
       const G = this.gram(Y, rows, l);
       if (pass === 0) {
@@ -256,7 +280,7 @@ export class LowRankProducts {
       // G = L Lᵀ (L = Rᵀ). Past the shifted pass X is well conditioned (κ ≲ 10⁴) unless it is numerically
       // rank-deficient, which shows as a tiny pivot: then CGS2.
       if (!choleskyInPlace(G, l) || !pivotsAbove(G, l, (pass === 0 ? 1e-14 : 1e-10) * maxDiag)) {
-        orthonormaliseColumns(X, rows, l);
+        fallback();
         return;
       }
       // W = R⁻¹ = L⁻ᵀ, column c = L⁻ᵀ e_c (back substitution), upper triangular
@@ -268,17 +292,16 @@ export class LowRankProducts {
         choleskyBackSolveInPlace(G, l, e);
         for (let r = 0; r <= c; r++) W[r * l + c] = e[r]!;
       }
-      Y = this.multiply(Y, rows, l, W, l);
+      this.multiply(Y, rows, l, W, l, Y);
     }
     // the result must be orthonormal (‖QᵀQ − I‖_max ≤ 1e-10); otherwise CGS2 from the original X
     const G = this.gram(Y, rows, l);
     for (let a = 0; a < l; a++)
       for (let b = 0; b < l; b++)
         if (!(Math.abs(G[a * l + b]! - (a === b ? 1 : 0)) <= 1e-10)) {
-          orthonormaliseColumns(X, rows, l);
+          fallback();
           return;
         }
-    X.set(Y.subarray(0, rows * l));
   }
 }
 
@@ -288,10 +311,16 @@ function pivotsAbove(L: Float64Array, l: number, floor: number): boolean {
   return true;
 }
 
-/** The first l of lp columns of a rows × lp kernel matrix, as a new rows × l array. */
-function unpad(m: Float64Array, rows: number, lp: number, l: number): Float64Array {
-  if (lp === l) return m.slice(0, rows * l);
-  const out = new Float64Array(rows * l);
+/** The first l of lp columns of a rows × lp kernel matrix, as a rows × l array (`into`, or a new one). */
+function unpad(m: Float64Array, rows: number, lp: number, l: number, into?: Float64Array): Float64Array {
+  if (into && into.length < rows * l)
+    throw new RangeError(`LowRankProducts: out holds ${into.length} < ${rows}×${l}`);
+  if (lp === l) {
+    if (!into) return m.slice(0, rows * l);
+    into.set(m.subarray(0, rows * l));
+    return into;
+  }
+  const out = into ?? new Float64Array(rows * l);
   for (let i = 0; i < rows; i++) for (let c = 0; c < l; c++) out[i * l + c] = m[i * lp + c]!;
   return out;
 }

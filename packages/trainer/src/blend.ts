@@ -88,23 +88,26 @@ function compressProducts(
   rank: number,
   p: Pick<MFParams, 'globalMean' | 'userBias' | 'itemBias'>,
   options: { oversample?: number; powerIterations?: number; seed?: number },
+  work?: { y: Float64Array; z: Float64Array },
 ): MFParams {
   const l = oversampled(K, rank, options);
   const rng = new Rng(options.seed ?? 7);
+  // the range finder's two bases, reused in place (work arrays of ≥ nu·l and ≥ ni·l if given)
+  const Y = work ? work.y.subarray(0, nu * l) : new Float64Array(nu * l);
+  const Z = work ? work.z.subarray(0, ni * l) : new Float64Array(ni * l);
   // Y = P (Qᵀ Ω), Ω ~ N(0,1)^{ni × l}.
-  let Z: Float64Array = new Float64Array(ni * l);
   for (let i = 0; i < Z.length; i++) Z[i] = rng.normal();
-  let Y: Float64Array = M.pqx(Z, l);
+  M.pqx(Z, l, Y);
   M.orthonormalise(Y, nu, l);
   // Subspace iteration: Z = orth(Mᵀ Y), Y = orth(M Z) (Halko et al. alg. 4.4).
   for (let it = 0; it < (options.powerIterations ?? 2); it++) {
-    Z = M.qpx(Y, l);
+    M.qpx(Y, l, Z);
     M.orthonormalise(Z, ni, l);
-    Y = M.pqx(Z, l);
+    M.pqx(Z, l, Y);
     M.orthonormalise(Y, nu, l);
   }
   // Bᵀ = Mᵀ Y = Q (Pᵀ Y), ni × l; eigen-decompose B Bᵀ = W Σ² Wᵀ (l × l).
-  const Bt = M.qpx(Y, l);
+  const Bt = M.qpx(Y, l, Z);
   const G = M.gram(Bt, ni, l);
   const { values, vectors } = symmetricEigen(G, l);
   const order = Array.from(values.keys()).sort((a, b) => values[b]! - values[a]!);
@@ -138,9 +141,13 @@ function compressProducts(
 
 /**
  * Streaming posterior mean of MF samples with bounded memory: the running sum Σ_m P_m Q_mᵀ is held as a rank-`keepRank`
- * factorisation plus a buffer of up to `buffer` raw samples; a full buffer is merged by compressParams (truncated
- * SVD of [P_c | P_new…][Q_c | Q_new…]ᵀ). The mean is that sum / S with biases averaged:
+ * factorisation plus a buffer of up to `buffer` raw samples; a full buffer is merged by a truncated SVD of
+ * [P_c | P_new…][Q_c | Q_new…]ᵀ (compressParams' randomized SVD). The mean is that sum / S with biases averaged:
  *   r̂ = μ + (1/S) Σ_m (b_u^m + b_i^m + p_u^m·q_i^m).
+ * Both factor matrices [P_c | P_1 … P_buffer] and [Q_c | …] live in the memory of one LowRankProducts kernel for the
+ * whole run: each sample is written into its column block as it arrives and a merge writes the compressed factors
+ * back into the first `keepRank` columns — no per-sample or per-merge allocation (fresh memory costs page faults).
+ * Before the first merge the compressed block is zero, which adds exact zeros to every product.
  */
 export class PosteriorMean {
   readonly #nu: number;
@@ -151,12 +158,13 @@ export class PosteriorMean {
   readonly #seed: number;
   readonly #userBiasSum: Float64Array;
   readonly #itemBiasSum: Float64Array;
-  #compressed: { factors: number; user: Float32Array; item: Float32Array } = {
-    factors: 0,
-    user: new Float32Array(0),
-    item: new Float32Array(0),
-  };
-  #pending: { user: Float32Array; item: Float32Array }[] = [];
+  /** keepRank + buffer·k: the width of the kernel's P and Q. */
+  readonly #width: number;
+  #products: LowRankProducts | undefined;
+  #work: { y: Float64Array; z: Float64Array } | undefined;
+  /** Whether the first keepRank columns hold a compressed sum (false until the first merge). */
+  #merged = false;
+  #pending = 0;
   #count = 0;
 
   constructor(
@@ -173,10 +181,21 @@ export class PosteriorMean {
     this.#seed = options.seed ?? 7;
     this.#userBiasSum = new Float64Array(numUsers);
     this.#itemBiasSum = new Float64Array(numItems);
+    this.#width = this.#keepRank + this.#buffer * this.#k;
   }
 
   get count(): number {
     return this.#count;
+  }
+
+  #kernel(): LowRankProducts {
+    this.#products ??= new LowRankProducts(
+      this.#nu,
+      this.#ni,
+      this.#width,
+      oversampled(this.#width, this.#keepRank, {}),
+    );
+    return this.#products;
   }
 
   add(sample: {
@@ -187,16 +206,20 @@ export class PosteriorMean {
   }): void {
     for (let u = 0; u < this.#nu; u++) this.#userBiasSum[u]! += sample.userBias[u]!;
     for (let i = 0; i < this.#ni; i++) this.#itemBiasSum[i]! += sample.itemBias[i]!;
-    this.#pending.push({ user: sample.userFactors.slice(), item: sample.itemFactors.slice() });
+    const M = this.#kernel();
+    const at = this.#keepRank + this.#pending * this.#k;
+    writeColumns(M.P, this.#width, at, sample.userFactors, this.#nu, this.#k);
+    writeColumns(M.Q, this.#width, at, sample.itemFactors, this.#ni, this.#k);
+    this.#pending++;
     this.#count++;
-    if (this.#pending.length >= this.#buffer) this.#merge();
+    if (this.#pending >= this.#buffer) this.#merge();
   }
 
   /** The running SUM as MF params (unit weights, zero biases): compressed part, then the buffered samples. */
   #sumParams(): MFParams {
-    const c = this.#compressed;
     const k = this.#k;
-    const K = c.factors + this.#pending.length * k;
+    const kc = this.#merged ? this.#keepRank : 0;
+    const K = kc + this.#pending * k;
     const p: MFParams = {
       factors: K,
       numUsers: this.#nu,
@@ -207,58 +230,42 @@ export class PosteriorMean {
       userFactors: new Float32Array(this.#nu * K),
       itemFactors: new Float32Array(this.#ni * K),
     };
-    this.#fillSum(p.userFactors, p.itemFactors, K);
+    const M = this.#products;
+    if (!M) return p;
+    // columns [keepRank − kc, keepRank + pending·k) of the kernel's matrices, row by row
+    const from = this.#keepRank - kc;
+    const copy = (out: Float32Array, src: Float32Array, rows: number) => {
+      for (let r = 0, dst = 0; r < rows; r++)
+        for (let a = 0, at = r * this.#width + from; a < K; a++) out[dst++] = src[at + a]!;
+    };
+    copy(p.userFactors, M.P, this.#nu);
+    copy(p.itemFactors, M.Q, this.#ni);
     return p;
   }
 
-  /** The sum's factor matrices (rows × K each, K = compressed + buffered factors) into `user` and `item`. */
-  #fillSum(user: Float32Array, item: Float32Array, K: number): void {
-    const c = this.#compressed;
-    const k = this.#k;
-    // Row r of the output is [compressed row r | sample 1 row r | …]: written row by row, each output row once and
-    // in order (a pass per sample wrote 40 bytes per 2 KiB row and missed the cache on every row).
-    const fill = (out: Float32Array, rows: number, parts: { data: Float32Array; width: number }[]) => {
-      if (out.length < rows * K) throw new Error(`PosteriorMean: ${out.length} < ${rows}×${K}`);
-      for (let r = 0, dst = 0; r < rows; r++)
-        for (const { data, width } of parts)
-          for (let a = 0, src = r * width; a < width; a++) out[dst++] = data[src + a]!;
-    };
-    fill(user, this.#nu, [
-      { data: c.user, width: c.factors },
-      ...this.#pending.map((s) => ({ data: s.user, width: k })),
-    ]);
-    fill(item, this.#ni, [
-      { data: c.item, width: c.factors },
-      ...this.#pending.map((s) => ({ data: s.item, width: k })),
-    ]);
-  }
-
   #merge(): void {
-    const c = this.#compressed;
-    const K = c.factors + this.#pending.length * this.#k;
+    const M = this.#kernel();
     const rank = this.#keepRank;
-    // The sum's factors go straight into the kernel's memory (no intermediate copy), then the samples are let go
-    // (bounded peak memory: the buffer, once, plus the kernel's copy).
-    if (rank >= K) {
-      const sum = this.#sumParams();
-      this.#pending = [];
-      this.#compressed = { factors: K, user: sum.userFactors, item: sum.itemFactors };
-      return;
-    }
-    const M = new LowRankProducts(this.#nu, this.#ni, K, oversampled(K, rank, {}));
-    this.#fillSum(M.P, M.Q, K);
-    this.#pending = [];
+    const K = this.#width;
+    this.#work ??= {
+      y: new Float64Array(this.#nu * oversampled(K, rank, {})),
+      z: new Float64Array(this.#ni * oversampled(K, rank, {})),
+    };
     const merged = compressProducts(
       M,
       this.#nu,
       this.#ni,
       K,
       rank,
-      { globalMean: 0, userBias: new Float32Array(this.#nu), itemBias: new Float32Array(this.#ni) },
+      { globalMean: 0, userBias: new Float32Array(0), itemBias: new Float32Array(0) },
       // One subspace iteration is enough here: the spectrum of a sum of posterior samples decays fast.
       { seed: this.#seed + this.#count, powerIterations: 1 },
+      this.#work,
     );
-    this.#compressed = { factors: merged.factors, user: merged.userFactors, item: merged.itemFactors };
+    writeColumns(M.P, K, 0, merged.userFactors, this.#nu, rank);
+    writeColumns(M.Q, K, 0, merged.itemFactors, this.#ni, rank);
+    this.#merged = true;
+    this.#pending = 0;
   }
 
   /** The mean so far as one MF model (uncompressed buffer included; factors ≤ keepRank + buffer·k). */
@@ -273,4 +280,17 @@ export class PosteriorMean {
     for (let j = 0; j < p.userFactors.length; j++) p.userFactors[j]! *= w;
     return p;
   }
+}
+
+/** Columns [at, at + width) of the row-major rows × stride matrix `out` ← `part` (rows × width). */
+function writeColumns(
+  out: Float32Array,
+  stride: number,
+  at: number,
+  part: Float32Array,
+  rows: number,
+  width: number,
+): void {
+  for (let r = 0, src = 0, dst = at; r < rows; r++, dst += stride)
+    for (let a = 0; a < width; a++) out[dst + a] = part[src++]!;
 }
