@@ -1,6 +1,7 @@
 /**
- * WebAssembly as core's kernels use it (score.ts's dot products, dense.ts's and lowrank.ts's GEMM): the global typed
- * by hand — the project's lib (ES2023, no DOM) does not type it — and each kernel module compiled once per process.
+ * WebAssembly as the project's kernels use it (core's score.ts dot products and dense.ts/lowrank.ts GEMM, the
+ * trainer's engine kernels): the global typed by hand — the project's lib (ES2023, no DOM) does not type it — and
+ * each kernel module compiled once per process.
  */
 export interface WasmModule {
   readonly __brand?: 'WebAssembly.Module';
@@ -8,7 +9,15 @@ export interface WasmModule {
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => { readonly buffer: ArrayBuffer };
+  Memory: {
+    new (descriptor: { initial: number; maximum?: number }): { readonly buffer: ArrayBuffer };
+    /** Shared memory (threads): one SharedArrayBuffer that worker threads instantiate the same kernels on. */
+    new (descriptor: {
+      initial: number;
+      maximum: number;
+      shared: true;
+    }): { readonly buffer: SharedArrayBuffer };
+  };
 }
 declare const WebAssembly: WasmApi;
 
@@ -33,8 +42,9 @@ export type Gemm = (
 const compiled = new Map<string, WasmModule | null>();
 
 /**
- * The kernel module of a base64 string (score-wasm.ts, gemm-wasm.ts), compiled on first use and kept; null where
- * WebAssembly SIMD is unavailable: the callers then run their scalar loops.
+ * The kernel module of a base64 string (score-wasm.ts, gemm-wasm.ts; the trainer's kernels-wasm.ts,
+ * sgd-blocks-wasm.ts), compiled on first use and kept; null where WebAssembly SIMD (or, for shared memory, threads)
+ * is unavailable: the callers then run their scalar loops.
  */
 export function compileWasm(base64: string): WasmModule | null {
   let module = compiled.get(base64);
