@@ -1,0 +1,32 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadActiveModels, loadMovieRows } from '../packages/db/src/index.ts';
+import { servingDatabase } from './lib/traffic.ts';
+import { Catalogue } from '../packages/api/src/serving/catalogue.ts';
+import { Snapshot } from '../packages/api/src/serving/snapshot.ts';
+const { db } = await servingDatabase();
+for (let rep = 0; rep < 3; rep++) {
+  let t = performance.now();
+  const lap = (what: string) => { const n = performance.now(); console.log(what, (n - t).toFixed(1), 'ms'); t = n; };
+  const rows = await db.query<{ n: number }>('SELECT id, family, length(artifact) AS n FROM model_versions');
+  lap(`versions ${JSON.stringify(rows)}`);
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  const loaded = await loadActiveModels(db);
+  h.disable();
+  lap(`loadActiveModels (max stall ${(h.max / 1e6).toFixed(1)} ms)`);
+  const q0 = performance.now();
+  const raw = await db.query('SELECT artifact FROM model_versions WHERE id = 3');
+  console.log('raw artifact query', (performance.now() - q0).toFixed(1), 'ms', (raw[0] as any).artifact.length);
+  const { deserializeRecommender } = await import('../packages/core/src/index.ts');
+  const d0 = performance.now();
+  deserializeRecommender((raw[0] as any).artifact);
+  console.log('deserialize', (performance.now() - d0).toFixed(1), 'ms');
+  const movies = await loadMovieRows(db);
+  lap('loadMovieRows');
+  const cat = new Catalogue(movies);
+  lap('Catalogue');
+  const served = (task: string) => { const f = loaded.find((l) => l.version.task === task); return f ? Snapshot.serve(f.version, f.model, cat) : null; };
+  const snap = new Snapshot(served('rating'), served('ranking'), cat, 1000);
+  lap('Snapshot');
+}
+await db.close();
