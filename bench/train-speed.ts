@@ -24,15 +24,11 @@ import { createAdamEngine } from '../packages/trainer/src/engines/adam.ts';
 import { createSgdEngine } from '../packages/trainer/src/engines/sgd.ts';
 import { presets } from '../packages/trainer/src/presets.ts';
 import { nativeEngines } from '../packages/trainer/src/train.ts';
+import { args, flag } from './lib/args.ts';
 
-const args = process.argv.slice(2);
 const json = args.includes('--json');
 const scale = args.includes('--scale');
 const withJs = args.includes('--js');
-const flag = (name: string) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 const epochs = Number(flag('--epochs') ?? (scale ? 1 : 3));
 if (!(Number.isInteger(epochs) && epochs >= 1))
   throw new Error(`--epochs must be a positive integer, got ${epochs}`);

@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { IdMap } from '@movierec/data';
 import { ModelFormatError } from './errors.ts';
+import type { RatedIndex } from './rated-index.ts';
 
 /**
  * The container every model artifact shares (little-endian):
@@ -152,6 +153,34 @@ export function decodeContainer<H extends { blobs?: BlobEntry[] }>(
     blobs.set(entry.name, blobOf(entry, start, end));
   }
   return { magic, header, blobs, fail };
+}
+
+/** A model's rated index as the blobs every family stores it in: ratedOffsets, ratedItems (int32); none without. */
+export function ratedIndexBlobs(rated: RatedIndex | undefined): [string, Blob][] {
+  return rated
+    ? [
+        ['ratedOffsets', rated.offsets],
+        ['ratedItems', rated.items],
+      ]
+    : [];
+}
+
+/** The rated index read back from ratedIndexBlobs' blobs (undefined when neither is there), checked for numUsers. */
+export function ratedIndexFromBlobs(
+  blobs: Map<string, Blob>,
+  numUsers: number,
+  fail: (message: string) => never,
+): RatedIndex | undefined {
+  if (!blobs.has('ratedOffsets') && !blobs.has('ratedItems')) return undefined;
+  const offsets = blobs.get('ratedOffsets');
+  const items = blobs.get('ratedItems');
+  if (!(offsets instanceof Int32Array)) return fail('int32 blob ratedOffsets is missing');
+  if (!(items instanceof Int32Array)) return fail('int32 blob ratedItems is missing');
+  if (offsets.length !== numUsers + 1)
+    fail(`ratedOffsets has ${offsets.length} values but the shapes need numUsers + 1 = ${numUsers + 1}`);
+  if (offsets[numUsers] !== items.length)
+    fail(`ratedOffsets ends at ${offsets[numUsers]} but ratedItems has ${items.length} values`);
+  return { offsets, items };
 }
 
 /** An ID map from a header's list; a bad list (a duplicate ID, say) fails naming which map. */

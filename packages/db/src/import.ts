@@ -327,18 +327,14 @@ async function mergeMovies(sql: SqlSession, dataset: Dataset): Promise<ImportCou
     ? `ON CONFLICT (external_id) DO UPDATE SET title = EXCLUDED.title, year = EXCLUDED.year, genres = EXCLUDED.genres
        WHERE (movies.title, movies.year, movies.genres) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.year, EXCLUDED.genres)`
     : 'ON CONFLICT (external_id) DO NOTHING';
-  const [row] = await sql.query<{ inserted: number; updated: number }>(`
-    WITH up AS (
-      INSERT INTO movies (external_id, title, year, genres)
+  return countedUpsert(
+    sql,
+    `INSERT INTO movies (external_id, title, year, genres)
       SELECT external_id, coalesce(title, ''), year, string_to_array(coalesce(genres, ''), '|')
       FROM stage_movies ORDER BY idx
-      ${upsert}
-      RETURNING (xmax = 0) AS inserted)
-    SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated
-    FROM up`);
-  const inserted = row?.inserted ?? 0;
-  const updated = row?.updated ?? 0;
-  return { inserted, updated, unchanged: staged - inserted - updated };
+      ${upsert}`,
+    staged,
+  );
 }
 
 /**
@@ -347,16 +343,29 @@ async function mergeMovies(sql: SqlSession, dataset: Dataset): Promise<ImportCou
  */
 async function mergeRows(sql: SqlSession, target: Target, staged: number): Promise<ImportCounts> {
   const { table: t, value: v, time } = target;
-  const [row] = await sql.query<{ inserted: number; updated: number }>(`
-    WITH up AS (
-      INSERT INTO ${t} (user_id, movie_id, ${v}, ${time})
+  return countedUpsert(
+    sql,
+    `INSERT INTO ${t} (user_id, movie_id, ${v}, ${time})
       SELECT s.user_id, s.movie_id, s.${v}, s.${time}
       FROM stage_rows s LEFT JOIN ${t} r ON r.user_id = s.user_id AND r.movie_id = s.movie_id
       -- Only rows that change something reach the upsert: one hash join instead of a probe per unchanged row.
       WHERE r.user_id IS NULL OR r.${time} < s.${time} OR (r.${time} = s.${time} AND r.${v} <> s.${v})
       ON CONFLICT (user_id, movie_id) DO UPDATE SET ${v} = EXCLUDED.${v}, ${time} = EXCLUDED.${time}
       WHERE ${t}.${time} < EXCLUDED.${time}
-         OR (${t}.${time} = EXCLUDED.${time} AND ${t}.${v} <> EXCLUDED.${v})
+         OR (${t}.${time} = EXCLUDED.${time} AND ${t}.${v} <> EXCLUDED.${v})`,
+    staged,
+  );
+}
+
+/**
+ * Runs an INSERT … ON CONFLICT … DO UPDATE of `staged` rows and counts what it did: a returned row with xmax = 0 was
+ * inserted, any other returned row updated (the conflict's WHERE let it through), the rest of the staged rows were
+ * unchanged.
+ */
+async function countedUpsert(sql: SqlSession, upsert: string, staged: number): Promise<ImportCounts> {
+  const [row] = await sql.query<{ inserted: number; updated: number }>(`
+    WITH up AS (
+      ${upsert}
       RETURNING (xmax = 0) AS inserted)
     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated
     FROM up`);

@@ -85,5 +85,11 @@ export {
   upsertView,
   userRatings,
 } from './queries.ts';
-export { type ReadInteractionsOptions, type ReadOptions, readInteractions, readRatings } from './read.ts';
+export {
+  type ReadInteractionsOptions,
+  type ReadOptions,
+  readInteractions,
+  readRatings,
+  readRatingsAndInteractions,
+} from './read.ts';
 export type { CopyChunks, SqlSession } from './sql.ts';

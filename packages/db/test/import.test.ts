@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ImportError,
   type ImportProgress,
@@ -11,8 +11,15 @@ import {
   readRatings,
   trimRecycledWal,
 } from '../src/index.ts';
-import { createTestDatabase, resetTestDatabase, type TestDatabase } from '../src/testing.ts';
-import { kinds, makeDataset, ratingSet, snapshot, syntheticDataset } from './helpers.ts';
+import type { TestDatabase } from '../src/testing.ts';
+import {
+  emptiedBeforeEachTest,
+  kinds,
+  makeDataset,
+  ratingSet,
+  snapshot,
+  syntheticDataset,
+} from './helpers.ts';
 
 const T0 = 1_100_000_000;
 const movies = [
@@ -34,14 +41,8 @@ const first = makeDataset(
 for (const kind of kinds) {
   describe(`importDataset / readRatings on ${kind}`, () => {
     let db: TestDatabase;
-    beforeAll(async () => {
-      db = await createTestDatabase(kind);
-    });
-    afterAll(async () => {
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await resetTestDatabase(db);
+    emptiedBeforeEachTest(kind, (opened) => {
+      db = opened;
     });
 
     it('imports users, movies with metadata and ratings, and reads the same columns back', async () => {

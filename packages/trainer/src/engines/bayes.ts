@@ -86,10 +86,13 @@ async function fitBayes(
       seconds,
     };
     // The model so far: the posterior mean of the kept samples (the current draw during burn-in).
-    const view =
+    // Built only if the listener reads it (a validation split does; `--validation 0` does not): the mean costs a
+    // copy of every kept factor.
+    const view = lazyParams(() =>
       state.kept > 0
         ? posterior.mean(partial.globalMean)
-        : bpmfToParams({ ...partial, samples: [partial.current!] });
+        : bpmfToParams({ ...partial, samples: [partial.current!] }),
+    );
     const verdict = await options.onEpoch(stats, view);
     last = performance.now();
     return verdict;
@@ -103,6 +106,51 @@ async function fitBayes(
   const w = bayes.rankPopularity ?? 0;
   if (w !== 0) params.itemRankBias = popularityRankBias(train, shape.numItems, w);
   return params;
+}
+
+/** MFParams whose fields are computed by `make` on the first read (then kept); globalMean stays writable. */
+function lazyParams(make: () => MFParams): MFParams {
+  let p: MFParams | undefined;
+  const get = (): MFParams => {
+    p ??= make();
+    return p;
+  };
+  const view = {
+    get factors() {
+      return get().factors;
+    },
+    get numUsers() {
+      return get().numUsers;
+    },
+    get numItems() {
+      return get().numItems;
+    },
+    get globalMean() {
+      return get().globalMean;
+    },
+    set globalMean(v: number) {
+      get().globalMean = v;
+    },
+    get userBias() {
+      return get().userBias;
+    },
+    get itemBias() {
+      return get().itemBias;
+    },
+    get userFactors() {
+      return get().userFactors;
+    },
+    get itemFactors() {
+      return get().itemFactors;
+    },
+    get itemRankBias() {
+      return get().itemRankBias;
+    },
+    get temporal() {
+      return get().temporal;
+    },
+  };
+  return view as MFParams;
 }
 
 /** itemRankBias_i = w·ln(1 + n_i), n_i = number of training ratings of movie i. */
