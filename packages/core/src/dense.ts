@@ -1,40 +1,5 @@
 import { GEMM_WASM_BASE64 } from './gemm-wasm.ts';
-
-// The project's lib (ES2023, no DOM) does not type the WebAssembly global; the little used here, typed by hand.
-interface WasmModule {
-  readonly __brand?: 'WebAssembly.Module';
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => { readonly buffer: ArrayBuffer };
-};
-
-type Gemm = (
-  F: number,
-  fp: number,
-  fq: number,
-  V: number,
-  ldv: number,
-  C: number,
-  ldc: number,
-  P: number,
-  Q: number,
-  L: number,
-  scratch: number,
-) => void;
-
-let compiled: WasmModule | null | undefined;
-function gemmModule(): WasmModule | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+import { compileWasm, type Gemm, wasm } from './wasm.ts';
 
 /**
  * A block of float64 memory with the blocked GEMM of wasm/gemm.wat over it (dense linear algebra such as EASE's
@@ -51,11 +16,11 @@ export class Float64Arena {
     const scratch = (bytes + 15) & ~15;
     const total = scratch + maxColumns * 8 + 16;
     this.#scratch = scratch;
-    const module = options.simd === false ? null : gemmModule();
+    const module = options.simd === false ? null : compileWasm(GEMM_WASM_BASE64);
     const pages = Math.ceil(total / 65536);
     if (module && pages <= 65536) {
-      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      const memory = new wasm.Memory({ initial: pages, maximum: pages });
+      const instance = new wasm.Instance(module, { env: { memory } });
       this.#gemm = (instance.exports as { gemm64: Gemm }).gemm64;
       this.buffer = memory.buffer;
     } else this.buffer = new ArrayBuffer(total);

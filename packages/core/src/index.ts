@@ -99,3 +99,4 @@ export {
   timeBin,
 } from './temporal.ts';
 export { ascending, TopK, topK } from './top-k.ts';
+export { compileWasm, type WasmModule, wasm } from './wasm.ts';

@@ -5,42 +5,7 @@ import {
   lowRankProduct,
   orthonormaliseColumns,
 } from './linalg.ts';
-
-// The project's lib (ES2023, no DOM) does not type the WebAssembly global; the little used here, typed by hand.
-interface WasmModule {
-  readonly __brand?: 'WebAssembly.Module';
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => { readonly buffer: ArrayBuffer };
-};
-
-type Gemm = (
-  F: number,
-  fp: number,
-  fq: number,
-  V: number,
-  ldv: number,
-  C: number,
-  ldc: number,
-  P: number,
-  Q: number,
-  L: number,
-  scratch: number,
-) => void;
-
-let compiled: WasmModule | null | undefined;
-function gemmModule(): WasmModule | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(Buffer.from(GEMM_WASM_BASE64, 'base64'));
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+import { compileWasm, type Gemm, wasm } from './wasm.ts';
 
 const align16 = (n: number) => (n + 15) & ~15;
 const up8 = (n: number) => (n + 7) & ~7;
@@ -106,7 +71,7 @@ export class LowRankProducts {
     this.#m = m;
     this.#K = K;
     this.#maxL = maxL;
-    const module = options.simd === false ? null : gemmModule();
+    const module = options.simd === false ? null : compileWasm(GEMM_WASM_BASE64);
     const lp = up8(maxL);
     const rows = Math.max(n, m);
     const pPtr = 16;
@@ -122,8 +87,8 @@ export class LowRankProducts {
       this.Q = new Float32Array(m * K);
       return;
     }
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const memory = new wasm.Memory({ initial: pages, maximum: pages });
+    const instance = new wasm.Instance(module, { env: { memory } });
     ({ gemm: this.#gemm, gemm64: this.#gemm64 } = instance.exports as { gemm: Gemm; gemm64: Gemm });
     this.#buffer = memory.buffer;
     this.#pPtr = pPtr;
