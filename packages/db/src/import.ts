@@ -1,3 +1,5 @@
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { type Dataset, DEFAULT_RATING_SCALE, describeScale, idProblem, onGrid } from '@movierec/data';
 import type { Database } from './connection.ts';
 import { type BinaryColumn, binaryHeader, binaryTrailer, encodeRows } from './copy-binary.ts';
@@ -187,10 +189,10 @@ export async function importDataset(
  * After a rolled-back import on PGlite (no autovacuum): VACUUM truncates the dead rows the import appended to the
  * tables, REINDEX rebuilds their indexes into new files (a B-tree keeps the pages the rolled-back insertions split
  * off: the primary key of ratings grew 2 → 32 MB for a rolled-back 1M-row merge), and a CHECKPOINT lets the WAL it
- * wrote be recycled. PostgreSQL's autovacuum does the heap part on its own. What stays is the WAL: PostgreSQL keeps
- * the segments as recycled ones for the next writes (up to about twice the last checkpoint distance, at most
- * max_wal_size), and PGlite does not read a configuration that could lower that. Best effort: a failure here must
- * not hide the import's error.
+ * wrote be recycled. PostgreSQL's autovacuum does the heap part on its own. The WAL is left: PostgreSQL keeps the
+ * segments after the checkpoint as recycled ones for the next writes (up to about twice the last checkpoint distance,
+ * at most max_wal_size; 225 MB after a rolled-back 1M-row merge), and PGlite 0.3 reads no configuration that could
+ * lower that — so trimRecycledWal deletes them. Best effort: a failure here must not hide the import's error.
  */
 async function reclaimSpace(db: Database): Promise<void> {
   try {
@@ -199,7 +201,33 @@ async function reclaimSpace(db: Database): Promise<void> {
       await db.query(`REINDEX TABLE ${table}`);
     }
     await db.query('CHECKPOINT');
+    await trimRecycledWal(db);
   } catch {}
+}
+
+/**
+ * Deletes an on-disk PGlite's recycled WAL segments: after a CHECKPOINT every segment named after the one being
+ * written (pg_walfile_name(pg_current_wal_lsn())) is a renamed old segment kept for future writes, not WAL anyone
+ * needs — PostgreSQL creates a missing next segment itself (XLogFileInit). The one right after the current is kept,
+ * as a checkpoint may have preallocated it. PGlite runs in this thread, so no write comes between the query and the
+ * deletion. Returns the bytes freed (0 for PostgreSQL or an in-memory PGlite).
+ */
+export async function trimRecycledWal(db: Database): Promise<number> {
+  if (db.kind !== 'pglite' || db.dataDir === undefined) return 0;
+  const [row] = await db.query<{ w: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS w');
+  const current = row?.w;
+  if (current === undefined || !/^[0-9A-F]{24}$/.test(current)) return 0;
+  const dir = path.join(db.dataDir, 'pg_wal');
+  const later = readdirSync(dir)
+    .filter((name) => /^[0-9A-F]{24}$/.test(name) && name > current)
+    .sort();
+  let freed = 0;
+  for (const name of later.slice(1)) {
+    const file = path.join(dir, name);
+    freed += statSync(file).size;
+    rmSync(file);
+  }
+  return freed;
 }
 
 /**

@@ -30,6 +30,7 @@ export {
   type ImportProgress,
   type ImportSummary,
   importDataset,
+  trimRecycledWal,
 } from './import.ts';
 export {
   assertMigrated,
