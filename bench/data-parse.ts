@@ -17,12 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSynthetic, loadDataset, writeRatingsCsv } from '../packages/data/src/index.ts';
+import { args, flag } from './lib/args.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const k = args.indexOf(name);
-  return k >= 0 ? args[k + 1] : undefined;
-};
 const json = args.includes('--json') || args.includes('--child-quiet');
 const rows = Number(flag('--rows') ?? 25_000_000);
 

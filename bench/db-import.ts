@@ -16,12 +16,8 @@ import path from 'node:path';
 import { generateSynthetic } from '../packages/data/src/index.ts';
 import { type Database, importDataset, migrate, openDatabase } from '../packages/db/src/index.ts';
 import { createTestDatabase } from '../packages/db/src/testing.ts';
+import { args, flag } from './lib/args.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const k = args.indexOf(name);
-  return k >= 0 ? args[k + 1] : undefined;
-};
 const json = args.includes('--json');
 const only = flag('--only');
 const ratings = Number(flag('--ratings') ?? 1_000_209);

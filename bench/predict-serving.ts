@@ -7,7 +7,6 @@
  *
  *   pnpm exec tsx bench/predict-serving.ts [--seconds 10] [--rounds 2] [--sweeps 30]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { activateModelVersion, importDataset, saveModel } from '../packages/db/s
 import { createTestDatabase } from '../packages/db/src/testing.ts';
 import { train } from '../packages/trainer/src/index.ts';
 import { startReplica } from './lib/replica.ts';
+import { runWrk } from './lib/wrk.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -74,15 +74,13 @@ end
           String(ids[preset])
         )
           await sleep(50);
-        execFileSync('wrk', ['-t1', '-c16', '-d2s', '-s', lua, server.url]); // warm-up
-        const out = execFileSync('wrk', ['-t1', '-c16', `-d${args.seconds}s`, '-s', lua, server.url], {
-          encoding: 'utf8',
-        });
-        const r = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-        const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
+        const wrk = (seconds: number) =>
+          runWrk(server.url, lua, { connections: 16, seconds, latency: false });
+        wrk(2); // warm-up
+        const { requestsPerSecond: r, non2xx } = wrk(Number(args.seconds));
         rps[preset]!.push(r);
         console.log(
-          `round ${round + 1} ${preset.padEnd(8)} ${r.toFixed(0)} req/s  non-2xx ${errors}  load ${loadavg()[0]!.toFixed(1)}`,
+          `round ${round + 1} ${preset.padEnd(8)} ${r.toFixed(0)} req/s  non-2xx ${non2xx}  load ${loadavg()[0]!.toFixed(1)}`,
         );
       }
   } finally {

@@ -14,13 +14,9 @@ import { trainSmallModel } from '../apps/api/test/web-fixture.ts';
 import { loadBundled } from '../packages/data/src/index.ts';
 import { activateModelVersion, importDataset, saveModelVersion } from '../packages/db/src/index.ts';
 import { createTestDatabase } from '../packages/db/src/testing.ts';
+import { args, flag } from './lib/args.ts';
 import { startReplica } from './lib/replica.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const k = args.indexOf(name);
-  return k >= 0 ? args[k + 1] : undefined;
-};
 const json = args.includes('--json');
 const numRatings = Number(flag('--ratings') ?? 60);
 const numActivations = Number(flag('--activations') ?? 3);

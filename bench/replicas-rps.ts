@@ -7,7 +7,7 @@
  *
  *   pnpm exec tsx bench/replicas-rps.ts [--seconds 10] [--connections 50] [--json]
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +15,10 @@ import { trainSmallModel } from '../apps/api/test/web-fixture.ts';
 import { loadBundled } from '../packages/data/src/index.ts';
 import { importDataset, saveModelVersion } from '../packages/db/src/index.ts';
 import { createTestDatabase } from '../packages/db/src/testing.ts';
+import { args, flag } from './lib/args.ts';
 import { freePort, startReplica } from './lib/replica.ts';
+import { runWrk } from './lib/wrk.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const k = args.indexOf(name);
-  return k >= 0 ? args[k + 1] : undefined;
-};
 const seconds = Number(flag('--seconds') ?? 10);
 const connections = Number(flag('--connections') ?? 50);
 const json = args.includes('--json');
@@ -36,31 +33,14 @@ interface WrkResult {
   requests: number;
 }
 
-/** wrk's latency line value ("1.23ms", "950.00us", "1.02s") in milliseconds. */
-function ms(text: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(text);
-  if (m === null) return Number.NaN;
-  const v = Number(m[1]);
-  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
-}
-
 function wrk(url: string, script: string, secs: number): WrkResult {
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${secs}s`, '--latency', '-s', script, url], {
-    encoding: 'utf8',
-  });
-  const grab = (re: RegExp) => re.exec(out)?.[1];
-  const errors =
-    Number(grab(/Non-2xx or 3xx responses: (\d+)/) ?? 0) +
-    (grab(/Socket errors: (.*)/) ?? '')
-      .split(',')
-      .map((p) => Number(/(\d+)/.exec(p)?.[1] ?? 0))
-      .reduce((a, b) => a + b, 0);
+  const r = runWrk(url, script, { connections, seconds: secs });
   return {
-    rps: Number(grab(/Requests\/sec:\s+([\d.]+)/)),
-    p50ms: ms(grab(/\s50%\s+(\S+)/) ?? ''),
-    p99ms: ms(grab(/\s99%\s+(\S+)/) ?? ''),
-    errors,
-    requests: Number(grab(/(\d+) requests in/)),
+    rps: r.requestsPerSecond,
+    p50ms: r.p50Ms ?? Number.NaN,
+    p99ms: r.p99Ms ?? Number.NaN,
+    errors: r.non2xx + r.socketErrors,
+    requests: r.requests,
   };
 }
 

@@ -1,24 +1,25 @@
 /**
  * Soak (issue 10): mixed traffic for --minutes (default 10) against one PostgreSQL-backed API process (apps/api
- * src/main.ts), through a TCP proxy to the database that the bench cuts for 10 s at 60% of the run (a database
- * outage), with a model activation at 50%. Traffic: every query of the schema (recommendations with the user in
- * variables, predictRating, similarMovies, movie, movies search, user { ratings }, modelVersions, activeModel,
- * activeModels) and rateMovie for known and new users (about 1 request in 8), from --clients concurrent clients,
- * plus one hostile document every second (a fragment bomb, an alias flood, an introspection flood) that must be
- * refused. Per minute: requests, throughput, p99, 5xx (inside / outside the outage window), the event loop's longest
- * stall (prom-client's nodejs_eventloop_lag_max_seconds, reset at every scrape), resident memory. At the end: growth of
- * resident memory from the first to the last minute, and every acknowledged rating looked up in the database.
+ * src/main.ts) serving a rating model and the main job's recommendation model (bench/lib/traffic.ts), through a TCP
+ * proxy to the database that the bench cuts for 10 s at 60% of the run (a database outage), with a model activation
+ * at 50%. Traffic: every query of the schema (recommendations with the user in variables, by genre, with `because`,
+ * predictRating, similarMovies, movie, movies search, user { ratings }, modelVersions, activeModel, activeModels),
+ * rateMovie for known and new users and recordView (1 request in 6 writes), from --clients concurrent clients, plus
+ * one hostile document every second (a fragment bomb, an alias flood, an introspection flood) that must be refused.
+ * Per minute: requests, throughput, p99, 5xx (inside / outside the outage window), the event loop's longest stall
+ * (prom-client's nodejs_eventloop_lag_max_seconds, reset at every scrape), resident memory with the V8 heap in use and
+ * external memory beside it. At the end: growth of resident memory from the first to the last minute, and every
+ * acknowledged rating looked up in the database.
  *
  *   pnpm exec tsx bench/soak.ts [--minutes 10] [--clients 16] [--outage-seconds 10] [--json]
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { trainSmallModel } from '../apps/api/test/web-fixture.ts';
-import { loadBundled } from '../packages/data/src/index.ts';
-import { activateModelVersion, importDataset, saveModelVersion } from '../packages/db/src/index.ts';
-import { CuttableProxy, createTestDatabase } from '../packages/db/src/testing.ts';
+import { activateModelVersion } from '../packages/db/src/index.ts';
+import { CuttableProxy } from '../packages/db/src/testing.ts';
 import { startReplica } from './lib/replica.ts';
+import { hostileDocuments, operations, servingDatabase } from './lib/traffic.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,12 +37,7 @@ const log = (line: string) => {
   if (!args.json) console.error(line);
 };
 
-const db = await createTestDatabase('postgres');
-const dataset = await loadBundled();
-await importDataset(db, dataset);
-const small = await trainSmallModel(dataset);
-await saveModelVersion(db, { ...small, activate: true });
-const next = await saveModelVersion(db, { ...small, datasetFingerprint: 'soak-next' });
+const { db, nextVersion: next, users, movieIds } = await servingDatabase();
 const target = new URL(db.url!);
 const proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
 await proxy.open();
@@ -54,91 +50,16 @@ const rssMb = () => {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 };
 
-const users = Array.from({ length: dataset.users.size }, (_, j) => dataset.users.externalId(j));
-// movies someone rated (a movie only listed in metadata is NOT_FOUND for a model trained on ratings)
-const movieIds = [
-  ...new Set(
-    Array.from(dataset.ratings.items.subarray(0, dataset.ratings.length), (i) => dataset.items.externalId(i)),
-  ),
-];
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]!;
-
-type Op = { name: string; body: () => { query: string; variables?: Record<string, unknown> }; rating?: true };
-let newUsers = 0;
-const acknowledged = new Map<string, number>();
-const errorCodes = new Map<string, number>(); // `${operation}:${code}` of non-5xx errors outside the outage // `${user}\t${movie}` → rating
-const ops: Op[] = [
-  {
-    name: 'recommendations',
-    body: () => ({
-      query:
-        'query R($u: ID!, $n: Int) { recommendations(userId: $u, limit: $n) { source items { rank score movie { id title year genres } } } }',
-      variables: { u: pick(users), n: 1 + Math.floor(Math.random() * 30) },
-    }),
-  },
-  {
-    name: 'predictRating',
-    body: () => ({
-      query: 'query P($u: ID!, $m: ID!) { predictRating(userId: $u, movieId: $m) { rating source } }',
-      variables: { u: pick(users), m: pick(movieIds) },
-    }),
-  },
-  {
-    name: 'similarMovies',
-    body: () => ({
-      query: 'query S($m: ID!) { similarMovies(movieId: $m, limit: 10) { similarity movie { title } } }',
-      variables: { m: pick(movieIds) },
-    }),
-  },
-  {
-    name: 'movie',
-    body: () => ({
-      query: 'query M($m: ID!) { movie(id: $m) { id title year genres averageRating } }',
-      variables: { m: pick(movieIds) },
-    }),
-  },
-  {
-    name: 'movies',
-    body: () => ({
-      query:
-        'query L($s: String) { movies(search: $s, first: 10) { totalCount edges { node { id title } } } }',
-      variables: { s: pick(['star', 'love', 'the', 'man', 'war', 'toy', 'x']) },
-    }),
-  },
-  {
-    name: 'user',
-    body: () => ({
-      query:
-        'query U($u: ID!) { user(id: $u) { ratingCount ratings(first: 20) { totalCount edges { node { rating movie { title } } } } } }',
-      variables: { u: pick(users) },
-    }),
-  },
-  {
-    name: 'models',
-    body: () => ({
-      query: '{ modelVersions { id task active } activeModel { id } activeModels { id task } }',
-    }),
-  },
-  {
-    name: 'rateMovie',
-    rating: true,
-    body: () => {
-      const u = Math.random() < 0.5 ? pick(users) : `soak-new-${++newUsers}`;
-      const m = pick(movieIds);
-      const r = 0.5 * (1 + Math.floor(Math.random() * 10));
-      return {
-        query:
-          'mutation W($u: ID!, $m: ID!, $r: Float!) { rateMovie(userId: $u, movieId: $m, rating: $r) { foldedInRatings } }',
-        variables: { u, m, r },
-      };
-    },
-  },
-];
+const acknowledged = new Map<string, number>(); // `${user}\t${movie}` → rating
+const errorCodes = new Map<string, number>(); // `${operation}:${code}` of non-5xx errors outside the outage
+const ops = operations(users, movieIds);
 // weights: reads of recommendations dominate, as on a product page
 const schedule = [
   'recommendations',
   'recommendations',
-  'recommendations',
+  'recommendations by genre',
+  'because',
   'predictRating',
   'similarMovies',
   'movie',
@@ -146,17 +67,9 @@ const schedule = [
   'user',
   'models',
   'rateMovie',
+  'recordView',
 ].map((n) => ops.find((o) => o.name === n)!);
-
-const hostile = [
-  (() => {
-    const parts = ['{ movie(id:"1"){...F24} } fragment F0 on Movie{id}'];
-    for (let k = 1; k <= 24; k++) parts.push(`fragment F${k} on Movie{...F${k - 1} ...F${k - 1}}`);
-    return parts.join(' ');
-  })(),
-  `{ ${Array.from({ length: 2000 }, (_, j) => `a${j}: recommendations(userId: "${j}", limit: 1, genres: ["Drama"]) { source }`).join(' ')} }`,
-  `{ ${Array.from({ length: 2000 }, (_, j) => `s${j}: __schema { types { name fields { name } } }`).join(' ')} }`,
-];
+const hostile = hostileDocuments.map((h) => h.query);
 
 interface Minute {
   requests: number;
@@ -168,6 +81,9 @@ interface Minute {
   hostileAccepted: number;
   eventLoopMaxMs: number;
   rssMb: number;
+  /** V8 heap in use and memory outside it (Buffers, typed arrays), from the server's own /metrics. */
+  heapUsedMb: number;
+  externalMb: number;
   load: number;
 }
 const newMinute = (): Minute => ({
@@ -180,6 +96,8 @@ const newMinute = (): Minute => ({
   hostileAccepted: 0,
   eventLoopMaxMs: 0,
   rssMb: 0,
+  heapUsedMb: 0,
+  externalMb: 0,
   load: 0,
 });
 const minutes: Minute[] = [newMinute()];
@@ -251,14 +169,22 @@ async function hostileStream(): Promise<void> {
   }
 }
 
-async function scrapeEventLoopMaxMs(): Promise<number> {
+/** The server's event-loop stall (ms; the scrape resets it), V8 heap in use and external memory (MB). */
+async function scrape(): Promise<{ eventLoopMaxMs: number; heapUsedMb: number; externalMb: number }> {
   const text = await (await fetch(`${server.url}/metrics`)).text().catch(() => '');
-  const m = /^movierec_nodejs_eventloop_lag_max_seconds (\S+)/m.exec(text);
-  return m ? Number(m[1]) * 1000 : Number.NaN;
+  const read = (name: string, scale: number) => {
+    const m = new RegExp(`^movierec_${name} (\\S+)`, 'm').exec(text);
+    return m ? Number(m[1]) * scale : Number.NaN;
+  };
+  return {
+    eventLoopMaxMs: read('nodejs_eventloop_lag_max_seconds', 1000),
+    heapUsedMb: read('nodejs_heap_size_used_bytes', 1 / 2 ** 20),
+    externalMb: read('nodejs_external_memory_bytes', 1 / 2 ** 20),
+  };
 }
 
 async function timeline(): Promise<void> {
-  await scrapeEventLoopMaxMs(); // resets the event-loop histogram
+  await scrape(); // resets the event-loop histogram
   let activated = false;
   while (elapsed() < totalMs) {
     await sleep(250);
@@ -280,7 +206,7 @@ async function timeline(): Promise<void> {
     }
     if (t >= minutes.length * 60_000) {
       const m = minutes[minutes.length - 1]!;
-      m.eventLoopMaxMs = await scrapeEventLoopMaxMs();
+      Object.assign(m, await scrape());
       m.rssMb = rssMb();
       m.load = loadavg()[0]!;
       log(summary(m, minutes.length));
@@ -297,7 +223,7 @@ function summary(m: Minute, k: number): string {
   return (
     `minute ${String(k).padStart(2)}: ${(m.requests / 60).toFixed(0).padStart(5)} req/s  p99 ${p99(m.latencies).toFixed(1).padStart(6)} ms  ` +
     `5xx ${m.status5xxOutside} (+${m.status5xxInOutage} in outage)  other errors ${m.otherErrors}  hostile refused ${m.hostileRefused}/${m.hostileRefused + m.hostileAccepted}  ` +
-    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB  load ${m.load.toFixed(1)}`
+    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB (heap ${m.heapUsedMb.toFixed(0)}, external ${m.externalMb.toFixed(0)})  load ${m.load.toFixed(1)}`
   );
 }
 
@@ -332,6 +258,8 @@ try {
       hostileAccepted: m.hostileAccepted,
       eventLoopMaxMs: m.eventLoopMaxMs,
       rssMb: m.rssMb,
+      heapUsedMb: m.heapUsedMb,
+      externalMb: m.externalMb,
       load: m.load,
     })),
     rssStartMb: rssStart,

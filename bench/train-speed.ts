@@ -6,10 +6,10 @@
  *     ML-1M shape (6,040 users, 3,706 movies, 1,000,209 ratings), 32 factors, batch 4096:
  *     native Adam (lr 0.005, no L2 — the reference preset's maths) and native SGD (γ 0.005, λ 0.02), seconds per epoch.
  *     --js also runs the plain typed-array kernels (the float64 reference) for comparison.
- *   pnpm exec tsx bench/train-speed.ts --scale [--engine adam|sgd|als|bpmf] [--factors K] [--json]
+ *   pnpm exec tsx bench/train-speed.ts --scale [--engine adam|sgd|als|bpmf] [--factors K] [--threads N] [--json]
  *     ML-25M shape (162,541 users, 59,047 movies, 25,000,095 ratings): ONE epoch of the default preset's engine
- *     (or --engine; the default preset's other settings, its factor count unless --factors) and the process's
- *     peak resident memory.
+ *     (or --engine; the default preset's other settings, its factor count unless --factors) on --threads worker
+ *     threads (default every core; engines without threads ignore it) and the process's peak resident memory.
  *
  * How it is measured: wall seconds per epoch are the engine's own EpochStats.seconds (around its epoch loop, after
  * the data exists); CPU seconds are process.cpuUsage() (user + system) between epoch ends (the first epoch's also
@@ -24,15 +24,11 @@ import { createAdamEngine } from '../packages/trainer/src/engines/adam.ts';
 import { createSgdEngine } from '../packages/trainer/src/engines/sgd.ts';
 import { presets } from '../packages/trainer/src/presets.ts';
 import { nativeEngines } from '../packages/trainer/src/train.ts';
+import { args, flag } from './lib/args.ts';
 
-const args = process.argv.slice(2);
 const json = args.includes('--json');
 const scale = args.includes('--scale');
 const withJs = args.includes('--js');
-const flag = (name: string) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 const epochs = Number(flag('--epochs') ?? (scale ? 1 : 3));
 if (!(Number.isInteger(epochs) && epochs >= 1))
   throw new Error(`--epochs must be a positive integer, got ${epochs}`);
@@ -55,12 +51,14 @@ async function measure(
   engine: Engine,
   data: ReturnType<typeof generateSynthetic>,
   config: TrainConfig,
+  threads?: number,
 ) {
   const wall: number[] = [];
   const cpu: number[] = [];
   let loss = Number.NaN;
   let last = process.cpuUsage();
   await engine.fit(data.ratings, { numUsers: data.users.size, numItems: data.items.size }, config, {
+    ...(threads === undefined ? {} : { threads }),
     onEpoch: (s) => {
       const used = process.cpuUsage(last);
       last = process.cpuUsage();
@@ -109,7 +107,12 @@ if (scale) {
   const engine = nativeEngines[which];
   if (!engine)
     throw new Error(`--engine must be one of ${Object.keys(nativeEngines).join(', ')}, got ${which}`);
-  runs.push(await measure(which, which === 'adam' || which === 'sgd' ? 'auto' : 'js', engine, data, config));
+  const threads = flag('--threads') === undefined ? undefined : Number(flag('--threads'));
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
+    throw new Error(`--threads must be a positive integer, got ${flag('--threads')}`);
+  runs.push(
+    await measure(which, which === 'adam' || which === 'sgd' ? 'auto' : 'js', engine, data, config, threads),
+  );
 } else {
   const base = { factors: 32, epochs, batchSize: 4096, initStd: 0.05, seed: 42 };
   const adam: TrainConfig = { ...base, optimizer: 'adam', learningRate: 0.005, l2: 0 };

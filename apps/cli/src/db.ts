@@ -23,6 +23,8 @@ export interface CliDb {
   readRatings(): Promise<Dataset>;
   /** What the ranking models train on: ratings as `interactions` says, plus the views of unrated movies. */
   readInteractions(interactions?: InteractionOptions): Promise<Dataset>;
+  /** readRatings and readInteractions() in one read (one snapshot): for the main job, which trains on both. */
+  readRatingsAndInteractions(): Promise<{ ratings: Dataset; interactions: Dataset }>;
   /** A stored version as the Recommender of its family. */
   loadVersion(id: string): Promise<Recommender>;
   /** The active version of the first task in `prefer` that has one (default: the rating model, else the ranking one). */
@@ -41,6 +43,26 @@ export async function openCliDb(ctx: Context): Promise<CliDb> {
   const dir = dataDir(ctx);
   const store = await import('@movierec/db');
   const db = await store.openDatabase({ env: ctx.env, ...(dir === undefined ? {} : { dataDir: dir }) });
+  /** A read of the whole database behind a progress bar (`summary`: its closing words), stopped by Ctrl-C. */
+  const read = async <T>(
+    label: string,
+    unit: string,
+    run: (options: Store.ReadOptions) => Promise<T>,
+    summary: (result: T) => string | undefined = () => undefined,
+  ): Promise<T> => {
+    await store.assertMigrated(db);
+    const bar = ctx.progress(label, unit);
+    try {
+      const result = await run({ onProgress: bar.onProgress, signal: ctx.signal });
+      bar.finish(summary(result));
+      return result;
+    } catch (error) {
+      bar.abort();
+      throw error;
+    }
+  };
+  const noRatings = () =>
+    new CliError(`${db.location} holds no ratings: import some first ('movierec import')`);
   return {
     location: db.location,
     raw: db,
@@ -75,40 +97,34 @@ export async function openCliDb(ctx: Context): Promise<CliDb> {
       }
     },
     async readRatings() {
-      await store.assertMigrated(db);
-      const bar = ctx.progress('read ratings from the database', 'ratings');
-      try {
-        const dataset = await store.readRatings(db, { onProgress: bar.onProgress, signal: ctx.signal });
-        bar.finish();
-        if (dataset.ratings.length === 0) {
-          throw new CliError(`${db.location} holds no ratings: import some first ('movierec import')`);
-        }
-        return dataset;
-      } catch (error) {
-        bar.abort();
-        throw error;
-      }
+      const dataset = await read('read ratings from the database', 'ratings', (options) =>
+        store.readRatings(db, options),
+      );
+      if (dataset.ratings.length === 0) throw noRatings();
+      return dataset;
     },
     async readInteractions(interactions) {
-      await store.assertMigrated(db);
-      const bar = ctx.progress('read ratings and views from the database', 'rows');
-      try {
-        const dataset = await store.readInteractions(db, {
-          onProgress: bar.onProgress,
-          signal: ctx.signal,
-          ...(interactions === undefined ? {} : { interactions }),
-        });
-        bar.finish(`${dataset.counts.ratings} ratings, ${dataset.counts.views} views`);
-        if (dataset.counts.ratings + dataset.counts.views === 0 && interactions === undefined) {
-          throw new CliError(
-            `${db.location} holds no ratings or views: import some first ('movierec import')`,
-          );
-        }
-        return dataset;
-      } catch (error) {
-        bar.abort();
-        throw error;
+      const dataset = await read(
+        'read ratings and views from the database',
+        'rows',
+        (options) =>
+          store.readInteractions(db, { ...options, ...(interactions === undefined ? {} : { interactions }) }),
+        (d) => `${d.counts.ratings} ratings, ${d.counts.views} views`,
+      );
+      if (dataset.counts.ratings + dataset.counts.views === 0 && interactions === undefined) {
+        throw new CliError(`${db.location} holds no ratings or views: import some first ('movierec import')`);
       }
+      return dataset;
+    },
+    async readRatingsAndInteractions() {
+      const both = await read(
+        'read ratings and views from the database',
+        'rows',
+        (options) => store.readRatingsAndInteractions(db, options),
+        ({ interactions: { counts } }) => `${counts.ratings} ratings, ${counts.views} views`,
+      );
+      if (both.ratings.ratings.length === 0) throw noRatings();
+      return both;
     },
     async loadVersion(id) {
       await store.assertMigrated(db);

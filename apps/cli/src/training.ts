@@ -44,7 +44,8 @@ export const TRAINING_OPTIONS: Record<string, OptionSpec> = {
   threads: {
     type: 'string',
     valueName: 'n',
-    description: 'worker threads for training (sgd); results are deterministic for a seed at a given count',
+    description:
+      'worker threads for training (sgd, bpmf); results are deterministic for a seed at a given count',
     defaultText: 'every core',
   },
 };

@@ -1,31 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { openDatabase } from '@movierec/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { interruptWhen, parseJson, runCli, TINY_MOVIES, TINY_RATINGS, tempDir } from './helpers.ts';
+import {
+  interruptImport,
+  interruptWhen,
+  parseJson,
+  runCli,
+  scratchPostgres,
+  TINY_MOVIES,
+  TINY_RATINGS,
+  tempDir,
+} from './helpers.ts';
 
 // The database commands against a fresh database on the project's PostgreSQL (each CLI run connects in
 // milliseconds; the embedded PGlite path is covered end to end by e2e.test.ts). The steps build on each other in
 // order, as an operator would run them.
-const server = process.env.MOVIEREC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `movierec_cli_test_${randomBytes(4).toString('hex')}`;
-const url = new URL(server);
-url.pathname = `/${dbName}`;
 const dir = tempDir('db');
-const env = { DATABASE_URL: url.toString() };
-const cli = (...args: string[]) => runCli(args, { env, cwd: dir.path });
-
-async function onServer(sql: string) {
-  const db = await openDatabase({ url: server });
-  try {
-    await db.query(sql);
-  } finally {
-    await db.close();
-  }
-}
+const { env, cli } = scratchPostgres(dir.path);
 
 async function counts() {
   const r = await cli('db', 'status', '--json');
@@ -39,16 +32,12 @@ function oneLine(stderr: string): string {
   return lines[0]!;
 }
 
-beforeAll(async () => {
-  await onServer(`CREATE DATABASE ${dbName}`);
+beforeAll(() => {
   mkdirSync(join(dir.path, 'tiny'));
   writeFileSync(join(dir.path, 'tiny', 'ratings.csv'), TINY_RATINGS);
   writeFileSync(join(dir.path, 'tiny', 'movies.csv'), TINY_MOVIES);
 });
-afterAll(async () => {
-  dir.cleanup();
-  await onServer(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-});
+afterAll(() => dir.cleanup());
 
 describe('database commands on a fresh PostgreSQL database', () => {
   it('db status before migrating shows the pending migration; model commands say to migrate', async () => {
@@ -95,13 +84,7 @@ describe('database commands on a fresh PostgreSQL database', () => {
   });
 
   it('Ctrl-C during an import rolls it back: exit 130, the database as before', async () => {
-    const r = await interruptWhen(['import'], (_out, err) => err.includes('import users: done'), {
-      env,
-      cwd: dir.path,
-    });
-    expect(r.interrupted, r.stderr).toBe(true);
-    expect(r.code, r.stderr).toBe(130);
-    expect(r.stderr).toContain('interrupted');
+    await interruptImport({ env, cwd: dir.path });
     expect(await counts()).toEqual({ users: 4, movies: 5, ratings: 12, views: 0, modelVersions: 0 });
   });
 

@@ -5,21 +5,12 @@ import { parseJson, runCli, tempDir } from './helpers.ts';
 
 const dir = tempDir('evaluate');
 afterAll(() => dir.cleanup());
+/** A quick rating model: 2 SGD epochs of 8 factors. */
+const QUICK_SGD = ['--engine', 'sgd', '--epochs', '2', '--factors', '8'];
 
 describe('evaluate', () => {
   it('k-fold: --json has the mean metrics at the top level, per-fold values and the baselines beside', async () => {
-    const r = await runCli([
-      'evaluate',
-      '--folds',
-      '2',
-      '--engine',
-      'sgd',
-      '--epochs',
-      '2',
-      '--factors',
-      '8',
-      '--json',
-    ]);
+    const r = await runCli(['evaluate', '--folds', '2', ...QUICK_SGD, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = parseJson(r) as Record<string, unknown> & {
       folds: Record<string, number>[];
@@ -65,18 +56,7 @@ describe('evaluate', () => {
 describe('train --out', () => {
   it('writes a model file usable by the query commands', async () => {
     const out = join(dir.path, 'm.mfm');
-    const r = await runCli([
-      'train',
-      '--engine',
-      'sgd',
-      '--epochs',
-      '2',
-      '--factors',
-      '8',
-      '--out',
-      out,
-      '--json',
-    ]);
+    const r = await runCli(['train', ...QUICK_SGD, '--out', out, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = parseJson(r) as { out: string; epochs: { validationRmse: number }[]; rmse: number };
     expect(j.out).toBe(out);

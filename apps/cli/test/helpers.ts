@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createScratchDatabase, type ScratchDatabase } from '@movierec/db/testing';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -96,6 +98,39 @@ export function interruptWhen(
       check(child);
     },
   }).then((r) => ({ ...r, interrupted }));
+}
+
+/**
+ * Ctrl-C during `movierec import` once it has written its users (options: the database and folder); checks that the
+ * run took the rollback path — interrupted, exit 130, saying so — and returns it.
+ */
+export async function interruptImport(options: RunOptions): Promise<RunResult> {
+  const r = await interruptWhen(['import'], (_out, err) => err.includes('import users: done'), options);
+  expect(r.interrupted, r.stderr).toBe(true);
+  expect(r.code, r.stderr).toBe(130);
+  expect(r.stderr).toContain('interrupted');
+  return r;
+}
+
+/**
+ * A fresh, empty PostgreSQL database for the test file that calls this (created before its tests, dropped after
+ * them: createScratchDatabase of @movierec/db/testing), with `env` holding its DATABASE_URL once created and `cli`
+ * running the CLI on it from `cwd`.
+ */
+export function scratchPostgres(cwd: string): {
+  env: Record<string, string>;
+  cli: (...args: string[]) => Promise<RunResult>;
+} {
+  const env: Record<string, string> = {};
+  let scratch: ScratchDatabase | undefined;
+  beforeAll(async () => {
+    scratch = await createScratchDatabase();
+    env.DATABASE_URL = scratch.url;
+  });
+  afterAll(async () => {
+    await scratch?.drop();
+  });
+  return { env, cli: (...args) => runCli(args, { env, cwd }) };
 }
 
 /** Ratings and movies of a tiny dataset in GroupLens CSV form (4 users, 5 movies). */

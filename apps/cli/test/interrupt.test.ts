@@ -1,11 +1,18 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '@movierec/db';
 import { afterAll, describe, expect, it } from 'vitest';
-import { interruptWhen, parseJson, type RunResult, runCli, TINY_RATINGS, tempDir } from './helpers.ts';
+import {
+  interruptWhen,
+  parseJson,
+  type RunResult,
+  runCli,
+  scratchPostgres,
+  TINY_RATINGS,
+  tempDir,
+} from './helpers.ts';
 
 // Ctrl-C as it really arrives: through pnpm (to the whole process group, or to pnpm alone), and on PostgreSQL a
 // statement that would run on in the server. Every case must take the rollback path and exit 130.
@@ -78,29 +85,11 @@ describe('Ctrl-C through pnpm during an import into the embedded database', () =
 });
 
 describe('Ctrl-C during an import into PostgreSQL', () => {
-  const server = process.env.MOVIEREC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const dbName = `movierec_cli_cancel_${randomBytes(4).toString('hex')}`;
-  const url = new URL(server);
-  url.pathname = `/${dbName}`;
   const dir = tempDir('interrupt-pg');
-  afterAll(async () => {
-    dir.cleanup();
-    const admin = await openDatabase({ url: server });
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    } finally {
-      await admin.close();
-    }
-  });
+  afterAll(() => dir.cleanup());
+  const { env } = scratchPostgres(dir.path);
 
   it('cancels the statement on the server: after the exit no backend still runs it, and nothing was written', async () => {
-    const admin = await openDatabase({ url: server });
-    try {
-      await admin.query(`CREATE DATABASE ${dbName}`);
-    } finally {
-      await admin.close();
-    }
-    const env = { DATABASE_URL: url.toString() };
     const ratingsFile = join(dir.path, 'ratings.csv');
     writeFileSync(ratingsFile, TINY_RATINGS);
     const first = await runCli(['import', ratingsFile], { env, cwd: dir.path });
@@ -108,7 +97,7 @@ describe('Ctrl-C during an import into PostgreSQL', () => {
 
     // Another session holds a row the next import must update: the import's merge waits on it for as long as that
     // session lives, a statement that only a cancel on the server can end.
-    const holder = await openDatabase({ url: url.toString() });
+    const holder = await openDatabase({ url: env.DATABASE_URL! });
     let release = () => {};
     const released = new Promise<void>((resolve) => {
       release = resolve;

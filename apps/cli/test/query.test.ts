@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allocParams, MFModel, PopularityModel, saveModel, saveRecommender } from '@movierec/core';
+import { allocParams, MFModel, PopularityModel, saveRecommender } from '@movierec/core';
 import { IdMap } from '@movierec/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson, runCli, tempDir } from './helpers.ts';
@@ -20,7 +20,7 @@ beforeAll(async () => {
     users: IdMap.fromJSON(['u1', 'u2', 'u3']),
     items: IdMap.fromJSON(['10', '20', '30', '40']),
   });
-  await saveModel(model, modelPath);
+  await saveRecommender(model, modelPath);
   // a ranking model of another family (not a factor model), from a file like any other
   const items = IdMap.fromJSON(['10', '20', '30', '40']);
   const pop = new PopularityModel({ scores: Float32Array.from([1, 4, 2, 3]), items, users: model.users });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { interruptWhen, runCli, tempDir } from './helpers.ts';
 
-// --threads on the training commands (parallel SGD, packages/trainer/src/engines/sgd-parallel.ts), on the bundled
-// ml-latest-small ratings (100,004: enough for two worker threads).
+// --threads on the training commands (parallel SGD, packages/trainer/src/engines/sgd-parallel.ts; the default
+// preset's BPMF sweeps by rows, engines/bpmf/sweeps.ts), on the bundled ml-latest-small ratings (100,004: enough for
+// two worker threads).
 const dir = tempDir('threads');
 afterAll(() => dir.cleanup());
 
@@ -36,6 +37,30 @@ describe('--threads', () => {
     const out = join(dir.path, 'interrupted.mfm');
     const r = await interruptWhen(
       ['train', '--engine', 'sgd', '--epochs', '100000', '--threads', '2', '--out', out],
+      (stdout) => /epoch +3\//.test(stdout),
+      { cwd: dir.path },
+    );
+    expect(r.interrupted, r.stderr).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('interrupted');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('the default preset (BPMF) on more threads than cores: allowed, warned, saved', async () => {
+    const threads = os.availableParallelism() + 1;
+    const out = join(dir.path, 'bpmf-many.mfm');
+    const r = await runCli(['train', '--epochs', '22', '--threads', String(threads), '--out', out], {
+      cwd: dir.path,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: --threads ${threads} is more than the`);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('Ctrl-C during the default preset parallel sweeps stops every worker and writes nothing: exit 130', async () => {
+    const out = join(dir.path, 'bpmf-interrupted.mfm');
+    const r = await interruptWhen(
+      ['train', '--epochs', '100000', '--threads', '2', '--out', out],
       (stdout) => /epoch +3\//.test(stdout),
       { cwd: dir.path },
     );

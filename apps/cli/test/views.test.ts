@@ -1,28 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase } from '@movierec/db';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, runCli, tempDir } from './helpers.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseJson, scratchPostgres, tempDir } from './helpers.ts';
 
 // Watch history (issue 15): a file with no rating column through data info, import, and train/evaluate --task
 // ranking, from the file and from the database (ratings + views), on a fresh PostgreSQL database.
-const server = process.env.MOVIEREC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `movierec_cli_views_${randomBytes(4).toString('hex')}`;
-const url = new URL(server);
-url.pathname = `/${dbName}`;
 const dir = tempDir('views');
-const env = { DATABASE_URL: url.toString() };
-const cli = (...args: string[]) => runCli(args, { env, cwd: dir.path });
-
-async function onServer(sql: string) {
-  const db = await openDatabase({ url: server });
-  try {
-    await db.query(sql);
-  } finally {
-    await db.close();
-  }
-}
+const { cli } = scratchPostgres(dir.path);
 
 function write(name: string, text: string): string {
   const path = join(dir.path, name);
@@ -49,13 +33,7 @@ const viewsCsv = () => {
   return `${lines.join('\n')}\n`;
 };
 
-beforeAll(async () => {
-  await onServer(`CREATE DATABASE ${dbName}`);
-});
-afterAll(async () => {
-  dir.cleanup();
-  await onServer(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-});
+afterAll(() => dir.cleanup());
 
 describe('watch history through the CLI', () => {
   it('data info reports a file without a rating column as watch history', async () => {
@@ -119,34 +97,14 @@ describe('watch history through the CLI', () => {
 
   it('train --task ranking --from-db trains on the ratings and the views; --interactions filters the ratings', async () => {
     const out = join(dir.path, 'ease.mrm');
-    const all = await cli(
-      'train',
-      '--task',
-      'ranking',
-      '--from-db',
-      '--preset',
-      'ease',
-      '--out',
-      out,
-      '--json',
-    );
+    const easeFromDb = (...more: string[]) =>
+      cli('train', '--task', 'ranking', '--from-db', '--preset', 'ease', ...more, '--out', out, '--json');
+    const all = await easeFromDb();
     expect(all.code, all.stderr).toBe(0);
     expect(parseJson(all).interactions).toBe(USERS * PER + USERS * 8);
     let liked = 0;
     for (let u = 1; u <= USERS; u++) for (let j = 0; j < PER; j++) if ((u + j) % 3 !== 0) liked++;
-    const some = await cli(
-      'train',
-      '--task',
-      'ranking',
-      '--from-db',
-      '--preset',
-      'ease',
-      '--interactions',
-      '>=4,binary',
-      '--out',
-      out,
-      '--json',
-    );
+    const some = await easeFromDb('--interactions', '>=4,binary');
     expect(some.code, some.stderr).toBe(0);
     expect(parseJson(some).interactions).toBe(liked + USERS * 8);
     expect(some.stderr).toContain('interactions >=4,binary');

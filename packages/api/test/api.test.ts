@@ -6,8 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/index.ts';
-import { gql, type Seeded, seededDatabase, silentLogger } from './fixtures.ts';
+import type { RunningServer } from '../src/index.ts';
+import { gql, type Seeded, seededDatabase, serveSeeded } from './fixtures.ts';
 
 const REC = `query Rec($userId: ID!, $limit: Int, $excludeRated: Boolean, $genres: [String!]) {
   recommendations(userId: $userId, limit: $limit, excludeRated: $excludeRated, genres: $genres) {
@@ -28,7 +28,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
 
     beforeAll(async () => {
       seeded = await seededDatabase(kind);
-      server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200, staticDir });
+      server = await serveSeeded(seeded, { pollMs: 200, staticDir });
       url = server.url;
     }, 180_000);
 
@@ -389,12 +389,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
 
       it('refuses queries too deep or too costly before running them', async () => {
         // this schema has no cycles, so the deepest valid query nests 6 fields; a server with maxDepth 5 shows the rule
-        const strict = await startServer({
-          db: seeded.db,
-          port: 0,
-          logger: silentLogger,
-          limits: { maxDepth: 5, maxCost: 10_000 },
-        });
+        const strict = await serveSeeded(seeded, { limits: { maxDepth: 5, maxCost: 10_000 } });
         try {
           const six = `{ user(id: "1") { ratings { edges { node { ...M } } } } } fragment M on Rating { movie { id } }`;
           const refused = await gql(strict.url, six);

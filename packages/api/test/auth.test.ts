@@ -5,7 +5,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, type RunningServer, startServer } from '../src/index.ts';
-import { type Seeded, seededDatabase, silentLogger } from './fixtures.ts';
+import { type Seeded, seededDatabase, serveSeeded, silentLogger } from './fixtures.ts';
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';
 
@@ -38,12 +38,7 @@ describe('authentication on PostgreSQL', () => {
 
   beforeAll(async () => {
     seeded = await seededDatabase('postgres');
-    server = await startServer({
-      db: seeded.db,
-      port: 0,
-      logger: silentLogger,
-      auth: { mode: 'jwt', secret: SECRET },
-    });
+    server = await serveSeeded(seeded, { auth: { mode: 'jwt', secret: SECRET } });
     alice = await mintToken(SECRET, '1');
     admin = await mintToken(SECRET, 'ops', { scope: 'read admin' });
   }, 120_000);
@@ -140,7 +135,7 @@ describe('authentication on PostgreSQL', () => {
   });
 
   it('demo mode on loopback: POST /auth/demo gives a short-lived token for the chosen user', async () => {
-    const demo = await startServer({ db: seeded.db, port: 0, logger: silentLogger, auth: { mode: 'demo' } });
+    const demo = await serveSeeded(seeded, { auth: { mode: 'demo' } });
     try {
       const res = await fetch(`${demo.url}/auth/demo`, {
         method: 'POST',
@@ -198,9 +193,9 @@ describe('authentication on PostgreSQL', () => {
     await expect(
       startServer({ db: seeded.db, port: 0, host: '0.0.0.0', logger: silentLogger, auth: { mode: 'demo' } }),
     ).rejects.toThrow(/demo authentication .* loopback host only/);
-    await expect(
-      startServer({ db: seeded.db, port: 0, logger: silentLogger, auth: { mode: 'jwt', secret: 'short' } }),
-    ).rejects.toThrow(/at least 32 bytes/);
+    await expect(serveSeeded(seeded, { auth: { mode: 'jwt', secret: 'short' } })).rejects.toThrow(
+      /at least 32 bytes/,
+    );
     // told explicitly, it starts (and warns)
     const open = await startServer({
       db: seeded.db,

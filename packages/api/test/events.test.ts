@@ -6,7 +6,7 @@ import { activateModelVersion, EVENTS_CHANNEL, saveModel } from '@movierec/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/index.ts';
 import { createLogger } from '../src/logger.ts';
-import { gql, type Seeded, seededDatabase, silentLogger, trainAls } from './fixtures.ts';
+import { gql, type Seeded, seededDatabase, serveSeeded, trainAls } from './fixtures.ts';
 
 describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
   let seeded: Seeded;
@@ -16,14 +16,8 @@ describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
 
   beforeAll(async () => {
     seeded = await seededDatabase('postgres');
-    a = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 60_000 });
-    b = await startServer({
-      db: seeded.db,
-      port: 0,
-      logger: silentLogger,
-      pollMs: 60_000,
-      onEventLag: (kind, ms) => lags.push({ kind, ms }),
-    });
+    a = await serveSeeded(seeded, { pollMs: 60_000 });
+    b = await serveSeeded(seeded, { pollMs: 60_000, onEventLag: (kind, ms) => lags.push({ kind, ms }) });
     for (let t = 0; t < 200 && !(a.service.listening && b.service.listening); t++)
       await new Promise((done) => setTimeout(done, 50));
   }, 60_000);
@@ -118,7 +112,7 @@ describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
   }, 30_000);
 
   it('serves metrics only on a separate port when one is given', async () => {
-    const c = await startServer({ db: seeded.db, port: 0, logger: silentLogger, metricsPort: 0 });
+    const c = await serveSeeded(seeded, { metricsPort: 0 });
     try {
       expect(c.metricsUrl).not.toBe(`${c.url}/metrics`);
       expect((await fetch(`${c.url}/metrics`)).status).toBe(404);
@@ -155,7 +149,7 @@ describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
   }, 60_000);
 
   it('falls back to polling when the listening connection is cut, and listens again', async () => {
-    const c = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 100 });
+    const c = await serveSeeded(seeded, { pollMs: 100 });
     try {
       await expect.poll(() => c.service.listening, { timeout: 10_000 }).toBe(true);
       // cut every LISTEN connection of this database (a, b and c): the servers fall back, then reconnect

@@ -10,9 +10,15 @@ import { type Dataset, IdMap, loadBundled, takeRows } from '@movierec/data';
 import { importDataset, saveModel } from '@movierec/db';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '@movierec/db/testing';
 import { alsEngine, type TrainConfig } from '@movierec/trainer';
+import { type ServerOptions, startServer } from '../src/index.ts';
 import { createLogger, type Logger } from '../src/logger.ts';
 
 export const silentLogger: Logger = createLogger('silent');
+
+/** A server on the seeded database, on a free port, logging nothing; `options` add to or override these. */
+export function serveSeeded(seeded: Seeded, options: ServerOptions = {}) {
+  return startServer({ db: seeded.db, port: 0, logger: silentLogger, ...options });
+}
 
 let bundled: Promise<Dataset> | null = null;
 /**

@@ -2,9 +2,9 @@ import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardStats } from '../src/graphql/guard.ts';
-import { type RunningServer, startServer } from '../src/index.ts';
+import type { RunningServer } from '../src/index.ts';
 import { fragmentBomb } from './attacks.ts';
-import { gql, type Seeded, seededDatabase, silentLogger, spawnServerProcess } from './fixtures.ts';
+import { gql, type Seeded, seededDatabase, serveSeeded, spawnServerProcess } from './fixtures.ts';
 
 const tried: Record<string, number> = {};
 function hostile(kind: string, n = 1): void {
@@ -29,7 +29,7 @@ describe('hostile queries on PostgreSQL', () => {
 
   beforeAll(async () => {
     seeded = await seededDatabase('postgres');
-    server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 500 });
+    server = await serveSeeded(seeded, { pollMs: 500 });
   }, 120_000);
 
   afterAll(async () => {
@@ -143,12 +143,7 @@ describe('hostile queries on PostgreSQL', () => {
   });
 
   it('cuts a client that sends its headers too slowly (headers timeout)', async () => {
-    const strict = await startServer({
-      db: seeded.db,
-      port: 0,
-      logger: silentLogger,
-      timeouts: { headersMs: 500, requestMs: 1000 },
-    });
+    const strict = await serveSeeded(seeded, { timeouts: { headersMs: 500, requestMs: 1000 } });
     try {
       hostile('slow headers');
       const { port } = new URL(strict.url);
@@ -170,10 +165,7 @@ describe('hostile queries on PostgreSQL', () => {
   }, 30_000);
 
   it('limits each client: past the limit 429 with Retry-After', async () => {
-    const limited = await startServer({
-      db: seeded.db,
-      port: 0,
-      logger: silentLogger,
+    const limited = await serveSeeded(seeded, {
       rateLimit: { points: 5, durationSeconds: 60, includeLoopback: true },
     });
     try {
@@ -199,7 +191,7 @@ describe('hostile queries on PostgreSQL', () => {
   });
 
   it('in production mode, refuses introspection and gives no field suggestions', async () => {
-    const prod = await startServer({ db: seeded.db, port: 0, logger: silentLogger, production: true });
+    const prod = await serveSeeded(seeded, { production: true });
     try {
       hostile('introspection in production');
       const intro = await gql(prod.url, '{ __schema { types { name } } }');

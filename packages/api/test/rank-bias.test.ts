@@ -6,8 +6,8 @@
 import { MFModel } from '@movierec/core';
 import { popularityRankBias } from '@movierec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/index.ts';
-import { bundledDataset, gql, type Seeded, seededDatabase, silentLogger, trainAls } from './fixtures.ts';
+import type { RunningServer } from '../src/index.ts';
+import { bundledDataset, gql, type Seeded, seededDatabase, serveSeeded, trainAls } from './fixtures.ts';
 
 const REC = `query Rec($userId: ID!, $limit: Int, $excludeRated: Boolean) {
   recommendations(userId: $userId, limit: $limit, excludeRated: $excludeRated) {
@@ -56,7 +56,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
         log: plain.log,
       });
       seeded = await seededDatabase(kind, model);
-      server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200 });
+      server = await serveSeeded(seeded, { pollMs: 200 });
       url = server.url;
     }, 180_000);
 

@@ -7,8 +7,8 @@ import type { ItemItemModel } from '@movierec/core';
 import { saveModel, upsertRating } from '@movierec/db';
 import { fitRanking } from '@movierec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/index.ts';
-import { gql, type Seeded, seededDatabase, silentLogger } from './fixtures.ts';
+import type { RunningServer } from '../src/index.ts';
+import { gql, type Seeded, seededDatabase, serveSeeded } from './fixtures.ts';
 
 const REC = `query($u: ID!) { recommendations(userId: $u, limit: 10) { source items { movie { id } } } }`;
 
@@ -27,7 +27,7 @@ describe('fold-in with rating times (PostgreSQL)', { timeout: 60_000 }, () => {
       weighting: { recencyTau: 1.5, likeThreshold: 3.5, lowWeight: 0.5 },
     }) as ItemItemModel;
     await saveModel(seeded.db, ease, { datasetFingerprint: 'recency-test', activate: true });
-    server = await startServer({ db: seeded.db, port: 0, logger: silentLogger });
+    server = await serveSeeded(seeded);
   }, 300_000);
 
   afterAll(async () => {

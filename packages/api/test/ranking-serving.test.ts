@@ -8,8 +8,8 @@ import type { ItemItemModel } from '@movierec/core';
 import { saveModel } from '@movierec/db';
 import { fitRanking } from '@movierec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, similarModelFromEnv, startServer } from '../src/index.ts';
-import { gql, type Seeded, seededDatabase, silentLogger } from './fixtures.ts';
+import { type RunningServer, similarModelFromEnv } from '../src/index.ts';
+import { gql, type Seeded, seededDatabase, serveSeeded } from './fixtures.ts';
 
 const REC = `query($u: ID!) { recommendations(userId: $u, limit: 5) {
   source modelVersion { id task family } items { score movie { id } because(limit: 2) { id } } } }`;
@@ -35,7 +35,7 @@ describe('the EASE recommendation model served beside the rating model (PostgreS
       activate: true,
       metrics: { ndcgAt10: 0.12, popularityNdcgAt10: 0.06, coverageAt10: 0.1, popularityCoverageAt10: 0.01 },
     });
-    server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200 });
+    server = await serveSeeded(seeded, { pollMs: 200 });
   }, 300_000);
 
   afterAll(async () => {
@@ -181,12 +181,7 @@ describe('the EASE recommendation model served beside the rating model (PostgreS
     expect(ids(fallback)).toEqual(external(mf, mf.similarItems(j, 100, servable).items.subarray(0, 5)));
     expect(ids(fallback)).toHaveLength(5);
 
-    const byRating = await startServer({
-      db: seeded.db,
-      port: 0,
-      logger: silentLogger,
-      similarModel: 'rating',
-    });
+    const byRating = await serveSeeded(seeded, { similarModel: 'rating' });
     try {
       const r = await gql(byRating.url, SIMILAR, { m: ease.items.externalId(kept) });
       const i = mf.items.indexOf(ease.items.externalId(kept));

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeOn } from '../src/db-store.ts';
 import { type RunningServer, startServer } from '../src/index.ts';
 import type { ApiStore } from '../src/store.ts';
-import { gql, type Seeded, seededDatabase, silentLogger, spawnServerProcess, trainAls } from './fixtures.ts';
+import {
+  gql,
+  type Seeded,
+  seededDatabase,
+  serveSeeded,
+  silentLogger,
+  spawnServerProcess,
+  trainAls,
+} from './fixtures.ts';
 
 describe('database outage on PostgreSQL', () => {
   let seeded: Seeded;
@@ -97,7 +105,7 @@ describe('database outage on PostgreSQL', () => {
   }, 60_000);
 
   it('sees ratings stored by another API process (change feed)', async () => {
-    const second = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 100 });
+    const second = await serveSeeded(seeded, { pollMs: 100 });
     try {
       const userId = `cross-process-${Date.now()}`;
       const q = `{ recommendations(userId: "${userId}", limit: 5) { source } }`;

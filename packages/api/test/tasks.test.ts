@@ -7,8 +7,8 @@
 import { PopularityModel } from '@movierec/core';
 import { activateModelVersion, saveModel } from '@movierec/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/index.ts';
-import { gql, type Seeded, seededDatabase, silentLogger } from './fixtures.ts';
+import type { RunningServer } from '../src/index.ts';
+import { gql, type Seeded, seededDatabase, serveSeeded } from './fixtures.ts';
 
 const REC = `query($u: ID!) { recommendations(userId: $u, limit: 5) {
   source modelVersion { id task family } items { score movie { id } because(limit: 2) { id } } } }`;
@@ -26,7 +26,7 @@ describe('a rating model and a ranking model active at once (PostgreSQL)', { tim
     const items = seeded.model.items;
     ranking = new PopularityModel({ scores: Float32Array.from({ length: items.size }, (_, i) => i), items });
     rankingId = await saveModel(seeded.db, ranking, { datasetFingerprint: 'api-test', activate: true });
-    server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200 });
+    server = await serveSeeded(seeded, { pollMs: 200 });
   }, 300_000);
 
   afterAll(async () => {

@@ -5,8 +5,8 @@
  */
 import { MFModel, type TemporalParams, timeBin } from '@movierec/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/index.ts';
-import { bundledDataset, gql, type Seeded, seededDatabase, silentLogger, trainAls } from './fixtures.ts';
+import type { RunningServer } from '../src/index.ts';
+import { bundledDataset, gql, type Seeded, seededDatabase, serveSeeded, trainAls } from './fixtures.ts';
 
 const PREDICT = `query($u: ID!, $m: ID!, $at: String) { predictRating(userId: $u, movieId: $m, at: $at) { rating source } }`;
 const RATE = `mutation($u: ID!, $m: ID!, $r: Float!) { rateMovie(userId: $u, movieId: $m, rating: $r) { foldedInRatings } }`;
@@ -71,7 +71,7 @@ describe('predictRating at a time (PGlite)', () => {
     userId = dataset.users.externalId(0);
     movieId = dataset.items.externalId(item);
     seeded = await seededDatabase('pglite', model);
-    server = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 200 });
+    server = await serveSeeded(seeded, { pollMs: 200 });
     url = server.url;
   }, 240_000);
 

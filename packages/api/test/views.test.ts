@@ -7,8 +7,8 @@ import { viewValue } from '@movierec/data';
 import { saveModel, userRatings } from '@movierec/db';
 import { fitRanking, RANKING_PRESETS } from '@movierec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken, type RunningServer, startServer } from '../src/index.ts';
-import { gql, type Seeded, seededDatabase, silentLogger } from './fixtures.ts';
+import { mintToken, type RunningServer } from '../src/index.ts';
+import { gql, type Seeded, seededDatabase, serveSeeded } from './fixtures.ts';
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';
 const VIEW = `mutation($u: ID!, $m: ID!, $w: Float) { recordView(userId: $u, movieId: $m, weight: $w) {
@@ -33,8 +33,8 @@ describe('recordView on PostgreSQL with an active ranking model', { timeout: 120
       .sort((x, y) => counts[y]! - counts[x]! || x - y)
       .slice(0, 5)
       .map((i) => seeded.dataset.items.externalId(i));
-    a = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 60_000 });
-    b = await startServer({ db: seeded.db, port: 0, logger: silentLogger, pollMs: 60_000 });
+    a = await serveSeeded(seeded, { pollMs: 60_000 });
+    b = await serveSeeded(seeded, { pollMs: 60_000 });
     for (let t = 0; t < 200 && !(a.service.listening && b.service.listening); t++)
       await new Promise((done) => setTimeout(done, 50));
   }, 300_000);
@@ -131,12 +131,7 @@ describe('recordView on PostgreSQL with an active ranking model', { timeout: 120
   });
 
   it('with tokens: a view only in the token’s own name (or an admin’s); another user’s token is FORBIDDEN', async () => {
-    const secure = await startServer({
-      db: seeded.db,
-      port: 0,
-      logger: silentLogger,
-      auth: { mode: 'jwt', secret: SECRET },
-    });
+    const secure = await serveSeeded(seeded, { auth: { mode: 'jwt', secret: SECRET } });
     try {
       const ask = async (userId: string, token?: string) => {
         const res = await fetch(`${secure.url}/graphql`, {

@@ -4,14 +4,12 @@ import {
   decodeContainer,
   encodeContainer,
   idMapFromHeader,
-  readBytes,
-  writeFileAtomically,
+  ratedIndexBlobs,
+  ratedIndexFromBlobs,
 } from './container.ts';
-import { ModelFormatError } from './errors.ts';
 import { MFModel, type TrainingLog } from './model.ts';
 import type { MFParams } from './params.ts';
-import type { RatedIndex } from './rated-index.ts';
-import { registerModelFamily } from './registry.ts';
+import { registerModelClass } from './registry.ts';
 import { type TemporalLayout, type TemporalParams, temporalLayout } from './temporal.ts';
 
 /**
@@ -63,10 +61,8 @@ export function serializeModel(model: MFModel): Uint8Array {
     ['itemBias', p.itemBias],
     ['userFactors', p.userFactors],
     ['itemFactors', p.itemFactors],
+    ...ratedIndexBlobs(model.rated),
   ];
-  if (model.rated) {
-    arrays.push(['ratedOffsets', model.rated.offsets], ['ratedItems', model.rated.items]);
-  }
   if (p.itemRankBias) arrays.push(['itemRankBias', p.itemRankBias]);
   const tp = p.temporal;
   if (tp)
@@ -168,14 +164,7 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     }
     params.temporal = t;
   }
-  let rated: RatedIndex | undefined;
-  if (found.has('ratedOffsets') || found.has('ratedItems')) {
-    const offsets = get('ratedOffsets') as Int32Array;
-    const items = get('ratedItems') as Int32Array;
-    if (offsets[numUsers] !== items.length)
-      fail(`ratedOffsets ends at ${offsets[numUsers]} but ratedItems has ${items.length} values`);
-    rated = { offsets, items };
-  }
+  const rated = ratedIndexFromBlobs(found, numUsers, fail);
   let model: MFModel;
   try {
     model = new MFModel({
@@ -194,23 +183,4 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
   return model;
 }
 
-/** Writes the artifact to `path` (via a temporary file and rename, so readers never see half a file). */
-export async function saveModel(model: MFModel, path: string): Promise<void> {
-  await writeFileAtomically(path, serializeModel(model));
-}
-
-/** Reads an artifact written by saveModel. */
-export async function loadModel(path: string): Promise<MFModel> {
-  return deserializeModel(await readBytes(path), path);
-}
-
-registerModelFamily({
-  family: 'mf',
-  magic: MAGIC,
-  serialize(model) {
-    if (!(model instanceof MFModel))
-      throw new ModelFormatError(`the 'mf' family serialises MFModel, got a ${model.family} model`);
-    return serializeModel(model);
-  },
-  deserialize: (bytes, source) => deserializeModel(bytes, source),
-});
+registerModelClass('mf', MAGIC, MFModel, { serialize: serializeModel, deserialize: deserializeModel });

@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { IdMap } from '@movierec/data';
 import { ModelFormatError } from './errors.ts';
+import type { RatedIndex } from './rated-index.ts';
 
 /**
  * The container every model artifact shares (little-endian):
@@ -124,6 +125,19 @@ export function decodeContainer<H extends { blobs?: BlobEntry[] }>(
   }
   options.checkHeader?.(header, fail);
   const dataStart = align8(12 + headerLength);
+  // A blob is a view of `bytes` when `bytes` owns its whole buffer (a file read, a value the database driver decoded
+  // for us): copying a 21 MB EASE matrix cost ~200 ms, nearly all of it first touches of fresh pages, on a serving
+  // process's event loop at every activation. Otherwise a copy of exactly these bytes: `bytes` may be a Node Buffer
+  // from the shared pool, whose .buffer is the whole pool, or sit at an offset a Float32Array cannot start at.
+  const owned =
+    bytes.byteOffset === 0 &&
+    bytes.buffer.byteLength === bytes.byteLength &&
+    bytes.buffer instanceof ArrayBuffer;
+  const blobOf = (entry: BlobEntry, start: number, end: number): Blob => {
+    const Type = entry.dtype === 'int32' ? Int32Array : Float32Array;
+    if (owned && start % 4 === 0) return new Type(bytes.buffer as ArrayBuffer, start, (end - start) / 4);
+    return new Type(new Uint8Array(bytes.subarray(start, end)).buffer);
+  };
   const blobs = new Map<string, Blob>();
   for (const entry of header.blobs ?? []) {
     options.checkBlob?.(entry, header, fail);
@@ -136,12 +150,37 @@ export function decodeContainer<H extends { blobs?: BlobEntry[] }>(
       fail(`${entry.name} has offset ${entry.offset} and length ${entry.length}, expected whole numbers ≥ 0`);
     if (end > bytes.length)
       fail(`${entry.name} runs past the end of the file (needs ${end} bytes, has ${bytes.length})`);
-    // a copy of exactly these bytes: `bytes` may be a Node Buffer (a database driver's), whose slice() is a view
-    // into a shared pool, so slice().buffer would be the whole pool
-    const copy = new Uint8Array(bytes.subarray(start, end)).buffer;
-    blobs.set(entry.name, entry.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy));
+    blobs.set(entry.name, blobOf(entry, start, end));
   }
   return { magic, header, blobs, fail };
+}
+
+/** A model's rated index as the blobs every family stores it in: ratedOffsets, ratedItems (int32); none without. */
+export function ratedIndexBlobs(rated: RatedIndex | undefined): [string, Blob][] {
+  return rated
+    ? [
+        ['ratedOffsets', rated.offsets],
+        ['ratedItems', rated.items],
+      ]
+    : [];
+}
+
+/** The rated index read back from ratedIndexBlobs' blobs (undefined when neither is there), checked for numUsers. */
+export function ratedIndexFromBlobs(
+  blobs: Map<string, Blob>,
+  numUsers: number,
+  fail: (message: string) => never,
+): RatedIndex | undefined {
+  if (!blobs.has('ratedOffsets') && !blobs.has('ratedItems')) return undefined;
+  const offsets = blobs.get('ratedOffsets');
+  const items = blobs.get('ratedItems');
+  if (!(offsets instanceof Int32Array)) return fail('int32 blob ratedOffsets is missing');
+  if (!(items instanceof Int32Array)) return fail('int32 blob ratedItems is missing');
+  if (offsets.length !== numUsers + 1)
+    fail(`ratedOffsets has ${offsets.length} values but the shapes need numUsers + 1 = ${numUsers + 1}`);
+  if (offsets[numUsers] !== items.length)
+    fail(`ratedOffsets ends at ${offsets[numUsers]} but ratedItems has ${items.length} values`);
+  return { offsets, items };
 }
 
 /** An ID map from a header's list; a bad list (a duplicate ID, say) fails naming which map. */

@@ -1,11 +1,6 @@
-export {
-  deserializeModel,
-  loadModel,
-  MODEL_FORMAT_VERSION,
-  saveModel,
-  serializeModel,
-} from './artifact.ts';
+export { deserializeModel, MODEL_FORMAT_VERSION, serializeModel } from './artifact.ts';
 export { CosineIndex, inverseRowNorms } from './cosine.ts';
+export { Float64Arena } from './dense.ts';
 export { ModelFormatError, UnknownItemError, UnknownUserError } from './errors.ts';
 export {
   choleskyBackSolveInPlace,
@@ -17,6 +12,7 @@ export {
   solveBiasedRidge,
   symmetricEigen,
 } from './linalg.ts';
+export { LowRankProducts } from './lowrank.ts';
 export { hasMetrics, METRIC_NAMES, type Metrics, readMetrics } from './metrics.ts';
 export {
   type EpochRecord,
@@ -28,10 +24,8 @@ export {
 } from './model.ts';
 export {
   deserializeRankingModel,
-  loadRankingModel,
   RANKING_MAGIC,
   type RankingModel,
-  saveRankingModel,
   serializeRankingModel,
 } from './models/codec.ts';
 export {
@@ -88,6 +82,7 @@ export {
   type ModelFamily,
   modelFamilies,
   modelFamily,
+  registerModelClass,
   registerModelFamily,
   saveRecommender,
   serializeRecommender,
@@ -104,3 +99,4 @@ export {
   timeBin,
 } from './temporal.ts';
 export { ascending, TopK, topK } from './top-k.ts';
+export { compileWasm, type WasmModule, wasm } from './wasm.ts';

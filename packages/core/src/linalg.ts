@@ -96,20 +96,46 @@ export function symmetricEigen(S: Float64Array, l: number): { values: Float64Arr
   return { values, vectors: V };
 }
 
-/** Orthonormalises the l columns of the row-major n × l matrix X by modified Gram–Schmidt, run twice (Golub & Van Loan §5.2.8). */
+/**
+ * Orthonormalises the l columns of the row-major n × l matrix X by classical Gram–Schmidt with reorthogonalisation
+ * (CGS2, Giraud, Langou, Rozložník & van den Eshof 2005; Golub & Van Loan §5.2.7):
+ *   x_c ← x_c − X_{<c} (X_{<c}ᵀ x_c), repeated while it removes more than half of x_c's norm (Kahan–Parlett's
+ *   criterion; "twice is enough" except for a column numerically in the span of the earlier ones), then x_c ← x_c / ‖x_c‖.
+ * Each step is a pass over contiguous rows (the dots of x_c with every earlier column at once), which a row-major
+ * matrix serves from cache; column-at-a-time modified Gram–Schmidt strode through memory. A column with no norm
+ * left becomes 0.
+ */
 export function orthonormaliseColumns(X: Float64Array, n: number, l: number): void {
-  for (let pass = 0; pass < 2; pass++)
-    for (let c = 0; c < l; c++) {
-      for (let b = 0; b < c; b++) {
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += X[i * l + c]! * X[i * l + b]!;
-        for (let i = 0; i < n; i++) X[i * l + c]! -= dot * X[i * l + b]!;
+  const dots = new Float64Array(l);
+  const norm = (c: number) => {
+    let s = 0;
+    for (let i = 0, at = c; i < n; i++, at += l) s += X[at]! ** 2;
+    return Math.sqrt(s);
+  };
+  for (let c = 0; c < l; c++) {
+    let before = norm(c);
+    for (let pass = 0; pass < 5 && c > 0; pass++) {
+      dots.fill(0, 0, c);
+      // dots_b = Σ_i X[i,b] X[i,c]
+      for (let i = 0, row = 0; i < n; i++, row += l) {
+        const x = X[row + c]!;
+        if (x === 0) continue;
+        for (let b = 0; b < c; b++) dots[b]! += X[row + b]! * x;
       }
-      let norm = 0;
-      for (let i = 0; i < n; i++) norm += X[i * l + c]! ** 2;
-      norm = Math.sqrt(norm);
-      for (let i = 0; i < n; i++) X[i * l + c] = norm > 1e-300 ? X[i * l + c]! / norm : 0;
+      // X[i,c] -= Σ_b dots_b X[i,b]
+      for (let i = 0, row = 0; i < n; i++, row += l) {
+        let s = 0;
+        for (let b = 0; b < c; b++) s += dots[b]! * X[row + b]!;
+        X[row + c]! -= s;
+      }
+      const after = norm(c);
+      if (pass >= 1 && after > 0.5 * before) break;
+      before = after;
     }
+    const r = norm(c);
+    const inv = r > 1e-300 ? 1 / r : 0;
+    for (let i = 0, at = c; i < n; i++, at += l) X[at]! *= inv;
+  }
 }
 
 /** A (n × K) · (Bᵀ (m × K) · X (m × l)) = A Bᵀ X, an n × l product without forming the n × m matrix A Bᵀ. */

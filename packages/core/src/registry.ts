@@ -40,6 +40,30 @@ export function registerModelFamily(entry: ModelFamily): void {
   families.set(entry.family, entry);
 }
 
+/**
+ * Registers the family whose models are the instances of one class (`model`): its serialize refuses any other model
+ * with a ModelFormatError naming the family and the class.
+ */
+export function registerModelClass<M extends Recommender>(
+  family: string,
+  magic: string,
+  model: abstract new (...args: never[]) => M,
+  codec: { serialize(model: M): Uint8Array; deserialize(bytes: Uint8Array, source: string): Recommender },
+): void {
+  registerModelFamily({
+    family,
+    magic,
+    serialize(m) {
+      if (!(m instanceof model))
+        throw new ModelFormatError(
+          `the '${family}' family serialises ${model.name}, got a ${m.family} model`,
+        );
+      return codec.serialize(m);
+    },
+    deserialize: (bytes, source) => codec.deserialize(bytes, source),
+  });
+}
+
 /** The registered family names. */
 export function modelFamilies(): string[] {
   return [...families.keys()];

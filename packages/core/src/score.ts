@@ -1,26 +1,5 @@
 import { SCORE_WASM_BASE64 } from './score-wasm.ts';
-
-// The project's lib (ES2023, no DOM) does not type the WebAssembly global; the little used here, typed by hand.
-interface WasmModule {
-  readonly __brand?: 'WebAssembly.Module';
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => { readonly buffer: ArrayBuffer };
-};
-
-let compiled: WasmModule | null | undefined;
-function scoreModule(): WasmModule | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(Buffer.from(SCORE_WASM_BASE64, 'base64'));
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+import { compileWasm, wasm } from './wasm.ts';
 
 /**
  * All dot products p·m_i against the rows of a fixed row-major float32 matrix (the serving hot loop). With
@@ -40,12 +19,12 @@ export class DotScorer {
     this.#k = k;
     this.#rows = rows;
     this.#matrix = matrix;
-    const module = k % 4 === 0 && k > 0 ? scoreModule() : null;
+    const module = k % 4 === 0 && k > 0 ? compileWasm(SCORE_WASM_BASE64) : null;
     if (module) {
       const bytes = 16 + matrix.byteLength + 16 + k * 4 + 16 + rows * 4;
       const pages = Math.ceil(bytes / 65536) + 1;
-      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      const memory = new wasm.Memory({ initial: pages, maximum: pages });
+      const instance = new wasm.Instance(module, { env: { memory } });
       type Dots = (Q: number, p: number, k: number, rows: number, out: number) => void;
       this.#dots = (instance.exports as { dots: Dots }).dots;
       const align = (n: number) => (n + 15) & ~15;

@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import {
   buildRatedIndex,
   deserializeModel,
-  loadModel,
+  loadRecommender,
   MFModel,
   ModelFormatError,
-  saveModel,
+  saveRecommender,
   serializeModel,
 } from '../src/index.ts';
 import { randomParams } from './helpers.ts';
@@ -58,8 +58,8 @@ describe('model artifact', () => {
     const dir = await mkdtemp(join(tmpdir(), 'movierec-core-'));
     try {
       const path = join(dir, 'model.mrmf');
-      await saveModel(model, path);
-      const loaded = await loadModel(path);
+      await saveRecommender(model, path);
+      const loaded = (await loadRecommender(path)) as MFModel;
       expect(loaded.params.itemFactors).toEqual(model.params.itemFactors);
       expect(serializeModel(loaded)).toEqual(bytes);
     } finally {

@@ -15,19 +15,26 @@ export interface RatingColumns {
   readonly timestamps: Int32Array;
 }
 
+/** New columns of `n` rows, all zero, to be filled. */
+export function allocColumns(n: number): RatingColumns {
+  return {
+    length: n,
+    users: new Int32Array(n),
+    items: new Int32Array(n),
+    ratings: new Float32Array(n),
+    timestamps: new Int32Array(n),
+  };
+}
+
 /** Selects rows of `cols` (by row number) into new compact columns. */
 export function takeRows(cols: RatingColumns, rows: ArrayLike<number>): RatingColumns {
-  const n = rows.length;
-  const users = new Int32Array(n);
-  const items = new Int32Array(n);
-  const ratings = new Float32Array(n);
-  const timestamps = new Int32Array(n);
-  for (let j = 0; j < n; j++) {
+  const out = allocColumns(rows.length);
+  for (let j = 0; j < rows.length; j++) {
     const r = rows[j]!;
-    users[j] = cols.users[r]!;
-    items[j] = cols.items[r]!;
-    ratings[j] = cols.ratings[r]!;
-    timestamps[j] = cols.timestamps[r]!;
+    out.users[j] = cols.users[r]!;
+    out.items[j] = cols.items[r]!;
+    out.ratings[j] = cols.ratings[r]!;
+    out.timestamps[j] = cols.timestamps[r]!;
   }
-  return { length: n, users, items, ratings, timestamps };
+  return out;
 }

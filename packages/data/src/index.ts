@@ -1,4 +1,4 @@
-export { type RatingColumns, takeRows } from './columns.ts';
+export { allocColumns, type RatingColumns, takeRows } from './columns.ts';
 export type { Dataset, LoadReport, MovieTable } from './dataset.ts';
 export {
   DOWNLOADABLE,

@@ -1,4 +1,4 @@
-import type { RatingColumns } from './columns.ts';
+import { allocColumns } from './columns.ts';
 import type { Dataset } from './dataset.ts';
 
 /**
@@ -107,13 +107,7 @@ export function toInteractions(dataset: Dataset, options: InteractionOptions = {
     kept = 0;
     for (let r = 0; r < cols.length; r++) if (cols.ratings[r]! >= minRating) kept++;
   }
-  const out: RatingColumns = {
-    length: kept,
-    users: new Int32Array(kept),
-    items: new Int32Array(kept),
-    ratings: new Float32Array(kept),
-    timestamps: new Int32Array(kept),
-  };
+  const out = allocColumns(kept);
   let w = 0;
   for (let r = 0; r < cols.length; r++) {
     const v = cols.ratings[r]!;

@@ -288,6 +288,38 @@ function guessColumns(
   };
 }
 
+/** GroupLens's own ratings files: ratings.csv (header, quoted fields), ratings.dat ('::'), u.data (tab). */
+const GROUPLENS_RATINGS: Record<
+  'grouplens-csv' | 'ml-dat' | 'ml-100k',
+  { layout: RatingsLayout; encoding: 'utf8' | 'latin1' }
+> = {
+  'grouplens-csv': {
+    layout: {
+      delimiter: ',',
+      columns: { user: 'userId', item: 'movieId', rating: 'rating', timestamp: 'timestamp' },
+      header: true,
+      exactFields: 4,
+      intIds: true,
+      quotes: true,
+    },
+    encoding: 'utf8',
+  },
+  'ml-dat': { layout: positionalLayout('::'), encoding: 'latin1' },
+  'ml-100k': { layout: positionalLayout('\t'), encoding: 'latin1' },
+};
+
+/** user, movie, rating, timestamp in that order, no header, no quoting (ml-1m's ratings.dat, ml-100k's u.data). */
+function positionalLayout(delimiter: string): RatingsLayout {
+  return {
+    delimiter,
+    columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
+    header: false,
+    exactFields: 4,
+    intIds: true,
+    quotes: false,
+  };
+}
+
 async function readSource(source: Source, path: string, options: LoadOptions): Promise<Dataset> {
   let format = options.format;
   let ratingsEntry: SourceEntry;
@@ -342,36 +374,9 @@ async function readSource(source: Source, path: string, options: LoadOptions): P
   let encoding: 'utf8' | 'latin1' = 'utf8';
   switch (format) {
     case 'grouplens-csv':
-      layout = {
-        delimiter: ',',
-        columns: { user: 'userId', item: 'movieId', rating: 'rating', timestamp: 'timestamp' },
-        header: true,
-        exactFields: 4,
-        intIds: true,
-        quotes: true,
-      };
-      break;
     case 'ml-dat':
-      encoding = 'latin1';
-      layout = {
-        delimiter: '::',
-        columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
-        header: false,
-        exactFields: 4,
-        intIds: true,
-        quotes: false,
-      };
-      break;
     case 'ml-100k':
-      encoding = 'latin1';
-      layout = {
-        delimiter: '\t',
-        columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
-        header: false,
-        exactFields: 4,
-        intIds: true,
-        quotes: false,
-      };
+      ({ layout, encoding } = GROUPLENS_RATINGS[format]);
       break;
     case 'csv':
     case 'tsv': {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -6,33 +6,16 @@ import {
   checkId,
   checkRating,
   checkScale,
-  DataFormatError,
   HALF_STAR_SCALE,
   InvalidInputError,
   idProblem,
-  type LoadOptions,
   loadDataset,
   ratingProblem,
   WHOLE_STAR_SCALE,
 } from '../src/index.ts';
-import { fixture, tempDir } from './helpers.ts';
+import { dataFormatError, fixture, tempDir, tempFile } from './helpers.ts';
 
 const HEADER = 'userId,movieId,rating,timestamp\n';
-
-function file(name: string, content: string | Uint8Array, dir = tempDir()): string {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
-
-async function failure(path: string, options: LoadOptions = {}): Promise<DataFormatError> {
-  const err = await loadDataset(path, options).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DataFormatError);
-  return err as DataFormatError;
-}
 
 describe('checkId: one rule for IDs everywhere', () => {
   const hostile: [string, string, RegExp][] = [
@@ -109,8 +92,8 @@ describe('rating scales', () => {
 
 describe('the readers enforce the same rules, with file:line', () => {
   it('a rating of 3.3 in a GroupLens file is refused at its line', async () => {
-    const path = file('ratings.csv', `${HEADER}1,10,4.0,100\n2,10,3.3,100\n`);
-    const e = await failure(path);
+    const path = tempFile('ratings.csv', `${HEADER}1,10,4.0,100\n2,10,3.3,100\n`);
+    const e = await dataFormatError(path);
     expect(e.reason).toBe('rating out of scale');
     expect(e.line).toBe(3);
     expect(e.message).toContain(
@@ -130,8 +113,8 @@ describe('the readers enforce the same rules, with file:line', () => {
   it('a half star in ml-100k (whole stars) is refused', async () => {
     const dir = join(tempDir(), 'ml-100k');
     mkdirSync(dir);
-    file('u.data', '1\t10\t4\t100\n2\t10\t3.5\t100\n', dir);
-    const e = await failure(dir);
+    tempFile('u.data', '1\t10\t4\t100\n2\t10\t3.5\t100\n', dir);
+    const e = await dataFormatError(dir);
     expect(e.line).toBe(2);
     expect(e.message).toMatch(/rating 3\.5 is not on the scale 1–5 in steps of 1/);
   });
@@ -139,15 +122,15 @@ describe('the readers enforce the same rules, with file:line', () => {
   it('a half star in an ml-1m ratings.dat is refused', async () => {
     const dir = join(tempDir(), 'ml-1m');
     mkdirSync(dir);
-    file('ratings.dat', '1::10::4::100\n1::11::2.5::100\n', dir);
-    const e = await failure(dir);
+    tempFile('ratings.dat', '1::10::4::100\n1::11::2.5::100\n', dir);
+    const e = await dataFormatError(dir);
     expect(e.line).toBe(2);
     expect(e.reason).toBe('rating out of scale');
   });
 
   it('an explicit scale (object or [min, max]) replaces the default', async () => {
-    const path = file('scores.csv', 'user,item,score\na,x,7.25\nb,x,10\n');
-    expect((await failure(path)).reason).toBe('rating out of scale');
+    const path = tempFile('scores.csv', 'user,item,score\na,x,7.25\nb,x,10\n');
+    expect((await dataFormatError(path)).reason).toBe('rating out of scale');
     const d = await loadDataset(path, { scale: { min: 0, max: 10, step: 0.25 } });
     expect(Array.from(d.ratings.ratings)).toEqual([7.25, 10]);
     const open = await loadDataset(path, { scale: [0, 10] });
@@ -156,14 +139,14 @@ describe('the readers enforce the same rules, with file:line', () => {
   });
 
   it('control characters and NUL in a string ID are refused at their line', async () => {
-    const nul = await failure(file('r.csv', 'user,item,rating\nalice,x,4\nbo\u0000b,x,4\n'));
+    const nul = await dataFormatError(tempFile('r.csv', 'user,item,rating\nalice,x,4\nbo\u0000b,x,4\n'));
     expect(nul.reason).toBe('bad user id');
     expect(nul.line).toBe(3);
     expect(nul.message).toMatch(/U\+0000/);
-    const bell = await failure(file('r.csv', 'user,item,rating\nalice,x\u0007y,4\n'));
+    const bell = await dataFormatError(tempFile('r.csv', 'user,item,rating\nalice,x\u0007y,4\n'));
     expect(bell.reason).toBe('bad movie id');
     expect(bell.line).toBe(2);
-    const long = await failure(file('r.csv', `user,item,rating\n${'u'.repeat(200)},x,4\n`));
+    const long = await dataFormatError(tempFile('r.csv', `user,item,rating\n${'u'.repeat(200)},x,4\n`));
     expect(long.reason).toBe('bad user id');
     expect(long.message).toMatch(/at most 128/);
   });
@@ -174,7 +157,7 @@ describe('the readers enforce the same rules, with file:line', () => {
       Buffer.from([0xed, 0xa0, 0x80]),
       Buffer.from(',x,4\n'),
     ]);
-    const e = await failure(file('r.csv', bytes));
+    const e = await dataFormatError(tempFile('r.csv', bytes));
     expect(e.reason).toBe('invalid UTF-8');
     expect(e.line).toBe(3);
   });
@@ -188,9 +171,9 @@ describe('encodings', () => {
 
   it('a Latin-1 movies.csv names file:line and suggests --encoding latin1; with it, it loads', async () => {
     const dir = tempDir();
-    file('ratings.csv', `${HEADER}1,10,4.0,100\n1,50,4.5,100\n`, dir);
-    const movies = file('movies.csv', latin1Movies, dir);
-    const e = await failure(dir);
+    tempFile('ratings.csv', `${HEADER}1,10,4.0,100\n1,50,4.5,100\n`, dir);
+    const movies = tempFile('movies.csv', latin1Movies, dir);
+    const e = await dataFormatError(dir);
     expect(e.file).toBe(movies);
     expect(e.line).toBe(3);
     expect(e.reason).toBe('invalid UTF-8');
@@ -201,8 +184,8 @@ describe('encodings', () => {
   });
 
   it('Latin-1 string IDs in a ratings file: refused in UTF-8 with file:line, read right with latin1', async () => {
-    const path = file('r.csv', Buffer.from('user,item,rating\nJos\xe9,x,4\n', 'latin1'));
-    const e = await failure(path);
+    const path = tempFile('r.csv', Buffer.from('user,item,rating\nJos\xe9,x,4\n', 'latin1'));
+    const e = await dataFormatError(path);
     expect(e.reason).toBe('invalid UTF-8');
     expect(e.message).toContain(`${path}:2`);
     const d = await loadDataset(path, { encoding: 'latin1' });
@@ -211,8 +194,8 @@ describe('encodings', () => {
 
   it('valid UTF-8 stays valid (a UTF-8 movies.csv, accents in IDs)', async () => {
     const dir = tempDir();
-    file('ratings.csv', `${HEADER}1,50,4.5,100\n`, dir);
-    file('movies.csv', 'movieId,title,genres\n50,Amélie (2001),Comedy\n', dir);
+    tempFile('ratings.csv', `${HEADER}1,50,4.5,100\n`, dir);
+    tempFile('movies.csv', 'movieId,title,genres\n50,Amélie (2001),Comedy\n', dir);
     const d = await loadDataset(dir);
     expect(d.movies?.titles[0]).toBe('Amélie');
   });
@@ -222,37 +205,39 @@ describe('compressed files and folders', () => {
   it('a truncated .gz names the file and says truncated', async () => {
     const rows = Array.from({ length: 20_000 }, (_, k) => `${k % 500},${k % 97},4.0,${k}`).join('\n');
     const full = gzipSync(`${HEADER}${rows}\n`);
-    const path = file('ratings.csv.gz', full.subarray(0, Math.floor(full.length / 2)));
-    const e = await failure(path);
+    const path = tempFile('ratings.csv.gz', full.subarray(0, Math.floor(full.length / 2)));
+    const e = await dataFormatError(path);
     expect(e.reason).toBe('truncated file');
     expect(e.file).toBe(path);
     expect(e.message).toMatch(/ratings\.csv\.gz: truncated file: .*download or copy it again/);
   });
 
   it('a .gz that is not gzip at all is named as corrupt', async () => {
-    const e = await failure(file('ratings.csv.gz', 'definitely not gzip data, just text\n'.repeat(3)));
+    const e = await dataFormatError(
+      tempFile('ratings.csv.gz', 'definitely not gzip data, just text\n'.repeat(3)),
+    );
     expect(e.reason).toBe('corrupt file');
   });
 
   it('a readme.txt beside the ratings is not taken for them', async () => {
     const dir = tempDir();
-    file('readme.txt', 'This folder holds the views of our users.\nSee the wiki.\n', dir);
-    file('views.csv', 'user,item,rating\na,x,4\n', dir);
+    tempFile('readme.txt', 'This folder holds the views of our users.\nSee the wiki.\n', dir);
+    tempFile('views.csv', 'user,item,rating\na,x,4\n', dir);
     const d = await loadDataset(dir);
     expect(d.ratings.length).toBe(1);
   });
 
   it('a folder with only documentation and metadata says no file holds ratings, listing what it found', async () => {
     const dir = tempDir();
-    file('readme.txt', 'hello\n', dir);
-    file('movies.csv', 'movieId,title,genres\n1,A (1999),Drama\n', dir);
-    const e = await failure(dir);
+    tempFile('readme.txt', 'hello\n', dir);
+    tempFile('movies.csv', 'movieId,title,genres\n1,A (1999),Drama\n', dir);
+    const e = await dataFormatError(dir);
     expect(e.reason).toBe('no ratings file');
     expect(e.message).toMatch(/found .*readme\.txt.*movies\.csv|found .*movies\.csv.*readme\.txt/);
   });
 
   it('a lone file is read whatever its name (ratings.txt)', async () => {
-    const path = file('ratings.txt', 'user,item,rating\na,x,4\n');
+    const path = tempFile('ratings.txt', 'user,item,rating\na,x,4\n');
     expect((await loadDataset(path)).ratings.length).toBe(1);
     expect(readFileSync(path, 'utf8')).toContain('a,x,4');
   });

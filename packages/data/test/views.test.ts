@@ -1,8 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  DataFormatError,
   describeInteractions,
   loadDataset,
   parseInteractions,
@@ -10,27 +7,12 @@ import {
   VIEW_RATING,
   viewValue,
 } from '../src/index.ts';
-import { tempDir } from './helpers.ts';
-
-function file(name: string, text: string): string {
-  const path = join(tempDir(), name);
-  writeFileSync(path, text);
-  return path;
-}
-
-async function failure(promise: Promise<unknown>): Promise<DataFormatError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DataFormatError);
-  return err as DataFormatError;
-}
+import { dataFormatError, tempFile } from './helpers.ts';
 
 describe('watch history (no rating column)', () => {
   it('a header with user and movie but no rating is read as views, weight 1, repeated views summed', async () => {
     const d = await loadDataset(
-      file('views.csv', 'user_id,movie_id,timestamp\nu1,m1,100\nu1,m2,200\nu2,m1,150\nu1,m1,300\n'),
+      tempFile('views.csv', 'user_id,movie_id,timestamp\nu1,m1,100\nu1,m2,200\nu2,m1,150\nu1,m1,300\n'),
     );
     expect(d.kind).toBe('views');
     expect(d.scale).toBeUndefined();
@@ -50,7 +32,7 @@ describe('watch history (no rating column)', () => {
 
   it('reads a weight column (plays) and sums it, also when a user comes back later in the file', async () => {
     const d = await loadDataset(
-      file('plays.csv', 'userId,movieId,plays\n1,10,3\n2,10,0.5\n1,10,2\n1,11,1\n'),
+      tempFile('plays.csv', 'userId,movieId,plays\n1,10,3\n2,10,0.5\n1,10,2\n1,11,1\n'),
     );
     expect(d.kind).toBe('views');
     const byPair = new Map<string, number>();
@@ -63,11 +45,11 @@ describe('watch history (no rating column)', () => {
   });
 
   it('kind "views" reads a headerless file by position, and a ratings.csv with its rating ignored', async () => {
-    const d = await loadDataset(file('history.csv', '1,10,100,2\n1,11,200,1\n'), { kind: 'views' });
+    const d = await loadDataset(tempFile('history.csv', '1,10,100,2\n1,11,200,1\n'), { kind: 'views' });
     expect(d.kind).toBe('views');
     expect(Array.from(d.ratings.ratings)).toEqual([2, 1]);
     expect(Array.from(d.ratings.timestamps)).toEqual([100, 200]);
-    const g = await loadDataset(file('ratings.csv', 'userId,movieId,rating,timestamp\n1,10,4.0,100\n'), {
+    const g = await loadDataset(tempFile('ratings.csv', 'userId,movieId,rating,timestamp\n1,10,4.0,100\n'), {
       kind: 'views',
     });
     expect(g.kind).toBe('views');
@@ -75,28 +57,30 @@ describe('watch history (no rating column)', () => {
   });
 
   it('bad input: a weight ≤ 0 is an error naming file:line', async () => {
-    const path = file('plays.csv', 'userId,movieId,weight\n1,10,2\n1,11,0\n');
-    const e = await failure(loadDataset(path));
+    const path = tempFile('plays.csv', 'userId,movieId,weight\n1,10,2\n1,11,0\n');
+    const e = await dataFormatError(loadDataset(path));
     expect(e.file).toBe(path);
     expect(e.line).toBe(3);
     expect(e.reason).toBe('bad weight');
     expect(e.message).toContain(`${path}:3: bad weight: weight 0 must be a number > 0`);
-    const negative = await failure(loadDataset(file('p.csv', 'userId,movieId,weight\n1,10,-1.5\n')));
+    const negative = await dataFormatError(
+      loadDataset(tempFile('p.csv', 'userId,movieId,weight\n1,10,-1.5\n')),
+    );
     expect(negative.reason).toBe('bad weight');
     expect(negative.line).toBe(2);
   });
 
   it('bad input: a weight that is not a number is an error naming file:line', async () => {
-    const path = file('plays.csv', 'userId,movieId,weight\n1,10,2\n1,11,lots\n');
-    const e = await failure(loadDataset(path));
+    const path = tempFile('plays.csv', 'userId,movieId,weight\n1,10,2\n1,11,lots\n');
+    const e = await dataFormatError(loadDataset(path));
     expect(e.line).toBe(3);
     expect(e.reason).toBe('non-numeric weight');
     expect(e.message).toContain(`${path}:3: non-numeric weight: weight "lots" is not a number`);
   });
 
   it('bad input: a watch-history file with a rating column that is not numeric is an error naming file:line', async () => {
-    const path = file('history.csv', 'userId,movieId,rating\n1,10,watched\n');
-    const e = await failure(loadDataset(path));
+    const path = tempFile('history.csv', 'userId,movieId,rating\n1,10,watched\n');
+    const e = await dataFormatError(loadDataset(path));
     expect(e.line).toBe(2);
     expect(e.reason).toBe('non-numeric rating');
     // says how to read it as watch history instead
@@ -107,10 +91,12 @@ describe('watch history (no rating column)', () => {
   });
 
   it('--scale on watch history and kind views on a GroupLens .dat file are refused', async () => {
-    await expect(loadDataset(file('v.csv', 'user,movie\n1,2\n'), { scale: [1, 5] })).rejects.toThrow(
+    await expect(loadDataset(tempFile('v.csv', 'user,movie\n1,2\n'), { scale: [1, 5] })).rejects.toThrow(
       /--scale\) is for ratings; this file is watch history/,
     );
-    const e = await failure(loadDataset(file('ratings.dat', '1::10::4::100\n'), { kind: 'views' }));
+    const e = await dataFormatError(
+      loadDataset(tempFile('ratings.dat', '1::10::4::100\n'), { kind: 'views' }),
+    );
     expect(e.reason).toBe('wrong format');
   });
 });
@@ -118,7 +104,7 @@ describe('watch history (no rating column)', () => {
 describe('toInteractions', () => {
   it('every rating, ratings ≥ a threshold, weighted by rating or binary', async () => {
     const d = await loadDataset(
-      file('ratings.csv', 'userId,movieId,rating,timestamp\n1,10,4.5,100\n1,11,2.0,110\n2,10,3.5,120\n'),
+      tempFile('ratings.csv', 'userId,movieId,rating,timestamp\n1,10,4.5,100\n1,11,2.0,110\n2,10,3.5,120\n'),
     );
     expect(toInteractions(d)).toBe(d);
     const liked = toInteractions(d, { minRating: 3.5 });
@@ -142,7 +128,7 @@ describe('toInteractions', () => {
     expect(viewValue(0.1)).toBeCloseTo(3, 12);
     expect(viewValue(1e-9)).toBe(0.5);
     expect(viewValue(2)).toBeGreaterThan(viewValue(1));
-    const v = await loadDataset(file('plays.csv', 'user,movie,plays\n1,2,1\n1,3,10\n2,2,2\n'));
+    const v = await loadDataset(tempFile('plays.csv', 'user,movie,plays\n1,2,1\n1,3,10\n2,2,2\n'));
     expect(v.kind).toBe('views');
     const valued = toInteractions(v);
     expect(Array.from(valued.ratings.ratings)).toEqual([4, 5, Math.fround(4 + Math.log10(2))]);
@@ -152,7 +138,7 @@ describe('toInteractions', () => {
   });
 
   it('a minimum rating on watch history is a clear error', async () => {
-    const v = await loadDataset(file('views.csv', 'user,movie\n1,2\n'));
+    const v = await loadDataset(tempFile('views.csv', 'user,movie\n1,2\n'));
     expect(() => toInteractions(v, { minRating: 4 })).toThrow(/watch history: views have no rating/);
   });
 

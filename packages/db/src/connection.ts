@@ -33,6 +33,8 @@ export interface Database {
   readonly location: string;
   /** The postgres:// URL it was opened with (PostgreSQL only): for a second, dedicated connection (LISTEN). */
   readonly url?: string;
+  /** The data folder, absolute (PGlite on disk only; not for an in-memory PGlite). */
+  readonly dataDir?: string;
   /** Connection pool counts (PostgreSQL only), for metrics. */
   poolStats?(): { total: number; idle: number; waiting: number };
   /** One statement outside any transaction (rows as objects). */
@@ -266,10 +268,16 @@ async function openPglite(dataDir: string): Promise<Database> {
       { cause: error },
     );
   }
-  return wrapPglite(db, location, unlock, true);
+  return wrapPglite(db, location, unlock, true, inMemory ? undefined : path.resolve(dataDir));
 }
 
-function wrapPglite(db: PGlite, location: string, unlock: () => void, owned: boolean): Database {
+function wrapPglite(
+  db: PGlite,
+  location: string,
+  unlock: () => void,
+  owned: boolean,
+  dataDir?: string,
+): Database {
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
   const sql = pgliteSession(db);
   let closed = false;
@@ -277,6 +285,7 @@ function wrapPglite(db: PGlite, location: string, unlock: () => void, owned: boo
     kind: 'pglite',
     prisma,
     location,
+    ...(dataDir !== undefined ? { dataDir } : {}),
     query: (text, params) => sql.query(text, params),
     session: (fn) => fn(sql),
     transaction: (fn, options) => {

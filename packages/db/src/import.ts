@@ -1,3 +1,5 @@
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { type Dataset, DEFAULT_RATING_SCALE, describeScale, idProblem, onGrid } from '@movierec/data';
 import type { Database } from './connection.ts';
 import { type BinaryColumn, binaryHeader, binaryTrailer, encodeRows } from './copy-binary.ts';
@@ -187,10 +189,10 @@ export async function importDataset(
  * After a rolled-back import on PGlite (no autovacuum): VACUUM truncates the dead rows the import appended to the
  * tables, REINDEX rebuilds their indexes into new files (a B-tree keeps the pages the rolled-back insertions split
  * off: the primary key of ratings grew 2 → 32 MB for a rolled-back 1M-row merge), and a CHECKPOINT lets the WAL it
- * wrote be recycled. PostgreSQL's autovacuum does the heap part on its own. What stays is the WAL: PostgreSQL keeps
- * the segments as recycled ones for the next writes (up to about twice the last checkpoint distance, at most
- * max_wal_size), and PGlite does not read a configuration that could lower that. Best effort: a failure here must
- * not hide the import's error.
+ * wrote be recycled. PostgreSQL's autovacuum does the heap part on its own. The WAL is left: PostgreSQL keeps the
+ * segments after the checkpoint as recycled ones for the next writes (up to about twice the last checkpoint distance,
+ * at most max_wal_size; 225 MB after a rolled-back 1M-row merge), and PGlite 0.3 reads no configuration that could
+ * lower that — so trimRecycledWal deletes them. Best effort: a failure here must not hide the import's error.
  */
 async function reclaimSpace(db: Database): Promise<void> {
   try {
@@ -199,7 +201,33 @@ async function reclaimSpace(db: Database): Promise<void> {
       await db.query(`REINDEX TABLE ${table}`);
     }
     await db.query('CHECKPOINT');
+    await trimRecycledWal(db);
   } catch {}
+}
+
+/**
+ * Deletes an on-disk PGlite's recycled WAL segments: after a CHECKPOINT every segment named after the one being
+ * written (pg_walfile_name(pg_current_wal_lsn())) is a renamed old segment kept for future writes, not WAL anyone
+ * needs — PostgreSQL creates a missing next segment itself (XLogFileInit). The one right after the current is kept,
+ * as a checkpoint may have preallocated it. PGlite runs in this thread, so no write comes between the query and the
+ * deletion. Returns the bytes freed (0 for PostgreSQL or an in-memory PGlite).
+ */
+export async function trimRecycledWal(db: Database): Promise<number> {
+  if (db.kind !== 'pglite' || db.dataDir === undefined) return 0;
+  const [row] = await db.query<{ w: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS w');
+  const current = row?.w;
+  if (current === undefined || !/^[0-9A-F]{24}$/.test(current)) return 0;
+  const dir = path.join(db.dataDir, 'pg_wal');
+  const later = readdirSync(dir)
+    .filter((name) => /^[0-9A-F]{24}$/.test(name) && name > current)
+    .sort();
+  let freed = 0;
+  for (const name of later.slice(1)) {
+    const file = path.join(dir, name);
+    freed += statSync(file).size;
+    rmSync(file);
+  }
+  return freed;
 }
 
 /**
@@ -299,18 +327,14 @@ async function mergeMovies(sql: SqlSession, dataset: Dataset): Promise<ImportCou
     ? `ON CONFLICT (external_id) DO UPDATE SET title = EXCLUDED.title, year = EXCLUDED.year, genres = EXCLUDED.genres
        WHERE (movies.title, movies.year, movies.genres) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.year, EXCLUDED.genres)`
     : 'ON CONFLICT (external_id) DO NOTHING';
-  const [row] = await sql.query<{ inserted: number; updated: number }>(`
-    WITH up AS (
-      INSERT INTO movies (external_id, title, year, genres)
+  return countedUpsert(
+    sql,
+    `INSERT INTO movies (external_id, title, year, genres)
       SELECT external_id, coalesce(title, ''), year, string_to_array(coalesce(genres, ''), '|')
       FROM stage_movies ORDER BY idx
-      ${upsert}
-      RETURNING (xmax = 0) AS inserted)
-    SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated
-    FROM up`);
-  const inserted = row?.inserted ?? 0;
-  const updated = row?.updated ?? 0;
-  return { inserted, updated, unchanged: staged - inserted - updated };
+      ${upsert}`,
+    staged,
+  );
 }
 
 /**
@@ -319,16 +343,29 @@ async function mergeMovies(sql: SqlSession, dataset: Dataset): Promise<ImportCou
  */
 async function mergeRows(sql: SqlSession, target: Target, staged: number): Promise<ImportCounts> {
   const { table: t, value: v, time } = target;
-  const [row] = await sql.query<{ inserted: number; updated: number }>(`
-    WITH up AS (
-      INSERT INTO ${t} (user_id, movie_id, ${v}, ${time})
+  return countedUpsert(
+    sql,
+    `INSERT INTO ${t} (user_id, movie_id, ${v}, ${time})
       SELECT s.user_id, s.movie_id, s.${v}, s.${time}
       FROM stage_rows s LEFT JOIN ${t} r ON r.user_id = s.user_id AND r.movie_id = s.movie_id
       -- Only rows that change something reach the upsert: one hash join instead of a probe per unchanged row.
       WHERE r.user_id IS NULL OR r.${time} < s.${time} OR (r.${time} = s.${time} AND r.${v} <> s.${v})
       ON CONFLICT (user_id, movie_id) DO UPDATE SET ${v} = EXCLUDED.${v}, ${time} = EXCLUDED.${time}
       WHERE ${t}.${time} < EXCLUDED.${time}
-         OR (${t}.${time} = EXCLUDED.${time} AND ${t}.${v} <> EXCLUDED.${v})
+         OR (${t}.${time} = EXCLUDED.${time} AND ${t}.${v} <> EXCLUDED.${v})`,
+    staged,
+  );
+}
+
+/**
+ * Runs an INSERT … ON CONFLICT … DO UPDATE of `staged` rows and counts what it did: a returned row with xmax = 0 was
+ * inserted, any other returned row updated (the conflict's WHERE let it through), the rest of the staged rows were
+ * unchanged.
+ */
+async function countedUpsert(sql: SqlSession, upsert: string, staged: number): Promise<ImportCounts> {
+  const [row] = await sql.query<{ inserted: number; updated: number }>(`
+    WITH up AS (
+      ${upsert}
       RETURNING (xmax = 0) AS inserted)
     SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated
     FROM up`);

@@ -31,6 +31,7 @@ export {
   type ImportProgress,
   type ImportSummary,
   importDataset,
+  trimRecycledWal,
 } from './import.ts';
 export {
   assertMigrated,
@@ -85,5 +86,11 @@ export {
   upsertView,
   userRatings,
 } from './queries.ts';
-export { type ReadInteractionsOptions, type ReadOptions, readInteractions, readRatings } from './read.ts';
+export {
+  type ReadInteractionsOptions,
+  type ReadOptions,
+  readInteractions,
+  readRatings,
+  readRatingsAndInteractions,
+} from './read.ts';
 export type { CopyChunks, SqlSession } from './sql.ts';

@@ -331,40 +331,13 @@ export async function failTrainingRun(db: Database, runId: number, reason: strin
   if (rows.length === 0) throw new DatabaseError(`Training run ${runId} does not exist`);
 }
 
-const versionSelect = {
-  id: true,
-  engine: true,
-  task: true,
-  family: true,
-  active: true,
-  createdAt: true,
-  factors: true,
-  numUsers: true,
-  numMovies: true,
-  config: true,
-  metrics: true,
-  datasetFingerprint: true,
-  trainingRun: {
-    select: { id: true, status: true, epochs: true, summary: true, startedAt: true, finishedAt: true },
-  },
-} as const;
-
-/** All versions, newest first, without their parameters. */
+/**
+ * All versions, newest first, without their parameters: one SQL query (no Prisma on the serving path — the API's
+ * `modelVersions` reads this, and Prisma's first query of a model compiles a plan on the event loop).
+ */
 export async function listModelVersions(db: Database): Promise<ModelVersionInfo[]> {
-  const rows = await db.prisma.modelVersion.findMany({ select: versionSelect, orderBy: { id: 'desc' } });
-  return rows.map((row) => ({
-    ...row,
-    task: checkTask(row.task, `model version ${row.id}`),
-    config: row.config as JsonObject,
-    metrics: readMetrics(row.metrics),
-    trainingRun: row.trainingRun
-      ? {
-          ...row.trainingRun,
-          epochs: row.trainingRun.epochs as unknown as EpochRecord[],
-          summary: row.trainingRun.summary as JsonObject,
-        }
-      : null,
-  }));
+  const rows = await db.query<VersionRow>(`${VERSION_SELECT} ORDER BY v.id DESC`);
+  return rows.map(versionInfo);
 }
 
 function parseVersionId(id: number | string): number {
@@ -426,12 +399,12 @@ export async function activeModelVersionId(db: Database, task: ModelTask = 'rati
   return (await activeModelVersionIds(db))[task] ?? null;
 }
 
-interface StoredRow {
+/** A model_versions row joined with its training run (VERSION_SELECT). */
+interface VersionRow {
   id: number;
   engine: string;
   task: string;
   family: string;
-  artifact: Uint8Array | null;
   active: boolean;
   created_at: Date;
   factors: number;
@@ -440,6 +413,17 @@ interface StoredRow {
   config: JsonObject;
   metrics: unknown;
   dataset_fingerprint: string;
+  run_id: number | null;
+  status: string | null;
+  epochs: EpochRecord[] | null;
+  summary: JsonObject | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+/** VersionRow plus the stored parameters (STORED_SELECT). */
+interface StoredRow extends VersionRow {
+  artifact: Uint8Array | null;
   global_mean: number | null;
   user_bias: Uint8Array | null;
   movie_bias: Uint8Array | null;
@@ -459,35 +443,35 @@ interface StoredRow {
   rated_items: Uint8Array | null;
   user_ids: string[] | null;
   movie_ids: string[] | null;
-  run_id: number | null;
-  status: string | null;
-  epochs: EpochRecord[] | null;
-  summary: JsonObject | null;
-  started_at: Date | null;
-  finished_at: Date | null;
 }
 
-/** The active version of `task` (default the rating model) in ONE query, or null when none is active. */
+/** The active version of `task` (default the rating model), or null when none is active. */
 export async function loadActiveModel(db: Database, task: ModelTask = 'rating'): Promise<StoredModel | null> {
-  const [row] = await db.query<StoredRow>(`${STORED_SELECT} WHERE v.active AND v.task = $1`, [task]);
+  const [row] = await storedRows(db, 'v.active AND v.task = $1', [task]);
   return row ? storedModel(row) : null;
 }
 
-/** Every active version (one per task, rating first) as a Recommender of its family, in one query. */
+/**
+ * Every active version (one per task, rating first) as a Recommender of its family. A serving process calls this
+ * while it serves: each model is built in its own turn of the event loop, and large columns arrive in pieces.
+ */
 export async function loadActiveModels(
   db: Database,
 ): Promise<{ version: ModelVersionInfo; model: Recommender }[]> {
-  const rows = await db.query<StoredRow>(`${STORED_SELECT} WHERE v.active ORDER BY v.task DESC`);
-  return rows.map((row) => {
+  const rows = await storedRows(db, 'v.active', [], 'ORDER BY v.task DESC');
+  const out: { version: ModelVersionInfo; model: Recommender }[] = [];
+  for (const row of rows) {
+    await new Promise((resolve) => setImmediate(resolve));
     const stored = storedModel(row);
-    return { version: stored.version, model: toRecommender(stored) };
-  });
+    out.push({ version: stored.version, model: toRecommender(stored) });
+  }
+  return out;
 }
 
-/** Any version's stored pieces in one query; a nonexistent id throws ModelVersionNotFoundError. */
+/** Any version's stored pieces; a nonexistent id throws ModelVersionNotFoundError. */
 export async function loadModelVersion(db: Database, id: number | string): Promise<StoredModel> {
   const versionId = parseVersionId(id);
-  const [row] = await db.query<StoredRow>(`${STORED_SELECT} WHERE v.id = $1`, [versionId]);
+  const [row] = await storedRows(db, 'v.id = $1', [versionId]);
   if (!row) {
     const ids = await db.query<{ id: number }>('SELECT id FROM model_versions ORDER BY id DESC LIMIT 10');
     const known = ids.length ? `known: ${ids.map((v) => v.id).join(', ')}` : 'there are none yet';
@@ -497,19 +481,113 @@ export async function loadModelVersion(db: Database, id: number | string): Promi
 }
 
 // Timestamps are stored as UTC without a zone; AT TIME ZONE 'UTC' hands the drivers an unambiguous instant.
-const STORED_SELECT = `
-    SELECT v.id, v.engine, v.task, v.family, v.artifact, v.active, v.created_at AT TIME ZONE 'UTC' AS created_at, v.factors, v.num_users,
-           v.num_movies, v.config, v.metrics, v.dataset_fingerprint,
-           p.global_mean, p.user_bias, p.movie_bias, p.user_factors, p.movie_factors, p.movie_rank_bias,
-           p.temporal_layout, p.movie_bin_bias, p.user_drift, p.user_mean_day, p.user_last_time,
-           p.user_day_offsets, p.user_days, p.user_day_bias,
-           p.fold_in_l2, p.rated_offsets, p.rated_items,
-           p.user_ids, p.movie_ids,
+const VERSION_COLUMNS = `v.id, v.engine, v.task, v.family, v.active, v.created_at AT TIME ZONE 'UTC' AS created_at, v.factors,
+           v.num_users, v.num_movies, v.config, v.metrics, v.dataset_fingerprint,
            t.id AS run_id, t.status, t.epochs, t.summary, t.started_at AT TIME ZONE 'UTC' AS started_at,
-           t.finished_at AT TIME ZONE 'UTC' AS finished_at
+           t.finished_at AT TIME ZONE 'UTC' AS finished_at`;
+const VERSION_SELECT = `
+    SELECT ${VERSION_COLUMNS}
+    FROM model_versions v
+    LEFT JOIN training_runs t ON t.model_version_id = v.id`;
+/** The bytea columns of a stored model, by table alias: v = model_versions (by id), p = model_parameters. */
+const BYTEA_COLUMNS = [
+  ['v', 'artifact'],
+  ...[
+    'user_bias',
+    'movie_bias',
+    'user_factors',
+    'movie_factors',
+    'movie_rank_bias',
+    'movie_bin_bias',
+    'user_drift',
+    'user_mean_day',
+    'user_last_time',
+    'user_day_offsets',
+    'user_days',
+    'user_day_bias',
+    'rated_offsets',
+    'rated_items',
+  ].map((c) => ['p', c] as const),
+] as const;
+/**
+ * A bytea value longer than this is read in pieces of this size. In one piece, an EASE artifact of 21 MB (42 MB of
+ * hex text) took 6.8 s and held the event loop for 2.6 s (pg decodes a DataRow message in one go); in 1 MiB pieces
+ * 1.5 s, the longest stall 110 ms (load average 15; the full-size read measured at the same time).
+ */
+const PIECE_BYTES = 1 << 20;
+const STORED_SELECT = `
+    SELECT ${VERSION_COLUMNS},
+           ${BYTEA_COLUMNS.map(([t, c]) => `CASE WHEN octet_length(${t}.${c}) <= ${PIECE_BYTES} THEN ${t}.${c} END AS ${c}, octet_length(${t}.${c}) AS ${c}_bytes`).join(',\n           ')},
+           p.global_mean, p.temporal_layout, p.fold_in_l2, p.user_ids, p.movie_ids
     FROM model_versions v
     LEFT JOIN model_parameters p ON p.model_version_id = v.id
     LEFT JOIN training_runs t ON t.model_version_id = v.id`;
+
+/** STORED_SELECT's rows with every long bytea value read in PIECE_BYTES pieces (substring, one query each). */
+async function storedRows(
+  db: Database,
+  where: string,
+  params: readonly unknown[],
+  order = '',
+): Promise<StoredRow[]> {
+  const rows = await db.query<StoredRow & Record<string, unknown>>(
+    `${STORED_SELECT} WHERE ${where} ${order}`,
+    params,
+  );
+  for (const row of rows) {
+    for (const [table, column] of BYTEA_COLUMNS) {
+      const bytes = row[`${column}_bytes`];
+      delete row[`${column}_bytes`];
+      if (bytes === null || bytes === undefined || row[column] !== null) continue;
+      const total = Number(bytes);
+      const value = new Uint8Array(total);
+      const [from, key] = table === 'v' ? ['model_versions', 'id'] : ['model_parameters', 'model_version_id'];
+      for (let at = 0; at < total; at += PIECE_BYTES) {
+        const [piece] = await db.query<{ b: Uint8Array }>(
+          `SELECT substring(${column} FROM $2 FOR $3) AS b FROM ${from} WHERE ${key} = $1`,
+          [row.id, at + 1, PIECE_BYTES],
+        );
+        if (piece === undefined || piece.b.length !== Math.min(PIECE_BYTES, total - at))
+          throw new DatabaseError(
+            `Model version ${row.id}: ${column} changed while it was read (a version's parameters are written once); the stored model is damaged`,
+          );
+        value.set(piece.b, at);
+      }
+      row[column] = value;
+    }
+  }
+  return rows;
+}
+
+/** A version's description from its row (model_versions joined with its training run). */
+function versionInfo(row: VersionRow): ModelVersionInfo {
+  const trainingRun: TrainingRunInfo | null =
+    row.run_id === null
+      ? null
+      : {
+          id: row.run_id,
+          status: row.status ?? 'finished',
+          epochs: row.epochs ?? [],
+          summary: row.summary ?? {},
+          startedAt: row.started_at ?? row.created_at,
+          finishedAt: row.finished_at,
+        };
+  return {
+    id: row.id,
+    engine: row.engine,
+    task: checkTask(row.task, `model version ${row.id}`),
+    family: row.family,
+    active: row.active,
+    createdAt: row.created_at,
+    factors: row.factors,
+    numUsers: row.num_users,
+    numMovies: row.num_movies,
+    config: row.config,
+    metrics: readMetrics(row.metrics),
+    datasetFingerprint: row.dataset_fingerprint,
+    trainingRun,
+  };
+}
 
 function storedModel(row: StoredRow): StoredModel {
   const { id, factors, num_users: numUsers, num_movies: numItems } = row;
@@ -560,33 +638,8 @@ function storedModel(row: StoredRow): StoredModel {
       );
     pieces.artifact = row.artifact;
   }
-  const trainingRun: TrainingRunInfo | null =
-    row.run_id === null
-      ? null
-      : {
-          id: row.run_id,
-          status: row.status ?? 'finished',
-          epochs: row.epochs ?? [],
-          summary: row.summary ?? {},
-          startedAt: row.started_at ?? row.created_at,
-          finishedAt: row.finished_at,
-        };
-  const metrics = readMetrics(row.metrics);
-  const version: ModelVersionInfo = {
-    id,
-    engine: row.engine,
-    task: checkTask(row.task, `model version ${id}`),
-    family: row.family,
-    active: row.active,
-    createdAt: row.created_at,
-    factors,
-    numUsers,
-    numMovies: numItems,
-    config: row.config,
-    metrics,
-    datasetFingerprint: row.dataset_fingerprint,
-    trainingRun,
-  };
+  const version = versionInfo(row);
+  const { trainingRun, metrics } = version;
   // saveModelVersion keeps a log engine that differs from the version's engine as summary.logEngine
   const { logEngine, ...summary } = trainingRun?.summary ?? {};
   const log: TrainingLog = {

@@ -1,4 +1,5 @@
 import {
+  allocColumns,
   type Dataset,
   IdMap,
   type InteractionOptions,
@@ -45,24 +46,44 @@ export async function readRatings(db: Database, options: ReadOptions = {}): Prom
 export async function readInteractions(
   db: Database,
   options: ReadInteractionsOptions = {},
-): Promise<Dataset & { counts: { ratings: number; views: number } }> {
-  const { dataset, ratings: numRatings } = await readTables(db, true, options);
+): Promise<Interactions> {
+  return interactionsOf(await readTables(db, true, options), options.interactions);
+}
+
+/**
+ * readRatings and readInteractions in one read of one snapshot, for a job that trains a rating model and a ranking
+ * model (the main job): the ratings are rows [0, ratings) of what readInteractions reads.
+ */
+export async function readRatingsAndInteractions(
+  db: Database,
+  options: ReadInteractionsOptions = {},
+): Promise<{ ratings: Dataset; interactions: Interactions }> {
+  const tables = await readTables(db, true, options);
+  const { dataset, ratings: numRatings } = tables;
+  return {
+    ratings: {
+      ...dataset,
+      ratings: sliceRows(dataset.ratings, 0, numRatings),
+      report: { ...dataset.report, rowsRead: numRatings },
+    },
+    interactions: interactionsOf(tables, options.interactions),
+  };
+}
+
+type Interactions = Dataset & { counts: { ratings: number; views: number } };
+
+/** readInteractions' dataset from the rows readTables read (ratings first, then views). */
+function interactionsOf(
+  { dataset, ratings: numRatings }: { dataset: Dataset; ratings: number },
+  interactions: InteractionOptions | undefined,
+): Interactions {
   const cols = dataset.ratings;
   const numViews = cols.length - numRatings;
-  const binary = options.interactions?.weight === 'binary';
-  const rated = toInteractions(
-    { ...dataset, ratings: sliceRows(cols, 0, numRatings) },
-    options.interactions ?? {},
-  );
+  const binary = interactions?.weight === 'binary';
+  const rated = toInteractions({ ...dataset, ratings: sliceRows(cols, 0, numRatings) }, interactions ?? {});
   const kept = rated.ratings.length;
   const n = kept + numViews;
-  const out: RatingColumns = {
-    length: n,
-    users: new Int32Array(n),
-    items: new Int32Array(n),
-    ratings: new Float32Array(n),
-    timestamps: new Int32Array(n),
-  };
+  const out = allocColumns(n);
   out.users.set(rated.ratings.users.subarray(0, kept));
   out.items.set(rated.ratings.items.subarray(0, kept));
   out.ratings.set(rated.ratings.ratings.subarray(0, kept));
@@ -133,13 +154,7 @@ async function readTables(
       return i;
     });
 
-    const ratings = {
-      length: total,
-      users: new Int32Array(total),
-      items: new Int32Array(total),
-      ratings: new Float32Array(total),
-      timestamps: new Int32Array(total),
-    };
+    const ratings = allocColumns(total);
     let n = 0;
     let lastReport = 0;
     // extract(epoch …) of a UTC timestamp = Unix seconds (the importer stored to_timestamp(ts) at UTC).
@@ -179,12 +194,11 @@ async function readTables(
       }
       if (n !== select.end) throw new Error(`read ${n} rows, expected ${select.end}`);
     }
-    const columns: RatingColumns = ratings;
     const movies: MovieTable = { titles, years, genres };
     return {
       dataset: {
         name: db.location,
-        ratings: columns,
+        ratings,
         users,
         items,
         movies,

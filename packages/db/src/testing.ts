@@ -37,32 +37,56 @@ export async function createTestDatabase(
     if (options.migrate !== false) await migrate(db);
     return Object.assign(db, { url: undefined });
   }
-  const name = `movierec_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: testServerUrl });
-  await admin.connect();
-  try {
-    await dropStaleTestDatabases(admin);
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = urlWithDatabase(testServerUrl, name);
-  const db = await openDatabase({ url });
+  const scratch = await createScratchDatabase();
+  const db = await openDatabase({ url: scratch.url });
   if (options.migrate !== false) await migrate(db);
   const closeDb = db.close.bind(db);
   return Object.assign(db, {
-    url,
+    url: scratch.url,
     async close() {
       await closeDb();
-      const dropper = new pg.Client({ connectionString: testServerUrl });
-      await dropper.connect();
-      try {
-        await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await dropper.end();
-      }
+      await scratch.drop();
     },
   });
+}
+
+/** An empty database on the test server that this process holds no connection to (see createScratchDatabase). */
+export interface ScratchDatabase {
+  /** Its URL, e.g. DATABASE_URL for a CLI under test. */
+  readonly url: string;
+  /** Drops it (WITH (FORCE): connections still open are ended). */
+  drop(): Promise<void>;
+}
+
+/**
+ * A new, empty, unmigrated PostgreSQL database `movierec_test_<time>_<random>` on the test server, for a process
+ * under test (the CLI, a server) to migrate and use by its URL; drop() removes it, and a run that died before
+ * drop() leaves it for the next createScratchDatabase to drop after 6 hours.
+ */
+export async function createScratchDatabase(): Promise<ScratchDatabase> {
+  const name = `movierec_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  await onTestServer(async (admin) => {
+    await dropStaleTestDatabases(admin);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  });
+  return {
+    url: urlWithDatabase(testServerUrl, name),
+    drop: () =>
+      onTestServer(
+        async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+      ),
+  };
+}
+
+/** Runs `work` on a connection to the test server's maintenance database, closed afterwards. */
+async function onTestServer<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: testServerUrl });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
 }
 
 /** Test databases of runs that died before close() (older than 6 hours by the time in their name) are dropped. */

@@ -1,7 +1,32 @@
-import { type Dataset, IdMap } from '@movierec/data';
+import { allocColumns, type Dataset, IdMap } from '@movierec/data';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Database } from '../src/connection.ts';
+import {
+  createTestDatabase,
+  resetTestDatabase,
+  type TestDatabase,
+  type TestDatabaseKind,
+} from '../src/testing.ts';
 
 export const kinds = ['postgres', 'pglite'] as const;
+
+/**
+ * One migrated test database of `kind` for the tests of the enclosing describe: opened before them (and handed to
+ * `use`), emptied before each test, dropped after them.
+ */
+export function emptiedBeforeEachTest(kind: TestDatabaseKind, use: (db: TestDatabase) => void): void {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    use(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  beforeEach(async () => {
+    await resetTestDatabase(db!);
+  });
+}
 
 export interface MovieRow {
   id: string;
@@ -20,13 +45,7 @@ export function makeDataset(
   const items = new IdMap();
   for (const movie of movies ?? []) items.add(movie.id);
   const n = ratings.length;
-  const cols = {
-    length: n,
-    users: new Int32Array(n),
-    items: new Int32Array(n),
-    ratings: new Float32Array(n),
-    timestamps: new Int32Array(n),
-  };
+  const cols = allocColumns(n);
   ratings.forEach(([u, m, r, t], row) => {
     cols.users[row] = users.add(u);
     cols.items[row] = items.add(m);
@@ -57,13 +76,7 @@ export function syntheticDataset(n: number, numUsers: number, numItems: number, 
   for (let u = 0; u < numUsers; u++) users.add(`u${u}`);
   for (let i = 0; i < numItems; i++) items.add(`m${i}`);
   if (n > numUsers * numItems) throw new RangeError('more ratings than pairs');
-  const cols = {
-    length: n,
-    users: new Int32Array(n),
-    items: new Int32Array(n),
-    ratings: new Float32Array(n),
-    timestamps: new Int32Array(n),
-  };
+  const cols = allocColumns(n);
   for (let r = 0; r < n; r++) {
     cols.users[r] = r % numUsers;
     cols.items[r] = (Math.floor(r / numUsers) + seed * (r % numUsers)) % numItems;

@@ -1,7 +1,25 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ImportError, type ImportProgress, importDataset, readRatings } from '../src/index.ts';
-import { createTestDatabase, resetTestDatabase, type TestDatabase } from '../src/testing.ts';
-import { kinds, makeDataset, ratingSet, snapshot, syntheticDataset } from './helpers.ts';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ImportError,
+  type ImportProgress,
+  importDataset,
+  migrate,
+  openDatabase,
+  readRatings,
+  trimRecycledWal,
+} from '../src/index.ts';
+import type { TestDatabase } from '../src/testing.ts';
+import {
+  emptiedBeforeEachTest,
+  kinds,
+  makeDataset,
+  ratingSet,
+  snapshot,
+  syntheticDataset,
+} from './helpers.ts';
 
 const T0 = 1_100_000_000;
 const movies = [
@@ -23,14 +41,8 @@ const first = makeDataset(
 for (const kind of kinds) {
   describe(`importDataset / readRatings on ${kind}`, () => {
     let db: TestDatabase;
-    beforeAll(async () => {
-      db = await createTestDatabase(kind);
-    });
-    afterAll(async () => {
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await resetTestDatabase(db);
+    emptiedBeforeEachTest(kind, (opened) => {
+      db = opened;
     });
 
     it('imports users, movies with metadata and ratings, and reads the same columns back', async () => {
@@ -253,3 +265,56 @@ for (const kind of kinds) {
     });
   });
 }
+
+describe('a rolled-back import into an on-disk PGlite', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'movierec-wal-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const folderBytes = (at: string): number =>
+    readdirSync(at, { withFileTypes: true }).reduce((sum, entry) => {
+      const p = path.join(at, entry.name);
+      return sum + (entry.isDirectory() ? folderBytes(p) : statSync(p).size);
+    }, 0);
+
+  it('gives the folder its size back: the WAL it wrote is not kept as recycled segments', async () => {
+    const db = await openDatabase({ dataDir: dir, env: {} });
+    try {
+      await migrate(db);
+      await importDataset(db, syntheticDataset(5000, 100, 100));
+      await db.query('CHECKPOINT');
+      await trimRecycledWal(db);
+      const before = folderBytes(dir);
+      const controller = new AbortController();
+      const error = await importDataset(db, syntheticDataset(30_000, 300, 300, 7), {
+        chunkRows: 4096,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'merge' && p.done === 1) controller.abort();
+        },
+      }).catch((e: unknown) => e);
+      expect((error as Error).name).toBe('AbortError');
+      const walFiles = readdirSync(path.join(dir, 'pg_wal')).filter((f) => /^[0-9A-F]{24}$/.test(f));
+      // the current segment, the one after it, and those the last checkpoint still needs — not the recycled tail
+      expect(walFiles.length).toBeLessThanOrEqual(4);
+      expect(folderBytes(dir)).toBeLessThanOrEqual(before + 4 * 2 ** 20);
+      // and the database still works: it reads what the first import stored and takes new writes
+      expect((await readRatings(db)).ratings.length).toBe(5000);
+      await importDataset(db, syntheticDataset(1000, 50, 50, 3));
+    } finally {
+      await db.close();
+    }
+    // reopened after the deletion, it starts and holds the same rows
+    const again = await openDatabase({ dataDir: dir, env: {} });
+    try {
+      expect(
+        (await again.query<{ n: number }>('SELECT count(*)::int AS n FROM ratings'))[0]!.n,
+      ).toBeGreaterThan(0);
+    } finally {
+      await again.close();
+    }
+  });
+});

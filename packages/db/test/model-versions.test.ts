@@ -382,6 +382,30 @@ for (const kind of kinds) {
       expect(() => toMFModel(stored)).toThrow(/is a popularity model, not biased MF/);
     });
 
+    it('parameters and artifacts over 1 MiB are read in pieces and come back identical', async () => {
+      // user factors 2,700 × 100 × 4 B = 1.08 MB: two pieces
+      const big = new MFModel(trainedPieces(2700, 100, 100, 9));
+      const id = await saveModel(db, big, { datasetFingerprint: 'big' });
+      expectSameModel(toMFModel(await loadModelVersion(db, id)), big);
+      // an artifact: popularity scores of 100,000 movies with 14-character IDs (1.8 MB)
+      const items = IdMap.fromJSON(
+        Array.from({ length: 100_000 }, (_, i) => `movie-${String(i).padStart(8, '0')}`),
+      );
+      const scores = Float32Array.from({ length: 100_000 }, (_, i) => Math.sin(i));
+      const popId = await saveModel(db, new PopularityModel({ scores, items }), {
+        datasetFingerprint: 'big-pop',
+      });
+      const back = toRecommender(await loadModelVersion(db, popId));
+      expect(back.items.size).toBe(100_000);
+      const top = back.recommend(back.foldIn({ items: new Int32Array(0), values: new Float32Array(0) }), {
+        k: 5,
+      });
+      const expected = Array.from(scores.keys())
+        .sort((a, b) => scores[b]! - scores[a]! || a - b)
+        .slice(0, 5);
+      expect([...top.items]).toEqual(expected);
+    });
+
     it('a database migrated before tasks existed: its versions read as rating models of family mf', async () => {
       const id = await saveModel(db, new MFModel(trainedPieces(2, 3, 2, 5)), { datasetFingerprint: 'old' });
       // as the old code wrote it: no task, family or artifact given, so the migration's defaults apply

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ImportError,
   importDataset,
@@ -9,8 +9,8 @@ import {
   upsertView,
   userRatings,
 } from '../src/index.ts';
-import { createTestDatabase, resetTestDatabase, type TestDatabase } from '../src/testing.ts';
-import { kinds, makeDataset } from './helpers.ts';
+import type { TestDatabase } from '../src/testing.ts';
+import { emptiedBeforeEachTest, kinds, makeDataset } from './helpers.ts';
 
 const T0 = 1_100_000_000;
 const movies = [
@@ -56,14 +56,8 @@ function rows(d: Awaited<ReturnType<typeof readRatings>>): Record<string, number
 for (const kind of kinds) {
   describe(`watch history (views) on ${kind}`, () => {
     let db: TestDatabase;
-    beforeAll(async () => {
-      db = await createTestDatabase(kind);
-    });
-    afterAll(async () => {
-      await db?.close();
-    });
-    beforeEach(async () => {
-      await resetTestDatabase(db);
+    emptiedBeforeEachTest(kind, (opened) => {
+      db = opened;
     });
 
     it('imports views into their own table, idempotently, leaving ratings alone', async () => {

@@ -1,4 +1,4 @@
-import { lowRankProduct, type MFParams, orthonormaliseColumns, symmetricEigen } from '@movierec/core';
+import { LowRankProducts, type MFParams, symmetricEigen } from '@movierec/core';
 import { Rng } from '@movierec/data';
 
 /**
@@ -55,43 +55,60 @@ export function blendParams(models: readonly MFParams[], weights?: readonly numb
  * Best rank-r approximation of the interaction part P Qᵀ of an MF model (biases untouched), by randomized SVD
  * (Halko, Martinsson & Tropp 2011, alg. 4.4 with `powerIterations` subspace iterations):
  *   P Qᵀ ≈ U_r Σ_r V_rᵀ  →  P' = U_r Σ_r^½, Q' = V_r Σ_r^½.
- * Works through products with P and Q only, O((users + items) · K · (r + oversample)) per pass.
+ * Works through products with P and Q only, O((users + items) · K · (r + oversample)) per pass, on the WebAssembly
+ * SIMD kernel of core's LowRankProducts (`simd: false`: its scalar reference; both give the same float64 sums).
  */
 export function compressParams(
   p: MFParams,
   rank: number,
-  options: { oversample?: number; powerIterations?: number; seed?: number } = {},
+  options: { oversample?: number; powerIterations?: number; seed?: number; simd?: boolean } = {},
 ): MFParams {
   const K = p.factors;
   if (!(rank >= 1) || !Number.isInteger(rank))
     throw new Error(`compressParams: rank must be a positive integer, got ${rank}`);
   if (rank >= K) return p;
   const { numUsers: nu, numItems: ni } = p;
-  const l = Math.min(K, rank + (options.oversample ?? 16));
+  const M = LowRankProducts.of(p.userFactors, p.itemFactors, nu, ni, K, oversampled(K, rank, options), {
+    ...(options.simd === undefined ? {} : { simd: options.simd }),
+  });
+  return compressProducts(M, nu, ni, K, rank, p, options);
+}
+
+/** l = min(K, rank + oversample): the width of the randomized range finder. */
+function oversampled(K: number, rank: number, options: { oversample?: number }): number {
+  return Math.min(K, rank + (options.oversample ?? 16));
+}
+
+/** compressParams on factors already in the kernel (M.P = P, M.Q = Q, K columns each); biases from `p`. */
+function compressProducts(
+  M: LowRankProducts,
+  nu: number,
+  ni: number,
+  K: number,
+  rank: number,
+  p: Pick<MFParams, 'globalMean' | 'userBias' | 'itemBias'>,
+  options: { oversample?: number; powerIterations?: number; seed?: number },
+  work?: { y: Float64Array; z: Float64Array },
+): MFParams {
+  const l = oversampled(K, rank, options);
   const rng = new Rng(options.seed ?? 7);
-  const P = p.userFactors;
-  const Q = p.itemFactors;
+  // the range finder's two bases, reused in place (work arrays of ≥ nu·l and ≥ ni·l if given)
+  const Y = work ? work.y.subarray(0, nu * l) : new Float64Array(nu * l);
+  const Z = work ? work.z.subarray(0, ni * l) : new Float64Array(ni * l);
   // Y = P (Qᵀ Ω), Ω ~ N(0,1)^{ni × l}.
-  let Z: Float64Array = new Float64Array(ni * l);
   for (let i = 0; i < Z.length; i++) Z[i] = rng.normal();
-  let Y: Float64Array = lowRankProduct(P, Q, Z, nu, ni, K, l);
-  orthonormaliseColumns(Y, nu, l);
+  M.pqx(Z, l, Y);
+  M.orthonormalise(Y, nu, l);
+  // Subspace iteration: Z = orth(Mᵀ Y), Y = orth(M Z) (Halko et al. alg. 4.4).
   for (let it = 0; it < (options.powerIterations ?? 2); it++) {
-    Z = lowRankProduct(Q, P, Y, ni, nu, K, l);
-    orthonormaliseColumns(Z, ni, l);
-    Y = lowRankProduct(P, Q, Z, nu, ni, K, l);
-    orthonormaliseColumns(Y, nu, l);
+    M.qpx(Y, l, Z);
+    M.orthonormalise(Z, ni, l);
+    M.pqx(Z, l, Y);
+    M.orthonormalise(Y, nu, l);
   }
   // Bᵀ = Mᵀ Y = Q (Pᵀ Y), ni × l; eigen-decompose B Bᵀ = W Σ² Wᵀ (l × l).
-  const Bt = lowRankProduct(Q, P, Y, ni, nu, K, l);
-  const G = new Float64Array(l * l);
-  for (let i = 0; i < ni; i++)
-    for (let a = 0; a < l; a++) {
-      const x = Bt[i * l + a]!;
-      if (x === 0) continue;
-      for (let b = 0; b <= a; b++) G[a * l + b]! += x * Bt[i * l + b]!;
-    }
-  for (let a = 0; a < l; a++) for (let b = 0; b < a; b++) G[b * l + a] = G[a * l + b]!;
+  const Bt = M.qpx(Y, l, Z);
+  const G = M.gram(Bt, ni, l);
   const { values, vectors } = symmetricEigen(G, l);
   const order = Array.from(values.keys()).sort((a, b) => values[b]! - values[a]!);
   const out: MFParams = {
@@ -104,31 +121,33 @@ export function compressParams(
     userFactors: new Float32Array(nu * rank),
     itemFactors: new Float32Array(ni * rank),
   };
+  // U = Y W, P' = U Σ^½;  V = Bᵀ W Σ⁻¹, Q' = V Σ^½ = Bᵀ W Σ^-½ — as two products with the scaled top-rank columns of W.
+  const Wu = new Float64Array(l * rank);
+  const Wi = new Float64Array(l * rank);
   for (let r = 0; r < rank; r++) {
     const c = order[r]!;
     const sigma = Math.sqrt(Math.max(0, values[c]!));
     if (sigma === 0) continue;
     const su = Math.sqrt(sigma);
-    // U = Y W, P' = U Σ^½;  V = Bᵀ W Σ⁻¹, Q' = V Σ^½ = Bᵀ W Σ^-½.
-    for (let u = 0; u < nu; u++) {
-      let s = 0;
-      for (let a = 0; a < l; a++) s += Y[u * l + a]! * vectors[a * l + c]!;
-      out.userFactors[u * rank + r] = s * su;
-    }
-    for (let i = 0; i < ni; i++) {
-      let s = 0;
-      for (let a = 0; a < l; a++) s += Bt[i * l + a]! * vectors[a * l + c]!;
-      out.itemFactors[i * rank + r] = s / su;
+    for (let a = 0; a < l; a++) {
+      Wu[a * rank + r] = vectors[a * l + c]! * su;
+      Wi[a * rank + r] = vectors[a * l + c]! / su;
     }
   }
+  out.userFactors.set(M.multiply(Y, nu, l, Wu, rank));
+  out.itemFactors.set(M.multiply(Bt, ni, l, Wi, rank));
   return out;
 }
 
 /**
  * Streaming posterior mean of MF samples with bounded memory: the running sum Σ_m P_m Q_mᵀ is held as a rank-`keepRank`
- * factorisation plus a buffer of up to `buffer` raw samples; a full buffer is merged by compressParams (truncated
- * SVD of [P_c | P_new…][Q_c | Q_new…]ᵀ). The mean is that sum / S with biases averaged:
+ * factorisation plus a buffer of up to `buffer` raw samples; a full buffer is merged by a truncated SVD of
+ * [P_c | P_new…][Q_c | Q_new…]ᵀ (compressParams' randomized SVD). The mean is that sum / S with biases averaged:
  *   r̂ = μ + (1/S) Σ_m (b_u^m + b_i^m + p_u^m·q_i^m).
+ * Both factor matrices [P_c | P_1 … P_buffer] and [Q_c | …] live in the memory of one LowRankProducts kernel for the
+ * whole run: each sample is written into its column block as it arrives and a merge writes the compressed factors
+ * back into the first `keepRank` columns — no per-sample or per-merge allocation (fresh memory costs page faults).
+ * Before the first merge the compressed block is zero, which adds exact zeros to every product.
  */
 export class PosteriorMean {
   readonly #nu: number;
@@ -139,12 +158,13 @@ export class PosteriorMean {
   readonly #seed: number;
   readonly #userBiasSum: Float64Array;
   readonly #itemBiasSum: Float64Array;
-  #compressed: { factors: number; user: Float32Array; item: Float32Array } = {
-    factors: 0,
-    user: new Float32Array(0),
-    item: new Float32Array(0),
-  };
-  #pending: { user: Float32Array; item: Float32Array }[] = [];
+  /** keepRank + buffer·k: the width of the kernel's P and Q. */
+  readonly #width: number;
+  #products: LowRankProducts | undefined;
+  #work: { y: Float64Array; z: Float64Array } | undefined;
+  /** Whether the first keepRank columns hold a compressed sum (false until the first merge). */
+  #merged = false;
+  #pending = 0;
   #count = 0;
 
   constructor(
@@ -161,10 +181,21 @@ export class PosteriorMean {
     this.#seed = options.seed ?? 7;
     this.#userBiasSum = new Float64Array(numUsers);
     this.#itemBiasSum = new Float64Array(numItems);
+    this.#width = this.#keepRank + this.#buffer * this.#k;
   }
 
   get count(): number {
     return this.#count;
+  }
+
+  #kernel(): LowRankProducts {
+    this.#products ??= new LowRankProducts(
+      this.#nu,
+      this.#ni,
+      this.#width,
+      oversampled(this.#width, this.#keepRank, {}),
+    );
+    return this.#products;
   }
 
   add(sample: {
@@ -175,16 +206,20 @@ export class PosteriorMean {
   }): void {
     for (let u = 0; u < this.#nu; u++) this.#userBiasSum[u]! += sample.userBias[u]!;
     for (let i = 0; i < this.#ni; i++) this.#itemBiasSum[i]! += sample.itemBias[i]!;
-    this.#pending.push({ user: sample.userFactors.slice(), item: sample.itemFactors.slice() });
+    const M = this.#kernel();
+    const at = this.#keepRank + this.#pending * this.#k;
+    writeColumns(M.P, this.#width, at, sample.userFactors, this.#nu, this.#k);
+    writeColumns(M.Q, this.#width, at, sample.itemFactors, this.#ni, this.#k);
+    this.#pending++;
     this.#count++;
-    if (this.#pending.length >= this.#buffer) this.#merge();
+    if (this.#pending >= this.#buffer) this.#merge();
   }
 
   /** The running SUM as MF params (unit weights, zero biases): compressed part, then the buffered samples. */
   #sumParams(): MFParams {
-    const c = this.#compressed;
     const k = this.#k;
-    const K = c.factors + this.#pending.length * k;
+    const kc = this.#merged ? this.#keepRank : 0;
+    const K = kc + this.#pending * k;
     const p: MFParams = {
       factors: K,
       numUsers: this.#nu,
@@ -195,29 +230,42 @@ export class PosteriorMean {
       userFactors: new Float32Array(this.#nu * K),
       itemFactors: new Float32Array(this.#ni * K),
     };
-    // Column block [at, at + width) of the row-major rows × K output ← part (rows × width): a plain strided copy
-    // (a subarray per row allocated a view object per row and dominated the cost).
-    const fill = (out: Float32Array, rows: number, part: Float32Array, width: number, at: number) => {
-      for (let r = 0, src = 0, dst = at; r < rows; r++, dst += K)
-        for (let a = 0; a < width; a++) out[dst + a] = part[src++]!;
+    const M = this.#products;
+    if (!M) return p;
+    // columns [keepRank − kc, keepRank + pending·k) of the kernel's matrices, row by row
+    const from = this.#keepRank - kc;
+    const copy = (out: Float32Array, src: Float32Array, rows: number) => {
+      for (let r = 0, dst = 0; r < rows; r++)
+        for (let a = 0, at = r * this.#width + from; a < K; a++) out[dst++] = src[at + a]!;
     };
-    fill(p.userFactors, this.#nu, c.user, c.factors, 0);
-    fill(p.itemFactors, this.#ni, c.item, c.factors, 0);
-    this.#pending.forEach((s, m) => {
-      fill(p.userFactors, this.#nu, s.user, k, c.factors + m * k);
-      fill(p.itemFactors, this.#ni, s.item, k, c.factors + m * k);
-    });
+    copy(p.userFactors, M.P, this.#nu);
+    copy(p.itemFactors, M.Q, this.#ni);
     return p;
   }
 
   #merge(): void {
-    // One subspace iteration is enough here: the spectrum of a sum of posterior samples decays fast.
-    const merged = compressParams(this.#sumParams(), this.#keepRank, {
-      seed: this.#seed + this.#count,
-      powerIterations: 1,
-    });
-    this.#compressed = { factors: merged.factors, user: merged.userFactors, item: merged.itemFactors };
-    this.#pending = [];
+    const M = this.#kernel();
+    const rank = this.#keepRank;
+    const K = this.#width;
+    this.#work ??= {
+      y: new Float64Array(this.#nu * oversampled(K, rank, {})),
+      z: new Float64Array(this.#ni * oversampled(K, rank, {})),
+    };
+    const merged = compressProducts(
+      M,
+      this.#nu,
+      this.#ni,
+      K,
+      rank,
+      { globalMean: 0, userBias: new Float32Array(0), itemBias: new Float32Array(0) },
+      // One subspace iteration is enough here: the spectrum of a sum of posterior samples decays fast.
+      { seed: this.#seed + this.#count, powerIterations: 1 },
+      this.#work,
+    );
+    writeColumns(M.P, K, 0, merged.userFactors, this.#nu, rank);
+    writeColumns(M.Q, K, 0, merged.itemFactors, this.#ni, rank);
+    this.#merged = true;
+    this.#pending = 0;
   }
 
   /** The mean so far as one MF model (uncompressed buffer included; factors ≤ keepRank + buffer·k). */
@@ -232,4 +280,17 @@ export class PosteriorMean {
     for (let j = 0; j < p.userFactors.length; j++) p.userFactors[j]! *= w;
     return p;
   }
+}
+
+/** Columns [at, at + width) of the row-major rows × stride matrix `out` ← `part` (rows × width). */
+function writeColumns(
+  out: Float32Array,
+  stride: number,
+  at: number,
+  part: Float32Array,
+  rows: number,
+  width: number,
+): void {
+  for (let r = 0, src = 0, dst = at; r < rows; r++, dst += stride)
+    for (let a = 0; a < width; a++) out[dst + a] = part[src++]!;
 }

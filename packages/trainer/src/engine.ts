@@ -63,7 +63,7 @@ export interface FitOptions {
   /** One line per decision the engine made about the input (e.g. "the ratings have no timestamps; … off"). */
   onNote?: (line: string) => void;
   /**
-   * Worker threads for the engines that split their work (sgd; default: every core, os.availableParallelism()).
+   * Worker threads for the engines that split their work (sgd, bpmf; default: every core, os.availableParallelism()).
    * Results are deterministic for a seed at a fixed thread count; see each engine for how they vary across counts.
    */
   threads?: number;

@@ -39,6 +39,7 @@ export {
   EASE_DEFAULTS,
   type EaseConfig,
   easeWeights,
+  easeWeightsReference,
   fitEase,
   type RankingFitOptions,
 } from './engines/ease.ts';

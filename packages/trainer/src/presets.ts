@@ -11,6 +11,16 @@ export const DEFAULT_BAYES: BayesSettings = {
   rankPopularity: 0.5,
 };
 
+/** The Bayesian presets' settings for another optimizer, read only when one is chosen: a tuned biased SGD. */
+const SGD_FALLBACK = {
+  batchSize: 4096,
+  learningRate: 0.007,
+  l2: 0.05,
+  l2Bias: 0.02,
+  initStd: 0.1,
+  init: 'normal',
+} as const;
+
 /**
  * Named configurations.
  * - reference: the notebook's model exactly — Adam, MSE, 5 epochs, batch 4096, lr 0.005, no L2, 32 factors,
@@ -39,13 +49,7 @@ export const presets = {
     factors: 32,
     epochs: 120,
     bayes: DEFAULT_BAYES,
-    // Read only when another optimizer is chosen (e.g. --engine sgd): a tuned biased-SGD setting.
-    batchSize: 4096,
-    learningRate: 0.007,
-    l2: 0.05,
-    l2Bias: 0.02,
-    initStd: 0.1,
-    init: 'normal',
+    ...SGD_FALLBACK,
     seed: 42,
   },
   temporal: {
@@ -64,12 +68,7 @@ export const presets = {
       temporal: { itemBins: 0, userDrift: false, userDay: true, userDayMinDays: 2 },
       implicit: true,
     },
-    batchSize: 4096,
-    learningRate: 0.007,
-    l2: 0.05,
-    l2Bias: 0.02,
-    initStd: 0.1,
-    init: 'normal',
+    ...SGD_FALLBACK,
     seed: 42,
   },
 } as const satisfies Record<string, TrainConfig>;

@@ -158,6 +158,10 @@ describe('blendParams / compressParams', () => {
     expect(c.factors).toBe(3);
     for (let u = 0; u < 40; u += 7)
       for (let i = 0; i < 60; i += 11) expect(predict(c, u, i)).toBeCloseTo(predict(base, u, i), 4);
+    // the WebAssembly SIMD kernel and the scalar reference give the same model
+    const scalar = compressParams(wide, 3, { simd: false });
+    for (let u = 0; u < 40; u += 7)
+      for (let i = 0; i < 60; i += 11) expect(predict(c, u, i)).toBeCloseTo(predict(scalar, u, i), 5);
     expect(() => compressParams(wide, 0)).toThrow(/rank must be a positive integer/);
   });
 });

@@ -6,6 +6,7 @@ import { adamEngine } from '../src/engines/adam.ts';
 import { alsEngine, groupRatings } from '../src/engines/als.ts';
 import { DivergenceError, TrainingInputError } from '../src/engines/common.ts';
 import { sgdEngine } from '../src/engines/sgd.ts';
+import { fitWithLosses } from './helpers.ts';
 
 const data = generateSynthetic({ users: 150, items: 80, ratings: 4000, seed: 7 });
 const shape = { numUsers: data.users.size, numItems: data.items.size };
@@ -43,16 +44,8 @@ const configs: Record<string, TrainConfig> = {
 };
 const engines: Record<string, Engine> = { adam: adamEngine, sgd: sgdEngine, als: alsEngine };
 
-async function fitLosses(engine: Engine, config: TrainConfig, columns: RatingColumns = data.ratings) {
-  const losses: number[] = [];
-  const params = await engine.fit(columns, shape, config, {
-    onEpoch: (s) => {
-      losses.push(s.loss);
-      return undefined;
-    },
-  });
-  return { losses, params };
-}
+const fitLosses = (engine: Engine, config: TrainConfig, columns: RatingColumns = data.ratings) =>
+  fitWithLosses(engine, columns, shape, config);
 
 describe.each(['adam', 'sgd', 'als'])('%s engine', (name) => {
   const engine = engines[name]!;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkSearchSpace,
   easeWeights,
+  easeWeightsReference,
   evaluateRanking,
   fitBpr,
   fitEase,
@@ -63,6 +64,35 @@ describe('EASE', () => {
     const P = (i: number, j: number) => a[i]![m + j]!;
     for (let i = 0; i < m; i++)
       for (let j = 0; j < m; j++) expect(B[i * m + j]).toBeCloseTo(i === j ? 0 : -P(i, j) / P(j, j), 5);
+  });
+
+  it('the blocked SIMD sweep gives the weights of the scalar Cholesky reference (m = 150: past one 64-item block)', () => {
+    const m = 150;
+    let s = 11;
+    const rnd = () => {
+      s = (s * 16807) % 2147483647;
+      return s / 2147483647;
+    };
+    // G = XᵀX + λI of a random binary X (300 users)
+    const g = new Float64Array(m * m);
+    for (let u = 0; u < 300; u++) {
+      const items: number[] = [];
+      for (let i = 0; i < m; i++) if (rnd() < 0.3) items.push(i);
+      for (const a of items) for (const b of items) if (b <= a) g[a * m + b]! += 1;
+    }
+    for (let a = 0; a < m; a++) g[a * m + a]! += 20;
+    const ref = easeWeightsReference(g.slice(), m);
+    for (const simd of [true, false]) {
+      const B = easeWeights(g, m, { simd });
+      let d = 0;
+      for (let t = 0; t < m * m; t++) d = Math.max(d, Math.abs(B[t]! - ref[t]!));
+      expect(d).toBeLessThan(1e-6);
+    }
+    const bad = new Float64Array(4);
+    bad[0] = 1;
+    bad[2] = 2;
+    bad[3] = 1;
+    expect(() => easeWeights(bad, 2)).toThrow(/not positive definite within items 0…1; raise λ/);
   });
 
   it('keeps items with ≥ minCount interactions and prunes past maxItems with a message', () => {

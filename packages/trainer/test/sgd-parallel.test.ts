@@ -10,6 +10,7 @@ import { SGD_BLOCKS_WASM_BASE64 } from '../src/engines/sgd-blocks-wasm.ts';
 import { createParallelSgdEngine } from '../src/engines/sgd-parallel.ts';
 
 import { compileWat } from '../wasm/build.ts';
+import { fitWithLosses, maxAbsDiff } from './helpers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // 60,000 ratings: enough for two worker threads (25,000 ratings per thread at least)
@@ -28,23 +29,8 @@ const config: TrainConfig = {
   seed: 11,
 };
 
-async function run(engine: Engine, c: TrainConfig, options: FitOptions = {}) {
-  const losses: number[] = [];
-  const params = await engine.fit(data.ratings, shape, c, {
-    ...options,
-    onEpoch: (s) => {
-      losses.push(s.loss);
-      return undefined;
-    },
-  });
-  return { losses, params };
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let j = 0; j < a.length; j++) m = Math.max(m, Math.abs(a[j]! - b[j]!));
-  return m;
-}
+const run = (engine: Engine, c: TrainConfig, options: FitOptions = {}) =>
+  fitWithLosses(engine, data.ratings, shape, c, options);
 
 /** RMSE of the parameters on rows `rows` of the data. */
 function rmseOn(p: Awaited<ReturnType<typeof run>>['params'], rows: ReturnType<typeof takeRows>) {

@@ -5,19 +5,14 @@ import type { TrainConfig } from '../src/engine.ts';
 import { DivergenceError, TrainingInputError } from '../src/engines/common.ts';
 import { createTfjsEngine } from '../src/engines/tfjs.ts';
 import { tf } from '../src/tfjs/index.ts';
+import { uniform } from './helpers.ts';
 
 /** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
 const TIMEOUT = 120_000;
 
-/** Deterministic uniform numbers in [0, 1) from the engines' seeded generator. */
-function rng(seed: number): () => number {
-  const random = new Rng(seed);
-  return () => random.uniform();
-}
-
 /** Ratings from a rank-3 model plus noise, clipped to 1…5: (user, movie) pairs drawn at random. */
 function synthetic(numUsers: number, numItems: number, n: number, seed: number): RatingColumns {
-  const random = rng(seed);
+  const random = uniform(seed);
   const k = 3;
   const p = Float32Array.from({ length: numUsers * k }, () => random() - 0.5);
   const q = Float32Array.from({ length: numItems * k }, () => random() - 0.5);
@@ -43,7 +38,7 @@ function randomParams(
   mean: number,
   seed: number,
 ): MFParams {
-  const random = rng(seed);
+  const random = uniform(seed);
   const params = allocParams(numUsers, numItems, factors, mean);
   for (const a of [params.userFactors, params.itemFactors])
     for (let j = 0; j < a.length; j++) a[j] = 0.1 * (random() - 0.5);

@@ -9,21 +9,10 @@ import {
   setMFWeights,
   tf,
 } from '../src/tfjs/index.ts';
+import { uniform } from './helpers.ts';
 
 /** Generous: wasm start-up and training share 2 cores with other jobs; no test asserts a time. */
 const TIMEOUT = 120_000;
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('tfjs backend', { timeout: TIMEOUT }, () => {
   it('falls back from tfjs-node to wasm here and says why', async () => {
@@ -94,7 +83,7 @@ describe('row-copy GatherV2 on wasm', { timeout: TIMEOUT }, () => {
 describe('layers model', { timeout: TIMEOUT }, () => {
   it('predicts μ + b_u + b_i + p_u·q_i from weights set from MFParams, and reads them back unchanged', async () => {
     await initTfjsBackend();
-    const random = rng(7);
+    const random = uniform(7);
     const params = allocParams(5, 4, 3, 3.25);
     for (const a of [params.userBias, params.itemBias, params.userFactors, params.itemFactors]) {
       for (let j = 0; j < a.length; j++) a[j] = random() - 0.5;

@@ -9,27 +9,13 @@ import { KERNELS_WASM_BASE64 } from '../src/engines/kernels-wasm.ts';
 import { createSgdEngine } from '../src/engines/sgd.ts';
 import { wasmAvailable } from '../src/engines/wasm.ts';
 import { compileKernels } from '../wasm/build.ts';
+import { fitWithLosses, maxAbsDiff } from './helpers.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const data = generateSynthetic({ users: 200, items: 90, ratings: 6000, seed: 3 });
 const shape = { numUsers: data.users.size, numItems: data.items.size };
 
-async function run(engine: Engine, config: TrainConfig) {
-  const losses: number[] = [];
-  const params = await engine.fit(data.ratings, shape, config, {
-    onEpoch: (s) => {
-      losses.push(s.loss);
-      return undefined;
-    },
-  });
-  return { losses, params };
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let j = 0; j < a.length; j++) m = Math.max(m, Math.abs(a[j]! - b[j]!));
-  return m;
-}
+const run = (engine: Engine, config: TrainConfig) => fitWithLosses(engine, data.ratings, shape, config);
 
 describe('wasm SIMD kernels', () => {
   it('are available here and the committed module is the compiled kernels.wat', async () => {
@@ -64,17 +50,19 @@ describe('wasm SIMD kernels', () => {
     },
   );
 
+  const sgd: TrainConfig = {
+    optimizer: 'sgd',
+    factors: 12,
+    epochs: 4,
+    batchSize: 1000,
+    learningRate: 0.01,
+    l2: 0.05,
+    initStd: 0.1,
+    seed: 4,
+  };
+
   it('sgd: float32 wasm and float64 JS kernels agree per epoch', async () => {
-    const config: TrainConfig = {
-      optimizer: 'sgd',
-      factors: 12,
-      epochs: 4,
-      batchSize: 1000,
-      learningRate: 0.01,
-      l2: 0.05,
-      initStd: 0.1,
-      seed: 4,
-    };
+    const config = sgd;
     const js = await run(createSgdEngine({ kernels: 'js' }), config);
     const wasm = await run(createSgdEngine({ kernels: 'wasm' }), config);
     for (let e = 0; e < 4; e++) expect(Math.abs(wasm.losses[e]! / js.losses[e]! - 1)).toBeLessThan(1e-4);
@@ -82,16 +70,7 @@ describe('wasm SIMD kernels', () => {
   });
 
   it('refuses the wasm kernels for a factor count they cannot run, and auto falls back to JS', async () => {
-    const config: TrainConfig = {
-      optimizer: 'sgd',
-      factors: 6,
-      epochs: 1,
-      batchSize: 1000,
-      learningRate: 0.01,
-      l2: 0.05,
-      initStd: 0.1,
-      seed: 4,
-    };
+    const config: TrainConfig = { ...sgd, factors: 6, epochs: 1 };
     await expect(createSgdEngine({ kernels: 'wasm' }).fit(data.ratings, shape, config)).rejects.toThrow(
       /divisible by 4 \(got 6\)/,
     );

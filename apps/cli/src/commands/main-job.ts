@@ -87,14 +87,14 @@ export const mainCommand: Command = {
           );
         }
       };
-      const dataset = await afterImport(() => db.readRatings());
+      // one read for both models: the rating model's ratings are the first rows of the ranking model's interactions
+      const { ratings: dataset, interactions } = await afterImport(() => db.readRatingsAndInteractions());
       ctx.print(`3/5  rating model: training on the ${dataset.ratings.length} ratings in the database`);
       const run = await afterImport(() => runTraining(ctx, dataset, values, { epochLines: ctx.verbose }));
       printHoldoutEvaluation(ctx, run);
 
       ctx.print('');
-      // the ranking model reads every interaction: the ratings and the views of unrated movies (watch history)
-      const interactions = await afterImport(() => db.readInteractions());
+      // the ranking model trains on every interaction: the ratings and the views of unrated movies (watch history)
       ctx.print(
         `4/5  recommendation model (ranking preset ${rankingValues.preset}): training on the ${interactions.ratings.length} interactions ` +
           `in the database (ratings${interactions.ratings.length > dataset.ratings.length ? ' and views' : ''})`,

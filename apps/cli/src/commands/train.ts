@@ -1,4 +1,4 @@
-import { type Metrics, type MFModel, saveModel as saveModelFile, saveRecommender } from '@movierec/core';
+import { type Metrics, type MFModel, saveRecommender } from '@movierec/core';
 import { type Dataset, randomSplit } from '@movierec/data';
 import { type EpochProgress, evaluate, evaluationMetrics, train } from '@movierec/trainer';
 import { withDb } from '../db.ts';
@@ -323,7 +323,7 @@ export const trainCommand: Command = {
       printHoldoutEvaluation(ctx, run);
       const path = ctx.resolvePath(out);
       try {
-        await saveModelFile(run.model, path);
+        await saveRecommender(run.model, path);
       } catch (error) {
         throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
       }

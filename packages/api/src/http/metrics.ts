@@ -11,75 +11,101 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** Latency buckets (seconds) from 0.5 ms to 5 s: the API answers in milliseconds, an outage in seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+/** A counter, gauge or histogram in `registry` alone (not prom-client's global one): each server has its own. */
+function counter<T extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly T[] = [],
+) {
+  return new Counter<T>({ name, help, labelNames, registers: [registry] });
+}
+
+function gauge<T extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly T[] = [],
+) {
+  return new Gauge<T>({ name, help, labelNames, registers: [registry] });
+}
+
+function histogram<T extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly T[],
+  buckets: number[] = LATENCY_BUCKETS,
+) {
+  return new Histogram<T>({ name, help, labelNames, buckets, registers: [registry] });
+}
+
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({
-    name: 'movierec_http_requests_total',
-    help: 'HTTP requests by route and status code',
-    labelNames: ['route', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly httpDuration = new Histogram({
-    name: 'movierec_http_request_duration_seconds',
-    help: 'HTTP request latency by route (from the request to the end of the response)',
-    labelNames: ['route'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly graphqlRequests = new Counter({
-    name: 'movierec_graphql_requests_total',
-    help: 'GraphQL operations executed (response-cache hits excluded) by operation name and outcome',
-    labelNames: ['operation', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly graphqlDuration = new Histogram({
-    name: 'movierec_graphql_request_duration_seconds',
-    help: 'GraphQL execution latency by operation name and outcome',
-    labelNames: ['operation', 'outcome'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly cacheRequests = new Counter({
-    name: 'movierec_cache_requests_total',
-    help: 'Cache look-ups by cache (response, user, top) and result (hit, miss)',
-    labelNames: ['cache', 'result'] as const,
-    registers: [this.registry],
-  });
-  readonly foldIns = new Counter({
-    name: 'movierec_fold_ins_total',
-    help: 'Users folded into the serving model from their stored history',
-    registers: [this.registry],
-  });
-  readonly modelInfo = new Gauge({
-    name: 'movierec_model_info',
-    help: 'The model version being served (value 1 on the current version)',
-    labelNames: ['version'] as const,
-    registers: [this.registry],
-  });
-  readonly modelLoadSeconds = new Gauge({
-    name: 'movierec_model_load_seconds',
-    help: 'Time the last model load took (parameters, catalogue, change feed)',
-    registers: [this.registry],
-  });
-  readonly dbCalls = new Histogram({
-    name: 'movierec_db_call_duration_seconds',
-    help: 'Database calls made on requests and polls, by outcome',
-    labelNames: ['outcome'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly eventLag = new Histogram({
-    name: 'movierec_event_lag_seconds',
-    help: 'Lag of pushed events between replicas: from the database trigger to this process applying it',
-    labelNames: ['kind'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
-  readonly eventsListening = new Gauge({
-    name: 'movierec_events_listening',
-    help: '1 while pushed events (LISTEN/NOTIFY) arrive, 0 while this process falls back to polling',
-    registers: [this.registry],
-  });
+  readonly httpRequests = counter(
+    this.registry,
+    'movierec_http_requests_total',
+    'HTTP requests by route and status code',
+    ['route', 'status'],
+  );
+  readonly httpDuration = histogram(
+    this.registry,
+    'movierec_http_request_duration_seconds',
+    'HTTP request latency by route (from the request to the end of the response)',
+    ['route'],
+  );
+  readonly graphqlRequests = counter(
+    this.registry,
+    'movierec_graphql_requests_total',
+    'GraphQL operations executed (response-cache hits excluded) by operation name and outcome',
+    ['operation', 'outcome'],
+  );
+  readonly graphqlDuration = histogram(
+    this.registry,
+    'movierec_graphql_request_duration_seconds',
+    'GraphQL execution latency by operation name and outcome',
+    ['operation', 'outcome'],
+  );
+  readonly cacheRequests = counter(
+    this.registry,
+    'movierec_cache_requests_total',
+    'Cache look-ups by cache (response, user, top) and result (hit, miss)',
+    ['cache', 'result'],
+  );
+  readonly foldIns = counter(
+    this.registry,
+    'movierec_fold_ins_total',
+    'Users folded into the serving model from their stored history',
+  );
+  readonly modelInfo = gauge(
+    this.registry,
+    'movierec_model_info',
+    'The model version being served (value 1 on the current version)',
+    ['version'],
+  );
+  readonly modelLoadSeconds = gauge(
+    this.registry,
+    'movierec_model_load_seconds',
+    'Time the last model load took (parameters, catalogue, change feed)',
+  );
+  readonly dbCalls = histogram(
+    this.registry,
+    'movierec_db_call_duration_seconds',
+    'Database calls made on requests and polls, by outcome',
+    ['outcome'],
+  );
+  readonly eventLag = histogram(
+    this.registry,
+    'movierec_event_lag_seconds',
+    'Lag of pushed events between replicas: from the database trigger to this process applying it',
+    ['kind'],
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  readonly eventsListening = gauge(
+    this.registry,
+    'movierec_events_listening',
+    '1 while pushed events (LISTEN/NOTIFY) arrive, 0 while this process falls back to polling',
+  );
 
   constructor(options: { pool?: () => { total: number; idle: number; waiting: number } | null } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'movierec_' });

@@ -200,7 +200,11 @@ export class RecommenderService {
     const feedStart = await this.store.changedUsersSince(null);
     const loaded = await this.store.loadActiveModels();
     const movies = await this.store.loadMovies();
+    // each step in its own turn of the event loop: requests keep being answered while a new version loads
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await turn();
     const catalogue = new Catalogue(movies);
+    await turn();
     const served = (task: string): Served | null => {
       const found = loaded.find((l) => l.version.task === task);
       return found ? Snapshot.serve(found.version, found.model, catalogue) : null;

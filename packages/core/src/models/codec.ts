@@ -1,12 +1,5 @@
 import { MODEL_FORMAT_VERSION } from '../artifact.ts';
-import {
-  type BlobEntry,
-  decodeContainer,
-  encodeContainer,
-  idMapFromHeader,
-  readBytes,
-  writeFileAtomically,
-} from '../container.ts';
+import { type BlobEntry, decodeContainer, encodeContainer, idMapFromHeader } from '../container.ts';
 import { ModelFormatError } from '../errors.ts';
 import type { TrainingLog } from '../model.ts';
 import { registerModelFamily } from '../registry.ts';
@@ -154,16 +147,6 @@ export function deserializeRankingModel(bytes: Uint8Array, source = 'model artif
     if (err instanceof ModelFormatError) throw err;
     return fail((err as Error).message);
   }
-}
-
-/** Writes a ranking model artifact to `path` (temporary file + rename). */
-export async function saveRankingModel(model: RankingModel, path: string): Promise<void> {
-  await writeFileAtomically(path, serializeRankingModel(model));
-}
-
-/** Reads a ranking model artifact from `path`. */
-export async function loadRankingModel(path: string): Promise<RankingModel> {
-  return deserializeRankingModel(await readBytes(path), path);
 }
 
 // Every ranking family joins core's model registry (registry.ts), so whoever loads a model version by its magic —

@@ -13,9 +13,16 @@
  * small matrix-vector product plus, per item, the hidden layers above the first.
  */
 import { IdMap, Rng } from '@movierec/data';
-import { type BlobEntry, decodeContainer, encodeContainer, idMapFromHeader } from '../container.ts';
+import {
+  type BlobEntry,
+  decodeContainer,
+  encodeContainer,
+  idMapFromHeader,
+  ratedIndexBlobs,
+  ratedIndexFromBlobs,
+} from '../container.ts';
 import { CosineIndex } from '../cosine.ts';
-import { checkItemIndex, checkUserIndex, ModelFormatError } from '../errors.ts';
+import { checkItemIndex, checkUserIndex } from '../errors.ts';
 import type { RatedIndex } from '../rated-index.ts';
 import { ratedItems } from '../rated-index.ts';
 import type {
@@ -26,7 +33,7 @@ import type {
   UserHistory,
   UserState,
 } from '../recommender.ts';
-import { registerModelFamily } from '../registry.ts';
+import { registerModelClass } from '../registry.ts';
 import { DotScorer } from '../score.ts';
 import { topK } from '../top-k.ts';
 
@@ -622,8 +629,8 @@ export function serializeNcf(model: NcfModel): Uint8Array {
     ...p.mlpKernels.map((w, l) => [`mlpKernel${l + 1}`, w] as [string, Float32Array]),
     ...p.mlpBiases.map((b, l) => [`mlpBias${l + 1}`, b] as [string, Float32Array]),
     ['outKernel', p.outKernel],
+    ...ratedIndexBlobs(model.rated),
   ];
-  if (model.rated) arrays.push(['ratedOffsets', model.rated.offsets], ['ratedItems', model.rated.items]);
   return encodeContainer(
     MAGIC,
     NCF_FORMAT_VERSION,
@@ -687,14 +694,7 @@ export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfMode
   } catch (err) {
     fail((err as Error).message.replace(`${source}: `, ''));
   }
-  let rated: RatedIndex | undefined;
-  if (found.has('ratedOffsets')) {
-    const offsets = found.get('ratedOffsets') as Int32Array;
-    const items = (found.get('ratedItems') as Int32Array | undefined) ?? fail('ratedItems is missing');
-    if (offsets.length !== params.numUsers + 1 || offsets[params.numUsers] !== items.length)
-      fail(`the rated index does not match ${params.numUsers} users and ${items.length} items`);
-    rated = { offsets, items };
-  }
+  const rated = ratedIndexFromBlobs(found, params.numUsers, fail);
   return new NcfModel({
     params,
     users: idMapFromHeader('user', header.users ?? [], fail),
@@ -705,13 +705,4 @@ export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfMode
   });
 }
 
-registerModelFamily({
-  family: 'ncf',
-  magic: MAGIC,
-  serialize(model) {
-    if (!(model instanceof NcfModel))
-      throw new ModelFormatError(`the 'ncf' family serialises NcfModel, got a ${model.family} model`);
-    return serializeNcf(model);
-  },
-  deserialize: (bytes, source) => deserializeNcf(bytes, source),
-});
+registerModelClass('ncf', MAGIC, NcfModel, { serialize: serializeNcf, deserialize: deserializeNcf });

@@ -6,6 +6,7 @@ import { DEFAULT_BAYES } from '../presets.ts';
 import { movieFeatures } from './bpmf/feature-prior.ts';
 import { type BpmfConfig, type BpmfResult, bpmfToParams, fitBpmf } from './bpmf/gibbs.ts';
 import { TemporalMean } from './bpmf/temporal.ts';
+import { defaultThreads } from './pool.ts';
 
 /**
  * The accuracy default as an Engine: BPMF by Gibbs sampling with a feature prior on movies (see bpmf/gibbs.ts), the
@@ -13,10 +14,17 @@ import { TemporalMean } from './bpmf/temporal.ts';
  * config.epochs (total sweeps), config.seed, config.initStd and config.bayes; ignores learning rate, batch size, L2
  * (the priors are learnt). Construct with the dataset's movie table to use genre/decade features.
  */
-export function createBayesEngine(options: { movies?: MovieTable | undefined } = {}): Engine {
+export function createBayesEngine(
+  options: {
+    movies?: MovieTable | undefined;
+    /** The worker script of the row draws (tests substitute one that fails). */
+    workerUrl?: URL;
+  } = {},
+): Engine {
   return {
     name: 'bpmf',
-    fit: (train, shape, config, fitOptions) => fitBayes(train, shape, config, options.movies, fitOptions),
+    fit: (train, shape, config, fitOptions) =>
+      fitBayes(train, shape, config, options.movies, fitOptions, options.workerUrl),
   };
 }
 
@@ -29,6 +37,7 @@ async function fitBayes(
   config: TrainConfig,
   movies: MovieTable | undefined,
   options: FitOptions = {},
+  workerUrl: URL | undefined = undefined,
 ): Promise<MFParams> {
   const bayes = { ...DEFAULT_BAYES, ...config.bayes };
   if (train.length === 0)
@@ -69,6 +78,10 @@ async function fitBayes(
       }
     },
     ...(bayes.temporal ? { temporal: bayes.temporal } : {}),
+    // Row draws on every core by default (FitOptions.threads); the same samples for any thread count.
+    threads: options.threads ?? defaultThreads(),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(workerUrl ? { workerUrl } : {}),
   };
 
   let last = performance.now();

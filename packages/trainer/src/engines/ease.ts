@@ -1,4 +1,10 @@
-import { type HistoryWeighting, ItemItemModel } from '@movierec/core';
+import {
+  choleskyInPlace,
+  choleskyInverse,
+  Float64Arena,
+  type HistoryWeighting,
+  ItemItemModel,
+} from '@movierec/core';
 import { checkField, type InteractionData, userRows, weightedHistory } from '../ranking/interactions.ts';
 
 /**
@@ -8,8 +14,8 @@ import { checkField, type InteractionData, userRows, weightedHistory } from '../
  * interactions. Scoring: s_u = x_u·B with x_u the user's weighted history (HistoryWeighting).
  *
  * Size limit: P is a dense m × m float64 matrix and B a float32 one, 12·m² bytes (m = 10,000 → 1.2 GB), and the
- * inversion costs ≈ ⅔·m³ multiply-adds (m = 1,852 on the bundled data: a few seconds; m = 10,000 ≈ 10–20 min on
- * this project's 2-core machine). Past `maxItems` (default 10,000) the catalogue is pruned to the `maxItems` most
+ * inversion (a blocked sweep on WebAssembly SIMD, see easeWeights) costs ≈ m³/2 multiply-adds (m = 1,852 on the
+ * bundled data: about a second; m = 10,000 several minutes on this project's 2-core machine). Past `maxItems` (default 10,000) the catalogue is pruned to the `maxItems` most
  * popular items and `onMessage` says so; the others rank last (UNSCORED).
  */
 export interface EaseConfig {
@@ -82,8 +88,9 @@ export function fitEase(
   const kept = Int32Array.from(candidates);
   const position = new Int32Array(numItems).fill(-1);
   for (let a = 0; a < m; a++) position[kept[a]!] = a;
-  // G = XᵀX (lower triangle) over distinct (user, kept item) pairs
-  const g = new Float64Array(m * m);
+  // G = XᵀX (lower triangle) over distinct (user, kept item) pairs, built where the sweep inverts it
+  const gram = easeGram(m);
+  const { A: g, mp } = gram;
   const mark = new Int32Array(numItems).fill(-1);
   const list = new Int32Array(m);
   for (let u = 0; u < ur.numUsers; u++) {
@@ -99,13 +106,13 @@ export function fitEase(
       const a = list[x]!;
       for (let y = 0; y < n; y++) {
         const b = list[y]!;
-        if (b <= a) g[a * m + b]! += 1;
+        if (b <= a) g[a * mp + b]! += 1;
       }
     }
   }
-  for (let a = 0; a < m; a++) g[a * m + a]! += c.lambda;
+  for (let a = 0; a < m; a++) g[a * mp + a]! += c.lambda;
   options.signal?.throwIfAborted();
-  const matrix = easeWeights(g, m, options);
+  const matrix = sweepEase(gram, m, options);
   const history = weightedHistory(data, ur, c.weighting);
   return new ItemItemModel({
     family: 'ease',
@@ -127,14 +134,128 @@ export function fitEase(
 }
 
 /**
+ * From G = XᵀX + λI (lower triangle, m × m float64, read only) to B = I − P·diagMat(1/diag(P)), P = G⁻¹, as float32,
+ * by the blocked sweep operator (Goodnight, "A tutorial on the SWEEP operator", Am. Stat. 1979; block Gauss–Jordan
+ * without pivoting, stable on a symmetric positive-definite matrix): sweeping every block K of A = G in turn,
+ *   D = A_KK⁻¹,  A_RR ← A_RR − A_RK D A_KR,  A_RK ← A_RK D,  A_KR ← D A_KR,  A_KK ← −D,
+ * leaves A = −G⁻¹. The rank-|K| update of A_RR is the whole cost (m³/2 multiply-adds on the lower triangle) and runs
+ * on core's blocked WebAssembly SIMD GEMM (Float64Arena); D is a |K| × |K| Cholesky inverse. `simd: false` runs the
+ * same steps on the GEMM's scalar loop; easeWeightsReference (Cholesky, then L⁻¹, then P = L⁻ᵀL⁻¹) is the reference
+ * the tests compare against.
+ */
+export function easeWeights(
+  g: Float64Array,
+  m: number,
+  options: RankingFitOptions & { simd?: boolean } = {},
+): Float32Array {
+  const gram = easeGram(m, options.simd);
+  for (let i = 0; i < m; i++) for (let j = 0; j <= i; j++) gram.A[i * gram.mp + j] = g[i * m + j]!;
+  return sweepEase(gram, m, options);
+}
+
+/** Where fitEase builds G: the lower triangle of an mp × mp float64 matrix (mp = m rounded up to 8) in an arena. */
+interface EaseGram {
+  arena: Float64Arena;
+  A: Float64Array;
+  mp: number;
+}
+
+const EASE_BLOCK = 64;
+
+function easeGram(m: number, simd?: boolean): EaseGram {
+  const mp = (m + 7) & ~7;
+  const nb = EASE_BLOCK;
+  // A mp × mp, then Rw, Un (nb × mp each) and Dn (nb × nb)
+  const arena = new Float64Arena(
+    (mp * mp + 2 * nb * mp + nb * nb) * 8,
+    mp,
+    simd === false ? { simd: false } : {},
+  );
+  return { arena, A: arena.f64(0, mp * mp), mp };
+}
+
+/** The sweep (see easeWeights) on G's lower triangle in `gram.A`, overwritten. */
+function sweepEase({ arena, A, mp }: EaseGram, m: number, options: RankingFitOptions): Float32Array {
+  const nb = EASE_BLOCK;
+  const row = mp * 8;
+  const rwPtr = mp * row;
+  const unPtr = rwPtr + nb * row;
+  const dnPtr = unPtr + nb * row;
+  const Rw = arena.f64(rwPtr, nb * mp);
+  const Un = arena.f64(unPtr, nb * mp);
+  const Dn = arena.f64(dnPtr, nb * nb);
+  // padding rows and columns are the identity: they never couple with the items
+  for (let i = m; i < mp; i++) A[i * mp + i] = 1;
+  const L = new Float64Array(nb * nb);
+  const D = new Float64Array(nb * nb);
+  for (let k0 = 0; k0 < mp; k0 += nb) {
+    const kb = Math.min(nb, mp - k0);
+    // D = A_KK⁻¹ from its Cholesky factor (A_KK is a Schur complement of G: positive definite)
+    for (let q = 0; q < kb; q++)
+      for (let s = 0; s <= q; s++) {
+        const v = A[(k0 + q) * mp + k0 + s]!;
+        L[q * kb + s] = v;
+        L[s * kb + q] = v;
+      }
+    if (!choleskyInPlace(L, kb))
+      throw new RangeError(
+        `ease: XᵀX + λI is not positive definite within items ${k0}…${Math.min(k0 + kb, m) - 1}; raise λ`,
+      );
+    choleskyInverse(L, kb, D);
+    for (let t = 0; t < kb * kb; t++) Dn[t] = -D[t]!;
+    // Rw = A_K,: (kb × mp), read from the lower triangle: A[k, c] for c ≤ k, A[c, k] past it (row c of A holds
+    // A[c, K] contiguously, so it is read row by row)
+    for (let q = 0; q < kb; q++) {
+      const k = k0 + q;
+      for (let c = 0; c <= k; c++) Rw[q * mp + c] = A[k * mp + c]!;
+    }
+    for (let c = k0 + 1; c < mp; c++) {
+      const qEnd = Math.min(kb, c - k0);
+      for (let q = 0; q < qEnd; q++) Rw[q * mp + c] = A[c * mp + k0 + q]!;
+    }
+    // Un = −D·Rw (kb × mp): −Un[:, c] = D A_K,c are the swept rows (and, transposed, columns)
+    Un.fill(0, 0, kb * mp);
+    arena.gemm64(dnPtr, kb * 8, 8, rwPtr, row, unPtr, row, kb, kb, mp);
+    // A_ij += Σ_q Un[q, i]·Rw[q, j] = −(A_iK D A_Kj) on the lower triangle, by row blocks: rows [r0, r1), columns
+    // < r1; F = Unᵀ through swapped strides
+    for (let r0 = 0; r0 < mp; r0 += nb) {
+      const r1 = Math.min(mp, r0 + nb);
+      arena.gemm64(unPtr + r0 * 8, 8, row, rwPtr, row, r0 * row, row, r1 - r0, kb, r1);
+    }
+    // the swept block's rows and columns: A_KR ← D A_KR (= −Un), A_RK ← A_RK D (its transpose), A_KK ← −D
+    for (let q = 0; q < kb; q++) {
+      const k = k0 + q;
+      for (let c = 0; c < k0; c++) A[k * mp + c] = -Un[q * mp + c]!;
+      for (let s = 0; s <= q; s++) A[k * mp + k0 + s] = -D[q * kb + s]!;
+    }
+    for (let i = k0 + kb; i < mp; i++) for (let q = 0; q < kb; q++) A[i * mp + k0 + q] = -Un[q * mp + i]!;
+    tick(options, k0, mp);
+  }
+  // P = −A; B_ij = −P_ij / P_jj = −A_ij / A_jj, B_ii = 0
+  const b = new Float32Array(m * m);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < i; j++) {
+      const a = A[i * mp + j]!;
+      b[i * m + j] = -a / A[j * mp + j]!;
+      b[j * m + i] = -a / A[i * mp + i]!;
+    }
+  return b;
+}
+
+/**
  * From G = XᵀX + λI (lower triangle, m × m float64, overwritten) to B = I − P·diagMat(1/diag(P)), P = G⁻¹, as
  * float32, in place in G's storage:
  * 1. G = L·Lᵀ (Cholesky, lower triangle; Golub & Van Loan alg. 4.2.1);
  * 2. W = L⁻¹ by forward substitution, stored transposed in the strict upper triangle (diag apart);
  * 3. P = WᵀW, P_ij = Σ_{k ≥ max(i,j)} W_ki·W_kj (rows of Wᵀ, contiguous), B_ij = −P_ij / P_jj, B_ii = 0.
- * Every inner loop is a dot product of two contiguous row segments.
+ * Every inner loop is a dot product of two contiguous row segments. The scalar reference of easeWeights (and its
+ * algorithm before the blocked sweep).
  */
-export function easeWeights(g: Float64Array, m: number, options: RankingFitOptions = {}): Float32Array {
+export function easeWeightsReference(
+  g: Float64Array,
+  m: number,
+  options: RankingFitOptions = {},
+): Float32Array {
   const total = 3 * m;
   // 1. Cholesky, row by row: L_ij = (G_ij − Σ_{k<j} L_ik·L_jk) / L_jj
   for (let i = 0; i < m; i++) {

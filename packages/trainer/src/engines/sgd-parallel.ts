@@ -1,5 +1,3 @@
-import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
 import { Rng } from '@movierec/data';
@@ -13,6 +11,7 @@ import {
   validateTraining,
   yieldToEventLoop,
 } from './common.ts';
+import { defaultThreads, WorkerPool } from './pool.ts';
 import { createSgdEngine } from './sgd.ts';
 import { blocksPerSide, epochSchedule, packByBlocks, sgdBlockPassJs } from './sgd-blocks.ts';
 import { SGD_BLOCKS_WASM_BASE64 } from './sgd-blocks-wasm.ts';
@@ -53,8 +52,7 @@ export interface ParallelSgdOptions {
   workerUrl?: URL;
 }
 
-/** Default thread count: every core the process may use. */
-export const defaultThreads = (): number => os.availableParallelism();
+export { defaultThreads } from './pool.ts';
 
 /** Fewest ratings per worker thread worth a thread of its own (smaller runs use fewer threads; same results). */
 const RATINGS_PER_THREAD = 25_000;
@@ -148,7 +146,15 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
             };
 
       // one thread: the kernels run on this thread between yields; more: worker threads, this thread waits
-      const pool = threads > 1 ? startPool(threads) : undefined;
+      const pool =
+        threads > 1
+          ? new WorkerPool(
+              engineOptions.workerUrl ?? new URL('./sgd-worker.mjs', import.meta.url),
+              threads,
+              { module, memory, control, blockSse, layout: { B, threads, offsets }, hyper },
+              'sgd',
+            )
+          : undefined;
       const kernels = threads > 1 || !module ? undefined : arena.instantiate<BlockKernels>(module);
       const runBlock = (b: number) => {
         const s = layout.blockStart[b]!;
@@ -172,62 +178,6 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
         return e - s;
       };
 
-      function startPool(count: number) {
-        const url = engineOptions.workerUrl ?? new URL('./sgd-worker.mjs', import.meta.url);
-        const workers: Worker[] = [];
-        for (let w = 0; w < count; w++) {
-          const worker = new Worker(url, {
-            // no loader flags inherited from a tsx parent: the worker is plain JavaScript
-            execArgv: [],
-            workerData: { module, memory, control, blockSse, layout: { B, threads: count, offsets }, hyper },
-          });
-          // errors reach the running epoch's listener; this one keeps a second worker's error from going unhandled
-          worker.on('error', () => {});
-          workers.push(worker);
-        }
-        return workers;
-      }
-
-      /** Runs one epoch on the pool; rejects with a worker's error (or the abort reason) after stopping all. */
-      function epochOnPool(workers: Worker[]): Promise<void> {
-        return new Promise((resolve, reject) => {
-          let pending = workers.length;
-          const cleanup = () => {
-            for (const w of workers) {
-              w.off('message', onMessage);
-              w.off('error', onError);
-              w.off('exit', onExit);
-            }
-            options.signal?.removeEventListener('abort', onAbort);
-            clearInterval(ticker);
-          };
-          const fail = (error: unknown) => {
-            cleanup();
-            reject(error);
-          };
-          const onMessage = (m: { type: string }) => {
-            if (m.type === 'done' && --pending === 0) {
-              cleanup();
-              resolve();
-            }
-          };
-          const onError = (error: Error) =>
-            fail(new Error(`sgd: a training worker failed: ${error.message}`, { cause: error }));
-          const onExit = (code: number) => fail(new Error(`sgd: a training worker exited (code ${code})`));
-          const onAbort = () => fail(options.signal?.reason);
-          const ticker = setInterval(() => {
-            options.onProgress?.({ done: epochBase + Atomics.load(ctl, PROGRESS), total: config.epochs * n });
-          }, 250);
-          for (const w of workers) {
-            w.on('message', onMessage);
-            w.on('error', onError);
-            w.on('exit', onExit);
-          }
-          options.signal?.addEventListener('abort', onAbort, { once: true });
-          for (const w of workers) w.postMessage({ type: 'epoch', rounds, perRound });
-        });
-      }
-
       let epochBase = 0;
       let firstMse = 0;
       try {
@@ -239,7 +189,17 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
           if (pool) {
             counters.fill(0);
             Atomics.store(ctl, PROGRESS, 0);
-            await epochOnPool(pool);
+            await pool.run(
+              { type: 'epoch', rounds, perRound },
+              {
+                signal: options.signal,
+                onTick: () =>
+                  options.onProgress?.({
+                    done: epochBase + Atomics.load(ctl, PROGRESS),
+                    total: config.epochs * n,
+                  }),
+              },
+            );
           } else {
             // progress, abort and the event loop between every B blocks (a round)
             let done = 0;
@@ -276,7 +236,7 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
           await yieldToEventLoop();
         }
       } finally {
-        if (pool) await Promise.all(pool.map((w) => w.terminate()));
+        await pool?.close();
       }
       const out = view();
       return {

@@ -1,4 +1,8 @@
+import { compileWasm, type WasmModule, wasm } from '@movierec/core';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
+
+// the one WebAssembly plumbing (the typed global, modules compiled once) is core's; the engines import it from here
+export { compileWasm, type WasmModule };
 
 /** The SIMD kernels of wasm/kernels.wat (pointers are byte offsets into the arena's memory). */
 export interface WasmKernels {
@@ -50,36 +54,8 @@ export interface WasmKernels {
   ): number;
 }
 
-// The project's lib (ES2023, no DOM) does not type the WebAssembly global; the little used here, typed by hand.
 interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
-}
-export interface WasmModule {
-  readonly __brand?: 'WebAssembly.Module';
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
-};
-
-const compiled = new Map<string, WasmModule | null>();
-
-/**
- * A kernel module compiled once per process from its base64 (kernels-wasm.ts, sgd-blocks-wasm.ts), or null where
- * WebAssembly SIMD (or, for shared memory, threads) is unavailable: the engines then use their JS loops.
- */
-export function compileWasm(base64: string): WasmModule | null {
-  let module = compiled.get(base64);
-  if (module === undefined) {
-    try {
-      module = new WebAssembly.Module(Buffer.from(base64, 'base64'));
-    } catch {
-      module = null;
-    }
-    compiled.set(base64, module);
-  }
-  return module;
 }
 
 export function wasmAvailable(): boolean {
@@ -105,11 +81,9 @@ export class WasmArena {
     const pages = Math.ceil((bytes + 64) / PAGE);
     if (pages > 65536)
       throw new RangeError(`training needs ${bytes} bytes of kernel memory, more than 4 GiB`);
-    this.memory = new WebAssembly.Memory({
-      initial: pages,
-      maximum: pages,
-      ...(options.shared ? { shared: true } : {}),
-    });
+    this.memory = options.shared
+      ? new wasm.Memory({ initial: pages, maximum: pages, shared: true })
+      : new wasm.Memory({ initial: pages, maximum: pages });
   }
 
   /** The kernels of wasm/kernels.wat on this memory. */
@@ -120,7 +94,7 @@ export class WasmArena {
 
   /** An instance of `module` that imports this memory as env.memory. */
   instantiate<T>(module: WasmModule): T {
-    return new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as T;
+    return new wasm.Instance(module, { env: { memory: this.memory } }).exports as T;
   }
 
   /** Bytes an allocation of `count` 4-byte values takes. */

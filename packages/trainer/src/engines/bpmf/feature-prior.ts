@@ -68,7 +68,8 @@ export class FeaturePrior {
   readonly #G: Float64Array;
   readonly #L: Float64Array;
   readonly #B: Float64Array;
-  readonly #shift: Float64Array;
+  /** G B as last computed by priorShift(), on a SharedArrayBuffer (the pool's workers read it). */
+  readonly shift: Float64Array;
   readonly #res: Float64Array;
   constructor(
     G: Float64Array,
@@ -89,7 +90,7 @@ export class FeaturePrior {
     if (!choleskyInPlace(gtg, F)) throw new Error('BPMF: item feature Gram matrix is not positive definite');
     this.#L = gtg;
     this.#B = new Float64Array(F * d);
-    this.#shift = new Float64Array(n * d);
+    this.shift = new Float64Array(new SharedArrayBuffer(8 * n * d));
     this.#res = new Float64Array(n * d);
   }
 
@@ -106,7 +107,7 @@ export class FeaturePrior {
     const { n, F, d } = this;
     const G = this.#G;
     const B = this.#B;
-    const s = this.#shift;
+    const s = this.shift;
     s.fill(0);
     for (let i = 0; i < n; i++)
       for (let f = 0; f < F; f++) {

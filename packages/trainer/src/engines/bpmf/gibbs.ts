@@ -1,11 +1,13 @@
 import type { MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
 import { Rng } from '@movierec/data';
+import { TrainingInputError } from '../common.ts';
 import { type Csr, toCsr } from './csr.ts';
 import { FeaturePrior, itemFeatureMatrix } from './feature-prior.ts';
 import { Implicit } from './svdpp.ts';
+import { RATINGS_PER_THREAD, RowSweeps } from './sweeps.ts';
 import { TemporalBlock, type TemporalSample, type TemporalSettings } from './temporal.ts';
-import { drawGaussian, type Hyper, sampleHyper } from './wishart.ts';
+import { type Hyper, sampleHyper } from './wishart.ts';
 import { Workspace } from './workspace.ts';
 
 /**
@@ -55,6 +57,15 @@ export interface BpmfConfig {
    * sampled with the rest; see temporal.ts.
    */
   temporal?: TemporalSettings;
+  /**
+   * Worker threads for the row draws and the SSE (default 1; fewer are used below 25,000 ratings per thread).
+   * The result is the same for every thread count: each row draws from its own stream (sweeps.ts).
+   */
+  threads?: number;
+  /** Cancels sampling between and during sweeps (the workers stop). */
+  signal?: AbortSignal;
+  /** The worker script (tests substitute one that fails). */
+  workerUrl?: URL;
 }
 
 export interface BpmfSample {
@@ -116,11 +127,16 @@ export async function fitBpmf(
   for (let r = 0; r < n; r++) mean += train.ratings[r]!;
   mean /= n;
 
-  const byUser = toCsr(train, numUsers, true);
-  const byItem = toCsr(train, numItems, false);
+  const requested = config.threads ?? 1;
+  if (!(Number.isInteger(requested) && requested >= 1))
+    throw new TrainingInputError(`bpmf: threads must be a positive integer, got ${requested}`);
+  const threads = Math.max(1, Math.min(requested, Math.floor(n / RATINGS_PER_THREAD)));
+  // Everything the workers read or write lives on SharedArrayBuffers.
+  const byUser = toCsr(train, numUsers, true, true);
+  const byItem = toCsr(train, numItems, false, true);
   // Latent rows of d = k+1 entries: factors then bias.
-  const U = new Float64Array(numUsers * d);
-  const V = new Float64Array(numItems * d);
+  const U = sharedF64(numUsers * d);
+  const V = sharedF64(numItems * d);
   const initStd = config.initStd ?? 0.1;
   for (let i = 0; i < U.length; i++) U[i] = i % d === k ? 0 : initStd * rng.normal();
   for (let i = 0; i < V.length; i++) V[i] = i % d === k ? 0 : initStd * rng.normal();
@@ -142,48 +158,73 @@ export async function fitBpmf(
   const link = features
     ? new FeaturePrior(features.values, numItems, features.count, d, config.linkPrecision ?? 1)
     : undefined;
-  for (let sweep = 0; sweep < total; sweep++) {
-    const hu = sampleHyper(U, numUsers, d, beta0, rng, ws);
-    sampleSide(byUser, U, V, d, k, mean, alpha, hu, rng, ws, imp?.extra, undefined, undefined);
-    if (imp) imp.sweep(U, V, d, mean, alpha, beta0, rng);
-    let hv: Hyper;
-    if (link) {
-      hv = sampleHyper(link.residual(V), numItems, d, beta0, rng, ws);
-      link.sampleLink(V, hv, rng);
-    } else hv = sampleHyper(V, numItems, d, beta0, rng, ws);
-    sampleSide(byItem, V, U, d, k, mean, alpha, hv, rng, ws, undefined, imp?.extra, link?.priorShift());
-    if (temporal && rowAt && z) {
-      // z_r = r − (μ + b_u + b_i + p'_u·q_i); the temporal terms are drawn against it, then both CSRs' targets
-      // become r − (temporal part) so the next sweep's factor and bias draws see the time-corrected ratings.
-      residuals(byUser, rowAt.user, train.ratings, U, V, d, k, mean, imp?.extra, z);
-      temporal.sample(z, alpha, rng);
-      const off = temporal.offset;
-      for (let e = 0; e < n; e++) {
-        byUser.values[e] = train.ratings[rowAt.user[e]!]! - off[rowAt.user[e]!]!;
-        byItem.values[e] = train.ratings[rowAt.item[e]!]! - off[rowAt.item[e]!]!;
+  const rows = new RowSweeps({
+    byUser,
+    byItem,
+    U,
+    V,
+    extra: imp?.extra,
+    priorShift: link?.shift,
+    d,
+    k,
+    seed: config.seed,
+    threads,
+    signal: config.signal,
+    workerUrl: config.workerUrl,
+  });
+  try {
+    for (let sweep = 0; sweep < total; sweep++) {
+      config.signal?.throwIfAborted();
+      const hu = sampleHyper(U, numUsers, d, beta0, rng, ws);
+      await rows.side(0, sweep, hu, alpha, mean);
+      if (imp) imp.sweep(U, V, d, mean, alpha, beta0, rng);
+      let hv: Hyper;
+      if (link) {
+        hv = sampleHyper(link.residual(V), numItems, d, beta0, rng, ws);
+        link.sampleLink(V, hv, rng);
+        link.priorShift();
+      } else hv = sampleHyper(V, numItems, d, beta0, rng, ws);
+      await rows.side(1, sweep, hv, alpha, mean);
+      if (temporal && rowAt && z) {
+        // z_r = r − (μ + b_u + b_i + p'_u·q_i); the temporal terms are drawn against it, then both CSRs' targets
+        // become r − (temporal part) so the next sweep's factor and bias draws see the time-corrected ratings.
+        residuals(byUser, rowAt.user, train.ratings, U, V, d, k, mean, imp?.extra, z);
+        temporal.sample(z, alpha, rng);
+        const off = temporal.offset;
+        for (let e = 0; e < n; e++) {
+          byUser.values[e] = train.ratings[rowAt.user[e]!]! - off[rowAt.user[e]!]!;
+          byItem.values[e] = train.ratings[rowAt.item[e]!]! - off[rowAt.item[e]!]!;
+        }
+      }
+      const sse = await rows.sse(mean);
+      if (config.alpha === 'sample') {
+        // α | rest ~ Gamma(a0 + N/2, rate b0 + SSE/2), a0 = b0 = 1 (conjugate Gamma prior on the noise precision).
+        alpha = rng.gamma(1 + n / 2) / (1 + sse / 2);
+      }
+      alphas.push(alpha);
+      if (sweep >= config.burnIn && (sweep - config.burnIn) % thin === thin - 1) {
+        const sample = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
+        if (temporal) sample.temporal = temporal.snapshot();
+        drawn++;
+        if (config.keepSamples !== false) samples.push(sample);
+        config.onSample?.(sample, result);
+      }
+      if (onSweep) {
+        if (drawn === 0) result.current = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
+        else delete result.current;
+        const state = { sweep: sweep + 1, total, trainMse: sse / n, kept: drawn, alpha };
+        if ((await onSweep(state, result)) === 'stop') break;
       }
     }
-    const sse = sumSquaredError(byUser, U, V, d, k, mean, imp?.extra);
-    if (config.alpha === 'sample') {
-      // α | rest ~ Gamma(a0 + N/2, rate b0 + SSE/2), a0 = b0 = 1 (conjugate Gamma prior on the noise precision).
-      alpha = rng.gamma(1 + n / 2) / (1 + sse / 2);
-    }
-    alphas.push(alpha);
-    if (sweep >= config.burnIn && (sweep - config.burnIn) % thin === thin - 1) {
-      const sample = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
-      if (temporal) sample.temporal = temporal.snapshot();
-      drawn++;
-      if (config.keepSamples !== false) samples.push(sample);
-      config.onSample?.(sample, result);
-    }
-    if (onSweep) {
-      if (drawn === 0) result.current = toSample(U, V, d, k, numUsers, numItems, imp?.extra);
-      else delete result.current;
-      const state = { sweep: sweep + 1, total, trainMse: sse / n, kept: drawn, alpha };
-      if ((await onSweep(state, result)) === 'stop') break;
-    }
+  } finally {
+    await rows.close();
   }
   return result;
+}
+
+/** A float64 array on a SharedArrayBuffer (worker threads read and write it). */
+function sharedF64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(8 * length));
 }
 
 /** The training row behind each CSR position, by user and by item (same fill order as toCsr). */
@@ -224,157 +265,6 @@ function residuals(
       z[r] = ratings[r]! - p;
     }
   }
-}
-
-/**
- * Draws every row of X given the other side Y: with features f_j = (y_j factors, 1) and target t = r − μ − (y_j bias),
- *   Λ* = Λ + α Σ_j f_j f_jᵀ,  m* = Λ*⁻¹ (α Σ_j f_j t_j + Λ μ),  x ~ N(m*, Λ*⁻¹)   (eq. 12–13).
- */
-function sampleSide(
-  csr: Csr,
-  X: Float64Array,
-  Y: Float64Array,
-  d: number,
-  k: number,
-  mean: number,
-  alpha: number,
-  h: Hyper,
-  rng: Rng,
-  ws: Workspace,
-  selfExtra: Float64Array | undefined,
-  otherExtra: Float64Array | undefined,
-  priorShift: Float64Array | undefined,
-): void {
-  const { prec, rhs, tri } = ws;
-  const lambda = h.lambda;
-  const lmu = new Float64Array(d);
-  for (let a = 0; a < d; a++) {
-    let s = 0;
-    for (let b = 0; b < d; b++) s += lambda[a * d + b]! * h.mu[b]!;
-    lmu[a] = s;
-  }
-  const f = ws.feat;
-  const { start, cols, values } = csr;
-  const rows = csr.rows;
-  const plain = otherExtra === undefined && selfExtra === undefined;
-  for (let r = 0; r < rows; r++) {
-    // Λ* accumulates in the packed lower triangle `tri` (entry (a, b), b ≤ a, at a(a+1)/2 + b), starting from Λ.
-    let p = 0;
-    for (let a = 0; a < d; a++) {
-      const row = a * d;
-      for (let b = 0; b <= a; b++) tri[p++] = lambda[row + b]!;
-    }
-    rhs.set(lmu);
-    if (priorShift) {
-      // Prior mean μ + s_r (s_r = Bᵀ g_r): Λ(μ + s_r) = Λμ + Λ s_r.
-      const os = r * d;
-      for (let a = 0; a < d; a++) {
-        let t = 0;
-        for (let b = 0; b < d; b++) t += lambda[a * d + b]! * priorShift[os + b]!;
-        rhs[a]! += t;
-      }
-    }
-    const e0 = start[r]!;
-    const e1 = start[r + 1]!;
-    if (plain) {
-      // f_j = (y_j factors, 1) read straight from Y: Λ* += α f_j f_jᵀ, rhs += α f_j t_j (t_j = r − μ − y_j bias).
-      // Four ratings per pass over the triangle: one load/store of each Λ* entry per four rank-one updates.
-      let e = e0;
-      for (; e + 4 <= e1; e += 4) {
-        const o0 = cols[e]! * d;
-        const o1 = cols[e + 1]! * d;
-        const o2 = cols[e + 2]! * d;
-        const o3 = cols[e + 3]! * d;
-        const t0 = alpha * (values[e]! - mean - Y[o0 + k]!);
-        const t1 = alpha * (values[e + 1]! - mean - Y[o1 + k]!);
-        const t2 = alpha * (values[e + 2]! - mean - Y[o2 + k]!);
-        const t3 = alpha * (values[e + 3]! - mean - Y[o3 + k]!);
-        p = 0;
-        for (let a = 0; a < k; a++) {
-          const y0 = Y[o0 + a]!;
-          const y1 = Y[o1 + a]!;
-          const y2 = Y[o2 + a]!;
-          const y3 = Y[o3 + a]!;
-          rhs[a]! += y0 * t0 + y1 * t1 + y2 * t2 + y3 * t3;
-          const f0 = alpha * y0;
-          const f1 = alpha * y1;
-          const f2 = alpha * y2;
-          const f3 = alpha * y3;
-          for (let b = 0; b <= a; b++)
-            tri[p++]! += f0 * Y[o0 + b]! + f1 * Y[o1 + b]! + f2 * Y[o2 + b]! + f3 * Y[o3 + b]!;
-        }
-        rhs[k]! += t0 + t1 + t2 + t3;
-        for (let b = 0; b < k; b++) tri[p++]! += alpha * (Y[o0 + b]! + Y[o1 + b]! + Y[o2 + b]! + Y[o3 + b]!);
-        tri[p]! += 4 * alpha;
-      }
-      for (; e < e1; e++) {
-        const o = cols[e]! * d;
-        const t = alpha * (values[e]! - mean - Y[o + k]!);
-        p = 0;
-        for (let a = 0; a < k; a++) {
-          const ya = Y[o + a]!;
-          rhs[a]! += ya * t;
-          const fa = alpha * ya;
-          for (let b = 0; b <= a; b++) tri[p++]! += fa * Y[o + b]!;
-        }
-        rhs[k]! += t;
-        for (let b = 0; b < k; b++) tri[p++]! += alpha * Y[o + b]!;
-        tri[p]! += alpha;
-      }
-    } else {
-      for (let e = e0; e < e1; e++) {
-        const c = cols[e]!;
-        const o = c * d;
-        for (let a = 0; a < k; a++) f[a] = Y[o + a]!;
-        if (otherExtra) for (let a = 0; a < k; a++) f[a]! += otherExtra[c * k + a]!;
-        f[k] = 1;
-        let off = 0;
-        if (selfExtra) for (let a = 0; a < k; a++) off += f[a]! * selfExtra[r * k + a]!;
-        const t = alpha * (values[e]! - mean - Y[o + k]! - off);
-        p = 0;
-        for (let a = 0; a < d; a++) {
-          const fa = alpha * f[a]!;
-          rhs[a]! += f[a]! * t;
-          for (let b = 0; b <= a; b++) tri[p++]! += fa * f[b]!;
-        }
-      }
-    }
-    p = 0;
-    for (let a = 0; a < d; a++) {
-      const row = a * d;
-      for (let b = 0; b <= a; b++) prec[row + b] = tri[p++]!;
-    }
-    drawGaussian(prec, rhs, d, rng, ws.tmp, X, r * d, 'BPMF: conditional precision');
-  }
-}
-
-function sumSquaredError(
-  byUser: Csr,
-  U: Float64Array,
-  V: Float64Array,
-  d: number,
-  k: number,
-  mean: number,
-  extra: Float64Array | undefined,
-): number {
-  // SSE = Σ (r_ui − μ − b_u − b_i − p'_u·q_i)², p'_u = p_u (+ the implicit part when given).
-  const { start, cols, values, rows } = byUser;
-  const pu = new Float64Array(k);
-  let sse = 0;
-  for (let u = 0; u < rows; u++) {
-    const ou = u * d;
-    for (let a = 0; a < k; a++) pu[a] = U[ou + a]! + (extra ? extra[u * k + a]! : 0);
-    const bu = U[ou + k]!;
-    const e1 = start[u + 1]!;
-    for (let e = start[u]!; e < e1; e++) {
-      const ov = cols[e]! * d;
-      let p = mean + bu + V[ov + k]!;
-      for (let a = 0; a < k; a++) p += pu[a]! * V[ov + a]!;
-      const err = values[e]! - p;
-      sse += err * err;
-    }
-  }
-  return sse;
 }
 
 function toSample(

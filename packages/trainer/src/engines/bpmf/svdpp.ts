@@ -32,7 +32,8 @@ export class Implicit {
       const m = byUser.start[u + 1]! - byUser.start[u]!;
       this.#scale[u] = m > 0 ? 1 / Math.sqrt(m) : 0;
     }
-    this.extra = new Float64Array(nu * k);
+    // on a SharedArrayBuffer: the pool's workers read it (sweeps.ts)
+    this.extra = new Float64Array(new SharedArrayBuffer(8 * nu * k));
     this.#recomputeExtra();
     this.#Q = new Float64Array(nu * k * k);
     this.#g = new Float64Array(nu * k);

@@ -1,0 +1,90 @@
+import { GEMM_WASM_BASE64 } from './gemm-wasm.ts';
+import { compileWasm, type Gemm, wasm } from './wasm.ts';
+
+/**
+ * A block of float64 memory with the blocked GEMM of wasm/gemm.wat over it (dense linear algebra such as EASE's
+ * inversion): allocate once, lay matrices out at byte offsets, and call `gemm64`. Without WebAssembly SIMD, or with
+ * `simd: false`, `gemm64` is a scalar loop with the same summation order (the reference the tests compare against).
+ */
+export class Float64Arena {
+  readonly buffer: ArrayBuffer;
+  readonly #gemm: Gemm | undefined;
+  readonly #scratch: number;
+
+  /** `bytes` usable from offset 0 (a scratch row of `maxColumns` doubles is added past them). */
+  constructor(bytes: number, maxColumns: number, options: { simd?: boolean } = {}) {
+    const scratch = (bytes + 15) & ~15;
+    const total = scratch + maxColumns * 8 + 16;
+    this.#scratch = scratch;
+    const module = options.simd === false ? null : compileWasm(GEMM_WASM_BASE64);
+    const pages = Math.ceil(total / 65536);
+    if (module && pages <= 65536) {
+      const memory = new wasm.Memory({ initial: pages, maximum: pages });
+      const instance = new wasm.Instance(module, { env: { memory } });
+      this.#gemm = (instance.exports as { gemm64: Gemm }).gemm64;
+      this.buffer = memory.buffer;
+    } else this.buffer = new ArrayBuffer(total);
+  }
+
+  get simd(): boolean {
+    return this.#gemm !== undefined;
+  }
+
+  /** A float64 view of `length` values at byte offset `ptr` (a multiple of 8). */
+  f64(ptr: number, length: number): Float64Array {
+    return new Float64Array(this.buffer, ptr, length);
+  }
+
+  /**
+   * C[p, c] += Σ_q F[p, q] · V[q, c] for p < P, q < Q, c < L (L a multiple of 8), all float64 at byte offsets:
+   * F[p, q] at F + p·fp + q·fq, V and C row-major with row strides ldv, ldc (bytes). Blocked over q so that each
+   * Q-panel of V is at most 16 KiB (L1) while the rows of C stream past.
+   */
+  gemm64(
+    F: number,
+    fp: number,
+    fq: number,
+    V: number,
+    ldv: number,
+    C: number,
+    ldc: number,
+    P: number,
+    Q: number,
+    L: number,
+  ): void {
+    if (L % 8 !== 0) throw new RangeError(`Float64Arena.gemm64: L = ${L} is not a multiple of 8`);
+    // column chunks of ≤ 128 and q-panels of ≤ 16 KiB: the panel of V a chunk reads stays in L1 for every row of C
+    const chunk = Math.min(L, 128);
+    const block = Math.max(8, Math.floor(16384 / (chunk * 8)));
+    const gemm = this.#gemm ?? this.#scalar;
+    for (let c0 = 0; c0 < L; c0 += chunk)
+      for (let q0 = 0; q0 < Q; q0 += block)
+        gemm(
+          F + q0 * fq,
+          fp,
+          fq,
+          V + q0 * ldv + c0 * 8,
+          ldv,
+          C + c0 * 8,
+          ldc,
+          P,
+          Math.min(block, Q - q0),
+          Math.min(chunk, L - c0),
+          this.#scratch,
+        );
+  }
+
+  /** The kernel's arithmetic in scalar JS: for each C[p, c], the same products added in the same q order. */
+  readonly #scalar: Gemm = (F, fp, fq, V, ldv, C, ldc, P, Q, L) => {
+    const a = new Float64Array(this.buffer);
+    for (let p = 0; p < P; p++) {
+      const f = (F + p * fp) / 8;
+      const c0 = (C + p * ldc) / 8;
+      for (let c = 0; c < L; c++) {
+        let s = a[c0 + c]!;
+        for (let q = 0; q < Q; q++) s += a[f + (q * fq) / 8]! * a[(V + q * ldv) / 8 + c]!;
+        a[c0 + c] = s;
+      }
+    }
+  };
+}

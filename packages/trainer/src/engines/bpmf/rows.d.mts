@@ -1,0 +1,88 @@
+// Types of rows.mjs (plain JavaScript shared by the main thread and the pool's workers).
+
+export interface CsrArrays {
+  readonly start: Int32Array;
+  readonly cols: Int32Array;
+  readonly values: Float32Array;
+}
+
+/** One side of a sweep: the rows drawn (X) given the other side (Y). */
+export interface RowSide extends CsrArrays {
+  readonly X: Float64Array;
+  readonly Y: Float64Array;
+  readonly selfExtra?: Float64Array | undefined;
+  readonly otherExtra?: Float64Array | undefined;
+  readonly priorShift?: Float64Array | undefined;
+}
+
+/** The parameters of one side's draw. */
+export interface RowStep {
+  readonly d: number;
+  readonly k: number;
+  readonly mean: number;
+  readonly alpha: number;
+  readonly lambda: Float64Array;
+  readonly lmu: Float64Array;
+  readonly seed: number;
+  readonly sweep: number;
+  readonly sideIndex: number;
+}
+
+export class RowRng {
+  reset(seed: number, sweep: number, side: number, row: number): void;
+  uint32(): number;
+  normal(): number;
+}
+
+export interface RowScratch {
+  readonly tri: Float64Array;
+  readonly prec: Float64Array;
+  readonly rhs: Float64Array;
+  readonly z: Float64Array;
+  readonly f: Float64Array;
+  readonly rng: RowRng;
+}
+
+export function balancedChunks(start: Int32Array, rows: number, count: number, perRow: number): Int32Array;
+export function rowScratch(d: number): RowScratch;
+export function sampleRows(side: RowSide, step: RowStep, r0: number, r1: number, scratch: RowScratch): void;
+export function sseRows(
+  byUser: CsrArrays,
+  U: Float64Array,
+  V: Float64Array,
+  extra: Float64Array | undefined,
+  d: number,
+  k: number,
+  mean: number,
+  r0: number,
+  r1: number,
+  pu: Float64Array,
+): number;
+
+export interface RatingRowArrays {
+  readonly offsets: Int32Array;
+  readonly others: Int32Array;
+  readonly ratings: Float32Array;
+}
+
+export interface AlsScratch {
+  readonly gram: Float64Array;
+  readonly rhs: Float64Array;
+  readonly row: Float64Array;
+}
+
+export function alsScratch(k: number): AlsScratch;
+export function alsRows(
+  rows: RatingRowArrays,
+  factors: Float32Array,
+  bias: Float32Array,
+  otherFactors: Float32Array,
+  otherBias: Float32Array,
+  k: number,
+  mu: number,
+  lambda: number,
+  lambdaBias: number,
+  r0: number,
+  r1: number,
+  scratch: AlsScratch,
+): void;

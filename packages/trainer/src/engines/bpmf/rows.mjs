@@ -1,0 +1,353 @@
+// The per-row work of a BPMF Gibbs sweep (gibbs.ts), as plain JavaScript with no imports, so the same code runs on
+// the main thread (one thread) and in the training pool's workers (../rows-worker.mjs) under node, tsx and vitest.
+// Given the other side, every row's conditional is independent (Salakhutdinov & Mnih 2008, eq. 12–13), so a sweep
+// splits rows into contiguous chunks fixed by the data (not by the thread count), and each row draws from its own
+// random stream keyed by (seed, sweep, side, row): the result is the same whichever thread draws which chunk.
+// Types: rows.d.mts.
+
+/**
+ * Chunk boundaries over rows 0…rows of a CSR (`start`, rows + 1 entries): `count` contiguous chunks of about equal
+ * cost, cost(row) = nnz(row) + perRow (perRow: a row's fixed work — its d × d Cholesky factorisation, d³/3 flops —
+ * in units of one rating's rank-one update, d²/2 flops: perRow ≈ 2d/3). Returns count + 1 boundaries.
+ */
+export function balancedChunks(start, rows, count, perRow) {
+  const total = start[rows] + perRow * rows;
+  const bounds = new Int32Array(count + 1);
+  let r = 0;
+  for (let c = 1; c < count; c++) {
+    const target = (total * c) / count;
+    while (r < rows && start[r] + perRow * r < target) r++;
+    // the boundary whose cost before it is nearest the target (one row earlier when that is nearer)
+    if (r > bounds[c - 1] && target - (start[r - 1] + perRow * (r - 1)) < start[r] + perRow * r - target) r--;
+    bounds[c] = r;
+  }
+  bounds[count] = rows;
+  return bounds;
+}
+
+/**
+ * sfc32 (Doty-Humphrey, PractRand) keyed by (seed, sweep, side, row): the key words are mixed by the murmur3
+ * finaliser (Appleby), expanded by splitmix32 (Vigna) into the 128-bit state, and 12 outputs are discarded —
+ * the seeding of @movierec/data's Rng with a four-word key. normal() is Marsaglia's polar method.
+ */
+export class RowRng {
+  constructor() {
+    this.a = 0;
+    this.b = 0;
+    this.c = 0;
+    this.d = 0;
+    this.spare = Number.NaN;
+  }
+
+  /** Restarts the stream for one row. */
+  reset(seed, sweep, side, row) {
+    let h = seed >>> 0;
+    h = fmix(h ^ Math.imul(sweep + 1, 0x9e3779b1));
+    h = fmix(h ^ Math.imul(side + 1, 0x85ebca77));
+    h = fmix(h ^ Math.imul(row + 1, 0xc2b2ae3d));
+    let s = h;
+    const next = () => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = next();
+    this.spare = Number.NaN;
+    for (let i = 0; i < 12; i++) this.uint32();
+  }
+
+  uint32() {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  /** Standard normal by the Marsaglia polar method: z = u·√(−2 ln s / s), s = u² + v² < 1. */
+  normal() {
+    if (!Number.isNaN(this.spare)) {
+      const z = this.spare;
+      this.spare = Number.NaN;
+      return z;
+    }
+    let u;
+    let v;
+    let s;
+    do {
+      u = (2 * this.uint32()) / 4294967296 - 1;
+      v = (2 * this.uint32()) / 4294967296 - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    this.spare = v * f;
+    return u * f;
+  }
+}
+
+/** murmur3's 32-bit finaliser (Appleby): avalanches every input bit. */
+function fmix(h) {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Scratch arrays of one thread for d-dimensional rows. */
+export function rowScratch(d) {
+  return {
+    tri: new Float64Array((d * (d + 1)) / 2),
+    prec: new Float64Array(d * d),
+    rhs: new Float64Array(d),
+    z: new Float64Array(d),
+    f: new Float64Array(d),
+    rng: new RowRng(),
+  };
+}
+
+/**
+ * Draws rows r0…r1 of X given the other side Y (gibbs.ts's sampleSide): with features f_j = (y_j factors, 1) and
+ * target t = r − μ − (y_j bias),
+ *   Λ* = Λ + α Σ_j f_j f_jᵀ,  m* = Λ*⁻¹ (α Σ_j f_j t_j + Λ μ),  x ~ N(m*, Λ*⁻¹)   (Salakhutdinov & Mnih 2008, eq. 12–13).
+ * `side` = { start, cols, values, X, Y, selfExtra?, otherExtra?, priorShift? }, `step` = { d, k, mean, alpha,
+ * lambda (d×d), lmu (Λμ), seed, sweep, sideIndex }. Throws when a conditional precision is not positive definite.
+ */
+export function sampleRows(side, step, r0, r1, scratch) {
+  const { start, cols, values, X, Y, selfExtra, otherExtra, priorShift } = side;
+  const { d, k, mean, alpha, lambda, lmu, seed, sweep, sideIndex } = step;
+  const { tri, prec, rhs, z, f, rng } = scratch;
+  const plain = otherExtra === undefined && selfExtra === undefined;
+  for (let r = r0; r < r1; r++) {
+    // Λ* accumulates in the packed lower triangle `tri` (entry (a, b), b ≤ a, at a(a+1)/2 + b), starting from Λ.
+    let p = 0;
+    for (let a = 0; a < d; a++) {
+      const row = a * d;
+      for (let b = 0; b <= a; b++) tri[p++] = lambda[row + b];
+    }
+    for (let a = 0; a < d; a++) rhs[a] = lmu[a];
+    if (priorShift) {
+      // Prior mean μ + s_r (s_r = Bᵀ g_r): Λ(μ + s_r) = Λμ + Λ s_r.
+      const os = r * d;
+      for (let a = 0; a < d; a++) {
+        let t = 0;
+        for (let b = 0; b < d; b++) t += lambda[a * d + b] * priorShift[os + b];
+        rhs[a] += t;
+      }
+    }
+    const e0 = start[r];
+    const e1 = start[r + 1];
+    if (plain) {
+      // f_j = (y_j factors, 1) read straight from Y: Λ* += α f_j f_jᵀ, rhs += α f_j t_j (t_j = r − μ − y_j bias).
+      // Four ratings per pass over the triangle: one load/store of each Λ* entry per four rank-one updates.
+      let e = e0;
+      for (; e + 4 <= e1; e += 4) {
+        const o0 = cols[e] * d;
+        const o1 = cols[e + 1] * d;
+        const o2 = cols[e + 2] * d;
+        const o3 = cols[e + 3] * d;
+        const t0 = alpha * (values[e] - mean - Y[o0 + k]);
+        const t1 = alpha * (values[e + 1] - mean - Y[o1 + k]);
+        const t2 = alpha * (values[e + 2] - mean - Y[o2 + k]);
+        const t3 = alpha * (values[e + 3] - mean - Y[o3 + k]);
+        p = 0;
+        for (let a = 0; a < k; a++) {
+          const y0 = Y[o0 + a];
+          const y1 = Y[o1 + a];
+          const y2 = Y[o2 + a];
+          const y3 = Y[o3 + a];
+          rhs[a] += y0 * t0 + y1 * t1 + y2 * t2 + y3 * t3;
+          const f0 = alpha * y0;
+          const f1 = alpha * y1;
+          const f2 = alpha * y2;
+          const f3 = alpha * y3;
+          for (let b = 0; b <= a; b++)
+            tri[p++] += f0 * Y[o0 + b] + f1 * Y[o1 + b] + f2 * Y[o2 + b] + f3 * Y[o3 + b];
+        }
+        rhs[k] += t0 + t1 + t2 + t3;
+        for (let b = 0; b < k; b++) tri[p++] += alpha * (Y[o0 + b] + Y[o1 + b] + Y[o2 + b] + Y[o3 + b]);
+        tri[p] += 4 * alpha;
+      }
+      for (; e < e1; e++) {
+        const o = cols[e] * d;
+        const t = alpha * (values[e] - mean - Y[o + k]);
+        p = 0;
+        for (let a = 0; a < k; a++) {
+          const ya = Y[o + a];
+          rhs[a] += ya * t;
+          const fa = alpha * ya;
+          for (let b = 0; b <= a; b++) tri[p++] += fa * Y[o + b];
+        }
+        rhs[k] += t;
+        for (let b = 0; b < k; b++) tri[p++] += alpha * Y[o + b];
+        tri[p] += alpha;
+      }
+    } else {
+      for (let e = e0; e < e1; e++) {
+        const c = cols[e];
+        const o = c * d;
+        for (let a = 0; a < k; a++) f[a] = Y[o + a];
+        if (otherExtra) for (let a = 0; a < k; a++) f[a] += otherExtra[c * k + a];
+        f[k] = 1;
+        let off = 0;
+        if (selfExtra) for (let a = 0; a < k; a++) off += f[a] * selfExtra[r * k + a];
+        const t = alpha * (values[e] - mean - Y[o + k] - off);
+        p = 0;
+        for (let a = 0; a < d; a++) {
+          const fa = alpha * f[a];
+          rhs[a] += f[a] * t;
+          for (let b = 0; b <= a; b++) tri[p++] += fa * f[b];
+        }
+      }
+    }
+    p = 0;
+    for (let a = 0; a < d; a++) {
+      const row = a * d;
+      for (let b = 0; b <= a; b++) prec[row + b] = tri[p++];
+    }
+    rng.reset(seed, sweep, sideIndex, r);
+    drawGaussian(prec, rhs, d, rng, z, X, r * d);
+  }
+}
+
+/**
+ * x ~ N(Λ⁻¹ b, Λ⁻¹) given the precision Λ (lower triangle of `prec`, factored in place) and b (`rhs`): with
+ * Λ = L Lᵀ, x = L⁻ᵀ L⁻¹ b + L⁻ᵀ z, z ~ N(0, I) (Rue 2001, alg. 2.5); written into out[at … at+d).
+ */
+function drawGaussian(l, rhs, d, rng, z, out, at) {
+  if (!cholesky(l, d)) throw new Error('BPMF: conditional precision is not positive definite');
+  solve(l, d, rhs);
+  // Lᵀ w = z: w ~ N(0, Λ⁻¹).
+  for (let a = 0; a < d; a++) z[a] = rng.normal();
+  for (let i = d - 1; i >= 0; i--) {
+    let s = z[i];
+    for (let m = i + 1; m < d; m++) s -= l[m * d + i] * z[m];
+    z[i] = s / l[i * d + i];
+  }
+  for (let a = 0; a < d; a++) out[at + a] = rhs[a] + z[a];
+}
+
+/**
+ * Cholesky–Banachiewicz in place on the lower triangle of the d × d row-major `l` (core's choleskyInPlace):
+ * L_jj = √(A_jj − Σ_m L_jm²), L_ij = (A_ij − Σ_m L_im L_jm) / L_jj. False when A is not positive definite.
+ */
+function cholesky(l, d) {
+  for (let j = 0; j < d; j++) {
+    let s = l[j * d + j];
+    for (let m = 0; m < j; m++) s -= l[j * d + m] * l[j * d + m];
+    if (!(s > 0)) return false;
+    const ljj = Math.sqrt(s);
+    l[j * d + j] = ljj;
+    for (let i = j + 1; i < d; i++) {
+      let t = l[i * d + j];
+      for (let m = 0; m < j; m++) t -= l[i * d + m] * l[j * d + m];
+      l[i * d + j] = t / ljj;
+    }
+  }
+  return true;
+}
+
+/** L Lᵀ x = b in place in b: L y = b (forward), then Lᵀ x = y (back) (core's choleskySolveInPlace). */
+function solve(l, d, b) {
+  for (let i = 0; i < d; i++) {
+    let s = b[i];
+    for (let m = 0; m < i; m++) s -= l[i * d + m] * b[m];
+    b[i] = s / l[i * d + i];
+  }
+  for (let i = d - 1; i >= 0; i--) {
+    let s = b[i];
+    for (let m = i + 1; m < d; m++) s -= l[m * d + i] * b[m];
+    b[i] = s / l[i * d + i];
+  }
+}
+
+/**
+ * ALS rows r0…r1 (als.ts's alsHalfStep, the arithmetic of core's solveBiasedRidge): each row x with ratings solves
+ *   (AᵀA + diag(λ…λ, λ_b)) [f_x, b_x] = Aᵀy,  A's rows [g_j, 1], y_j = r_j − μ − b_other(j)
+ * (Zhou et al. 2008; biases as in Koren 2009). Rows without ratings, or whose system is not positive definite,
+ * keep their values. `rows` = { offsets, others, ratings }; `gram` (k+1)², `rhs` and `row` k+1 entries of scratch.
+ */
+export function alsRows(
+  rows,
+  factors,
+  bias,
+  otherFactors,
+  otherBias,
+  k,
+  mu,
+  lambda,
+  lambdaBias,
+  r0,
+  r1,
+  scratch,
+) {
+  const { offsets, others, ratings } = rows;
+  const { gram, rhs, row } = scratch;
+  const n = k + 1;
+  for (let x = r0; x < r1; x++) {
+    const from = offsets[x];
+    const to = offsets[x + 1];
+    if (from === to) continue;
+    gram.fill(0);
+    rhs.fill(0);
+    row[k] = 1;
+    for (let j = from; j < to; j++) {
+      const o = others[j];
+      const base = o * k;
+      const y = ratings[j] - mu - otherBias[o];
+      for (let a = 0; a < k; a++) row[a] = otherFactors[base + a];
+      // lower triangle of Σ a·aᵀ and Σ a·y
+      for (let a = 0; a < n; a++) {
+        const fa = row[a];
+        rhs[a] += fa * y;
+        const rowA = a * n;
+        for (let b = 0; b <= a; b++) gram[rowA + b] += fa * row[b];
+      }
+    }
+    for (let a = 0; a < k; a++) gram[a * n + a] += lambda;
+    gram[k * n + k] += lambdaBias;
+    if (!cholesky(gram, n)) continue;
+    solve(gram, n, rhs);
+    for (let f = 0; f < k; f++) factors[x * k + f] = rhs[f];
+    bias[x] = rhs[k];
+  }
+}
+
+/** Scratch arrays of alsRows for k factors. */
+export function alsScratch(k) {
+  return {
+    gram: new Float64Array((k + 1) * (k + 1)),
+    rhs: new Float64Array(k + 1),
+    row: new Float64Array(k + 1),
+  };
+}
+
+/**
+ * Σ (r_ui − μ − b_u − b_i − p'_u·q_i)² over the ratings of users r0…r1 (p'_u = p_u + the implicit part when
+ * `extra` is given): the training SSE that α's Gamma posterior reads.
+ */
+export function sseRows(byUser, U, V, extra, d, k, mean, r0, r1, pu) {
+  const { start, cols, values } = byUser;
+  let sse = 0;
+  for (let u = r0; u < r1; u++) {
+    const ou = u * d;
+    for (let a = 0; a < k; a++) pu[a] = U[ou + a] + (extra ? extra[u * k + a] : 0);
+    const bu = U[ou + k];
+    const e1 = start[u + 1];
+    for (let e = start[u]; e < e1; e++) {
+      const ov = cols[e] * d;
+      let p = mean + bu + V[ov + k];
+      for (let a = 0; a < k; a++) p += pu[a] * V[ov + a];
+      const err = values[e] - p;
+      sse += err * err;
+    }
+  }
+  return sse;
+}

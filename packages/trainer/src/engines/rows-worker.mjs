@@ -1,0 +1,84 @@
+// A worker thread of the row-parallel engines (the training pool, pool.ts): BPMF's Gibbs sweeps (bpmf/sweeps.ts)
+// and ALS's half-steps (als.ts), by workerData.kind. Plain JavaScript (it loads the same under plain node, tsx and
+// vitest); the maths is bpmf/rows.mjs, the very code the main thread runs with one thread. Every message is one
+// step: the worker takes chunks of rows from a shared counter (control[0]) until none is left, then answers 'done'.
+//   bpmf { type: 'rows', side: 0 | 1, sweep, alpha, mean }: draw the rows of one side (0 users, 1 items) of chunk c,
+//     rows bounds[side][c] … bounds[side][c + 1], given the other side and the prior in `step`.
+//   bpmf { type: 'sse', mean }: sse[c] = the training SSE of user chunk c.
+//   als { type: 'half', side: 0 | 1 }: solve the rows of one side's chunks given the other side.
+import { parentPort, workerData } from 'node:worker_threads';
+import { alsRows, alsScratch, rowScratch, sampleRows, sseRows } from './bpmf/rows.mjs';
+
+const { control } = workerData;
+
+function take(chunks, run) {
+  for (;;) {
+    const c = Atomics.add(control, 0, 1);
+    if (c >= chunks) return;
+    run(c);
+  }
+}
+
+function bpmfSteps() {
+  const { byUser, byItem, U, V, extra, priorShift, step, bounds, sse, d, k, seed } = workerData;
+  const scratch = rowScratch(d);
+  const pu = new Float64Array(k);
+  const sides = [
+    { start: byUser.start, cols: byUser.cols, values: byUser.values, X: U, Y: V, selfExtra: extra },
+    {
+      start: byItem.start,
+      cols: byItem.cols,
+      values: byItem.values,
+      X: V,
+      Y: U,
+      otherExtra: extra,
+      priorShift,
+    },
+  ];
+  const lambda = step.subarray(0, d * d);
+  const lmu = step.subarray(d * d, d * d + d);
+  return (m) => {
+    if (m.type === 'rows') {
+      const b = bounds[m.side];
+      const params = {
+        d,
+        k,
+        mean: m.mean,
+        alpha: m.alpha,
+        lambda,
+        lmu,
+        seed,
+        sweep: m.sweep,
+        sideIndex: m.side,
+      };
+      take(b.length - 1, (c) => sampleRows(sides[m.side], params, b[c], b[c + 1], scratch));
+    } else if (m.type === 'sse') {
+      const b = bounds[0];
+      take(b.length - 1, (c) => {
+        sse[c] = sseRows(byUser, U, V, extra, d, k, m.mean, b[c], b[c + 1], pu);
+      });
+    }
+  };
+}
+
+function alsSteps() {
+  const { byUser, byItem, P, Q, bu, bi, bounds, k, mu, lambda, lambdaBias } = workerData;
+  const scratch = alsScratch(k);
+  const sides = [
+    [byUser, P, bu, Q, bi],
+    [byItem, Q, bi, P, bu],
+  ];
+  return (m) => {
+    const b = bounds[m.side];
+    const [rows, f, fb, g, gb] = sides[m.side];
+    take(b.length - 1, (c) =>
+      alsRows(rows, f, fb, g, gb, k, mu, lambda, lambdaBias, b[c], b[c + 1], scratch),
+    );
+  };
+}
+
+const run = workerData.kind === 'als' ? alsSteps() : bpmfSteps();
+parentPort.on('message', (m) => {
+  run(m);
+  parentPort.postMessage({ type: 'done' });
+});
