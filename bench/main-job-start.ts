@@ -31,7 +31,7 @@ function once(env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [bin, 'main', '--port', '0', '--json', ...extra], {
-      env: { ...process.env, MOVIEREC_DATA_DIR: join(dataDir, 'pglite'), ...env },
+      env: { ...process.env, MOVIEREC_AUTH: 'off', MOVIEREC_DATA_DIR: join(dataDir, 'pglite'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

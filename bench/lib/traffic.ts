@@ -86,7 +86,7 @@ export function operations(users: readonly string[], movieIds: readonly string[]
       name: 'because',
       body: () => ({
         query:
-          'query B($u: ID!) { recommendations(userId: $u, limit: 5) { items { movie { id } because { movie { title } } } } }',
+          'query B($u: ID!) { recommendations(userId: $u, limit: 5) { items { movie { id } because { title } } } }',
         variables: { u: pick(users) },
       }),
     },

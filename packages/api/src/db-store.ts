@@ -28,7 +28,7 @@ export function storeOn(db: Database, owned: boolean): ApiStore {
       const ids = await activeModelVersionIds(db);
       return activeKey(Object.entries(ids).map(([task, id]) => ({ task, id: id! })));
     },
-    loadActiveModels: () => loadActiveModels(db),
+    loadActiveModels: (loaded) => loadActiveModels(db, loaded),
     listModelVersions: () => listModelVersions(db),
     loadMovies: () => loadMovieRows(db),
     userRatings: (userId) => userRatings(db, userId),

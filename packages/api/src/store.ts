@@ -32,8 +32,11 @@ export interface ApiStore {
   readonly shared: boolean;
   /** Cheap: names the active versions ("rating:3 ranking:5", '' when none; see `activeKey`), polled every few seconds. */
   activeModelsKey(): Promise<string>;
-  /** The active version of each task (at most one rating and one ranking model), loaded as Recommenders. */
-  loadActiveModels(): Promise<ActiveModel[]>;
+  /**
+   * The active version of each task (at most one rating and one ranking model), loaded as Recommenders; a version
+   * in `loaded` (by id) is not read again but handed back as it is.
+   */
+  loadActiveModels(loaded?: ReadonlyMap<number, Recommender>): Promise<ActiveModel[]>;
   listModelVersions(): Promise<ModelVersionInfo[]>;
   /** Every movie with its rating statistics. */
   loadMovies(): Promise<MovieRows>;

@@ -102,6 +102,7 @@ describe('a rating model and a ranking model active at once (PostgreSQL)', { tim
   });
 
   it('with only a ranking model active, predictRating is a clear error naming the missing rating model', async () => {
+    const rankingModel = server.service.snapshot!.ranking!.model;
     await seeded.db.query('UPDATE model_versions SET active = false WHERE task = $1', ['rating']);
     // a deactivation alone sends no pushed event (only activations do): poll now rather than wait for the safety poll
     await server.service.requestPoll();
@@ -126,6 +127,12 @@ describe('a rating model and a ranking model active at once (PostgreSQL)', { tim
     const r = await gql(server.url, REC, { u: seeded.dataset.users.externalId(1) });
     expect(r.errors).toBeUndefined();
     expect(r.data!.recommendations.items).toHaveLength(5);
+    // the ranking model that stayed active through both changes was reused, not read and built again
+    expect(server.service.snapshot!.ranking!.model).toBe(rankingModel);
     await activateModelVersion(seeded.db, seeded.versionId);
+    await expect
+      .poll(() => server.service.snapshot!.rating?.version.id, { timeout: 20_000 })
+      .toBe(seeded.versionId);
+    expect(server.service.snapshot!.ranking!.model).toBe(rankingModel);
   });
 });

@@ -454,13 +454,25 @@ export async function loadActiveModel(db: Database, task: ModelTask = 'rating'):
 /**
  * Every active version (one per task, rating first) as a Recommender of its family. A serving process calls this
  * while it serves: each model is built in its own turn of the event loop, and large columns arrive in pieces.
+ * `loaded`: models the caller already holds, by version id — an active one among them is handed back as it is
+ * (a version's parameters never change), so activating a rating model does not read the ranking model again.
  */
 export async function loadActiveModels(
   db: Database,
+  loaded: ReadonlyMap<number, Recommender> = new Map(),
 ): Promise<{ version: ModelVersionInfo; model: Recommender }[]> {
-  const rows = await storedRows(db, 'v.active', [], 'ORDER BY v.task DESC');
+  const versions = (await db.query<VersionRow>(`${VERSION_SELECT} WHERE v.active ORDER BY v.task DESC`)).map(
+    versionInfo,
+  );
   const out: { version: ModelVersionInfo; model: Recommender }[] = [];
-  for (const row of rows) {
+  for (const version of versions) {
+    const held = loaded.get(version.id);
+    if (held !== undefined) {
+      out.push({ version, model: held });
+      continue;
+    }
+    const [row] = await storedRows(db, 'v.id = $1', [version.id]);
+    if (row === undefined) continue; // deleted since the first query: the next poll sees the new state
     await new Promise((resolve) => setImmediate(resolve));
     const stored = storedModel(row);
     out.push({ version: stored.version, model: toRecommender(stored) });

@@ -382,6 +382,33 @@ for (const kind of kinds) {
       expect(() => toMFModel(stored)).toThrow(/is a popularity model, not biased MF/);
     });
 
+    it('loadActiveModels hands back a model the caller holds instead of reading it again', async () => {
+      const rating = await saveModel(db, new MFModel(trainedPieces(4, 5, 2, 3)), {
+        datasetFingerprint: 'reuse',
+        activate: true,
+      });
+      const items = IdMap.fromJSON(['1000', '1001']);
+      const ranking = await saveModel(db, new PopularityModel({ scores: Float32Array.from([1, 2]), items }), {
+        datasetFingerprint: 'reuse-pop',
+        activate: true,
+      });
+      const first = await loadActiveModels(db);
+      const held = new Map(first.map((l) => [l.version.id, l.model]));
+      const again = await loadActiveModels(db, held);
+      expect(again.map((l) => l.version.id)).toEqual([rating, ranking]);
+      expect(again[0]!.model).toBe(first[0]!.model);
+      expect(again[1]!.model).toBe(first[1]!.model);
+      // a newly activated version is read; the one that stays active is not
+      const next = await saveModel(db, new MFModel(trainedPieces(4, 5, 2, 4)), {
+        datasetFingerprint: 'reuse-2',
+        activate: true,
+      });
+      const after = await loadActiveModels(db, held);
+      expect(after.map((l) => l.version.id)).toEqual([next, ranking]);
+      expect(after[0]!.model).not.toBe(first[0]!.model);
+      expect(after[1]!.model).toBe(first[1]!.model);
+    });
+
     it('parameters and artifacts over 1 MiB are read in pieces and come back identical', async () => {
       // user factors 2,700 × 100 × 4 B = 1.08 MB: two pieces
       const big = new MFModel(trainedPieces(2700, 100, 100, 9));

@@ -3,6 +3,7 @@
  * activation), per-user state loaded once from the database, fold-in into every active model on rating, and a
  * change feed so several API processes serving one database agree about who rated what.
  */
+import type { Recommender } from '@movierec/core';
 import type { EventListener, MovierecEvent } from '@movierec/db';
 import { databaseUnavailable, modelNotReady } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -198,7 +199,11 @@ export class RecommenderService {
     const started = performance.now();
     // the change-feed watermark is taken before reading, so ratings written during the load are seen next poll
     const feedStart = await this.store.changedUsersSince(null);
-    const loaded = await this.store.loadActiveModels();
+    // the models of the current snapshot that stay active are reused, not read and built again
+    const held = new Map<number, Recommender>();
+    for (const s of [this.#snapshot?.rating, this.#snapshot?.ranking])
+      if (s != null) held.set(s.version.id, s.model);
+    const loaded = await this.store.loadActiveModels(held);
     const movies = await this.store.loadMovies();
     // each step in its own turn of the event loop: requests keep being answered while a new version loads
     const turn = () => new Promise((resolve) => setImmediate(resolve));

@@ -50,6 +50,7 @@ export class FactorModel extends HistoryModel implements Recommender {
   readonly foldInSettings: { l2: number; confidence: Confidence };
   #gram: Float64Array | undefined;
   #scorer: DotScorer | undefined;
+  #scores: Float32Array | undefined;
   #cosine: CosineIndex | undefined;
 
   constructor(init: FactorModelInit) {
@@ -136,7 +137,11 @@ export class FactorModel extends HistoryModel implements Recommender {
   }
 
   recommend(user: UserState, query: RecommendQuery): TopItems {
-    return topK(this.scoreAll(user, new Float32Array(this.numItems)), query);
+    // one score buffer per model, reused: recommend runs to completion on one thread, and topK copies what it keeps.
+    // A fresh catalogue-sized array per request (36 KB for 9k movies) was freed later by the GC, and the churn of
+    // such blocks between long-lived small ones fragmented the process's heap (resident memory grew in the soak).
+    this.#scores ??= new Float32Array(this.numItems);
+    return topK(this.scoreAll(user, this.#scores), query);
   }
 
   get #dotScorer(): DotScorer {
