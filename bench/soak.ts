@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { activateModelVersion } from '../packages/db/src/index.ts';
 import { CuttableProxy } from '../packages/db/src/testing.ts';
 import { startReplica } from './lib/replica.ts';
-import { hostileDocuments, operations, servingDatabase } from './lib/traffic.ts';
+import { hostileDocuments, operations, postGraphql, servingDatabase } from './lib/traffic.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -110,17 +110,12 @@ const inOutage = (t: number) =>
   outage !== null && t >= outage.from && t <= (outage.to || Number.POSITIVE_INFINITY) + 5000;
 
 async function send(body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
+  const { status, text } = await postGraphql(server.url, body);
   let json: any = null;
   try {
     json = JSON.parse(text);
   } catch {}
-  return { status: res.status, json };
+  return { status, json };
 }
 
 async function client(): Promise<void> {

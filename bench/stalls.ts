@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { activateModelVersion } from '../packages/db/src/index.ts';
 import { startReplica } from './lib/replica.ts';
-import { hostileDocuments, operations, servingDatabase } from './lib/traffic.ts';
+import { hostileDocuments, operations, postGraphql, servingDatabase } from './lib/traffic.ts';
 
 const { values: args } = parseArgs({
   options: { repeat: { type: 'string', default: '50' }, json: { type: 'boolean', default: false } },
@@ -36,15 +36,7 @@ async function stallMs(): Promise<number> {
   const m = /^movierec_nodejs_eventloop_lag_max_seconds (\S+)/m.exec(text);
   return m ? Number(m[1]) * 1000 : Number.NaN;
 }
-async function send(body: unknown): Promise<number> {
-  const res = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const send = (body: unknown) => postGraphql(server.url, body);
 /** Runs `work` between two scrapes (after a pause that lets the previous kind's timers settle). */
 async function measure(work: () => Promise<unknown>): Promise<number> {
   await sleep(100);
@@ -80,7 +72,7 @@ try {
   for (const h of hostileDocuments) {
     let status = 0;
     const firstMs = await measure(async () => {
-      status = await send({ query: h.query });
+      ({ status } = await send({ query: h.query }));
     });
     const steadyMs = await measure(async () => {
       for (let j = 0; j < 5; j++) await send({ query: h.query });
@@ -94,14 +86,7 @@ try {
     await activateModelVersion(db, version);
     for (let t = 0; t < 100 && (await activeIds()) === before; t++) await sleep(50);
   };
-  const activeIds = async () => {
-    const res = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ activeModels { id } }' }),
-    });
-    return JSON.stringify(await res.json());
-  };
+  const activeIds = async () => (await send({ query: '{ activeModels { id } }' })).text;
   const original = (
     await db.query<{ id: number }>("SELECT id FROM model_versions WHERE active AND task = 'rating'")
   )[0]!.id;

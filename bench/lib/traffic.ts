@@ -53,6 +53,16 @@ export async function servingDatabase(options: { ranking?: boolean } = {}): Prom
   return { db, dataset, nextVersion, users, movieIds };
 }
 
+/** POSTs one GraphQL body to `${url}/graphql`; the status and the raw response text. */
+export async function postGraphql(url: string, body: unknown): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
 export interface Operation {
   name: string;
   body: () => { query: string; variables?: Record<string, unknown> };
