@@ -133,6 +133,32 @@ describe('parallel SGD', () => {
   );
 
   it(
+    "hands onEpoch each epoch's parameters while the workers run ahead, and stops on its verdict with that epoch's",
+    async () => {
+      const engine = createParallelSgdEngine();
+      // what onEpoch sees at every epoch, and the result when it says 'stop' after epoch 3
+      const watch = async (threads: number) => {
+        const seen: Float32Array[] = [];
+        const result = await engine.fit(data.ratings, shape, config, {
+          threads,
+          onEpoch: (s, p) => {
+            seen.push(p.itemFactors.slice(), p.userBias.slice());
+            return s.epoch === 3 ? 'stop' : undefined;
+          },
+        });
+        return { seen, result };
+      };
+      const one = await watch(1);
+      const two = await watch(2);
+      expect(two.seen.length).toBe(6);
+      expect(two.seen).toEqual(one.seen);
+      expect(two.result.itemFactors).toEqual(one.seen[4]);
+      expect(two.result.userFactors).toEqual(one.result.userFactors);
+    },
+    SLOW,
+  );
+
+  it(
     'Hogwild converges to the same accuracy on a holdout within noise (its result depends on timing)',
     async () => {
       const n = data.ratings.length;

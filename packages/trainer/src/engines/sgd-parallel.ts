@@ -92,21 +92,35 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       const B = blocksPerSide(requested);
       const threads = module ? Math.max(1, Math.min(requested, Math.floor(n / RATINGS_PER_THREAD))) : 1;
 
-      // one shared memory: P, Q (rows padded to kp), b_u, b_i, packed ratings; each array on its own cache lines
+      const pooled = threads > 1;
+      // blocks on workers with an onEpoch: each epoch's parameters are copied aside as the next epoch starts
+      // (see the worker's header), so the workers never wait for this thread's onEpoch
+      const snapshots = pooled && schedule === 'blocks' && options.onEpoch !== undefined;
+      // one shared memory: P, Q (rows padded to kp), b_u, b_i (and two snapshots of them), packed ratings; each
+      // array on its own cache lines
       const arena = new WasmArena(
-        lineAligned(numUsers * kp) +
-          lineAligned(numItems * kp) +
-          lineAligned(numUsers) +
-          lineAligned(numItems) +
+        (snapshots ? 3 : 1) *
+          (lineAligned(numUsers * kp) +
+            lineAligned(numItems * kp) +
+            lineAligned(numUsers) +
+            lineAligned(numItems)) +
           packedRowsSize(n),
         { shared: true },
       );
-      const P = alignedF32(arena, numUsers * kp);
-      const Q = alignedF32(arena, numItems * kp);
-      const bu = alignedF32(arena, numUsers);
-      const bi = alignedF32(arena, numItems);
+      const live = paramArrays(arena, numUsers, numItems, kp);
+      const { P, Q, bu, bi } = live;
+      const saved = snapshots
+        ? [paramArrays(arena, numUsers, numItems, kp), paramArrays(arena, numUsers, numItems, kp)]
+        : [];
       const packed = arena.i32(3 * n);
-      const offsets = { P: ptr(P), Q: ptr(Q), bu: ptr(bu), bi: ptr(bi), rows: ptr(packed) };
+      const offsets = {
+        P: ptr(P),
+        Q: ptr(Q),
+        bu: ptr(bu),
+        bi: ptr(bi),
+        rows: ptr(packed),
+        saved: saved.map((v) => ({ P: ptr(v.P), Q: ptr(v.Q), bu: ptr(v.bu), bi: ptr(v.bi) })),
+      };
       const { memory } = arena;
       const layout = packByBlocks(train, shape, B, random, packed);
       const { userSlot, itemSlot } = layout;
@@ -123,10 +137,14 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       const words = controlWords(B);
       const ctl = new Int32Array(new SharedArrayBuffer(4 * words.SIZE));
       ctl.set(layout.blockStart, words.START);
+      ctl.set(firstSlots(layout.userBlock, B), words.USER_SLOTS);
+      ctl.set(firstSlots(layout.itemBlock, B), words.ITEM_SLOTS);
       const scheduleSlot = (epoch: number) =>
         ctl.subarray(words.SCHEDULE + (epoch & 1) * BB, words.SCHEDULE + ((epoch & 1) + 1) * BB);
-      const blockSse = new SharedArrayBuffer(8 * BB);
+      // Σe² per block, epoch e in half e mod 2
+      const blockSse = new SharedArrayBuffer(16 * BB);
       const sse = new Float64Array(blockSse);
+      const sseOf = (epoch: number) => sse.subarray((epoch & 1) * BB, ((epoch & 1) + 1) * BB);
 
       const gamma = config.learningRate;
       const decay = 1 - gamma * config.l2;
@@ -134,47 +152,51 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       const mu = start.globalMean;
       const hyper = { k: kp, mu, gamma, decay, decayBias };
       const mode = schedule;
+      // workers start epoch e only once this thread has read epoch e − lag (its losses, its parameters): blocks
+      // run two epochs ahead at most (each epoch's losses and snapshot in a slot of two), Hogwild's rows are read
+      // in place, so it waits for each epoch to be read
+      const lag = mode === 'blocks' ? 2 : 1;
 
       // the parameters in user and item order (onEpoch's, built only when read, and the result)
-      const userFactors = () => unslot(P, userSlot, kp, k);
-      const itemFactors = () => unslot(Q, itemSlot, kp, k);
-      const userBias = () => unslot(bu, userSlot, 1, 1);
-      const itemBias = () => unslot(bi, itemSlot, 1, 1);
-      const view = (): MFParams => lazyParams(start, { userFactors, itemFactors, userBias, itemBias });
+      const inOrder = (v: ParamArrays) => ({
+        userFactors: () => unslot(v.P, userSlot, kp, k),
+        itemFactors: () => unslot(v.Q, itemSlot, kp, k),
+        userBias: () => unslot(v.bu, userSlot, 1, 1),
+        itemBias: () => unslot(v.bi, itemSlot, 1, 1),
+      });
 
-      // one thread: the kernels run on this thread between yields; more: worker threads that run every epoch this
-      // thread releases (sgd-worker.mjs), this thread waiting on the control words without blocking
-      const pool =
-        threads > 1
-          ? new WorkerPool(
-              engineOptions.workerUrl ?? new URL('./sgd-worker.mjs', import.meta.url),
-              threads,
-              {
-                module,
-                memory,
-                control: ctl.buffer,
-                blockSse,
-                layout: { B, threads, mode, offsets, words },
-                hyper,
-              },
-              'sgd',
-            )
-          : undefined;
+      // one thread: the kernels run on this thread between yields; more: worker threads that run every epoch on
+      // their own after one message (sgd-worker.mjs), this thread waiting on the control words without blocking
+      const pool = pooled
+        ? new WorkerPool(
+            engineOptions.workerUrl ?? new URL('./sgd-worker.mjs', import.meta.url),
+            threads,
+            {
+              module,
+              memory,
+              control: ctl.buffer,
+              blockSse,
+              layout: { B, threads, mode, lag, epochs: config.epochs, snapshots, offsets, words },
+              hyper,
+            },
+            'sgd',
+          )
+        : undefined;
       let stopped = false;
-      /** Resolves once ctl[FINISHED] ≥ target, or the fit has stopped (Atomics.waitAsync: this thread never blocks). */
-      const finished = async (target: number) => {
+      /** Resolves once ctl[word] ≥ target, or the fit has stopped (Atomics.waitAsync: this thread never blocks). */
+      const reached = async (word: number, target: number) => {
         for (;;) {
-          const seen = Atomics.load(ctl, words.FINISHED);
+          const seen = Atomics.load(ctl, word);
           if (seen >= target || stopped) return;
-          const wait = waitAsync(ctl, words.FINISHED, seen);
+          const wait = waitAsync(ctl, word, seen);
           if (wait.async) await wait.value;
         }
       };
-      const kernels = threads > 1 || !module ? undefined : arena.instantiate<BlockKernels>(module);
-      const runBlock = (b: number) => {
+      const kernels = pooled || !module ? undefined : arena.instantiate<BlockKernels>(module);
+      const runBlock = (b: number, into: Float64Array) => {
         const s = layout.blockStart[b]!;
         const e = layout.blockStart[b + 1]!;
-        sse[b] = kernels
+        into[b] = kernels
           ? kernels.sgd_block(
               offsets.P,
               offsets.Q,
@@ -193,87 +215,130 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
         return e - s;
       };
 
-      let epochBase = 0;
       let firstMse = 0;
+      let result: ParamArrays = live;
       try {
-        // the generator draws each epoch's schedule in epoch order; the next one is drawn while workers run this one
-        if (config.epochs > 0) epochSchedule(layout, random, mode, scheduleSlot(0));
+        // the generator draws the schedules in epoch order, `lag` epochs ahead of the workers
+        for (let e = 0; e < Math.min(lag, config.epochs); e++)
+          epochSchedule(layout, random, mode, scheduleSlot(e));
+        let t0 = performance.now();
         for (let epoch = 0; epoch < config.epochs; epoch++) {
           options.signal?.throwIfAborted();
-          const t0 = performance.now();
           const order = scheduleSlot(epoch);
-          epochBase = epoch * n;
+          const last = epoch + 1 === config.epochs;
           if (pool) {
-            // release the epoch: its grab counter starts at 0 (the other slot's epoch is over)
-            Atomics.store(ctl, words.GRAB + (epoch & 1) * words.LINE, 0);
-            Atomics.store(ctl, words.PROGRESS, 0);
-            Atomics.store(ctl, words.GO, epoch + 1);
-            Atomics.notify(ctl, words.GO);
-            if (epoch + 1 < config.epochs) epochSchedule(layout, random, mode, scheduleSlot(epoch + 1));
+            const progress = {
+              signal: options.signal,
+              onTick: () =>
+                options.onProgress?.({
+                  done: Math.min(Atomics.load(ctl, words.PROGRESS), config.epochs * n),
+                  total: config.epochs * n,
+                }),
+            };
+            // the workers' one message, once a failing worker's error has a listener
+            // epochs overlap, so blocks are counted per epoch parity (epochs e and e + 2 never overlap)
+            const parity = (epoch & 1) * words.LINE;
             await pool.until(
-              finished(threads * (epoch + 1)),
-              {
-                signal: options.signal,
-                onTick: () =>
-                  options.onProgress?.({
-                    done: epochBase + Atomics.load(ctl, words.PROGRESS),
-                    total: config.epochs * n,
-                  }),
-              },
-              // the workers' one message, once a failing worker's error has a listener
+              reached(words.DONE + parity, ((epoch >> 1) + 1) * BB),
+              progress,
               epoch === 0 ? () => pool.post({ type: 'start' }) : undefined,
             );
+            // this epoch's parameters are complete in their slot once the next epoch's first round has begun
+            if (snapshots && !last)
+              await pool.until(reached(words.SAVED + parity, ((epoch >> 1) + 1) * 2 * B), progress);
           } else {
             // progress, abort and the event loop between every B blocks (a round)
             let done = 0;
             for (let j = 0; j < BB; j++) {
-              done += runBlock(order[j]!);
+              done += runBlock(order[j]!, sseOf(epoch));
               if ((j + 1) % B === 0 && j + 1 < BB) {
-                options.onProgress?.({ done: epochBase + done, total: config.epochs * n });
+                options.onProgress?.({ done: epoch * n + done, total: config.epochs * n });
                 await yieldToEventLoop();
                 options.signal?.throwIfAborted();
               }
             }
-            if (epoch + 1 < config.epochs) epochSchedule(layout, random, mode, scheduleSlot(epoch + 1));
           }
           // loss and divergence in schedule order (the same whatever thread ran which block)
+          const blockSums = sseOf(epoch);
           let total = 0;
           for (let j = 0; j < BB; j++) {
             const b = order[j]!;
             const count = layout.blockStart[b + 1]! - layout.blockStart[b]!;
             if (count === 0) continue;
-            const blockMse = sse[b]! / count;
+            const blockMse = blockSums[b]! / count;
             if (firstMse === 0) firstMse = blockMse;
             if (diverged(blockMse, firstMse))
               throw new DivergenceError('sgd', epoch + 1, j + 1, blockMse, config);
-            total += sse[b]!;
+            total += blockSums[b]!;
           }
           options.onProgress?.({ done: (epoch + 1) * n, total: config.epochs * n });
-          const seconds = (performance.now() - t0) / 1000;
+          // with workers, epochs overlap this thread's reading of them: an epoch's time is from the previous one's
+          // end to its own
+          const now = performance.now();
+          const seconds = (now - t0) / 1000;
+          t0 = now;
           const stats: EpochStats = {
             epoch: epoch + 1,
             loss: total / n,
             seconds,
             ratingsPerSecond: n / seconds,
           };
-          if ((await options.onEpoch?.(stats, view())) === 'stop') break;
+          const current = snapshots && !last ? saved[epoch & 1]! : live;
+          if (
+            options.onEpoch &&
+            (await options.onEpoch(stats, lazyParams(start, inOrder(current)))) === 'stop'
+          ) {
+            result = current;
+            break;
+          }
+          // the schedule slot and loss half of this epoch are free: draw epoch + lag's, then let the workers on
+          if (epoch + lag < config.epochs) epochSchedule(layout, random, mode, scheduleSlot(epoch + lag));
+          Atomics.store(ctl, words.READ, epoch + 1);
+          Atomics.notify(ctl, words.READ);
           // (with workers this thread waited in the event loop the whole epoch)
           if (!pool) await yieldToEventLoop();
         }
       } finally {
         stopped = true;
-        Atomics.notify(ctl, words.FINISHED);
+        for (const word of [words.DONE, words.DONE + LINE, words.SAVED, words.SAVED + LINE])
+          Atomics.notify(ctl, word);
         await pool?.close();
       }
+      const out = inOrder(result);
       return {
         ...start,
-        userFactors: userFactors(),
-        itemFactors: itemFactors(),
-        userBias: userBias(),
-        itemBias: itemBias(),
+        userFactors: out.userFactors(),
+        itemFactors: out.itemFactors(),
+        userBias: out.userBias(),
+        itemBias: out.itemBias(),
       };
     },
   };
+}
+
+interface ParamArrays {
+  P: Float32Array;
+  Q: Float32Array;
+  bu: Float32Array;
+  bi: Float32Array;
+}
+
+/** P, Q (rows of kp), b_u, b_i from the arena, each on its own cache lines. */
+function paramArrays(arena: WasmArena, numUsers: number, numItems: number, kp: number): ParamArrays {
+  return {
+    P: alignedF32(arena, numUsers * kp),
+    Q: alignedF32(arena, numItems * kp),
+    bu: alignedF32(arena, numUsers),
+    bi: alignedF32(arena, numItems),
+  };
+}
+
+/** The first slot of each of the B blocks, and the slot count at the end (B + 1 values; slotsByBlock's order). */
+function firstSlots(block: Int32Array, B: number): Int32Array {
+  const first = new Int32Array(B + 1);
+  for (let r = 0; r < block.length; r++) first[block[r]! + 1]!++;
+  for (let b = 0; b < B; b++) first[b + 1]! += first[b]!;
+  return first;
 }
 
 /** The kernel memory's rows (stride `kp`, row r at slot[r]) in row order with stride `k` (drops the padding). */
@@ -308,20 +373,38 @@ const LINE = 16;
 
 /**
  * The control words the engine and sgd-worker.mjs share (int32 offsets; the worker's header says what each means):
- * go, finished, progress and the two grab counters a line each, then rowDone and colDone (B lines each), then the
- * read-mostly block starts (B² + 1) and the two schedule slots (B² each, epoch e uses slot e mod 2).
+ * grab, done (two: epochs of each parity), saved (two), read and progress a line each, then rowDone and colDone
+ * (B lines each), then the read-mostly block starts (B² + 1), the first slots of the user and item blocks (B + 1
+ * each) and the two schedule slots (B² each, epoch e uses slot e mod 2).
  */
 function controlWords(B: number) {
-  const GO = 0;
-  const FINISHED = LINE;
-  const PROGRESS = 2 * LINE;
-  const GRAB = 3 * LINE;
-  const ROW_DONE = 5 * LINE;
+  const GRAB = 0;
+  const DONE = LINE;
+  const SAVED = 3 * LINE;
+  const READ = 5 * LINE;
+  const PROGRESS = 6 * LINE;
+  const ROW_DONE = 7 * LINE;
   const COL_DONE = ROW_DONE + B * LINE;
   const START = COL_DONE + B * LINE;
-  const SCHEDULE = START + B * B + 1;
+  const USER_SLOTS = START + B * B + 1;
+  const ITEM_SLOTS = USER_SLOTS + B + 1;
+  const SCHEDULE = ITEM_SLOTS + B + 1;
   const SIZE = SCHEDULE + 2 * B * B;
-  return { LINE, GO, FINISHED, PROGRESS, GRAB, ROW_DONE, COL_DONE, START, SCHEDULE, SIZE };
+  return {
+    LINE,
+    GRAB,
+    DONE,
+    SAVED,
+    READ,
+    PROGRESS,
+    ROW_DONE,
+    COL_DONE,
+    START,
+    USER_SLOTS,
+    ITEM_SLOTS,
+    SCHEDULE,
+    SIZE,
+  };
 }
 
 /** Bytes for `count` floats starting on a 64-byte line (alignedF32). */
