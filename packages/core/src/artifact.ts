@@ -1,11 +1,12 @@
 import {
   type BlobDtype,
-  type BlobEntry,
-  decodeContainer,
+  decodeFamily,
   encodeContainer,
-  idMapFromHeader,
+  type FamilyFormat,
+  type IdentityHeader,
+  identityFromHeader,
+  identityHeader,
   ratedIndexBlobs,
-  ratedIndexFromBlobs,
 } from './container.ts';
 import { MFModel, type TrainingLog } from './model.ts';
 import type { MFParams } from './params.ts';
@@ -26,19 +27,14 @@ import { type TemporalLayout, type TemporalParams, temporalLayout } from './temp
  * predates them ignores them (and predicts without time terms).
  */
 export const MODEL_FORMAT_VERSION = 1;
-const MAGIC = 'MRMF';
+const MF_FORMAT: FamilyFormat = { magic: 'MRMF', version: MODEL_FORMAT_VERSION, format: 'movierec-mf' };
 
-interface Header {
+interface Header extends IdentityHeader<TrainingLog> {
   format: string;
   version: number;
   shapes: { numUsers: number; numItems: number; factors: number };
   globalMean: number;
   foldInL2: number;
-  config: Record<string, unknown>;
-  log: TrainingLog;
-  users: string[];
-  items: string[];
-  blobs: BlobEntry[];
   temporal?: TemporalLayout;
 }
 
@@ -71,20 +67,16 @@ export function serializeModel(model: MFModel): Uint8Array {
       if (a) arrays.push([blob, a]);
     }
   return encodeContainer(
-    MAGIC,
+    MF_FORMAT.magic,
     MODEL_FORMAT_VERSION,
     arrays,
     (blobs): Header => ({
-      format: 'movierec-mf',
+      format: MF_FORMAT.format,
       version: MODEL_FORMAT_VERSION,
       shapes: { numUsers: p.numUsers, numItems: p.numItems, factors: p.factors },
       globalMean: p.globalMean,
       foldInL2: model.foldInL2,
-      config: { ...model.config },
-      log: model.log,
-      users: model.users.toJSON(),
-      items: model.items.toJSON(),
-      blobs,
+      ...identityHeader(model, blobs),
       ...(tp ? { temporal: temporalLayout(tp) } : {}),
     }),
   );
@@ -113,13 +105,8 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     header,
     blobs: found,
     fail,
-  } = decodeContainer<Header>(bytes, source, {
-    magics: [MAGIC],
-    kind: 'movierec model',
-    version: MODEL_FORMAT_VERSION,
+  } = decodeFamily<Header>(bytes, source, MF_FORMAT, {
     checkHeader(header, fail) {
-      if (header.format !== 'movierec-mf')
-        fail(`header format is ${JSON.stringify(header.format)}, expected "movierec-mf"`);
       if (header.version !== MODEL_FORMAT_VERSION)
         fail(`header says version ${header.version} but the preamble says ${MODEL_FORMAT_VERSION}`);
       const { numUsers, numItems, factors } = header.shapes ?? {};
@@ -164,17 +151,10 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     }
     params.temporal = t;
   }
-  const rated = ratedIndexFromBlobs(found, numUsers, fail);
+  const identity = identityFromHeader(header, found, numUsers, { engine: 'unknown', epochs: [] }, fail);
   let model: MFModel;
   try {
-    model = new MFModel({
-      params,
-      users: idMapFromHeader('user', header.users, fail),
-      items: idMapFromHeader('item', header.items, fail),
-      config: header.config ?? {},
-      log: header.log ?? { engine: 'unknown', epochs: [] },
-      ...(rated ? { rated } : {}),
-    });
+    model = new MFModel({ params, ...identity });
   } catch (err) {
     if (err instanceof RangeError) return fail(err.message);
     throw err;
@@ -183,4 +163,7 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
   return model;
 }
 
-registerModelClass('mf', MAGIC, MFModel, { serialize: serializeModel, deserialize: deserializeModel });
+registerModelClass('mf', MF_FORMAT.magic, MFModel, {
+  serialize: serializeModel,
+  deserialize: deserializeModel,
+});

@@ -155,6 +155,36 @@ export function decodeContainer<H extends { blobs?: BlobEntry[] }>(
   return { magic, header, blobs, fail };
 }
 
+/** A family whose artifacts have one magic, one format version and one header format name (MF, NCF). */
+export interface FamilyFormat {
+  readonly magic: string;
+  readonly version: number;
+  readonly format: string;
+}
+
+/**
+ * decodeContainer for a FamilyFormat: a 'movierec model' of that magic and version whose header.format is the
+ * family's, then the family's own checks.
+ */
+export function decodeFamily<H extends { format?: string; blobs?: BlobEntry[] }>(
+  bytes: Uint8Array,
+  source: string,
+  family: FamilyFormat,
+  checks: Pick<DecodeOptions<H>, 'checkHeader' | 'checkBlob'> = {},
+): DecodedContainer<H> {
+  return decodeContainer<H>(bytes, source, {
+    magics: [family.magic],
+    kind: 'movierec model',
+    version: family.version,
+    checkHeader(header, fail) {
+      if (header.format !== family.format)
+        fail(`header format is ${JSON.stringify(header.format)}, expected "${family.format}"`);
+      checks.checkHeader?.(header, fail);
+    },
+    ...(checks.checkBlob ? { checkBlob: checks.checkBlob } : {}),
+  });
+}
+
 /** A model's rated index as the blobs every family stores it in: ratedOffsets, ratedItems (int32); none without. */
 export function ratedIndexBlobs(rated: RatedIndex | undefined): [string, Blob][] {
   return rated
@@ -181,6 +211,56 @@ export function ratedIndexFromBlobs(
   if (offsets[numUsers] !== items.length)
     fail(`ratedOffsets ends at ${offsets[numUsers]} but ratedItems has ${items.length} values`);
   return { offsets, items };
+}
+
+/** What a trained model carries besides its weights, and every family saves alike (MF and NCF artifacts). */
+export interface ModelIdentity<L> {
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly log: L;
+  readonly users: IdMap;
+  readonly items: IdMap;
+  readonly rated?: RatedIndex | undefined;
+}
+
+/** The header fields a family writes after its own: config, training log, the two ID lists and the blob table. */
+export interface IdentityHeader<L> {
+  config: Record<string, unknown>;
+  log: L;
+  users: string[];
+  items: string[];
+  blobs: BlobEntry[];
+}
+
+/** A model's config, log and ID maps as its header's last fields, then `blobs` (the family's own fields go first). */
+export function identityHeader<L>(model: ModelIdentity<L>, blobs: BlobEntry[]): IdentityHeader<L> {
+  return {
+    config: { ...model.config },
+    log: model.log,
+    users: model.users.toJSON(),
+    items: model.items.toJSON(),
+    blobs,
+  };
+}
+
+/**
+ * The config, log, ID maps and rated index read back from identityHeader's fields and ratedIndexBlobs' blobs: what a
+ * family's constructor takes beside its weights (`log` when the header has none; no `rated` when there is none).
+ */
+export function identityFromHeader<L>(
+  header: Partial<IdentityHeader<L>>,
+  blobs: Map<string, Blob>,
+  numUsers: number,
+  log: L,
+  fail: (message: string) => never,
+): ModelIdentity<L> & { config: Record<string, unknown> } {
+  const rated = ratedIndexFromBlobs(blobs, numUsers, fail);
+  return {
+    users: idMapFromHeader('user', header.users ?? [], fail),
+    items: idMapFromHeader('item', header.items ?? [], fail),
+    config: header.config ?? {},
+    log: header.log ?? log,
+    ...(rated ? { rated } : {}),
+  };
 }
 
 /** An ID map from a header's list; a bad list (a duplicate ID, say) fails naming which map. */

@@ -1,9 +1,8 @@
-import { IdMap } from '@movierec/data';
 import { CosineIndex } from './cosine.ts';
-import { checkItemIndex, checkUserIndex, UnknownItemError, UnknownUserError } from './errors.ts';
+import { UnknownItemError, UnknownUserError } from './errors.ts';
 import { solveBiasedRidge } from './linalg.ts';
+import { ParamsModel, type ParamsModelInit } from './models/params-model.ts';
 import type { MFParams, UserVector } from './params.ts';
-import { type RatedIndex, ratedItems } from './rated-index.ts';
 import type {
   ModelTask,
   Recommender,
@@ -44,18 +43,7 @@ export interface FoldInOptions {
   l2?: number;
 }
 
-export interface MFModelInit {
-  params: MFParams;
-  /** External user ID ↔ dense index; default: IDs "0"…"numUsers-1". */
-  users?: IdMap;
-  /** External movie ID ↔ dense index; default: IDs "0"…"numItems-1". */
-  items?: IdMap;
-  /** The training configuration (JSON-serialisable); kept in the artifact. */
-  config?: Readonly<Record<string, unknown>>;
-  log?: TrainingLog;
-  /** Items each user rated in training, for `excludeRated`. */
-  rated?: RatedIndex;
-}
+export type MFModelInit = ParamsModelInit<MFParams, TrainingLog>;
 
 /** An MF user as MFModel scores them: b_u and p_u (trained: a view of the model's row; folded in: its own). */
 export interface MFUserState extends UserState, UserVector {}
@@ -65,15 +53,9 @@ export interface MFUserState extends UserState, UserVector {}
  * (Koren, Bell & Volinsky, "Matrix factorization techniques for recommender systems", IEEE Computer 2009).
  * Users and items are dense indices; `userIndex`/`itemIndex` map external IDs and throw typed errors.
  */
-export class MFModel implements Recommender {
+export class MFModel extends ParamsModel<MFParams, TrainingLog> implements Recommender {
   readonly family = 'mf';
   readonly task: ModelTask = 'rating';
-  readonly params: MFParams;
-  readonly users: IdMap;
-  readonly items: IdMap;
-  readonly config: Readonly<Record<string, unknown>>;
-  readonly log: TrainingLog;
-  readonly rated: RatedIndex | undefined;
   /** Default λ for foldIn. */
   foldInL2: number;
   #itemScorer: DotScorer | undefined;
@@ -93,25 +75,11 @@ export class MFModel implements Recommender {
     expect('userFactors', params.userFactors.length, numUsers * factors);
     expect('itemFactors', params.itemFactors.length, numItems * factors);
     if (params.temporal) checkTemporal(params.temporal, numUsers, numItems);
-    this.params = params;
-    this.users = init.users ?? IdMap.identity(numUsers);
-    this.items = init.items ?? IdMap.identity(numItems);
-    expect('users IdMap', this.users.size, numUsers);
-    expect('items IdMap', this.items.size, numItems);
-    if (init.rated) expect('rated index offsets', init.rated.offsets.length, numUsers + 1);
-    this.config = init.config ?? {};
-    this.log = init.log ?? { engine: 'unknown', epochs: [] };
-    this.rated = init.rated;
+    super('MFModel', init, { engine: 'unknown', epochs: [] });
     const l2 = this.config.foldInL2;
     this.foldInL2 = typeof l2 === 'number' && l2 > 0 ? l2 : 1;
   }
 
-  get numUsers(): number {
-    return this.params.numUsers;
-  }
-  get numItems(): number {
-    return this.params.numItems;
-  }
   get factors(): number {
     return this.params.factors;
   }
@@ -133,28 +101,15 @@ export class MFModel implements Recommender {
     return i;
   }
 
-  #checkUser(u: number): void {
-    checkUserIndex(u, this.params.numUsers);
-  }
-  #checkItem(i: number): void {
-    checkItemIndex(i, this.params.numItems);
-  }
-
   /** The trained user u's state (bias and a view of p_u); throws UnknownUserError. */
   userState(user: number): MFUserState {
-    this.#checkUser(user);
+    this.checkUser(user);
     const k = this.params.factors;
     return {
       index: user,
       bias: this.params.userBias[user]!,
       factors: this.params.userFactors.subarray(user * k, (user + 1) * k),
     };
-  }
-
-  /** The items user u rated in training (ascending), when the model carries its rated index. */
-  trainedHistory(user: number): Int32Array | undefined {
-    this.#checkUser(user);
-    return this.rated ? ratedItems(this.rated, user) : undefined;
   }
 
   /** A trained user's index or a state (trained or folded in) → bias and factors, checked against the model. */
@@ -181,7 +136,7 @@ export class MFModel implements Recommender {
    * or a time before 1970.
    */
   predict(user: number | UserState, item: number, at?: number): number {
-    this.#checkItem(item);
+    this.checkItem(item);
     const state = this.#user(user, 'predict');
     const { bias, factors: p } = state;
     const { factors: k, itemFactors, itemBias, globalMean } = this.params;
@@ -286,35 +241,19 @@ export class MFModel implements Recommender {
     return top;
   }
 
-  get #itemCosine(): CosineIndex {
+  /** cos(q_i, q_j) = q_i·q_j / (‖q_i‖‖q_j‖) over the item factors: what similarItems and explain rank by. */
+  protected get itemCosine(): CosineIndex {
     const { itemFactors, factors, numItems } = this.params;
     this.#itemCosineIndex ??= new CosineIndex(itemFactors, factors, numItems, this.#scorer);
     return this.#itemCosineIndex;
   }
 
-  /** Items most similar to `item` by cosine similarity of factors q_i·q_j / (‖q_i‖‖q_j‖), the item itself excluded. */
-  similarItems(item: number, k: number, allowed?: Uint8Array): TopItems {
-    this.#checkItem(item);
-    return this.#itemCosine.nearest(item, { k, ...(allowed ? { allowed } : {}) });
-  }
-
   /** Users most similar to `user` by cosine similarity of factors p_u·p_v / (‖p_u‖‖p_v‖), the user excluded. */
   similarUsers(user: number, k: number): TopItems {
-    this.#checkUser(user);
+    this.checkUser(user);
     const { userFactors, factors, numUsers } = this.params;
     this.#userCosineIndex ??= new CosineIndex(userFactors, factors, numUsers);
     return this.#userCosineIndex.nearest(user, { k });
-  }
-
-  /**
-   * Why `item` is recommended: the items of the user's history most similar to it by cosine of movie factors
-   * (the item itself left out), best first; scores are the cosines. A factor model has no per-item contribution
-   * to report, so the nearest rated neighbours stand in for "because you rated".
-   */
-  explain(_user: UserState, history: UserHistory, item: number, k: number): TopItems {
-    this.#checkItem(item);
-    for (let j = 0; j < history.items.length; j++) this.#checkItem(history.items[j]!);
-    return this.#itemCosine.among(item, history.items, k);
   }
 
   /**
@@ -334,7 +273,7 @@ export class MFModel implements Recommender {
     const targets = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       const i = items[j]!;
-      this.#checkItem(i);
+      this.checkItem(i);
       const r = ratings[j]!;
       if (!Number.isFinite(r)) throw new RangeError(`foldIn: rating ${j} (item ${i}) is ${r}`);
       targets[j] = r - globalMean - itemBias[i]!;

@@ -12,19 +12,18 @@
  * W_1ᵀ[p, q] = W_{1,user}ᵀ p + W_{1,item}ᵀ q, whose item half is precomputed once per model, so a user costs one
  * small matrix-vector product plus, per item, the hidden layers above the first.
  */
-import { IdMap, Rng } from '@movierec/data';
+import { Rng } from '@movierec/data';
 import {
-  type BlobEntry,
-  decodeContainer,
+  decodeFamily,
   encodeContainer,
-  idMapFromHeader,
+  type FamilyFormat,
+  type IdentityHeader,
+  identityFromHeader,
+  identityHeader,
   ratedIndexBlobs,
-  ratedIndexFromBlobs,
 } from '../container.ts';
 import { CosineIndex } from '../cosine.ts';
-import { checkItemIndex, checkUserIndex } from '../errors.ts';
-import type { RatedIndex } from '../rated-index.ts';
-import { ratedItems } from '../rated-index.ts';
+import { checkUserIndex } from '../errors.ts';
 import type {
   ModelTask,
   Recommender,
@@ -36,6 +35,7 @@ import type {
 import { registerModelClass } from '../registry.ts';
 import { DotScorer } from '../score.ts';
 import { topK } from '../top-k.ts';
+import { ParamsModel, type ParamsModelInit } from './params-model.ts';
 
 export type NcfKind = 'gmf' | 'mlp' | 'neumf';
 
@@ -91,16 +91,14 @@ export interface NcfFoldInOptions {
   seed?: number;
 }
 
-export interface NcfModelInit {
-  params: NcfParams;
-  users?: IdMap;
-  items?: IdMap;
-  /** Training configuration (JSON-serialisable); `seed` and `foldIn` (NcfFoldInOptions) are read from it. */
-  config?: Readonly<Record<string, unknown>>;
-  log?: { engine: string; [key: string]: unknown };
-  /** Items each user interacted with in training (`trainedHistory`). */
-  rated?: RatedIndex;
+/** The training log NCF keeps (engine and whatever else the trainer records). */
+export interface NcfLog {
+  engine: string;
+  [key: string]: unknown;
 }
+
+/** `config` (JSON-serialisable) is where foldIn reads `seed` and `foldIn` (NcfFoldInOptions) from. */
+export type NcfModelInit = ParamsModelInit<NcfParams, NcfLog>;
 
 /** σ(z) = 1 / (1 + e^−z), the output unit of eq. 11. */
 function sigmoid(z: number): number {
@@ -154,15 +152,9 @@ export function checkNcfParams(p: NcfParams, where = 'NcfModel'): void {
  * A trained GMF / MLP / NeuMF network as a Recommender (task 'ranking'): scoreAll is the network's output
  * ŷ_ui = σ(·) for every item, similarItems and explain use the cosine of the item embeddings (see `itemVectors`).
  */
-export class NcfModel implements Recommender {
+export class NcfModel extends ParamsModel<NcfParams, NcfLog> implements Recommender {
   readonly family = 'ncf';
   readonly task: ModelTask = 'ranking';
-  readonly params: NcfParams;
-  readonly users: IdMap;
-  readonly items: IdMap;
-  readonly config: Readonly<Record<string, unknown>>;
-  readonly log: { engine: string; [key: string]: unknown };
-  readonly rated: RatedIndex | undefined;
   readonly #dM: number;
   #gmfScorer: DotScorer | undefined;
   #itemFirst: Float32Array | undefined;
@@ -176,21 +168,8 @@ export class NcfModel implements Recommender {
 
   constructor(init: NcfModelInit) {
     checkNcfParams(init.params);
+    super('NcfModel', init, { engine: 'unknown' });
     const p = init.params;
-    this.params = p;
-    this.users = init.users ?? IdMap.identity(p.numUsers);
-    this.items = init.items ?? IdMap.identity(p.numItems);
-    if (this.users.size !== p.numUsers)
-      throw new RangeError(`NcfModel: users IdMap has ${this.users.size} IDs, the model ${p.numUsers} users`);
-    if (this.items.size !== p.numItems)
-      throw new RangeError(`NcfModel: items IdMap has ${this.items.size} IDs, the model ${p.numItems} items`);
-    if (init.rated && init.rated.offsets.length !== p.numUsers + 1)
-      throw new RangeError(
-        `NcfModel: rated index has ${init.rated.offsets.length} offsets, expected ${p.numUsers + 1}`,
-      );
-    this.config = init.config ?? {};
-    this.log = init.log ?? { engine: 'unknown' };
-    this.rated = init.rated;
     this.#dM = p.kind === 'gmf' ? 0 : p.layers[0]! / 2;
     this.#act = p.layers.map((l) => new Float64Array(l));
     this.#logits = new Float64Array(p.numItems);
@@ -200,13 +179,6 @@ export class NcfModel implements Recommender {
   get kind(): NcfKind {
     return this.params.kind;
   }
-  get numUsers(): number {
-    return this.params.numUsers;
-  }
-  get numItems(): number {
-    return this.params.numItems;
-  }
-
   userState(user: number): NcfUserState {
     checkUserIndex(user, this.params.numUsers);
     const { gmfFactors: dG, gmfUser, mlpUser } = this.params;
@@ -216,15 +188,6 @@ export class NcfModel implements Recommender {
       gmf: gmfUser.subarray(user * dG, (user + 1) * dG),
       mlp: mlpUser.subarray(user * dM, (user + 1) * dM),
     };
-  }
-
-  trainedHistory(user: number): Int32Array | undefined {
-    checkUserIndex(user, this.params.numUsers);
-    return this.rated ? ratedItems(this.rated, user) : undefined;
-  }
-
-  #checkItem(i: number): void {
-    checkItemIndex(i, this.params.numItems);
   }
 
   #state(user: UserState): NcfUserState {
@@ -346,7 +309,7 @@ export class NcfModel implements Recommender {
       throw new RangeError(`predictPairs: users has ${users.length} entries, items ${items.length}`);
     const out = new Float32Array(users.length);
     for (let j = 0; j < users.length; j++) {
-      this.#checkItem(items[j]!);
+      this.checkItem(items[j]!);
       out[j] = sigmoid(this.#logitOne(this.userState(users[j]!), items[j]!));
     }
     return out;
@@ -409,7 +372,7 @@ export class NcfModel implements Recommender {
   }
 
   /** Core's cosine over itemVectors (rows already of unit length, so cos = the dot product). */
-  get #itemCosine(): CosineIndex {
+  protected get itemCosine(): CosineIndex {
     if (!this.#cosine) {
       const { vectors, dim } = this.itemVectors();
       this.#cosine = new CosineIndex(vectors, dim, this.params.numItems);
@@ -419,21 +382,9 @@ export class NcfModel implements Recommender {
 
   /** cos(v_a, v_b) of the item vectors above. */
   itemSimilarity(a: number, b: number): number {
-    this.#checkItem(a);
-    this.#checkItem(b);
-    return this.#itemCosine.pair(a, b);
-  }
-
-  similarItems(item: number, k: number, allowed?: Uint8Array): TopItems {
-    this.#checkItem(item);
-    return this.#itemCosine.nearest(item, { k, ...(allowed ? { allowed } : {}) });
-  }
-
-  /** The history's items most similar to `item` by the cosine of itemVectors (the item itself left out). */
-  explain(_user: UserState, history: UserHistory, item: number, k: number): TopItems {
-    this.#checkItem(item);
-    for (let j = 0; j < history.items.length; j++) this.#checkItem(history.items[j]!);
-    return this.#itemCosine.among(item, history.items, k);
+    this.checkItem(a);
+    this.checkItem(b);
+    return this.itemCosine.pair(a, b);
   }
 
   /** The mean trained user's embeddings (fold-in starts there; an empty history gets it as is). */
@@ -602,20 +553,15 @@ export class NcfModel implements Recommender {
 
 export const NCF_FORMAT = 'movierec-ncf';
 export const NCF_FORMAT_VERSION = 1;
-const MAGIC = 'MRNC';
+const NCF: FamilyFormat = { magic: 'MRNC', version: NCF_FORMAT_VERSION, format: NCF_FORMAT };
 
-interface NcfHeader {
+interface NcfHeader extends IdentityHeader<NcfModel['log']> {
   format: string;
   family: 'ncf';
   version: number;
   kind: NcfKind;
   shapes: { numUsers: number; numItems: number; gmfFactors: number; layers: number[] };
   outBias: number;
-  config: Record<string, unknown>;
-  log: { engine: string; [key: string]: unknown };
-  users: string[];
-  items: string[];
-  blobs: BlobEntry[];
 }
 
 /** The model as bytes (float32 weights bit for bit, the ID maps, config and log in the header). */
@@ -632,7 +578,7 @@ export function serializeNcf(model: NcfModel): Uint8Array {
     ...ratedIndexBlobs(model.rated),
   ];
   return encodeContainer(
-    MAGIC,
+    NCF.magic,
     NCF_FORMAT_VERSION,
     arrays,
     (blobs): NcfHeader => ({
@@ -642,30 +588,14 @@ export function serializeNcf(model: NcfModel): Uint8Array {
       kind: p.kind,
       shapes: { numUsers: p.numUsers, numItems: p.numItems, gmfFactors: p.gmfFactors, layers: [...p.layers] },
       outBias: p.outBias,
-      config: { ...model.config },
-      log: model.log,
-      users: model.users.toJSON(),
-      items: model.items.toJSON(),
-      blobs,
+      ...identityHeader(model, blobs),
     }),
   );
 }
 
 /** Reads serializeNcf's bytes back; a ModelFormatError names what is wrong (magic, version, a blob's shape). */
 export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfModel {
-  const {
-    header,
-    blobs: found,
-    fail,
-  } = decodeContainer<NcfHeader>(bytes, source, {
-    magics: [MAGIC],
-    kind: 'movierec model',
-    version: NCF_FORMAT_VERSION,
-    checkHeader(header, fail) {
-      if (header.format !== NCF_FORMAT)
-        fail(`header format is ${JSON.stringify(header.format)}, expected "${NCF_FORMAT}"`);
-    },
-  });
+  const { header, blobs: found, fail } = decodeFamily<NcfHeader>(bytes, source, NCF);
   const f32 = (name: string): Float32Array => {
     const a = found.get(name);
     if (!(a instanceof Float32Array)) return fail(`float32 blob ${name} is missing`);
@@ -694,15 +624,10 @@ export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfMode
   } catch (err) {
     fail((err as Error).message.replace(`${source}: `, ''));
   }
-  const rated = ratedIndexFromBlobs(found, params.numUsers, fail);
   return new NcfModel({
     params,
-    users: idMapFromHeader('user', header.users ?? [], fail),
-    items: idMapFromHeader('item', header.items ?? [], fail),
-    config: header.config ?? {},
-    log: header.log ?? { engine: 'unknown' },
-    ...(rated ? { rated } : {}),
+    ...identityFromHeader(header, found, params.numUsers, { engine: 'unknown' }, fail),
   });
 }
 
-registerModelClass('ncf', MAGIC, NcfModel, { serialize: serializeNcf, deserialize: deserializeNcf });
+registerModelClass('ncf', NCF.magic, NcfModel, { serialize: serializeNcf, deserialize: deserializeNcf });
