@@ -18,6 +18,7 @@
 import os from 'node:os';
 import { Catalogue } from '../packages/api/src/serving/catalogue.ts';
 import { Snapshot } from '../packages/api/src/serving/snapshot.ts';
+import { UserStateCache } from '../packages/api/src/serving/user-cache.ts';
 import type { Recommender } from '../packages/core/src/index.ts';
 import { MFModel } from '../packages/core/src/model.ts';
 import { allocParams } from '../packages/core/src/params.ts';
@@ -104,7 +105,12 @@ const version = {
   datasetFingerprint: 'bench',
   trainingRun: null,
 };
-const snapshot = new Snapshot(Snapshot.serve(version, model, catalogue), null, catalogue, 1_000_000);
+const snapshot = new Snapshot(
+  Snapshot.serve(version, model, catalogue),
+  null,
+  catalogue,
+  new UserStateCache(Number.POSITIVE_INFINITY, 1_000_000),
+);
 const stored = foldItems.map((items, j) => ({
   exists: true,
   movieIds: Array.from(items, (i) => movieIds[i]!),

@@ -84,6 +84,9 @@ interface Minute {
   /** V8 heap in use and memory outside it (Buffers, typed arrays), from the server's own /metrics. */
   heapUsedMb: number;
   externalMb: number;
+  /** What the bounded caches hold by their own accounting (movierec_cache_bytes): user states, response bodies. */
+  userCacheMb: number;
+  responseCacheMb: number;
   load: number;
 }
 const newMinute = (): Minute => ({
@@ -98,6 +101,8 @@ const newMinute = (): Minute => ({
   rssMb: 0,
   heapUsedMb: 0,
   externalMb: 0,
+  userCacheMb: 0,
+  responseCacheMb: 0,
   load: 0,
 });
 const minutes: Minute[] = [newMinute()];
@@ -165,16 +170,21 @@ async function hostileStream(): Promise<void> {
 }
 
 /** The server's event-loop stall (ms; the scrape resets it), V8 heap in use and external memory (MB). */
-async function scrape(): Promise<{ eventLoopMaxMs: number; heapUsedMb: number; externalMb: number }> {
+async function scrape(): Promise<
+  Pick<Minute, 'eventLoopMaxMs' | 'heapUsedMb' | 'externalMb' | 'userCacheMb' | 'responseCacheMb'>
+> {
   const text = await (await fetch(`${server.url}/metrics`)).text().catch(() => '');
-  const read = (name: string, scale: number) => {
-    const m = new RegExp(`^movierec_${name} (\\S+)`, 'm').exec(text);
+  const read = (series: string, scale: number) => {
+    const escaped = series.replace(/[{}"]/g, (c) => `\\${c}`);
+    const m = new RegExp(`^movierec_${escaped} (\\S+)`, 'm').exec(text);
     return m ? Number(m[1]) * scale : Number.NaN;
   };
   return {
     eventLoopMaxMs: read('nodejs_eventloop_lag_max_seconds', 1000),
     heapUsedMb: read('nodejs_heap_size_used_bytes', 1 / 2 ** 20),
     externalMb: read('nodejs_external_memory_bytes', 1 / 2 ** 20),
+    userCacheMb: read('cache_bytes{cache="user"}', 1 / 2 ** 20),
+    responseCacheMb: read('cache_bytes{cache="response"}', 1 / 2 ** 20),
   };
 }
 
@@ -218,7 +228,7 @@ function summary(m: Minute, k: number): string {
   return (
     `minute ${String(k).padStart(2)}: ${(m.requests / 60).toFixed(0).padStart(5)} req/s  p99 ${p99(m.latencies).toFixed(1).padStart(6)} ms  ` +
     `5xx ${m.status5xxOutside} (+${m.status5xxInOutage} in outage)  other errors ${m.otherErrors}  hostile refused ${m.hostileRefused}/${m.hostileRefused + m.hostileAccepted}  ` +
-    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB (heap ${m.heapUsedMb.toFixed(0)}, external ${m.externalMb.toFixed(0)})  load ${m.load.toFixed(1)}`
+    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB (heap ${m.heapUsedMb.toFixed(0)}, external ${m.externalMb.toFixed(0)}; caches: users ${m.userCacheMb.toFixed(1)}, responses ${m.responseCacheMb.toFixed(1)})  load ${m.load.toFixed(1)}`
   );
 }
 
@@ -255,6 +265,8 @@ try {
       rssMb: m.rssMb,
       heapUsedMb: m.heapUsedMb,
       externalMb: m.externalMb,
+      userCacheMb: m.userCacheMb,
+      responseCacheMb: m.responseCacheMb,
       load: m.load,
     })),
     rssStartMb: rssStart,

@@ -30,6 +30,8 @@ export interface ServerOptions {
   staticDir?: string;
   /** Whole-response cache budget in bytes (default 64 MiB; 0 disables it). */
   responseCacheBytes?: number;
+  /** Byte budget of the user states held in memory (default 16 MiB; 0 holds none). */
+  userCacheBytes?: number;
   limits?: QueryLimits;
   /**
    * Authentication (see auth/tokens.ts): `{ mode: 'jwt', secret }`, `{ mode: 'demo' }`, `{ mode: 'off' }`, …
@@ -107,6 +109,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.onEventLag !== undefined ? { onEventLag: options.onEventLag } : {}),
     ...(options.pushedEvents !== undefined ? { pushedEvents: options.pushedEvents } : {}),
     similarModel,
+    ...(options.userCacheBytes !== undefined ? { userCacheBytes: options.userCacheBytes } : {}),
   });
   await service.start();
   let http: Awaited<ReturnType<typeof startHttp>>;

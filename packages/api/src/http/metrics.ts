@@ -107,8 +107,30 @@ export class Metrics {
     '1 while pushed events (LISTEN/NOTIFY) arrive, 0 while this process falls back to polling',
   );
 
+  /** Caches whose size every scrape reports (watchCache). */
+  readonly #caches = new Map<string, () => { bytes: number; entries: number }>();
+
   constructor(options: { pool?: () => { total: number; idle: number; waiting: number } | null } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'movierec_' });
+    const caches = this.#caches;
+    new Gauge({
+      name: 'movierec_cache_bytes',
+      help: 'Bytes held by each bounded cache (response, user), as the cache accounts them against its budget',
+      labelNames: ['cache'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [cache, read] of caches) this.set({ cache }, read().bytes);
+      },
+    });
+    new Gauge({
+      name: 'movierec_cache_entries',
+      help: 'Entries held by each bounded cache (response bodies, user states)',
+      labelNames: ['cache'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [cache, read] of caches) this.set({ cache }, read().entries);
+      },
+    });
     const pool = options.pool;
     if (pool !== undefined) {
       new Gauge({
@@ -138,6 +160,11 @@ export class Metrics {
       eventLag: (kind: string, ms: number) => this.eventLag.observe({ kind }, ms / 1000),
       listening: (on: boolean) => this.eventsListening.set(on ? 1 : 0),
     };
+  }
+
+  /** Reports a cache's bytes and entries on every scrape (movierec_cache_bytes / movierec_cache_entries). */
+  watchCache(cache: string, read: () => { bytes: number; entries: number }): void {
+    this.#caches.set(cache, read);
   }
 
   /** The model now served (the previous version's series is removed). */

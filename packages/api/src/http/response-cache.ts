@@ -81,6 +81,9 @@ class Doorkeeper {
 const ENTRY_OVERHEAD = 256;
 const entryBytes = (key: string, body: Buffer) => body.length + key.length * 2 + ENTRY_OVERHEAD;
 
+/** Default budget of the whole-response cache (MOVIEREC_RESPONSE_CACHE_BYTES, responseCacheBytes). */
+export const DEFAULT_RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
+
 export class ResponseCache {
   readonly #entries = new Map<string, Entry>();
   readonly #maxBytes: number;
@@ -92,13 +95,18 @@ export class ResponseCache {
   /** Answers not stored because their key had not missed before (see Admission above). */
   refused = 0;
 
-  constructor(maxBytes = 64 * 1024 * 1024, ttlMs = 60_000) {
+  constructor(maxBytes = DEFAULT_RESPONSE_CACHE_BYTES, ttlMs = 60_000) {
     this.#maxBytes = maxBytes;
     this.#ttlMs = ttlMs;
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Bytes held, as counted against the budget (bodies, keys and ENTRY_OVERHEAD each). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get(key: string, epoch: number, now: number): Buffer | null {

@@ -25,7 +25,7 @@ import { type ApiContext, type CacheDeps, resolvers } from '../graphql/resolvers
 import type { Logger } from '../logger.ts';
 import type { RecommenderService } from '../serving/service.ts';
 import type { Metrics } from './metrics.ts';
-import { ResponseCache } from './response-cache.ts';
+import { DEFAULT_RESPONSE_CACHE_BYTES, ResponseCache } from './response-cache.ts';
 import { createRateLimiter, type RateLimitOptions, setSecurityHeaders } from './security.ts';
 import { serveStatic } from './static.ts';
 
@@ -245,7 +245,12 @@ export async function startHttp(
     },
   });
   await apollo.start();
-  const cache = new ResponseCache(options.responseCacheBytes ?? 64 * 1024 * 1024);
+  const cache = new ResponseCache(options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
+  options.metrics?.watchCache('response', () => ({ bytes: cache.bytes, entries: cache.size }));
+  options.metrics?.watchCache('user', () => {
+    const users = service.snapshot?.users;
+    return { bytes: users?.bytes ?? 0, entries: users?.size ?? 0 };
+  });
   const rateLimiter = createRateLimiter(options.rateLimit);
   const auth = options.auth;
   let closing = false;

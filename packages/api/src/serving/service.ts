@@ -16,12 +16,18 @@ import {
   Snapshot,
   type UserState,
 } from './snapshot.ts';
+import { DEFAULT_MAX_USERS, DEFAULT_USER_CACHE_BYTES, UserStateCache } from './user-cache.ts';
 
 export interface ServiceOptions {
   /** How often to poll for a newly activated model version and for other processes' ratings (ms). */
   pollMs?: number;
-  /** Most user states held in memory per model version. */
+  /** Most user states held in memory per model version (default DEFAULT_MAX_USERS, 200,000). */
   maxUsers?: number;
+  /**
+   * Byte budget of the user states held per model version (default DEFAULT_USER_CACHE_BYTES, 16 MiB): histories,
+   * model states and cached top-N lists, least recently stored out first.
+   */
+  userCacheBytes?: number;
   /**
    * While pushed events arrive (LISTEN/NOTIFY on a shared PostgreSQL), the poll only runs as a safety net this often
    * (ms, default 30000); when the listening connection is lost it runs every pollMs again.
@@ -52,6 +58,7 @@ export class RecommenderService {
   readonly #log: Logger;
   readonly #pollMs: number;
   readonly #maxUsers: number;
+  readonly #userCacheBytes: number;
   #snapshot: Snapshot | null = null;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
@@ -66,6 +73,8 @@ export class RecommenderService {
   readonly #similarModel: SimilarModelTask;
   #watermark: string | null = null;
   #dbReachable = false;
+  /** Database calls failed since the last one that succeeded (the first is logged, the count when they recover). */
+  #failedCalls = 0;
   #stopped = false;
   /** Bumped whenever anything cached may have changed (a new snapshot); response-cache entries compare it. */
   epoch = 0;
@@ -74,7 +83,8 @@ export class RecommenderService {
     this.store = store;
     this.#log = log;
     this.#pollMs = options.pollMs ?? 2000;
-    this.#maxUsers = options.maxUsers ?? 200_000;
+    this.#maxUsers = options.maxUsers ?? DEFAULT_MAX_USERS;
+    this.#userCacheBytes = options.userCacheBytes ?? DEFAULT_USER_CACHE_BYTES;
     this.#safetyPollMs = options.safetyPollMs ?? 30_000;
     this.#onEventLag = options.onEventLag;
     this.#observer = options.observer;
@@ -197,6 +207,16 @@ export class RecommenderService {
 
   async #load(): Promise<void> {
     const started = performance.now();
+    // how long each synchronous step held the event loop (ms), logged with 'model loaded'
+    const steps: Record<string, number> = {};
+    const step = <T>(name: string, work: () => T): T => {
+      const t0 = performance.now();
+      const out = work();
+      steps[name] = Math.round((performance.now() - t0) * 10) / 10;
+      return out;
+    };
+    // each step in its own turn of the event loop: requests keep being answered while a new version loads
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
     // the change-feed watermark is taken before reading, so ratings written during the load are seen next poll
     const feedStart = await this.store.changedUsersSince(null);
     // the models of the current snapshot that stay active are reused, not read and built again
@@ -205,21 +225,27 @@ export class RecommenderService {
       if (s != null) held.set(s.version.id, s.model);
     const loaded = await this.store.loadActiveModels(held);
     const movies = await this.store.loadMovies();
-    // each step in its own turn of the event loop: requests keep being answered while a new version loads
-    const turn = () => new Promise((resolve) => setImmediate(resolve));
     await turn();
-    const catalogue = new Catalogue(movies);
-    await turn();
-    const served = (task: string): Served | null => {
+    const catalogue = step('catalogue', () => new Catalogue(movies));
+    const served: Partial<Record<'rating' | 'ranking', Served | null>> = {};
+    for (const task of ['rating', 'ranking'] as const) {
+      await turn();
       const found = loaded.find((l) => l.version.task === task);
-      return found ? Snapshot.serve(found.version, found.model, catalogue) : null;
-    };
-    const snapshot = new Snapshot(
-      served('rating'),
-      served('ranking'),
-      catalogue,
-      this.#maxUsers,
-      this.#similarModel,
+      served[task] = found
+        ? step(`${task} items`, () => Snapshot.serve(found.version, found.model, catalogue))
+        : null;
+    }
+    await turn();
+    const snapshot = step(
+      'snapshot',
+      () =>
+        new Snapshot(
+          served.rating ?? null,
+          served.ranking ?? null,
+          catalogue,
+          new UserStateCache(this.#userCacheBytes, this.#maxUsers),
+          this.#similarModel,
+        ),
     );
     if (loaded.length > 0) {
       // users who rated after the oldest active model was trained are served by fold-in from their stored ratings
@@ -241,6 +267,7 @@ export class RecommenderService {
       })),
       movies: catalogue.size,
       ms: Math.round(performance.now() - started),
+      steps,
     });
     const servingId = snapshot.version?.id;
     this.#observer?.modelLoaded(
@@ -331,13 +358,20 @@ export class RecommenderService {
     try {
       const out = await fn();
       this.#dbReachable = true;
+      if (this.#failedCalls > 0) {
+        this.#log.info({ msg: 'database calls succeed again', failedCalls: this.#failedCalls });
+        this.#failedCalls = 0;
+      }
       this.#observer?.dbCall((performance.now() - started) / 1000, true);
       return out;
     } catch (err) {
       if (isGraphQLError(err)) throw err;
       this.#observer?.dbCall((performance.now() - started) / 1000, false);
       this.#dbReachable = false;
-      this.#log.error({ msg: 'database call failed', err: String(err) });
+      // one error line per outage, not one per request (a 10 s outage under load wrote 1,600 identical lines); the
+      // count of failed calls is logged when calls succeed again, and every failure counts in
+      // movierec_db_call_duration_seconds{outcome="error"}
+      if (this.#failedCalls++ === 0) this.#log.error({ msg: 'database call failed', err: String(err) });
       throw databaseUnavailable(err);
     }
   }

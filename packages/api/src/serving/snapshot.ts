@@ -14,6 +14,7 @@ import {
 } from '@movierec/core';
 import { type ModelVersionInfo, type StoredHistory, storedHistory, type UserRatings } from '@movierec/db';
 import { type Catalogue, ItemSpace } from './catalogue.ts';
+import { UserStateCache } from './user-cache.ts';
 
 export type RecommendationSource = 'PERSONALIZED' | 'POPULARITY';
 
@@ -100,7 +101,8 @@ export class Snapshot {
   readonly #similar = new Map<number, TopItems>();
   readonly #similarOther = new Map<number, TopItems>();
   readonly #emptyUsers = new Map<Recommender, ModelUserState>();
-  readonly users = new Map<string, UserState>();
+  /** The users' states, bounded by bytes and count (UserStateCache). */
+  readonly users: UserStateCache;
   readonly pending = new Map<string, Promise<UserState>>();
   /** Users whose stored ratings changed after the models were trained: served by fold-in, not their trained row. */
   readonly dirtyUsers = new Set<string>();
@@ -111,10 +113,12 @@ export class Snapshot {
     /** The active ranking model (task 'ranking'): recommendations. */
     readonly ranking: Served | null,
     readonly catalogue: Catalogue,
-    readonly maxUsers: number,
+    /** Where the users' states are held (a new, empty cache per snapshot). */
+    users: UserStateCache = new UserStateCache(),
     /** The model whose neighbours `similarMovies` lists, when it is active (else the other one). */
     readonly similarTask: SimilarModelTask = DEFAULT_SIMILAR_MODEL,
   ) {
+    this.users = users;
     this.recommending = ranking ?? rating;
     this.#popularity = this.#buildPopularity();
   }
@@ -232,23 +236,13 @@ export class Snapshot {
     return new UserState(userId, stored.exists, stored.movieIds.length, recommending, rating);
   }
 
-  /** Keeps at most maxUsers user states (oldest first out); evicted states are marked stale. */
+  /** Holds a user's state (the user-state cache's bounds apply; an evicted state is marked stale). */
   remember(state: UserState): void {
-    const old = this.users.get(state.userId);
-    if (old !== undefined) old.valid = false;
-    this.users.delete(state.userId);
-    this.users.set(state.userId, state);
-    while (this.users.size > this.maxUsers) {
-      const first = this.users.keys().next().value as string;
-      this.users.get(first)!.valid = false;
-      this.users.delete(first);
-    }
+    this.users.remember(state);
   }
 
   forget(userId: string): void {
-    const s = this.users.get(userId);
-    if (s !== undefined) s.valid = false;
-    this.users.delete(userId);
+    this.users.forget(userId);
   }
 
   /**
@@ -280,7 +274,10 @@ export class Snapshot {
     const top = fallback
       ? this.#popularity!.recommend(this.emptyUser(this.#popularity!), query)
       : served.model.recommend(user!.state!, query);
-    if (cache.size < 4096) cache.set(cacheKey, top);
+    if (cache.size < 4096) {
+      cache.set(cacheKey, top);
+      if (!fallback) this.users.charge(state, cacheKey, top);
+    }
     return top;
   }
 

@@ -1,0 +1,123 @@
+/**
+ * The user states one snapshot holds in memory, bounded by bytes and by count (least recently stored out first).
+ * A state's bytes are estimated once when it is stored (its histories, exclusion lists and model states) and grow as
+ * top-N lists are cached on it, so a large population of distinct users cannot grow the process without bound: the
+ * soak (bench/soak.ts) showed resident memory growing 234 → 560 MB in 10 minutes under a count-only bound of 200,000
+ * states. Evicted states are marked stale (response-cache entries built from them check `valid`).
+ */
+import type { TopItems } from '@movierec/core';
+import type { ModelUser, UserState } from './snapshot.ts';
+
+/** Default byte budget of the user-state cache (MOVIEREC_USER_CACHE_BYTES, ServiceOptions.userCacheBytes). */
+export const DEFAULT_USER_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** Default most user states held, whatever their size (ServiceOptions.maxUsers). */
+export const DEFAULT_MAX_USERS = 200_000;
+
+/**
+ * What a state costs beyond its typed arrays: the UserState, its two ModelUser records, the tops Map, the cache's
+ * Map entry and the key string's header: V8 object headers and hash-table slots, an allowance rounded up (a test
+ * checks that the estimate is not below what the V8 heap grows by per state).
+ */
+const STATE_OVERHEAD = 768;
+/** What one cached top-N list costs beyond its two arrays and key (the TopItems object, the Map slot). */
+const TOP_OVERHEAD = 160;
+/**
+ * What each typed array costs beyond its elements: the view and ArrayBuffer objects and the backing store's record.
+ * Without it the estimate came to 4.4 KB for a state the heap and array buffers grew by 5.2 KB for (10 arrays;
+ * test/user-cache.test.ts measures it).
+ */
+const ARRAY_OVERHEAD = 112;
+
+export class UserStateCache {
+  readonly #states = new Map<string, UserState>();
+  readonly #bytes = new Map<UserState, number>();
+  #total = 0;
+
+  constructor(
+    readonly maxBytes = DEFAULT_USER_CACHE_BYTES,
+    readonly maxUsers = DEFAULT_MAX_USERS,
+  ) {
+    if (!(maxBytes >= 0) || !(maxUsers >= 0))
+      throw new RangeError(
+        `user cache: maxBytes and maxUsers must be non-negative numbers, got ${maxBytes} and ${maxUsers}`,
+      );
+  }
+
+  get size(): number {
+    return this.#states.size;
+  }
+
+  /** Bytes the held states are estimated to take. */
+  get bytes(): number {
+    return this.#total;
+  }
+
+  get(userId: string): UserState | undefined {
+    return this.#states.get(userId);
+  }
+
+  /** Stores a state (replacing and staling the user's old one), then evicts the oldest until within both bounds. */
+  remember(state: UserState): void {
+    this.forget(state.userId);
+    const bytes = stateBytes(state);
+    if (bytes > this.maxBytes || this.maxUsers === 0) {
+      state.valid = false;
+      return;
+    }
+    this.#states.set(state.userId, state);
+    this.#bytes.set(state, bytes);
+    this.#total += bytes;
+    this.#evict();
+  }
+
+  /** A top-N list cached on a held state: its bytes count against the budget (a state no longer held: nothing). */
+  charge(state: UserState, key: string, top: TopItems): void {
+    const bytes = this.#bytes.get(state);
+    if (bytes === undefined) return;
+    const more = topBytes(key, top);
+    this.#bytes.set(state, bytes + more);
+    this.#total += more;
+    this.#evict();
+  }
+
+  forget(userId: string): void {
+    const old = this.#states.get(userId);
+    if (old === undefined) return;
+    old.valid = false;
+    this.#states.delete(userId);
+    this.#total -= this.#bytes.get(old) ?? 0;
+    this.#bytes.delete(old);
+  }
+
+  #evict(): void {
+    while (this.#states.size > 0 && (this.#total > this.maxBytes || this.#states.size > this.maxUsers)) {
+      this.forget(this.#states.keys().next().value as string);
+    }
+  }
+}
+
+/** Bytes of the typed arrays among an object's own values (a model's user state: factors, items, weights…). */
+function arrayBytes(value: object | null | undefined): number {
+  if (value == null) return 0;
+  let n = 0;
+  for (const v of Object.values(value)) if (ArrayBuffer.isView(v)) n += v.byteLength + ARRAY_OVERHEAD;
+  return n;
+}
+
+function modelUserBytes(user: ModelUser | null): number {
+  if (user === null) return 0;
+  return arrayBytes(user.history) + user.exclude.byteLength + arrayBytes(user.state as object | null) + 64;
+}
+
+/** The estimated bytes of a state as stored (before any top-N list is cached on it). */
+export function stateBytes(state: UserState): number {
+  let n = STATE_OVERHEAD + 2 * state.userId.length + modelUserBytes(state.recommending);
+  if (state.rating !== state.recommending) n += modelUserBytes(state.rating);
+  for (const [key, top] of state.tops) n += topBytes(key, top);
+  return n;
+}
+
+function topBytes(key: string, top: TopItems): number {
+  return TOP_OVERHEAD + 2 * key.length + top.items.byteLength + top.scores.byteLength + 2 * ARRAY_OVERHEAD;
+}
