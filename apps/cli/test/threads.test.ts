@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { interruptWhen, runCli, tempDir } from './helpers.ts';
 
 // --threads on the training commands (parallel SGD, packages/trainer/src/engines/sgd-parallel.ts; the default
 // preset's BPMF sweeps by rows, engines/bpmf/sweeps.ts), on the bundled ml-latest-small ratings (100,004: enough for
-// two worker threads).
+// two worker threads; `train --task ranking` with iALS, engines/ials.ts' trainIals).
 const dir = tempDir('threads');
 afterAll(() => dir.cleanup());
 
@@ -68,5 +68,39 @@ describe('--threads', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain('interrupted');
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('train --task ranking: --threads 0 is a usage error; iALS on more threads than cores is warned and saved', async () => {
+    const zero = await runCli(['train', '--task', 'ranking', '--preset', 'ials', '--threads', '0'], {
+      cwd: dir.path,
+    });
+    expect(zero.code, zero.stderr).toBe(2);
+    expect(zero.stderr).toContain("--threads: expected an integer ≥ 1, got '0'");
+    const preset = join(dir.path, 'small-ials.json');
+    writeFileSync(
+      preset,
+      JSON.stringify({ task: 'ranking', model: { family: 'ials', factors: 8, sweeps: 2 } }),
+    );
+    const threads = os.availableParallelism() + 1;
+    const out = join(dir.path, 'ials.mrm');
+    const r = await runCli(
+      [
+        'train',
+        '--task',
+        'ranking',
+        '--preset',
+        preset,
+        '--validation',
+        '0',
+        '--threads',
+        String(threads),
+        '--out',
+        out,
+      ],
+      { cwd: dir.path },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: --threads ${threads} is more than the`);
+    expect(existsSync(out)).toBe(true);
   });
 });

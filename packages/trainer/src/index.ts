@@ -43,7 +43,7 @@ export {
   fitEase,
   type RankingFitOptions,
 } from './engines/ease.ts';
-export { fitIals, IALS_DEFAULTS, type IalsConfig } from './engines/ials.ts';
+export { fitIals, IALS_DEFAULTS, type IalsConfig, trainIals } from './engines/ials.ts';
 export { fitItemKnn, ITEM_KNN_DEFAULTS, type ItemKnnConfig } from './engines/item-knn.ts';
 export {
   epochInstances,

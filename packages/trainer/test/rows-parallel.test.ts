@@ -6,6 +6,8 @@ import { createBayesEngine } from '../src/engines/bayes.ts';
 import { type BpmfConfig, type BpmfResult, fitBpmf } from '../src/engines/bpmf/gibbs.ts';
 import { balancedChunks } from '../src/engines/bpmf/rows.mjs';
 import { initialParams, meanRating, TrainingInputError } from '../src/engines/common.ts';
+import { fitIals, trainIals } from '../src/engines/ials.ts';
+import { gramChunks } from '../src/engines/ials-rows.mjs';
 import { presets } from '../src/presets.ts';
 
 // 80,000 ratings: three worker threads' worth (25,000 ratings per thread at least)
@@ -179,6 +181,86 @@ describe('ALS half-steps by rows on worker threads', () => {
       await expect(failing.fit(data.ratings, shape, als, { threads: 2 })).rejects.toThrow(
         /als: a training worker failed: Cholesky exploded on row 42/,
       );
+    },
+    SLOW,
+  );
+});
+
+describe('iALS half-sweeps by rows on worker threads', () => {
+  const config = { factors: 8, sweeps: 3, seed: 5 };
+
+  it('splits the Gram into chunks of rows that cover each row once', () => {
+    for (const [k, count] of [
+      [64, 8],
+      [8, 8],
+      [3, 8],
+      [1, 1],
+    ] as const) {
+      const b = gramChunks(k, count);
+      expect(b.length).toBe(count + 1);
+      expect(b[0]).toBe(0);
+      expect(b[count]).toBe(k);
+      expect([...b]).toEqual([...b].sort((x, y) => x - y));
+    }
+    // about equal triangle area: the first of 8 chunks of 64 rows holds more rows than the last
+    const b = gramChunks(64, 8);
+    expect(b[1]! - b[0]!).toBeGreaterThan(b[8]! - b[7]!);
+  });
+
+  it(
+    'gives the model of the one-thread fit (fitIals) bit for bit on 1, 2 and 3 threads',
+    async () => {
+      const reference = fitIals(data, config);
+      for (const threads of [1, 2, 3]) {
+        const progress: number[] = [];
+        const model = await trainIals(data, config, { threads, onProgress: (p) => progress.push(p.done) });
+        expect(model.userFactors).toEqual(reference.userFactors);
+        expect(model.itemFactors).toEqual(reference.itemFactors);
+        expect(model.userFactors.buffer).toBeInstanceOf(ArrayBuffer);
+        expect(progress).toEqual([1, 2, 3]);
+      }
+      const other = await trainIals(data, { ...config, seed: 6 }, { threads: 2 });
+      expect(other.itemFactors).not.toEqual(reference.itemFactors);
+    },
+    SLOW,
+  );
+
+  it(
+    'refuses threads < 1, and fails with the message of a worker that throws',
+    async () => {
+      await expect(trainIals(data, config, { threads: 0 })).rejects.toThrow(
+        /ials: threads must be a positive integer, got 0/,
+      );
+      await expect(trainIals(data, config, { threads: 1.5 })).rejects.toThrow(TrainingInputError);
+      await expect(
+        trainIals(data, config, {
+          threads: 2,
+          workerUrl: new URL('./fixtures/failing-rows-worker.mjs', import.meta.url),
+        }),
+      ).rejects.toThrow(/ials: a training worker failed: Cholesky exploded on row 42/);
+    },
+    SLOW,
+  );
+
+  it(
+    'stops every worker and rejects with the AbortError when aborted mid-training',
+    async () => {
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const fit = trainIals(
+        data,
+        { ...config, sweeps: 10_000 },
+        {
+          threads: 2,
+          signal: controller.signal,
+          onProgress: (p) => {
+            seen.push(p.done);
+            if (p.done === 2) controller.abort();
+          },
+        },
+      );
+      await expect(fit).rejects.toThrow(/aborted/i);
+      expect(seen.length).toBeLessThan(5);
     },
     SLOW,
   );

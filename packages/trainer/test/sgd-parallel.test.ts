@@ -53,10 +53,29 @@ describe('block layout (LIBMF, Chin et al. 2015)', () => {
     const packed = new Int32Array(3 * data.ratings.length);
     const layout = packByBlocks(data.ratings, shape, B, new Rng(1), packed);
     expect(layout.blockStart[B * B]).toBe(data.ratings.length);
+    // packed rows hold slots; slots are a permutation, grouped block by block
+    const userOfSlot = new Int32Array(shape.numUsers).fill(-1);
+    const itemOfSlot = new Int32Array(shape.numItems).fill(-1);
+    layout.userSlot.forEach((slot, u) => {
+      userOfSlot[slot] = u;
+    });
+    layout.itemSlot.forEach((slot, i) => {
+      itemOfSlot[slot] = i;
+    });
+    expect(userOfSlot.includes(-1) || itemOfSlot.includes(-1)).toBe(false);
+    for (const [slotOf, blockOf] of [
+      [userOfSlot, layout.userBlock],
+      [itemOfSlot, layout.itemBlock],
+    ] as const)
+      for (let s = 1; s < slotOf.length; s++)
+        expect(blockOf[slotOf[s]!]!).toBeGreaterThanOrEqual(blockOf[slotOf[s - 1]!]!);
     let misplaced = 0;
     for (let b = 0; b < B * B; b++)
-      for (let j = layout.blockStart[b]!; j < layout.blockStart[b + 1]!; j++)
-        if (layout.userBlock[packed[3 * j]!]! * B + layout.itemBlock[packed[3 * j + 1]!]! !== b) misplaced++;
+      for (let j = layout.blockStart[b]!; j < layout.blockStart[b + 1]!; j++) {
+        const u = userOfSlot[packed[3 * j]!]!;
+        const i = itemOfSlot[packed[3 * j + 1]!]!;
+        if (layout.userBlock[u]! * B + layout.itemBlock[i]! !== b) misplaced++;
+      }
     expect(misplaced).toBe(0);
     const schedule = epochSchedule(layout, new Rng(2), 'blocks', new Int32Array(B * B));
     expect([...schedule].sort((x, y) => x - y)).toEqual([...Array(B * B).keys()]);

@@ -57,6 +57,7 @@ export const mainCommand: Command = {
     const rankingValues = {
       preset: values['ranking-preset'] ?? 'default',
       ...(values.validation === undefined ? {} : { validation: values.validation }),
+      ...(values.threads === undefined ? {} : { threads: values.threads }),
     };
     rankingFlags(ctx, rankingValues);
     const db = await openCliDb(ctx);

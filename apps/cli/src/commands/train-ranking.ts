@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Metrics } from '@movierec/core';
 import type { Dataset } from '@movierec/data';
 import {
@@ -9,7 +10,7 @@ import {
   relevantThresholdFor,
   type TrainedRankingModel,
 } from '@movierec/trainer';
-import { type Context, numberFlag, type Values } from '../framework/command.ts';
+import { type Context, intFlag, numberFlag, type Values } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
 import {
   describeRanking,
@@ -34,7 +35,8 @@ export interface RankingRun {
 
 /**
  * The flags of a ranking training, checked (train calls it before reading any data): the --preset configuration,
- * and whether to evaluate (--validation other than 0). Rating-model flags are usage errors.
+ * whether to evaluate (--validation other than 0) and --threads (≥ 1, default every core: iALS and EASE use them).
+ * Rating-model flags are usage errors.
  */
 export function rankingFlags(
   ctx: Context,
@@ -48,7 +50,7 @@ export function rankingFlags(
     'l2',
     'patience',
   ],
-): { choice: RankingChoice; evaluate: boolean } {
+): { choice: RankingChoice; evaluate: boolean; threads: number } {
   for (const flag of rejected)
     if (values[flag] !== undefined)
       throw new UsageError(
@@ -56,7 +58,8 @@ export function rankingFlags(
       );
   const choice = rankingChoice(ctx, values);
   const ratio = numberFlag(values, 'validation', { min: 0, max: 0.9 });
-  return { choice, evaluate: ratio !== 0 };
+  const threads = intFlag(values, 'threads', 1) ?? os.availableParallelism();
+  return { choice, evaluate: ratio !== 0, threads };
 }
 
 /**
@@ -69,7 +72,7 @@ export async function runRankingTraining(
   dataset: Dataset,
   values: Values,
 ): Promise<RankingRun> {
-  const { choice, evaluate } = rankingFlags(ctx, values);
+  const { choice, evaluate, threads } = rankingFlags(ctx, values);
   ctx.log(`ranking model ${describeRanking(choice.config)} (preset ${choice.source}) on ${dataset.name}`);
   let evaluation: RankingRun['evaluation'];
   if (evaluate) {
@@ -80,6 +83,7 @@ export async function runRankingTraining(
       trainSet,
       choice.config,
       `train ${choice.config.family} (holdout)`,
+      { threads },
     );
     // watch history: every held-out interaction is relevant (its values are weights, not ratings)
     const options = {
@@ -98,6 +102,7 @@ export async function runRankingTraining(
     dataset,
     choice.config,
     `train ${choice.config.family}`,
+    { threads },
   );
   return {
     model,

@@ -230,12 +230,13 @@ export function trainJson(run: TrainRun) {
  */
 async function trainRanking(ctx: Context, input: CommandInput, out: string | undefined) {
   const { values } = input;
-  rankingFlags(ctx, values);
+  const warning = threadsWarning(rankingFlags(ctx, values).threads);
   // a database that cannot take the version is said before the training, not after
   if (out === undefined && values['from-db'] !== true)
     await withDb(ctx, (db) => db.store.assertMigrated(db.raw));
   // ratings (or watch history; --from-db: ratings and views) as interactions, --interactions applied
   const dataset = await loadRankingData(ctx, input);
+  if (warning) ctx.log(warning);
   const run = await runRankingTraining(ctx, dataset, values);
   printRankingEvaluation(ctx, run);
   if (out !== undefined) {

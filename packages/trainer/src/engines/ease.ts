@@ -42,6 +42,8 @@ export interface RankingFitOptions {
   /** Progress in arbitrary units (done of total). */
   onProgress?: (p: { done: number; total: number }) => void;
   signal?: AbortSignal;
+  /** Worker threads (trainRanking's iALS and EASE; default every core). fitRanking fits on the calling thread. */
+  threads?: number;
 }
 
 export function checkWeighting(who: string, w: HistoryWeighting): void {

@@ -1,6 +1,11 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
+export interface WatchOptions {
+  signal?: AbortSignal | undefined;
+  onTick?: () => void;
+}
+
 /** Default thread count: every core the process may use. */
 export const defaultThreads = (): number => os.availableParallelism();
 
@@ -36,22 +41,44 @@ export class WorkerPool {
    * (or the abort reason of `signal`) as soon as one fails; the caller then closes the pool, which stops the others.
    * `onTick` runs every 250 ms while the step runs (progress).
    */
-  run(
-    message: unknown,
-    options: { signal?: AbortSignal | undefined; onTick?: () => void } = {},
-  ): Promise<void> {
+  run(message: unknown, options: WatchOptions = {}): Promise<void> {
+    const workers = this.#workers;
+    let onMessage: (m: { type: string }) => void = () => {};
+    const answered = new Promise<void>((resolve) => {
+      let pending = workers.length;
+      onMessage = (m) => {
+        if (m.type === 'done' && --pending === 0) resolve();
+      };
+    });
+    for (const w of workers) w.on('message', onMessage);
+    return this.until(answered, options, () => {
+      for (const w of workers) w.postMessage(message);
+    }).finally(() => {
+      for (const w of workers) w.off('message', onMessage);
+    });
+  }
+
+  /** Sends `message` to every worker, expecting no answer (workers that then run on their own, as sgd-worker.mjs). */
+  post(message: unknown): void {
+    for (const w of this.#workers) w.postMessage(message);
+  }
+
+  /**
+   * Resolves as `work` does (the caller's own signal that a step is done, e.g. an Atomics.waitAsync), unless a
+   * worker fails first (an error, or an exit: rejects with "<name>: a training worker failed: …") or `signal`
+   * aborts (rejects with its reason). `start` runs once the listeners are in place. `onTick`: every 250 ms.
+   */
+  until<T>(work: Promise<T>, options: WatchOptions = {}, start?: () => void): Promise<T> {
     const workers = this.#workers;
     const name = this.#name;
     const { signal, onTick } = options;
-    return new Promise((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason);
         return;
       }
-      let pending = workers.length;
       const cleanup = () => {
         for (const w of workers) {
-          w.off('message', onMessage);
           w.off('error', onError);
           w.off('exit', onExit);
         }
@@ -62,24 +89,24 @@ export class WorkerPool {
         cleanup();
         reject(error);
       };
-      const onMessage = (m: { type: string }) => {
-        if (m.type === 'done' && --pending === 0) {
-          cleanup();
-          resolve();
-        }
-      };
       const onError = (error: Error) =>
         fail(new Error(`${name}: a training worker failed: ${error.message}`, { cause: error }));
       const onExit = (code: number) => fail(new Error(`${name}: a training worker exited (code ${code})`));
       const onAbort = () => fail(signal?.reason);
       const ticker = onTick ? setInterval(onTick, 250) : undefined;
       for (const w of workers) {
-        w.on('message', onMessage);
         w.on('error', onError);
         w.on('exit', onExit);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      for (const w of workers) w.postMessage(message);
+      work.then(
+        (value) => {
+          cleanup();
+          resolve(value);
+        },
+        (error: unknown) => fail(error),
+      );
+      start?.();
     });
   }
 

@@ -51,13 +51,31 @@ export interface BlockLayout {
   /** Row block of each user, column block of each item. */
   userBlock: Int32Array;
   itemBlock: Int32Array;
+  /**
+   * Where each user's and item's parameters sit in the kernel memory (its slot): the rows renumbered block by block
+   * (block 0's rows first, each block's in row order), so the rows one thread updates are contiguous and two threads
+   * never write to the same cache line inside a block's range (no false sharing on b_u, b_i, P and Q).
+   */
+  userSlot: Int32Array;
+  itemSlot: Int32Array;
   /** Ratings of block b = a·B + c are packed rows blockStart[b] … blockStart[b + 1] − 1. */
   blockStart: Int32Array;
 }
 
+/** Slot of each row: rows grouped by block (a counting sort by block, stable in row order). */
+export function slotsByBlock(block: Int32Array, B: number): Int32Array {
+  const next = new Int32Array(B + 1);
+  for (let r = 0; r < block.length; r++) next[block[r]! + 1]!++;
+  for (let b = 0; b < B; b++) next[b + 1]! += next[b]!;
+  const slot = new Int32Array(block.length);
+  for (let r = 0; r < block.length; r++) slot[r] = next[block[r]!]!++;
+  return slot;
+}
+
 /**
- * Writes the ratings into `packed` (3n int32: user, item, rating as float32 bits) grouped by block, each block's
- * ratings in a seeded random order (a counting sort of a shuffled order, which keeps the shuffle within blocks).
+ * Writes the ratings into `packed` (3n int32: user slot, item slot, rating as float32 bits) grouped by block, each
+ * block's ratings in a seeded random order (a counting sort of a shuffled order, which keeps the shuffle within
+ * blocks). The kernels index parameters by slot (BlockLayout.userSlot / itemSlot).
  */
 export function packByBlocks(
   train: RatingColumns,
@@ -70,6 +88,8 @@ export function packByBlocks(
   const { users, items, ratings } = train;
   const userBlock = assignBlocks(users, n, shape.numUsers, B, random);
   const itemBlock = assignBlocks(items, n, shape.numItems, B, random);
+  const userSlot = slotsByBlock(userBlock, B);
+  const itemSlot = slotsByBlock(itemBlock, B);
   const blockStart = new Int32Array(B * B + 1);
   for (let r = 0; r < n; r++) blockStart[userBlock[users[r]!]! * B + itemBlock[items[r]!]! + 1]!++;
   for (let b = 0; b < B * B; b++) blockStart[b + 1]! += blockStart[b]!;
@@ -81,11 +101,11 @@ export function packByBlocks(
     const u = users[r]!;
     const i = items[r]!;
     const o = 3 * next[userBlock[u]! * B + itemBlock[i]!]!++;
-    packed[o] = u;
-    packed[o + 1] = i;
+    packed[o] = userSlot[u]!;
+    packed[o + 1] = itemSlot[i]!;
     asFloat[o + 2] = ratings[r]!;
   }
-  return { B, userBlock, itemBlock, blockStart };
+  return { B, userBlock, itemBlock, userSlot, itemSlot, blockStart };
 }
 
 /**

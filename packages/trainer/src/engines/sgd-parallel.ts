@@ -92,35 +92,39 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       const B = blocksPerSide(requested);
       const threads = module ? Math.max(1, Math.min(requested, Math.floor(n / RATINGS_PER_THREAD))) : 1;
 
-      // one shared memory: P, Q (rows padded to kp), b_u, b_i, packed ratings
+      // one shared memory: P, Q (rows padded to kp), b_u, b_i, packed ratings; each array on its own cache lines
       const arena = new WasmArena(
-        WasmArena.size(numUsers * kp) +
-          WasmArena.size(numItems * kp) +
-          WasmArena.size(numUsers) +
-          WasmArena.size(numItems) +
+        lineAligned(numUsers * kp) +
+          lineAligned(numItems * kp) +
+          lineAligned(numUsers) +
+          lineAligned(numItems) +
           packedRowsSize(n),
         { shared: true },
       );
-      const P = arena.f32(numUsers * kp);
-      const Q = arena.f32(numItems * kp);
-      const bu = arena.f32(numUsers);
-      const bi = arena.f32(numItems);
+      const P = alignedF32(arena, numUsers * kp);
+      const Q = alignedF32(arena, numItems * kp);
+      const bu = alignedF32(arena, numUsers);
+      const bi = alignedF32(arena, numItems);
       const packed = arena.i32(3 * n);
       const offsets = { P: ptr(P), Q: ptr(Q), bu: ptr(bu), bi: ptr(bi), rows: ptr(packed) };
       const { memory } = arena;
-      for (let u = 0; u < numUsers; u++) P.set(start.userFactors.subarray(u * k, (u + 1) * k), u * kp);
-      for (let i = 0; i < numItems; i++) Q.set(start.itemFactors.subarray(i * k, (i + 1) * k), i * kp);
-      bu.set(start.userBias);
-      bi.set(start.itemBias);
       const layout = packByBlocks(train, shape, B, random, packed);
+      const { userSlot, itemSlot } = layout;
+      // the kernels index rows by slot (block by block: sgd-blocks.ts)
+      for (let u = 0; u < numUsers; u++) {
+        P.set(start.userFactors.subarray(u * k, (u + 1) * k), userSlot[u]! * kp);
+        bu[userSlot[u]!] = start.userBias[u]!;
+      }
+      for (let i = 0; i < numItems; i++) {
+        Q.set(start.itemFactors.subarray(i * k, (i + 1) * k), itemSlot[i]! * kp);
+        bi[itemSlot[i]!] = start.itemBias[i]!;
+      }
       const BB = B * B;
-      // control words (int32): blockStart (B² + 1), schedule (B²), grab (B²), arrive (B²), progress (1)
-      const control = new SharedArrayBuffer(4 * (4 * BB + 2));
-      const ctl = new Int32Array(control);
-      ctl.set(layout.blockStart, 0);
-      const scheduleView = ctl.subarray(BB + 1, 2 * BB + 1);
-      const counters = ctl.subarray(2 * BB + 1, 4 * BB + 1);
-      const PROGRESS = 4 * BB + 1;
+      const words = controlWords(B);
+      const ctl = new Int32Array(new SharedArrayBuffer(4 * words.SIZE));
+      ctl.set(layout.blockStart, words.START);
+      const scheduleSlot = (epoch: number) =>
+        ctl.subarray(words.SCHEDULE + (epoch & 1) * BB, words.SCHEDULE + ((epoch & 1) + 1) * BB);
       const blockSse = new SharedArrayBuffer(8 * BB);
       const sse = new Float64Array(blockSse);
 
@@ -130,31 +134,42 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       const mu = start.globalMean;
       const hyper = { k: kp, mu, gamma, decay, decayBias };
       const mode = schedule;
-      const rounds = mode === 'blocks' ? B : 1;
-      const perRound = mode === 'blocks' ? B : BB;
 
-      // the parameters onEpoch sees (and the result): views of the kernel memory, compact when kp = k
-      const view = (): MFParams =>
-        kp === k
-          ? { ...start, userFactors: P, itemFactors: Q, userBias: bu, itemBias: bi }
-          : {
-              ...start,
-              userFactors: compact(P, numUsers, kp, k),
-              itemFactors: compact(Q, numItems, kp, k),
-              userBias: bu,
-              itemBias: bi,
-            };
+      // the parameters in user and item order (onEpoch's, built only when read, and the result)
+      const userFactors = () => unslot(P, userSlot, kp, k);
+      const itemFactors = () => unslot(Q, itemSlot, kp, k);
+      const userBias = () => unslot(bu, userSlot, 1, 1);
+      const itemBias = () => unslot(bi, itemSlot, 1, 1);
+      const view = (): MFParams => lazyParams(start, { userFactors, itemFactors, userBias, itemBias });
 
-      // one thread: the kernels run on this thread between yields; more: worker threads, this thread waits
+      // one thread: the kernels run on this thread between yields; more: worker threads that run every epoch this
+      // thread releases (sgd-worker.mjs), this thread waiting on the control words without blocking
       const pool =
         threads > 1
           ? new WorkerPool(
               engineOptions.workerUrl ?? new URL('./sgd-worker.mjs', import.meta.url),
               threads,
-              { module, memory, control, blockSse, layout: { B, threads, offsets }, hyper },
+              {
+                module,
+                memory,
+                control: ctl.buffer,
+                blockSse,
+                layout: { B, threads, mode, offsets, words },
+                hyper,
+              },
               'sgd',
             )
           : undefined;
+      let stopped = false;
+      /** Resolves once ctl[FINISHED] ≥ target, or the fit has stopped (Atomics.waitAsync: this thread never blocks). */
+      const finished = async (target: number) => {
+        for (;;) {
+          const seen = Atomics.load(ctl, words.FINISHED);
+          if (seen >= target || stopped) return;
+          const wait = waitAsync(ctl, words.FINISHED, seen);
+          if (wait.async) await wait.value;
+        }
+      };
       const kernels = threads > 1 || !module ? undefined : arena.instantiate<BlockKernels>(module);
       const runBlock = (b: number) => {
         const s = layout.blockStart[b]!;
@@ -181,41 +196,50 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       let epochBase = 0;
       let firstMse = 0;
       try {
+        // the generator draws each epoch's schedule in epoch order; the next one is drawn while workers run this one
+        if (config.epochs > 0) epochSchedule(layout, random, mode, scheduleSlot(0));
         for (let epoch = 0; epoch < config.epochs; epoch++) {
           options.signal?.throwIfAborted();
           const t0 = performance.now();
-          epochSchedule(layout, random, mode, scheduleView);
+          const order = scheduleSlot(epoch);
           epochBase = epoch * n;
           if (pool) {
-            counters.fill(0);
-            Atomics.store(ctl, PROGRESS, 0);
-            await pool.run(
-              { type: 'epoch', rounds, perRound },
+            // release the epoch: its grab counter starts at 0 (the other slot's epoch is over)
+            Atomics.store(ctl, words.GRAB + (epoch & 1) * words.LINE, 0);
+            Atomics.store(ctl, words.PROGRESS, 0);
+            Atomics.store(ctl, words.GO, epoch + 1);
+            Atomics.notify(ctl, words.GO);
+            if (epoch + 1 < config.epochs) epochSchedule(layout, random, mode, scheduleSlot(epoch + 1));
+            await pool.until(
+              finished(threads * (epoch + 1)),
               {
                 signal: options.signal,
                 onTick: () =>
                   options.onProgress?.({
-                    done: epochBase + Atomics.load(ctl, PROGRESS),
+                    done: epochBase + Atomics.load(ctl, words.PROGRESS),
                     total: config.epochs * n,
                   }),
               },
+              // the workers' one message, once a failing worker's error has a listener
+              epoch === 0 ? () => pool.post({ type: 'start' }) : undefined,
             );
           } else {
             // progress, abort and the event loop between every B blocks (a round)
             let done = 0;
             for (let j = 0; j < BB; j++) {
-              done += runBlock(scheduleView[j]!);
+              done += runBlock(order[j]!);
               if ((j + 1) % B === 0 && j + 1 < BB) {
                 options.onProgress?.({ done: epochBase + done, total: config.epochs * n });
                 await yieldToEventLoop();
                 options.signal?.throwIfAborted();
               }
             }
+            if (epoch + 1 < config.epochs) epochSchedule(layout, random, mode, scheduleSlot(epoch + 1));
           }
           // loss and divergence in schedule order (the same whatever thread ran which block)
           let total = 0;
           for (let j = 0; j < BB; j++) {
-            const b = scheduleView[j]!;
+            const b = order[j]!;
             const count = layout.blockStart[b + 1]! - layout.blockStart[b]!;
             if (count === 0) continue;
             const blockMse = sse[b]! / count;
@@ -233,29 +257,93 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
             ratingsPerSecond: n / seconds,
           };
           if ((await options.onEpoch?.(stats, view())) === 'stop') break;
-          await yieldToEventLoop();
+          // (with workers this thread waited in the event loop the whole epoch)
+          if (!pool) await yieldToEventLoop();
         }
       } finally {
+        stopped = true;
+        Atomics.notify(ctl, words.FINISHED);
         await pool?.close();
       }
-      const out = view();
       return {
         ...start,
-        userFactors: kp === k ? out.userFactors.slice() : out.userFactors,
-        itemFactors: kp === k ? out.itemFactors.slice() : out.itemFactors,
-        userBias: bu.slice(),
-        itemBias: bi.slice(),
+        userFactors: userFactors(),
+        itemFactors: itemFactors(),
+        userBias: userBias(),
+        itemBias: itemBias(),
       };
     },
   };
 }
 
-/** Rows of stride `kp` → rows of `k` (drops the kernel's zero padding). */
-function compact(a: Float32Array, rows: number, kp: number, k: number): Float32Array {
-  const out = new Float32Array(rows * k);
-  for (let r = 0; r < rows; r++) out.set(a.subarray(r * kp, r * kp + k), r * k);
+/** The kernel memory's rows (stride `kp`, row r at slot[r]) in row order with stride `k` (drops the padding). */
+function unslot(a: Float32Array, slot: Int32Array, kp: number, k: number): Float32Array {
+  const out = new Float32Array(slot.length * k);
+  if (k === 1) for (let r = 0; r < slot.length; r++) out[r] = a[slot[r]!]!;
+  else for (let r = 0; r < slot.length; r++) out.set(a.subarray(slot[r]! * kp, slot[r]! * kp + k), r * k);
   return out;
 }
+
+/** `start` with the four parameter arrays built on first read (onEpoch callbacks that look at none cost nothing). */
+function lazyParams(
+  start: MFParams,
+  build: Record<'userFactors' | 'itemFactors' | 'userBias' | 'itemBias', () => Float32Array>,
+): MFParams {
+  const params = { ...start };
+  for (const key of ['userFactors', 'itemFactors', 'userBias', 'itemBias'] as const) {
+    let value: Float32Array | undefined;
+    Object.defineProperty(params, key, {
+      enumerable: true,
+      get: () => {
+        value ??= build[key]();
+        return value;
+      },
+    });
+  }
+  return params;
+}
+
+/** int32 words per 64-byte cache line: the words threads write often each get a line of their own. */
+const LINE = 16;
+
+/**
+ * The control words the engine and sgd-worker.mjs share (int32 offsets; the worker's header says what each means):
+ * go, finished, progress and the two grab counters a line each, then rowDone and colDone (B lines each), then the
+ * read-mostly block starts (B² + 1) and the two schedule slots (B² each, epoch e uses slot e mod 2).
+ */
+function controlWords(B: number) {
+  const GO = 0;
+  const FINISHED = LINE;
+  const PROGRESS = 2 * LINE;
+  const GRAB = 3 * LINE;
+  const ROW_DONE = 5 * LINE;
+  const COL_DONE = ROW_DONE + B * LINE;
+  const START = COL_DONE + B * LINE;
+  const SCHEDULE = START + B * B + 1;
+  const SIZE = SCHEDULE + 2 * B * B;
+  return { LINE, GO, FINISHED, PROGRESS, GRAB, ROW_DONE, COL_DONE, START, SCHEDULE, SIZE };
+}
+
+/** Bytes for `count` floats starting on a 64-byte line (alignedF32). */
+const lineAligned = (count: number) => WasmArena.size(count + LINE);
+
+/** `count` floats from the arena, starting on a 64-byte cache line. */
+function alignedF32(arena: WasmArena, count: number): Float32Array {
+  const room = arena.f32(count + LINE);
+  const skip = ((64 - (room.byteOffset % 64)) % 64) / 4;
+  return room.subarray(skip, skip + count);
+}
+
+/** Atomics.waitAsync (ES2024; Node ≥ 16), typed here because the project's lib is ES2023. */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      array: Int32Array,
+      index: number,
+      value: number,
+    ): { async: false; value: string } | { async: true; value: Promise<string> };
+  }
+).waitAsync;
 
 /** The SGD engine train() uses: block-scheduled, on every core by default. */
 export const parallelSgdEngine: Engine = createParallelSgdEngine();
