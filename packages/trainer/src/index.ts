@@ -13,15 +13,7 @@ export {
   flattenEvaluation,
 } from './cross-validate.ts';
 export type { BayesSettings, Engine, EpochStats, FitOptions, TrainConfig } from './engine.ts';
-export {
-  ADAM_BETA1,
-  ADAM_BETA2,
-  ADAM_EPSILON,
-  accumulateBatchGradient,
-  adamDenseStep,
-  adamEngine,
-  createAdamEngine,
-} from './engines/adam.ts';
+export { adamEngine, createAdamEngine } from './engines/adam.ts';
 export { alsEngine } from './engines/als.ts';
 export { bayesEngine, createBayesEngine, popularityRankBias } from './engines/bayes.ts';
 export { movieFeatures } from './engines/bpmf/feature-prior.ts';
