@@ -25,9 +25,10 @@ import { defaultThreads, WorkerPool } from './pool.ts';
  * interactions. Scoring: s_u = x_u·B with x_u the user's weighted history (HistoryWeighting).
  *
  * Size limit: P is a dense m × m float64 matrix and B a float32 one, 12·m² bytes (m = 10,000 → 1.2 GB), and the
- * inversion (a blocked sweep on WebAssembly SIMD, see easeWeights) costs ≈ m³/2 multiply-adds (m = 1,852 on the
- * bundled data: about a second; m = 10,000 several minutes on this project's 2-core machine). Past `maxItems` (default 10,000) the catalogue is pruned to the `maxItems` most
- * popular items and `onMessage` says so; the others rank last (UNSCORED).
+ * inversion (a blocked sweep on WebAssembly SIMD, see easeWeights; on worker threads by trainEase) costs ≈ m³/2
+ * multiply-adds (m = 1,852 on the bundled data: about a second; m = 10,000 several minutes on this project's 2-core
+ * machine). Past `maxItems` (default 10,000) the catalogue is pruned to the `maxItems` most popular items and
+ * `onMessage` says so; the others rank last (UNSCORED).
  */
 export interface EaseConfig {
   /** λ of the ridge term (Steck uses 200–1,000 on ML-20M). */
