@@ -6,15 +6,17 @@
  *
  * Each run is `node apps/cli/dist/main.mjs train --task ranking --preset <p> --validation 0 --threads <t> --out <tmp>
  * --json`; the wall clock spans the process, the fit time is the JSON's `seconds`. Prints every run with the 1-minute
- * load average read just before it, then per preset the medians and the 1 → 2 thread speed-up (median / median).
- * The weights do not depend on the thread count (test/rows-parallel.test.ts); the machine is shared, so read the
- * ratio beside the load.
+ * load average read just before it and the cores this process could get then (two worker threads spinning for
+ * 0.3 s: CPU time / wall time — on a shared machine whose scheduler splits the cores between sessions, 1.0 means a
+ * second thread gains nothing), then per preset the medians and the 1 → 2 thread speed-up (median / median). The
+ * weights do not depend on the thread count (test/rows-parallel.test.ts); read the ratio beside the load and cores.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -34,6 +36,19 @@ const median = (xs: number[]) => {
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
+
+/** The cores two busy threads of this process get now: their CPU time over 0.3 s of wall time. */
+async function coresFree(): Promise<number> {
+  const spin = `const t = Date.now(); let x = 0; while (Date.now() - t < 300) x += Math.sqrt(x + 1);
+    require('node:worker_threads').parentPort.postMessage(x);`;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    [0, 1].map(() => new Promise((resolve) => new Worker(spin, { eval: true }).once('message', resolve))),
+  );
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / (performance.now() - t0);
+}
 
 function once(preset: string, threads: number): { wall: number; fit: number; load: number } {
   const load = os.loadavg()[0]!;
@@ -75,12 +90,14 @@ try {
     };
     for (let run = 1; run <= runs; run++)
       for (const threads of [1, 2]) {
+        const cores = await coresFree();
         const r = once(preset, threads);
         seen[threads]!.wall.push(r.wall);
         seen[threads]!.fit.push(r.fit);
         seen[threads]!.load.push(r.load);
         console.log(
-          `${preset} run ${run} threads ${threads}: ${r.wall.toFixed(2)} s wall, fit ${r.fit.toFixed(3)} s, load ${r.load.toFixed(2)}`,
+          `${preset} run ${run} threads ${threads}: ${r.wall.toFixed(2)} s wall, fit ${r.fit.toFixed(3)} s, ` +
+            `load ${r.load.toFixed(2)}, cores free ${cores.toFixed(2)}`,
         );
       }
     const [one, two] = [seen[1]!, seen[2]!];
