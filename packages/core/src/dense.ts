@@ -1,5 +1,5 @@
 import { GEMM_WASM_BASE64 } from './gemm-wasm.ts';
-import { compileWasm, type Gemm, wasm } from './wasm.ts';
+import { compileWasm, type Gemm, type GemmOperands, wasm } from './wasm.ts';
 
 /**
  * A block of float64 memory with the blocked GEMM of wasm/gemm.wat over it (dense linear algebra such as EASE's
@@ -36,22 +36,10 @@ export class Float64Arena {
   }
 
   /**
-   * C[p, c] += Σ_q F[p, q] · V[q, c] for p < P, q < Q, c < L (L a multiple of 8), all float64 at byte offsets:
-   * F[p, q] at F + p·fp + q·fq, V and C row-major with row strides ldv, ldc (bytes). Blocked over q so that each
-   * Q-panel of V is at most 16 KiB (L1) while the rows of C stream past.
+   * C[p, c] += Σ_q F[p, q] · V[q, c] for p < P, q < Q, c < L (L a multiple of 8), all float64 at byte offsets
+   * (GemmOperands). Blocked over q so that each Q-panel of V is at most 16 KiB (L1) while the rows of C stream past.
    */
-  gemm64(
-    F: number,
-    fp: number,
-    fq: number,
-    V: number,
-    ldv: number,
-    C: number,
-    ldc: number,
-    P: number,
-    Q: number,
-    L: number,
-  ): void {
+  gemm64(...[F, fp, fq, V, ldv, C, ldc, P, Q, L]: GemmOperands): void {
     if (L % 8 !== 0) throw new RangeError(`Float64Arena.gemm64: L = ${L} is not a multiple of 8`);
     // column chunks of ≤ 128 and q-panels of ≤ 16 KiB: the panel of V a chunk reads stays in L1 for every row of C
     const chunk = Math.min(L, 128);
