@@ -86,6 +86,7 @@ export {
   engineDefaults,
   type PresetName,
   presets,
+  TUNED_SGD,
 } from './presets.ts';
 export {
   evaluateRanking,
