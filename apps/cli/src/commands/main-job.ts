@@ -35,8 +35,7 @@ export const mainCommand: Command = {
     'pnpm --filter cli main --epochs 5 --port 8080',
     'movierec main --no-serve --json',
   ],
-  async run(ctx, input) {
-    const { values } = input;
+  async run(ctx, { values }) {
     // flag errors before any work
     trainingChoice(values);
     trainRunFlags(values);
