@@ -1,33 +1,51 @@
+import { GEMM_SHARED_WASM_BASE64 } from './gemm-shared-wasm.ts';
 import { GEMM_WASM_BASE64 } from './gemm-wasm.ts';
-import { compileWasm, type Gemm, type GemmOperands, wasm } from './wasm.ts';
+import { compileWasm, type Gemm, type GemmOperands, type WasmModule, wasm } from './wasm.ts';
 
 /**
  * A block of float64 memory with the blocked GEMM of wasm/gemm.wat over it (dense linear algebra such as EASE's
  * inversion): allocate once, lay matrices out at byte offsets, and call `gemm64`. Without WebAssembly SIMD, or with
  * `simd: false`, `gemm64` is a scalar loop with the same summation order (the reference the tests compare against).
+ * With `shared: true` the memory is a shared WebAssembly.Memory (a SharedArrayBuffer) and `shared` gives it and the
+ * compiled module, which worker threads instantiate over the same memory to run gemm64 on parts of one product.
  */
 export class Float64Arena {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   readonly #gemm: Gemm | undefined;
   readonly #scratch: number;
+  readonly #shared: { memory: object; module: WasmModule; scratch: number } | undefined;
 
   /** `bytes` usable from offset 0 (a scratch row of `maxColumns` doubles is added past them). */
-  constructor(bytes: number, maxColumns: number, options: { simd?: boolean } = {}) {
+  constructor(bytes: number, maxColumns: number, options: { simd?: boolean; shared?: boolean } = {}) {
     const scratch = (bytes + 15) & ~15;
     const total = scratch + maxColumns * 8 + 16;
     this.#scratch = scratch;
-    const module = options.simd === false ? null : compileWasm(GEMM_WASM_BASE64);
+    const shared = options.shared === true;
+    const module =
+      options.simd === false ? null : compileWasm(shared ? GEMM_SHARED_WASM_BASE64 : GEMM_WASM_BASE64);
     const pages = Math.ceil(total / 65536);
     if (module && pages <= 65536) {
-      const memory = new wasm.Memory({ initial: pages, maximum: pages });
+      const memory = shared
+        ? new wasm.Memory({ initial: pages, maximum: pages, shared: true })
+        : new wasm.Memory({ initial: pages, maximum: pages });
       const instance = new wasm.Instance(module, { env: { memory } });
       this.#gemm = (instance.exports as { gemm64: Gemm }).gemm64;
       this.buffer = memory.buffer;
-    } else this.buffer = new ArrayBuffer(total);
+      if (shared) this.#shared = { memory, module, scratch };
+    } else this.buffer = shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total);
   }
 
   get simd(): boolean {
     return this.#gemm !== undefined;
+  }
+
+  /**
+   * The shared WebAssembly.Memory and the compiled gemm module (instantiate it with `{ env: { memory } }`; its
+   * `gemm64` is this arena's kernel), and the byte offset of the scratch row; undefined unless the arena was made
+   * with `shared: true` and WebAssembly SIMD with threads is available.
+   */
+  get shared(): { memory: object; module: WasmModule; scratch: number } | undefined {
+    return this.#shared;
   }
 
   /** A float64 view of `length` values at byte offset `ptr` (a multiple of 8). */

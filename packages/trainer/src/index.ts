@@ -34,6 +34,7 @@ export {
   easeWeightsReference,
   fitEase,
   type RankingFitOptions,
+  trainEase,
 } from './engines/ease.ts';
 export { fitIals, IALS_DEFAULTS, type IalsConfig, trainIals } from './engines/ials.ts';
 export { fitItemKnn, ITEM_KNN_DEFAULTS, type ItemKnnConfig } from './engines/item-knn.ts';

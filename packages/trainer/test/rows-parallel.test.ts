@@ -6,6 +6,7 @@ import { createBayesEngine } from '../src/engines/bayes.ts';
 import { type BpmfConfig, type BpmfResult, fitBpmf } from '../src/engines/bpmf/gibbs.ts';
 import { balancedChunks } from '../src/engines/bpmf/rows.mjs';
 import { initialParams, meanRating, TrainingInputError } from '../src/engines/common.ts';
+import { easeWeightsReference, fitEase, trainEase } from '../src/engines/ease.ts';
 import { fitIals, trainIals } from '../src/engines/ials.ts';
 import { gramChunks } from '../src/engines/ials-rows.mjs';
 import { presets } from '../src/presets.ts';
@@ -261,6 +262,82 @@ describe('iALS half-sweeps by rows on worker threads', () => {
       );
       await expect(fit).rejects.toThrow(/aborted/i);
       expect(seen.length).toBeLessThan(5);
+    },
+    SLOW,
+  );
+});
+
+describe("EASE's Gram and sweep on worker threads (one shared WebAssembly.Memory)", () => {
+  // ≈ 300 kept items: past 2 × 128, so 3 threads get 3 workers
+  const ratings = generateSynthetic({ users: 300, items: 300, ratings: 20_000, seed: 3 });
+  const config = { lambda: 40, minCount: 1 };
+  const dense = (model: Awaited<ReturnType<typeof trainEase>>) => {
+    if (model.weights.kind !== 'dense') throw new Error('EASE weights are dense');
+    return model.weights;
+  };
+
+  it(
+    "gives fitEase's weights bit for bit on 1, 2 and 3 threads, and the scalar Cholesky reference's within 1e-6",
+    async () => {
+      const one = dense(fitEase(ratings, config));
+      const m = one.kept.length;
+      expect(m).toBeGreaterThan(256);
+      for (const threads of [1, 2, 3]) {
+        const progress: number[] = [];
+        const w = dense(
+          await trainEase(ratings, config, { threads, onProgress: (p) => progress.push(p.done) }),
+        );
+        expect(w.kept).toEqual(one.kept);
+        expect(w.matrix).toEqual(one.matrix);
+        expect(progress.length).toBeGreaterThan(1);
+      }
+      // the reference: G = XᵀX + λI over distinct (user, kept item) pairs, inverted by Cholesky
+      const position = new Map([...one.kept].map((item, a) => [item, a]));
+      const sets = new Map<number, Set<number>>();
+      const cols = ratings.ratings;
+      for (let r = 0; r < cols.length; r++) {
+        const a = position.get(cols.items[r]!);
+        if (a === undefined) continue;
+        const set = sets.get(cols.users[r]!) ?? new Set<number>();
+        set.add(a);
+        sets.set(cols.users[r]!, set);
+      }
+      const g = new Float64Array(m * m);
+      for (const set of sets.values())
+        for (const a of set) for (const b of set) if (b <= a) g[a * m + b]! += 1;
+      for (let a = 0; a < m; a++) g[a * m + a]! += config.lambda;
+      const ref = easeWeightsReference(g, m);
+      let d = 0;
+      for (let t = 0; t < m * m; t++) d = Math.max(d, Math.abs(one.matrix[t]! - ref[t]!));
+      expect(d).toBeLessThan(1e-6);
+    },
+    SLOW,
+  );
+
+  it(
+    'refuses threads < 1, fails with the message of a worker that throws, and stops when aborted',
+    async () => {
+      await expect(trainEase(ratings, config, { threads: 0 })).rejects.toThrow(
+        /ease: threads must be a positive integer, got 0/,
+      );
+      await expect(
+        trainEase(ratings, config, {
+          threads: 2,
+          workerUrl: new URL('./fixtures/failing-rows-worker.mjs', import.meta.url),
+        }),
+      ).rejects.toThrow(/ease: a training worker failed: Cholesky exploded on row 42/);
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const fit = trainEase(ratings, config, {
+        threads: 2,
+        signal: controller.signal,
+        onProgress: (p) => {
+          seen.push(p.done);
+          controller.abort();
+        },
+      });
+      await expect(fit).rejects.toThrow(/aborted/i);
+      expect(seen.length).toBe(1);
     },
     SLOW,
   );

@@ -9,8 +9,18 @@
 //   als { type: 'half', side: 0 | 1 }: solve the rows of one side's chunks given the other side.
 //   ials { type: 'gram', side: 0 | 1 }: rows gramBounds[c] … gramBounds[c + 1] of OᵀO, O the side's other side;
 //   ials { type: 'rows', side: 0 | 1 }: the CG solves of one side's chunks given O and OᵀO (ials-rows.mjs).
+//   ease { type: 'gram' | 'un' | 'update', kb }: parts of EASE's Gram and of one block of its sweep (ease-sweep.mjs),
+//     on core's gemm module instantiated over the shared WebAssembly.Memory the main thread's arena uses.
 import { parentPort, workerData } from 'node:worker_threads';
 import { alsRows, alsScratch, rowScratch, sampleRows, sseRows } from './bpmf/rows.mjs';
+import {
+  blockedGemm64,
+  easeGramRows,
+  easeUnPart,
+  easeUpdatePart,
+  easeUpdateParts,
+  UN_COLUMNS,
+} from './ease-sweep.mjs';
 import { ialsGramRows, ialsRows, ialsScratch } from './ials-rows.mjs';
 
 const { control } = workerData;
@@ -101,7 +111,23 @@ function ialsSteps() {
   };
 }
 
-const steps = { als: alsSteps, ials: ialsSteps, bpmf: bpmfSteps };
+function easeSteps() {
+  const { memory, module, scratch, layout, nb, offsets, positions, gramBounds } = workerData;
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const gemm = blockedGemm64(instance.exports.gemm64, scratch);
+  const { mp } = layout;
+  const A = new Float64Array(memory.buffer, 0, mp * mp);
+  return (m) => {
+    if (m.type === 'gram')
+      take(gramBounds.length - 1, (c) =>
+        easeGramRows(A, mp, offsets, positions, gramBounds[c], gramBounds[c + 1]),
+      );
+    else if (m.type === 'un') take(Math.ceil(mp / UN_COLUMNS), (c) => easeUnPart(gemm, layout, m.kb, c));
+    else take(easeUpdateParts(mp, nb), (i) => easeUpdatePart(gemm, layout, m.kb, nb, i));
+  };
+}
+
+const steps = { als: alsSteps, ials: ialsSteps, ease: easeSteps, bpmf: bpmfSteps };
 const run = (steps[workerData.kind] ?? bpmfSteps)();
 parentPort.on('message', (m) => {
   run(m);

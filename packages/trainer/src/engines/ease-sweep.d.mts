@@ -1,0 +1,37 @@
+// Types of ease-sweep.mjs (plain JavaScript shared by the main thread and the pool's workers).
+
+/** C[p, c] += Σ_q F[p, q]·V[q, c] over byte offsets and strides (core's Float64Arena.gemm64). */
+export type Gemm64 = (
+  F: number,
+  fp: number,
+  fq: number,
+  V: number,
+  ldv: number,
+  C: number,
+  ldc: number,
+  P: number,
+  Q: number,
+  L: number,
+) => void;
+
+/** Where the sweep's matrices live in the arena (byte offsets; A at 0, mp × mp). */
+export interface EaseLayout {
+  readonly mp: number;
+  readonly rwPtr: number;
+  readonly unPtr: number;
+  readonly dnPtr: number;
+}
+
+export const UN_COLUMNS: number;
+export function blockedGemm64(kernel: (...args: number[]) => void, scratch: number): Gemm64;
+export function easeGramRows(
+  A: Float64Array,
+  mp: number,
+  offsets: Int32Array,
+  positions: Int32Array,
+  a0: number,
+  a1: number,
+): void;
+export function easeUnPart(gemm: Gemm64, layout: EaseLayout, kb: number, c: number): void;
+export function easeUpdateParts(mp: number, nb: number): number;
+export function easeUpdatePart(gemm: Gemm64, layout: EaseLayout, kb: number, nb: number, i: number): void;

@@ -1,0 +1,95 @@
+// The parts of EASE's dense algebra (ease.ts) that split across threads, as plain JavaScript with no imports, so the
+// same code runs on the main thread (one thread) and in the training pool's workers (rows-worker.mjs) under node,
+// tsx and vitest. Everything works on one float64 memory (core's Float64Arena, shared between threads):
+//   A    mp × mp at byte 0: G = XᵀX + λI (lower triangle), swept in place into −G⁻¹;
+//   Rw   kb × mp at rwPtr: the rows of the block K being swept, A_K,: ;
+//   Un   kb × mp at unPtr: −D·Rw, D = A_KK⁻¹;
+//   Dn   kb × kb at dnPtr: −D.
+// Each step is cut into parts fixed by the data (not by the thread count) that threads take from a shared counter;
+// no two parts write the same entry, and each entry's sum runs in the same order whichever thread computes it (the
+// GEMM adds an entry's products in q order however its rows and columns are split), so the result is bit-identical
+// for any thread count. Types: ease-sweep.d.mts.
+
+/** Columns per part of the Un step. */
+export const UN_COLUMNS = 128;
+
+/**
+ * The GEMM C[p, c] += Σ_q F[p, q]·V[q, c] (byte offsets and strides, L a multiple of 8) of core's Float64Arena.gemm64
+ * over a raw `gemm64` kernel export (wasm/gemm.wat): column chunks of ≤ 128 and q-panels of ≤ 16 KiB of V, so the
+ * panel a chunk reads stays in L1 for every row of C. `scratch`: a row of L doubles for an odd P's spare row.
+ */
+export function blockedGemm64(kernel, scratch) {
+  return (F, fp, fq, V, ldv, C, ldc, P, Q, L) => {
+    const chunk = Math.min(L, 128);
+    const block = Math.max(8, Math.floor(16384 / (chunk * 8)));
+    for (let c0 = 0; c0 < L; c0 += chunk)
+      for (let q0 = 0; q0 < Q; q0 += block)
+        kernel(
+          F + q0 * fq,
+          fp,
+          fq,
+          V + q0 * ldv + c0 * 8,
+          ldv,
+          C + c0 * 8,
+          ldc,
+          P,
+          Math.min(block, Q - q0),
+          Math.min(chunk, L - c0),
+          scratch,
+        );
+  };
+}
+
+/**
+ * Rows a0…a1 of G = XᵀX's lower triangle: G[a, b] += 1 for every user holding both kept items a and b (b ≤ a), from
+ * each user's kept items as ascending distinct positions (`offsets`, `positions`: a CSR over users). The entries
+ * are counts (exact in float64), so any split gives the same G.
+ */
+export function easeGramRows(A, mp, offsets, positions, a0, a1) {
+  const users = offsets.length - 1;
+  for (let u = 0; u < users; u++) {
+    const from = offsets[u];
+    const to = offsets[u + 1];
+    // the first x with positions[x] ≥ a0 (binary search: positions ascend within a user)
+    let lo = from;
+    let hi = to;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (positions[mid] < a0) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let x = lo; x < to; x++) {
+      const a = positions[x];
+      if (a >= a1) break;
+      const row = a * mp;
+      for (let y = from; y <= x; y++) A[row + positions[y]] += 1;
+    }
+  }
+}
+
+/** Part `c` of Un = Dn·Rw (Un zeroed): its columns c·128 … (c + 1)·128 (kb × kb times kb × columns). */
+export function easeUnPart(gemm, layout, kb, c) {
+  const { mp, rwPtr, unPtr, dnPtr } = layout;
+  const row = mp * 8;
+  const c0 = c * UN_COLUMNS;
+  const c1 = Math.min(mp, c0 + UN_COLUMNS);
+  gemm(dnPtr, kb * 8, 8, rwPtr + c0 * 8, row, unPtr + c0 * 8, row, kb, kb, c1 - c0);
+}
+
+/** Parts of the rank-kb update: row blocks of `nb`, the costliest (last, widest) first. */
+export function easeUpdateParts(mp, nb) {
+  return Math.ceil(mp / nb);
+}
+
+/**
+ * Part `i` of the rank-kb update A_ij += Σ_q Un[q, i]·Rw[q, j] (= −(A_iK D A_Kj)) on the lower triangle: rows
+ * [r0, r1) of A, columns < r1, for the i-th row block from the bottom (row block costs grow with r1).
+ */
+export function easeUpdatePart(gemm, layout, kb, nb, i) {
+  const { mp, rwPtr, unPtr } = layout;
+  const row = mp * 8;
+  const r0 = (easeUpdateParts(mp, nb) - 1 - i) * nb;
+  const r1 = Math.min(mp, r0 + nb);
+  // F = Unᵀ through swapped strides
+  gemm(unPtr + r0 * 8, 8, row, rwPtr, row, r0 * row, row, r1 - r0, kb, r1);
+}
