@@ -257,7 +257,7 @@ export class RecommenderService {
           served.rating ?? null,
           served.ranking ?? null,
           catalogue,
-          new UserStateCache(this.#userCacheBytes, this.#maxUsers),
+          new UserStateCache<UserState>(this.#userCacheBytes, this.#maxUsers),
           this.#similarModel,
         ),
     );

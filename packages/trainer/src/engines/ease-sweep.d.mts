@@ -34,4 +34,20 @@ export function easeGramRows(
 ): void;
 export function easeUnPart(gemm: Gemm64, layout: EaseLayout, kb: number, c: number): void;
 export function easeUpdateParts(mp: number, nb: number): number;
-export function easeUpdatePart(gemm: Gemm64, layout: EaseLayout, kb: number, nb: number, i: number): void;
+export function easeUpdatePart(
+  gemm: Gemm64,
+  buffer: ArrayBuffer | SharedArrayBuffer,
+  layout: EaseLayout,
+  k0: number,
+  kb: number,
+  nb: number,
+  i: number,
+): void;
+export function easeWeightRows(
+  A: Float64Array,
+  mp: number,
+  b: Float32Array,
+  m: number,
+  i0: number,
+  i1: number,
+): void;

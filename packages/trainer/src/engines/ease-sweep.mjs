@@ -82,14 +82,41 @@ export function easeUpdateParts(mp, nb) {
 }
 
 /**
- * Part `i` of the rank-kb update A_ij += Σ_q Un[q, i]·Rw[q, j] (= −(A_iK D A_Kj)) on the lower triangle: rows
- * [r0, r1) of A, columns < r1, for the i-th row block from the bottom (row block costs grow with r1).
+ * Part `i` of the rank-kb update of the block K = k0 … k0 + kb, the i-th row block [r0, r1) of A from the bottom (row
+ * block costs grow with r1): A_ij += Σ_q Un[q, i]·Rw[q, j] (= −(A_iK D A_Kj)) on the lower triangle, columns < r1;
+ * then the row block's share of the swept rows and columns: A_KR ← D A_KR = −Un (rows of K), A_KK ← −D = Dn, and
+ * A_RK ← A_RK D = −Unᵀ (rows below K). Every write lands in rows r0 … r1. `buffer`: the arena's memory.
  */
-export function easeUpdatePart(gemm, layout, kb, nb, i) {
-  const { mp, rwPtr, unPtr } = layout;
+export function easeUpdatePart(gemm, buffer, layout, k0, kb, nb, i) {
+  const { mp, rwPtr, unPtr, dnPtr } = layout;
   const row = mp * 8;
   const r0 = (easeUpdateParts(mp, nb) - 1 - i) * nb;
   const r1 = Math.min(mp, r0 + nb);
   // F = Unᵀ through swapped strides
   gemm(unPtr + r0 * 8, 8, row, rwPtr, row, r0 * row, row, r1 - r0, kb, r1);
+  const A = new Float64Array(buffer, 0, mp * mp);
+  const Un = new Float64Array(buffer, unPtr, kb * mp);
+  const Dn = new Float64Array(buffer, dnPtr, kb * kb);
+  for (let k = Math.max(r0, k0); k < Math.min(r1, k0 + kb); k++) {
+    const q = k - k0;
+    for (let c = 0; c < k0; c++) A[k * mp + c] = -Un[q * mp + c];
+    for (let s = 0; s <= q; s++) A[k * mp + k0 + s] = Dn[q * kb + s];
+  }
+  for (let r = Math.max(r0, k0 + kb); r < r1; r++)
+    for (let q = 0; q < kb; q++) A[r * mp + k0 + q] = -Un[q * mp + r];
+}
+
+/**
+ * Rows i0 … i1 of the weights from the swept A = −P: B_ij = −P_ij / P_jj = −A_ij / A_jj (B_ii = 0, Steck 2019
+ * eq. 8), B float32 m × m; row i writes B_ij and B_ji for j < i.
+ */
+export function easeWeightRows(A, mp, b, m, i0, i1) {
+  for (let i = i0; i < i1; i++) {
+    const aii = A[i * mp + i];
+    for (let j = 0; j < i; j++) {
+      const a = A[i * mp + j];
+      b[i * m + j] = -a / A[j * mp + j];
+      b[j * m + i] = -a / aii;
+    }
+  }
 }

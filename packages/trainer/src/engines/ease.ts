@@ -7,7 +7,14 @@ import {
 } from '@movierec/core';
 import { checkField, type InteractionData, userRows, weightedHistory } from '../ranking/interactions.ts';
 import { TrainingInputError, yieldToEventLoop } from './common.ts';
-import { easeGramRows, easeUnPart, easeUpdatePart, easeUpdateParts, UN_COLUMNS } from './ease-sweep.mjs';
+import {
+  easeGramRows,
+  easeUnPart,
+  easeUpdatePart,
+  easeUpdateParts,
+  easeWeightRows,
+  UN_COLUMNS,
+} from './ease-sweep.mjs';
 import { gramChunks } from './ials-rows.mjs';
 import { defaultThreads, WorkerPool } from './pool.ts';
 
@@ -135,7 +142,11 @@ function easeProblem(
 }
 
 /** A step of the fit whose parts may run on worker threads (ease-sweep.mjs). */
-type EaseStep = { type: 'gram' } | { type: 'un' | 'update'; kb: number };
+type EaseStep =
+  | { type: 'gram' }
+  | { type: 'un'; kb: number }
+  | { type: 'update'; k0: number; kb: number }
+  | { type: 'weights'; m: number; b: Float32Array };
 
 /**
  * The fit as a sequence of steps: G = XᵀX + λI (the 'gram' step, then λ on the diagonal), the sweep (sweepSteps),
@@ -182,9 +193,10 @@ function runHere(gram: EaseGram, step: EaseStep, p?: Pick<EaseProblem, 'offsets'
     if (p) easeGramRows(gram.A, gram.mp, p.offsets, p.positions, 0, p.m);
   } else if (step.type === 'un') {
     for (let part = 0; part < Math.ceil(gram.mp / UN_COLUMNS); part++) easeUnPart(gemm, gram, step.kb, part);
-  } else
+  } else if (step.type === 'update') {
     for (let part = 0; part < easeUpdateParts(gram.mp, EASE_BLOCK); part++)
-      easeUpdatePart(gemm, gram, step.kb, EASE_BLOCK, part);
+      easeUpdatePart(gemm, gram.arena.buffer, gram, step.k0, step.kb, EASE_BLOCK, part);
+  } else easeWeightRows(gram.A, gram.mp, step.b, step.m, 0, step.m);
 }
 
 /** Drives a step sequence to its end, running each step by `run`. */
@@ -357,26 +369,17 @@ function* sweepSteps(
     // (by column panels: ease-sweep.mjs's easeUnPart)
     Un.fill(0, 0, kb * mp);
     yield { type: 'un', kb };
-    // A_ij += Σ_q Un[q, i]·Rw[q, j] = −(A_iK D A_Kj) on the lower triangle, by row blocks (easeUpdatePart)
-    yield { type: 'update', kb };
-    // the swept block's rows and columns: A_KR ← D A_KR (= −Un), A_RK ← A_RK D (its transpose), A_KK ← −D
-    for (let q = 0; q < kb; q++) {
-      const k = k0 + q;
-      for (let c = 0; c < k0; c++) A[k * mp + c] = -Un[q * mp + c]!;
-      for (let s = 0; s <= q; s++) A[k * mp + k0 + s] = -D[q * kb + s]!;
-    }
-    for (let i = k0 + kb; i < mp; i++) for (let q = 0; q < kb; q++) A[i * mp + k0 + q] = -Un[q * mp + i]!;
+    // A_ij += Σ_q Un[q, i]·Rw[q, j] = −(A_iK D A_Kj) on the lower triangle, then the swept block's rows and columns
+    // A_KR ← D A_KR (= −Un), A_RK ← A_RK D (its transpose), A_KK ← −D, by row blocks (easeUpdatePart)
+    yield { type: 'update', k0, kb };
     tick(options, k0, mp);
   }
-  // P = −A; B_ij = −P_ij / P_jj = −A_ij / A_jj, B_ii = 0
-  const b = new Float32Array(m * m);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < i; j++) {
-      const a = A[i * mp + j]!;
-      b[i * m + j] = -a / A[j * mp + j]!;
-      b[j * m + i] = -a / A[i * mp + i]!;
-    }
-  return b;
+  // P = −A; B_ij = −P_ij / P_jj = −A_ij / A_jj, B_ii = 0, by rows (easeWeightRows)
+  const shared = arena.buffer instanceof SharedArrayBuffer;
+  const b = new Float32Array(shared ? new SharedArrayBuffer(4 * m * m) : new ArrayBuffer(4 * m * m));
+  yield { type: 'weights', m, b };
+  // a plain (unshared) copy for the model
+  return shared ? b.slice() : b;
 }
 
 /**
