@@ -93,4 +93,4 @@ export {
   timeBin,
 } from './temporal.ts';
 export { ascending, TopK, topK } from './top-k.ts';
-export { compileWasm, type WasmModule, wasm } from './wasm.ts';
+export { compileWasm, type Gemm, type GemmOperands, type WasmModule, wasm } from './wasm.ts';
