@@ -1,8 +1,8 @@
 import { CosineIndex } from './cosine.ts';
 import { UnknownItemError, UnknownUserError } from './errors.ts';
 import { solveBiasedRidge } from './linalg.ts';
-import { ParamsModel, type ParamsModelInit } from './models/params-model.ts';
 import type { MFParams, UserVector } from './params.ts';
+import { ParamsModel, type ParamsModelInit } from './params-model.ts';
 import type { Recommender, RecommendQuery, TopItems, UserHistory, UserState } from './recommender.ts';
 import { DotScorer } from './score.ts';
 import { checkTemporal, clampTime, temporalOffset } from './temporal.ts';

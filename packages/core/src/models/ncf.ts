@@ -16,11 +16,11 @@ import { Rng } from '@movierec/data';
 import { decodeFamily, encodeFamily, type FamilyFormat } from '../container.ts';
 import { CosineIndex } from '../cosine.ts';
 import { checkUserIndex } from '../errors.ts';
+import { ParamsModel, type ParamsModelInit } from '../params-model.ts';
 import type { Recommender, RecommendQuery, TopItems, UserHistory, UserState } from '../recommender.ts';
 import { registerModelClass } from '../registry.ts';
 import { DotScorer } from '../score.ts';
 import { topK } from '../top-k.ts';
-import { ParamsModel, type ParamsModelInit } from './params-model.ts';
 
 export type NcfKind = 'gmf' | 'mlp' | 'neumf';
 
