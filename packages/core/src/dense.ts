@@ -1,6 +1,7 @@
+import { blockedGemm64 } from './gemm-blocking.mjs';
 import { GEMM_SHARED_WASM_BASE64 } from './gemm-shared-wasm.ts';
 import { GEMM_WASM_BASE64 } from './gemm-wasm.ts';
-import { compileWasm, type Gemm, type WasmModule, wasm } from './wasm.ts';
+import { compileWasm, type Gemm, type GemmOperands, type WasmModule, wasm } from './wasm.ts';
 
 /**
  * A block of float64 memory with the blocked GEMM of wasm/gemm.wat over it (dense linear algebra such as EASE's
@@ -13,6 +14,8 @@ export class Float64Arena {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
   readonly #gemm: Gemm | undefined;
   readonly #scratch: number;
+  /** gemm64's blocking (gemm-blocking.mjs, shared with the trainer's worker threads) over the kernel. */
+  #blocked: ((...operands: GemmOperands) => void) | undefined;
   readonly #shared: { memory: object; module: WasmModule; scratch: number } | undefined;
 
   /** `bytes` usable from offset 0 (a scratch row of `maxColumns` doubles is added past them). */
@@ -54,42 +57,14 @@ export class Float64Arena {
   }
 
   /**
-   * C[p, c] += Σ_q F[p, q] · V[q, c] for p < P, q < Q, c < L (L a multiple of 8), all float64 at byte offsets:
-   * F[p, q] at F + p·fp + q·fq, V and C row-major with row strides ldv, ldc (bytes). Blocked over q so that each
-   * Q-panel of V is at most 16 KiB (L1) while the rows of C stream past.
+   * C[p, c] += Σ_q F[p, q] · V[q, c] for p < P, q < Q, c < L (L a multiple of 8), all float64 at byte offsets
+   * (GemmOperands). Blocked over q so that each Q-panel of V is at most 16 KiB (L1) while the rows of C stream past.
    */
-  gemm64(
-    F: number,
-    fp: number,
-    fq: number,
-    V: number,
-    ldv: number,
-    C: number,
-    ldc: number,
-    P: number,
-    Q: number,
-    L: number,
-  ): void {
+  gemm64(...operands: GemmOperands): void {
+    const L = operands[9];
     if (L % 8 !== 0) throw new RangeError(`Float64Arena.gemm64: L = ${L} is not a multiple of 8`);
-    // column chunks of ≤ 128 and q-panels of ≤ 16 KiB: the panel of V a chunk reads stays in L1 for every row of C
-    const chunk = Math.min(L, 128);
-    const block = Math.max(8, Math.floor(16384 / (chunk * 8)));
-    const gemm = this.#gemm ?? this.#scalar;
-    for (let c0 = 0; c0 < L; c0 += chunk)
-      for (let q0 = 0; q0 < Q; q0 += block)
-        gemm(
-          F + q0 * fq,
-          fp,
-          fq,
-          V + q0 * ldv + c0 * 8,
-          ldv,
-          C + c0 * 8,
-          ldc,
-          P,
-          Math.min(block, Q - q0),
-          Math.min(chunk, L - c0),
-          this.#scratch,
-        );
+    this.#blocked ??= blockedGemm64(this.#gemm ?? this.#scalar, this.#scratch);
+    this.#blocked(...operands);
   }
 
   /** The kernel's arithmetic in scalar JS: for each C[p, c], the same products added in the same q order. */

@@ -87,6 +87,7 @@ export {
   engineDefaults,
   type PresetName,
   presets,
+  TUNED_SGD,
 } from './presets.ts';
 export {
   evaluateRanking,

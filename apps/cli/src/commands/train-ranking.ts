@@ -10,6 +10,7 @@ import {
   relevantThresholdFor,
   type TrainedRankingModel,
 } from '@movierec/trainer';
+import type { CliDb } from '../db.ts';
 import { type Context, intFlag, numberFlag, type Values } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
 import {
@@ -65,7 +66,7 @@ export function rankingFlags(
 /**
  * `train --task ranking` and the main job's recommendation model: the configuration of --preset, scored first by the
  * temporal protocol (fitted on each user's earlier 80%, ranked against their latest 20%) unless --validation 0, then
- * fitted on every interaction for serving.
+ * fitted on every interaction for serving; prints the evaluation table.
  */
 export async function runRankingTraining(
   ctx: Context,
@@ -104,7 +105,7 @@ export async function runRankingTraining(
     `train ${choice.config.family}`,
     { threads },
   );
-  return {
+  const run: RankingRun = {
     model,
     config: choice.config,
     source: choice.source,
@@ -112,9 +113,11 @@ export async function runRankingTraining(
     seconds,
     ...(evaluation ? { evaluation } : {}),
   };
+  printRankingEvaluation(ctx, run);
+  return run;
 }
 
-export function printRankingEvaluation(ctx: Context, run: RankingRun): void {
+function printRankingEvaluation(ctx: Context, run: RankingRun): void {
   const e = run.evaluation;
   if (!e) return;
   ctx.print('');
@@ -136,7 +139,7 @@ export function printRankingEvaluation(ctx: Context, run: RankingRun): void {
  * baseline's on the same split, which `models list`, GraphQL `ModelMetrics` and the web page show side by side.
  * Non-finite figures are left out.
  */
-export function rankingVersionMetrics(run: RankingRun): Metrics {
+function rankingVersionMetrics(run: RankingRun): Metrics {
   const e = run.evaluation;
   if (!e) return {};
   const m = e.model;
@@ -154,6 +157,21 @@ export function rankingVersionMetrics(run: RankingRun): Metrics {
     heldOutInteractions: e.heldOut,
   };
   return Object.fromEntries(Object.entries(all).filter(([, v]) => Number.isFinite(v))) as Metrics;
+}
+
+/** Saves the run's model as a model version of task 'ranking' with its rankingVersionMetrics; its id. */
+export function saveRankingVersion(
+  db: CliDb,
+  run: RankingRun,
+  datasetFingerprint: string,
+  activate: boolean,
+) {
+  return db.store.saveModel(db.raw, run.model, {
+    datasetFingerprint,
+    metrics: rankingVersionMetrics(run),
+    task: 'ranking',
+    activate,
+  });
 }
 
 export function rankingTrainJson(run: RankingRun) {

@@ -1,18 +1,11 @@
 // Types of ease-sweep.mjs (plain JavaScript shared by the main thread and the pool's workers).
 
+import type { GemmOperands } from '@movierec/core';
+
+export { blockedGemm64 } from '@movierec/core/gemm-blocking';
+
 /** C[p, c] += Σ_q F[p, q]·V[q, c] over byte offsets and strides (core's Float64Arena.gemm64). */
-export type Gemm64 = (
-  F: number,
-  fp: number,
-  fq: number,
-  V: number,
-  ldv: number,
-  C: number,
-  ldc: number,
-  P: number,
-  Q: number,
-  L: number,
-) => void;
+export type Gemm64 = (...operands: GemmOperands) => void;
 
 /** Where the sweep's matrices live in the arena (byte offsets; A at 0, mp × mp). */
 export interface EaseLayout {
@@ -23,7 +16,6 @@ export interface EaseLayout {
 }
 
 export const UN_COLUMNS: number;
-export function blockedGemm64(kernel: (...args: number[]) => void, scratch: number): Gemm64;
 export function easeGramRows(
   A: Float64Array,
   mp: number,

@@ -1,6 +1,6 @@
-// The parts of EASE's dense algebra (ease.ts) that split across threads, as plain JavaScript with no imports, so the
-// same code runs on the main thread (one thread) and in the training pool's workers (rows-worker.mjs) under node,
-// tsx and vitest. Everything works on one float64 memory (core's Float64Arena, shared between threads):
+// The parts of EASE's dense algebra (ease.ts) that split across threads, as plain JavaScript importing only plain
+// JavaScript (core's GEMM blocking), so the same code runs on the main thread (one thread) and in the training pool's
+// workers (rows-worker.mjs) under node, tsx and vitest. Everything works on one float64 memory (core's Float64Arena, shared between threads):
 //   A    mp × mp at byte 0: G = XᵀX + λI (lower triangle), swept in place into −G⁻¹;
 //   Rw   kb × mp at rwPtr: the rows of the block K being swept, A_K,: ;
 //   Un   kb × mp at unPtr: −D·Rw, D = A_KK⁻¹;
@@ -13,32 +13,8 @@
 /** Columns per part of the Un step. */
 export const UN_COLUMNS = 128;
 
-/**
- * The GEMM C[p, c] += Σ_q F[p, q]·V[q, c] (byte offsets and strides, L a multiple of 8) of core's Float64Arena.gemm64
- * over a raw `gemm64` kernel export (wasm/gemm.wat): column chunks of ≤ 128 and q-panels of ≤ 16 KiB of V, so the
- * panel a chunk reads stays in L1 for every row of C. `scratch`: a row of L doubles for an odd P's spare row.
- */
-export function blockedGemm64(kernel, scratch) {
-  return (F, fp, fq, V, ldv, C, ldc, P, Q, L) => {
-    const chunk = Math.min(L, 128);
-    const block = Math.max(8, Math.floor(16384 / (chunk * 8)));
-    for (let c0 = 0; c0 < L; c0 += chunk)
-      for (let q0 = 0; q0 < Q; q0 += block)
-        kernel(
-          F + q0 * fq,
-          fp,
-          fq,
-          V + q0 * ldv + c0 * 8,
-          ldv,
-          C + c0 * 8,
-          ldc,
-          P,
-          Math.min(block, Q - q0),
-          Math.min(chunk, L - c0),
-          scratch,
-        );
-  };
-}
+// the GEMM's blocking over a raw gemm64 kernel: core's one copy, plain JavaScript as this file
+export { blockedGemm64 } from '@movierec/core/gemm-blocking';
 
 /**
  * Rows a0…a1 of G = XᵀX's lower triangle: G[a, b] += 1 for every user holding both kept items a and b (b ≤ a), from

@@ -4,6 +4,7 @@ import {
   Float64Arena,
   type HistoryWeighting,
   ItemItemModel,
+  NO_WEIGHTING,
 } from '@movierec/core';
 import { checkField, type InteractionData, userRows, weightedHistory } from '../ranking/interactions.ts';
 import { TrainingInputError, yieldToEventLoop } from './common.ts';
@@ -45,7 +46,7 @@ export const EASE_DEFAULTS: EaseConfig = {
   lambda: 300,
   minCount: 10,
   maxItems: 10_000,
-  weighting: { recencyTau: 0, likeThreshold: 0, lowWeight: 1 },
+  weighting: NO_WEIGHTING,
 };
 
 export interface RankingFitOptions {
