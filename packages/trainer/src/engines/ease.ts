@@ -144,11 +144,7 @@ function easeProblem(
 }
 
 /** A step of the fit whose parts may run on worker threads (ease-sweep.mjs). */
-type EaseStep =
-  | { type: 'gram' }
-  | { type: 'un'; kb: number }
-  | { type: 'update'; k0: number; kb: number }
-  | { type: 'weights'; m: number; b: Float32Array };
+type EaseStep = { type: 'gram' } | { type: 'un'; kb: number } | { type: 'update'; k0: number; kb: number };
 
 /**
  * The fit as a sequence of steps: G = XᵀX + λI (the 'gram' step, then λ on the diagonal), the sweep (sweepSteps),
@@ -195,10 +191,9 @@ function runHere(gram: EaseGram, step: EaseStep, p?: Pick<EaseProblem, 'offsets'
     if (p) easeGramRows(gram.A, gram.mp, p.offsets, p.positions, 0, p.m);
   } else if (step.type === 'un') {
     for (let part = 0; part < Math.ceil(gram.mp / UN_COLUMNS); part++) easeUnPart(gemm, gram, step.kb, part);
-  } else if (step.type === 'update') {
+  } else
     for (let part = 0; part < easeUpdateParts(gram.mp, EASE_BLOCK); part++)
       easeUpdatePart(gemm, gram.arena.buffer, gram, step.k0, step.kb, EASE_BLOCK, part);
-  } else easeWeightRows(gram.A, gram.mp, step.b, step.m, 0, step.m);
 }
 
 /** Drives a step sequence to its end, running each step by `run`. */
@@ -376,12 +371,12 @@ function* sweepSteps(
     yield { type: 'update', k0, kb };
     tick(options, k0, mp);
   }
-  // P = −A; B_ij = −P_ij / P_jj = −A_ij / A_jj, B_ii = 0, by rows (easeWeightRows)
-  const shared = arena.buffer instanceof SharedArrayBuffer;
-  const b = new Float32Array(shared ? new SharedArrayBuffer(4 * m * m) : new ArrayBuffer(4 * m * m));
-  yield { type: 'weights', m, b };
-  // a plain (unshared) copy for the model
-  return shared ? b.slice() : b;
+  // P = −A; B_ij = −P_ij / P_jj = −A_ij / A_jj, B_ii = 0 (easeWeightRows), on this thread: B on a SharedArrayBuffer
+  // for the workers would need a plain copy for the model, 4m² bytes more at the peak (m² divisions take far less
+  // than the sweep's m³/2 multiply-adds)
+  const b = new Float32Array(m * m);
+  easeWeightRows(A, mp, b, m, 0, m);
+  return b;
 }
 
 /**

@@ -9,8 +9,8 @@
 //   als { type: 'half', side: 0 | 1 }: solve the rows of one side's chunks given the other side.
 //   ials { type: 'gram', side: 0 | 1 }: rows gramBounds[c] … gramBounds[c + 1] of OᵀO, O the side's other side;
 //   ials { type: 'rows', side: 0 | 1 }: the CG solves of one side's chunks given O and OᵀO (ials-rows.mjs).
-//   ease { type: 'gram' | 'un' | 'update' | 'weights', … }: parts of EASE's Gram, of one block of its sweep and of
-//     the weights B (ease-sweep.mjs), on core's gemm module instantiated over the arena's shared WebAssembly.Memory.
+//   ease { type: 'gram' | 'un' | 'update', … }: parts of EASE's Gram and of one block of its sweep (ease-sweep.mjs),
+//     on core's gemm module instantiated over the arena's shared WebAssembly.Memory.
 import { parentPort, workerData } from 'node:worker_threads';
 import { alsRows, alsScratch, rowScratch, sampleRows, sseRows } from './bpmf/rows.mjs';
 import {
@@ -19,7 +19,6 @@ import {
   easeUnPart,
   easeUpdatePart,
   easeUpdateParts,
-  easeWeightRows,
   UN_COLUMNS,
 } from './ease-sweep.mjs';
 import { ialsGramRows, ialsRows, ialsScratch } from './ials-rows.mjs';
@@ -124,10 +123,7 @@ function easeSteps() {
         easeGramRows(A, mp, offsets, positions, gramBounds[c], gramBounds[c + 1]),
       );
     else if (m.type === 'un') take(Math.ceil(mp / UN_COLUMNS), (c) => easeUnPart(gemm, layout, m.kb, c));
-    else if (m.type === 'update')
-      take(easeUpdateParts(mp, nb), (i) => easeUpdatePart(gemm, memory.buffer, layout, m.k0, m.kb, nb, i));
-    else
-      take(gramBounds.length - 1, (c) => easeWeightRows(A, mp, m.b, m.m, gramBounds[c], gramBounds[c + 1]));
+    else take(easeUpdateParts(mp, nb), (i) => easeUpdatePart(gemm, memory.buffer, layout, m.k0, m.kb, nb, i));
   };
 }
 
