@@ -7,9 +7,11 @@
  * rateMovie for known and new users and recordView (1 request in 6 writes), from --clients concurrent clients, plus
  * one hostile document every second (a fragment bomb, an alias flood, an introspection flood) that must be refused.
  * Per minute: requests, throughput, p99, 5xx (inside / outside the outage window), the event loop's longest stall
- * (prom-client's nodejs_eventloop_lag_max_seconds, reset at every scrape), resident memory with the V8 heap in use and
- * external memory beside it. At the end: growth of resident memory from the first to the last minute, and every
- * acknowledged rating looked up in the database.
+ * (prom-client's nodejs_eventloop_lag_max_seconds, reset at every scrape), resident memory at the minute's end and the
+ * mean and maximum of readings every 5 s through it, with the V8 heap in use, external memory and what the bounded
+ * caches hold (movierec_cache_bytes) beside it. At the end: growth of resident memory from the first to the last
+ * minute (end readings, and minute means: V8 lets garbage pile up between full collections, so one reading can sit
+ * 50 MB above or below the next), and every acknowledged rating looked up in the database.
  *
  *   pnpm exec tsx bench/soak.ts [--minutes 10] [--clients 16] [--outage-seconds 10] [--json]
  */
@@ -81,6 +83,9 @@ interface Minute {
   hostileAccepted: number;
   eventLoopMaxMs: number;
   rssMb: number;
+  /** RSS sampled every 5 s through the minute (V8 lets garbage pile up between full collections, so one reading
+   * at the minute's end may fall before or after one: the mean says where the process really sits). */
+  rssSamples: number[];
   /** V8 heap in use and memory outside it (Buffers, typed arrays), from the server's own /metrics. */
   heapUsedMb: number;
   externalMb: number;
@@ -99,6 +104,7 @@ const newMinute = (): Minute => ({
   hostileAccepted: 0,
   eventLoopMaxMs: 0,
   rssMb: 0,
+  rssSamples: [],
   heapUsedMb: 0,
   externalMb: 0,
   userCacheMb: 0,
@@ -191,9 +197,14 @@ async function scrape(): Promise<
 async function timeline(): Promise<void> {
   await scrape(); // resets the event-loop histogram
   let activated = false;
+  let sampled = 0;
   while (elapsed() < totalMs) {
     await sleep(250);
     const t = elapsed();
+    if (t - sampled >= 5000) {
+      sampled = t;
+      minutes[minutes.length - 1]!.rssSamples.push(rssMb());
+    }
     if (!activated && t >= totalMs * 0.5) {
       activated = true;
       await activateModelVersion(db, next);
@@ -220,6 +231,8 @@ async function timeline(): Promise<void> {
   }
 }
 
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 function p99(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(0.99 * s.length))] ?? Number.NaN;
@@ -228,7 +241,7 @@ function summary(m: Minute, k: number): string {
   return (
     `minute ${String(k).padStart(2)}: ${(m.requests / 60).toFixed(0).padStart(5)} req/s  p99 ${p99(m.latencies).toFixed(1).padStart(6)} ms  ` +
     `5xx ${m.status5xxOutside} (+${m.status5xxInOutage} in outage)  other errors ${m.otherErrors}  hostile refused ${m.hostileRefused}/${m.hostileRefused + m.hostileAccepted}  ` +
-    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB (heap ${m.heapUsedMb.toFixed(0)}, external ${m.externalMb.toFixed(0)}; caches: users ${m.userCacheMb.toFixed(1)}, responses ${m.responseCacheMb.toFixed(1)})  load ${m.load.toFixed(1)}`
+    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB, minute mean ${mean(m.rssSamples).toFixed(0)} max ${Math.max(...m.rssSamples).toFixed(0)} (heap ${m.heapUsedMb.toFixed(0)}, external ${m.externalMb.toFixed(0)}; caches: users ${m.userCacheMb.toFixed(1)}, responses ${m.responseCacheMb.toFixed(1)})  load ${m.load.toFixed(1)}`
   );
 }
 
@@ -241,6 +254,8 @@ try {
   const done = minutes.filter((m) => m.rssMb > 0);
   const rssFirst = done[0]?.rssMb ?? rssStart;
   const rssEnd = rssMb();
+  const meanFirst = mean(done[0]?.rssSamples ?? [rssStart]);
+  const meanLast = mean(done[done.length - 1]?.rssSamples ?? [rssEnd]);
   // every acknowledged rating, as the database holds it now (the last acknowledged value per user and movie)
   let missing = 0;
   const rows = await db.query<{ u: string; m: string; r: number }>(
@@ -263,6 +278,8 @@ try {
       hostileAccepted: m.hostileAccepted,
       eventLoopMaxMs: m.eventLoopMaxMs,
       rssMb: m.rssMb,
+      rssMeanMb: mean(m.rssSamples),
+      rssMaxMb: Math.max(...m.rssSamples),
       heapUsedMb: m.heapUsedMb,
       externalMb: m.externalMb,
       userCacheMb: m.userCacheMb,
@@ -273,6 +290,9 @@ try {
     rssFirstMinuteMb: rssFirst,
     rssEndMb: rssEnd,
     rssGrowthPct: (100 * (rssEnd - rssFirst)) / rssFirst,
+    rssMinuteMeanFirstMb: meanFirst,
+    rssMinuteMeanLastMb: meanLast,
+    rssMeanGrowthPct: (100 * (meanLast - meanFirst)) / meanFirst,
     acknowledgedRatings: acknowledged.size,
     missingRatings: missing,
     status5xxOutside: done.reduce((a, m) => a + m.status5xxOutside, 0),
@@ -282,7 +302,8 @@ try {
   else
     console.log(
       `RSS ${rssStart.toFixed(0)} MB at start, ${rssFirst.toFixed(0)} MB after minute 1, ${rssEnd.toFixed(0)} MB at the end ` +
-        `(growth ${result.rssGrowthPct.toFixed(1)}% from minute 1); acknowledged ratings ${acknowledged.size}, missing ${missing}; ` +
+        `(growth ${result.rssGrowthPct.toFixed(1)}% from minute 1); mean of the 5-s samples ${meanFirst.toFixed(0)} MB in minute 1, ` +
+        `${meanLast.toFixed(0)} MB in the last (growth ${result.rssMeanGrowthPct.toFixed(1)}%); acknowledged ratings ${acknowledged.size}, missing ${missing}; ` +
         `5xx outside the outage ${result.status5xxOutside}; other errors outside it by operation:code ${JSON.stringify(result.errorsOutsideOutageByCode)}`,
     );
 } finally {

@@ -149,12 +149,16 @@ export function describeRanking(config: AnyRankingConfig): string {
   return `${family} ${JSON.stringify(rest)}`;
 }
 
-/** Fits a ranking model with a progress bar; returns it and the seconds it took. */
+/**
+ * Fits a ranking model with a progress bar; returns it and the seconds it took. `threads`: worker threads for the
+ * families that use them (trainRanking's default: every core).
+ */
 export async function trainRankingModel(
   ctx: Context,
   dataset: Pick<Dataset, 'ratings' | 'users' | 'items'>,
   config: AnyRankingConfig,
   label = `train ${config.family}`,
+  { threads }: { threads?: number } = {},
 ): Promise<{ model: TrainedRankingModel; seconds: number }> {
   if (!(ALL_RANKING_FAMILIES as readonly string[]).includes(config.family))
     throw new CliError(`unknown ranking model family '${config.family}'`);
@@ -168,6 +172,7 @@ export async function trainRankingModel(
       onProgress: bar.onProgress,
       onMessage: (m) => bar.interrupt(() => ctx.log(m)),
       signal: ctx.signal,
+      ...(threads === undefined ? {} : { threads }),
     });
     const seconds = (performance.now() - started) / 1000;
     bar.finish(`${seconds.toFixed(1)} s`);

@@ -45,7 +45,7 @@ export const TRAINING_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     valueName: 'n',
     description:
-      'worker threads for training (sgd, bpmf); results are deterministic for a seed at a given count',
+      'worker threads for training (sgd, als, bpmf; --task ranking: ials, ease); results are deterministic for a seed at a given count',
     defaultText: 'every core',
   },
 };

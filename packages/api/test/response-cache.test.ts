@@ -33,4 +33,14 @@ describe('ResponseCache', () => {
     expect(cache.get('key-999', 1, 0)).not.toBeNull();
     expect(cache.get('key-0', 1, 0)).toBeNull();
   });
+
+  it('lets go of expired entries as new ones arrive, not only when full', () => {
+    const cache = new ResponseCache(1 << 20, 1000);
+    const body = Buffer.alloc(100, 'x');
+    for (let t = 0; t < 5000; t += 10) cache.set(`key-${t}`, body, 1, deps, t);
+    // one entry every 10 ms living 1 s: about 100 alive at any time, far below what the budget would hold
+    expect(cache.size).toBeLessThanOrEqual(101);
+    expect(cache.bytes).toBeLessThanOrEqual(101 * (100 + 2 * 'key-4990'.length + 256));
+    expect(cache.get('key-4990', 1, 4990)).not.toBeNull();
+  });
 });

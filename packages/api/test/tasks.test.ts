@@ -5,7 +5,7 @@
  * rating folded into every active model at once.
  */
 import { PopularityModel } from '@movierec/core';
-import { activateModelVersion, saveModel } from '@movierec/db';
+import { activateModelVersion, saveModel, upsertRating } from '@movierec/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/index.ts';
 import { gql, type Seeded, seededDatabase, serveSeeded } from './fixtures.ts';
@@ -105,6 +105,12 @@ describe('a rating model and a ranking model active at once (PostgreSQL)', { tim
 
   it('with only a ranking model active, predictRating is a clear error naming the missing rating model', async () => {
     const rankingModel = server.service.snapshot!.ranking!.model;
+    const { catalogue, ranking } = server.service.snapshot!;
+    // a rating stored behind the server's back (another process): an activation takes the fresh statistics
+    const movie = catalogue.rows.externalIds[0]!;
+    const before = catalogue.rows.ratingCounts[0]!;
+    const version = catalogue.statsVersion[0]!;
+    await upsertRating(seeded.db, 'stats-elsewhere', movie, 4);
     await seeded.db.query('UPDATE model_versions SET active = false WHERE task = $1', ['rating']);
     // a deactivation alone sends no pushed event (only activations do): poll now rather than wait for the safety poll
     await server.service.requestPoll();
@@ -131,6 +137,11 @@ describe('a rating model and a ranking model active at once (PostgreSQL)', { tim
     expect(r.data!.recommendations.items).toHaveLength(5);
     // the ranking model that stayed active through both changes was reused, not read and built again
     expect(server.service.snapshot!.ranking!.model).toBe(rankingModel);
+    // the movies did not change: the catalogue and the ranking model's item space are kept, statistics refreshed
+    expect(server.service.snapshot!.catalogue).toBe(catalogue);
+    expect(server.service.snapshot!.ranking!.space).toBe(ranking!.space);
+    expect(catalogue.rows.ratingCounts[0]).toBe(before + 1);
+    expect(catalogue.statsVersion[0]).toBeGreaterThan(version);
     await activateModelVersion(seeded.db, seeded.versionId);
     await expect
       .poll(() => server.service.snapshot!.rating?.version.id, { timeout: 20_000 })

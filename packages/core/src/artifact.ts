@@ -1,13 +1,4 @@
-import {
-  type BlobDtype,
-  decodeFamily,
-  encodeContainer,
-  type FamilyFormat,
-  type IdentityHeader,
-  identityFromHeader,
-  identityHeader,
-  ratedIndexBlobs,
-} from './container.ts';
+import { type Blob, type BlobDtype, decodeFamily, encodeFamily, type FamilyFormat } from './container.ts';
 import { MFModel, type TrainingLog } from './model.ts';
 import type { MFParams } from './params.ts';
 import { registerModelClass } from './registry.ts';
@@ -29,7 +20,8 @@ import { type TemporalLayout, type TemporalParams, temporalLayout } from './temp
 export const MODEL_FORMAT_VERSION = 1;
 const MF_FORMAT: FamilyFormat = { magic: 'MRMF', version: MODEL_FORMAT_VERSION, format: 'movierec-mf' };
 
-interface Header extends IdentityHeader<TrainingLog> {
+/** The MF header's own fields (container.ts's encodeFamily adds config, log, users, items, blobs). */
+interface Header {
   format: string;
   version: number;
   shapes: { numUsers: number; numItems: number; factors: number };
@@ -52,34 +44,29 @@ const TEMPORAL_BLOBS = [
 /** Serialises a model to the versioned binary artifact (lossless: float32 values are copied bit for bit). */
 export function serializeModel(model: MFModel): Uint8Array {
   const p = model.params;
-  const arrays: [string, Float32Array | Int32Array][] = [
-    ['userBias', p.userBias],
-    ['itemBias', p.itemBias],
-    ['userFactors', p.userFactors],
-    ['itemFactors', p.itemFactors],
-    ...ratedIndexBlobs(model.rated),
-  ];
-  if (p.itemRankBias) arrays.push(['itemRankBias', p.itemRankBias]);
+  const later: [string, Blob][] = p.itemRankBias ? [['itemRankBias', p.itemRankBias]] : [];
   const tp = p.temporal;
   if (tp)
     for (const [blob, key] of TEMPORAL_BLOBS) {
       const a = tp[key];
-      if (a) arrays.push([blob, a]);
+      if (a) later.push([blob, a]);
     }
-  return encodeContainer(
-    MF_FORMAT.magic,
-    MODEL_FORMAT_VERSION,
-    arrays,
-    (blobs): Header => ({
-      format: MF_FORMAT.format,
+  return encodeFamily<Header>(MF_FORMAT, model, {
+    blobs: [
+      ['userBias', p.userBias],
+      ['itemBias', p.itemBias],
+      ['userFactors', p.userFactors],
+      ['itemFactors', p.itemFactors],
+    ],
+    laterBlobs: later,
+    header: {
       version: MODEL_FORMAT_VERSION,
       shapes: { numUsers: p.numUsers, numItems: p.numItems, factors: p.factors },
       globalMean: p.globalMean,
       foldInL2: model.foldInL2,
-      ...identityHeader(model, blobs),
-      ...(tp ? { temporal: temporalLayout(tp) } : {}),
-    }),
-  );
+    },
+    ...(tp ? { laterHeader: { temporal: temporalLayout(tp) } } : {}),
+  });
 }
 
 /** The dtype and length each blob must have for the shapes (and what to call that length in an error). */
@@ -105,7 +92,8 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     header,
     blobs: found,
     fail,
-  } = decodeFamily<Header>(bytes, source, MF_FORMAT, {
+    identity,
+  } = decodeFamily<Header, TrainingLog>(bytes, source, MF_FORMAT, {
     checkHeader(header, fail) {
       if (header.version !== MODEL_FORMAT_VERSION)
         fail(`header says version ${header.version} but the preamble says ${MODEL_FORMAT_VERSION}`);
@@ -151,10 +139,10 @@ export function deserializeModel(bytes: Uint8Array, source = 'model artifact'): 
     }
     params.temporal = t;
   }
-  const identity = identityFromHeader(header, found, numUsers, { engine: 'unknown', epochs: [] }, fail);
+  const init = { params, ...identity(numUsers, { engine: 'unknown', epochs: [] }) };
   let model: MFModel;
   try {
-    model = new MFModel({ params, ...identity });
+    model = new MFModel(init);
   } catch (err) {
     if (err instanceof RangeError) return fail(err.message);
     throw err;

@@ -162,17 +162,53 @@ export interface FamilyFormat {
   readonly format: string;
 }
 
+/** What a FamilyFormat artifact holds: the family's own, and what encodeFamily adds for every family. */
+export interface FamilyContent<H> {
+  /** The weights, before the rated index. */
+  blobs: [string, Blob][];
+  /** Blobs after the rated index (ones a family added later, so that older files keep their bytes). */
+  laterBlobs?: [string, Blob][];
+  /** The header's fields after `format`, before the identity fields. */
+  header: Omit<H, 'format'>;
+  /** Header fields after the identity fields (added later, as laterBlobs). */
+  laterHeader?: Partial<H>;
+}
+
+/**
+ * encodeContainer for a FamilyFormat: blobs = content.blobs, the model's rated index (ratedIndexBlobs), laterBlobs;
+ * header = { format, ...content.header, config, log, users, items, blobs (identityHeader), ...laterHeader }.
+ */
+export function encodeFamily<H>(
+  family: FamilyFormat,
+  model: ModelIdentity<unknown>,
+  content: FamilyContent<H>,
+): Uint8Array {
+  const arrays = [...content.blobs, ...ratedIndexBlobs(model.rated), ...(content.laterBlobs ?? [])];
+  return encodeContainer(family.magic, family.version, arrays, (blobs) => ({
+    format: family.format,
+    ...content.header,
+    ...identityHeader(model, blobs),
+    ...content.laterHeader,
+  }));
+}
+
+/** decodeFamily's answer: the container, and the identity fields read back for the family's constructor. */
+export interface DecodedFamily<H, L> extends DecodedContainer<H & Partial<IdentityHeader<L>>> {
+  /** The config, log (`log` when the header has none), ID maps and rated index of a model of numUsers users. */
+  identity(numUsers: number, log: L): ModelIdentity<L> & { config: Record<string, unknown> };
+}
+
 /**
  * decodeContainer for a FamilyFormat: a 'movierec model' of that magic and version whose header.format is the
- * family's, then the family's own checks.
+ * family's, then the family's own checks. H is the family's own header fields, L its training log.
  */
-export function decodeFamily<H extends { format?: string; blobs?: BlobEntry[] }>(
+export function decodeFamily<H, L>(
   bytes: Uint8Array,
   source: string,
   family: FamilyFormat,
-  checks: Pick<DecodeOptions<H>, 'checkHeader' | 'checkBlob'> = {},
-): DecodedContainer<H> {
-  return decodeContainer<H>(bytes, source, {
+  checks: Pick<DecodeOptions<H & Partial<IdentityHeader<L>>>, 'checkHeader' | 'checkBlob'> = {},
+): DecodedFamily<H, L> {
+  const decoded = decodeContainer<H & Partial<IdentityHeader<L>> & { format?: string }>(bytes, source, {
     magics: [family.magic],
     kind: 'movierec model',
     version: family.version,
@@ -183,6 +219,8 @@ export function decodeFamily<H extends { format?: string; blobs?: BlobEntry[] }>
     },
     ...(checks.checkBlob ? { checkBlob: checks.checkBlob } : {}),
   });
+  const { header, blobs, fail } = decoded;
+  return { ...decoded, identity: (numUsers, log) => identityFromHeader(header, blobs, numUsers, log, fail) };
 }
 
 /** A model's rated index as the blobs every family stores it in: ratedOffsets, ratedItems (int32); none without. */
@@ -232,7 +270,7 @@ export interface IdentityHeader<L> {
 }
 
 /** A model's config, log and ID maps as its header's last fields, then `blobs` (the family's own fields go first). */
-export function identityHeader<L>(model: ModelIdentity<L>, blobs: BlobEntry[]): IdentityHeader<L> {
+function identityHeader<L>(model: ModelIdentity<L>, blobs: BlobEntry[]): IdentityHeader<L> {
   return {
     config: { ...model.config },
     log: model.log,
@@ -246,7 +284,7 @@ export function identityHeader<L>(model: ModelIdentity<L>, blobs: BlobEntry[]): 
  * The config, log, ID maps and rated index read back from identityHeader's fields and ratedIndexBlobs' blobs: what a
  * family's constructor takes beside its weights (`log` when the header has none; no `rated` when there is none).
  */
-export function identityFromHeader<L>(
+function identityFromHeader<L>(
   header: Partial<IdentityHeader<L>>,
   blobs: Map<string, Blob>,
   numUsers: number,

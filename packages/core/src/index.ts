@@ -28,15 +28,9 @@ export {
   type RankingModel,
   serializeRankingModel,
 } from './models/codec.ts';
-export {
-  buildHistoryCsr,
-  type Csr,
-  checkHistory,
-  csrRow,
-  type HistoryWeighting,
-  historyWeights,
-  NO_WEIGHTING,
-} from './models/common.ts';
+// all of models/common.ts is public: the CSR type and the history helpers (buildHistoryCsr, checkHistory, csrRow,
+// HistoryWeighting, historyWeights, NO_WEIGHTING)
+export * from './models/common.ts';
 export {
   type Confidence,
   confidence,
@@ -99,4 +93,4 @@ export {
   timeBin,
 } from './temporal.ts';
 export { ascending, TopK, topK } from './top-k.ts';
-export { compileWasm, type WasmModule, wasm } from './wasm.ts';
+export { compileWasm, type Gemm, type GemmOperands, type WasmModule, wasm } from './wasm.ts';

@@ -1,16 +1,9 @@
 import { CosineIndex } from './cosine.ts';
 import { UnknownItemError, UnknownUserError } from './errors.ts';
 import { solveBiasedRidge } from './linalg.ts';
-import { ParamsModel, type ParamsModelInit } from './models/params-model.ts';
 import type { MFParams, UserVector } from './params.ts';
-import type {
-  ModelTask,
-  Recommender,
-  RecommendQuery,
-  TopItems,
-  UserHistory,
-  UserState,
-} from './recommender.ts';
+import { ParamsModel, type ParamsModelInit } from './params-model.ts';
+import type { Recommender, RecommendQuery, TopItems, UserHistory, UserState } from './recommender.ts';
 import { DotScorer } from './score.ts';
 import { checkTemporal, clampTime, temporalOffset } from './temporal.ts';
 import { topK } from './top-k.ts';
@@ -55,7 +48,7 @@ export interface MFUserState extends UserState, UserVector {}
  */
 export class MFModel extends ParamsModel<MFParams, TrainingLog> implements Recommender {
   readonly family = 'mf';
-  readonly task: ModelTask = 'rating';
+  readonly task = 'rating' as const;
   /** Default λ for foldIn. */
   foldInL2: number;
   #itemScorer: DotScorer | undefined;

@@ -1,13 +1,6 @@
 import { IdMap } from '@movierec/data';
 import { checkItemIndex, checkUserIndex, ModelFormatError } from './errors.ts';
-import type {
-  ModelTask,
-  Recommender,
-  RecommendQuery,
-  TopItems,
-  UserHistory,
-  UserState,
-} from './recommender.ts';
+import type { Recommender, RecommendQuery, TopItems, UserHistory, UserState } from './recommender.ts';
 import { type ModelFamily, registerModelFamily } from './registry.ts';
 import { topK } from './top-k.ts';
 
@@ -20,7 +13,7 @@ const EMPTY: TopItems = { items: new Int32Array(0), scores: new Float32Array(0) 
  */
 export class PopularityModel implements Recommender {
   readonly family = 'popularity';
-  readonly task: ModelTask = 'ranking';
+  readonly task = 'ranking' as const;
   readonly scores: Float32Array;
   readonly users: IdMap;
   readonly items: IdMap;

@@ -24,8 +24,11 @@ declare const WebAssembly: WasmApi;
 /** The WebAssembly global (Memory, Instance, Module). */
 export const wasm: WasmApi = WebAssembly;
 
-/** wasm/gemm.wat's `gemm64` export (dense.ts, lowrank.ts): matrices at byte offsets into the kernel's memory. */
-export type Gemm = (
+/**
+ * The operands of C[p, c] += Σ_q F[p, q] · V[q, c]: F, V and C at byte offsets into the kernel's memory, F[p, q] at
+ * F + p·fp + q·fq, V and C row-major with row strides ldv, ldc (bytes), for p < P, q < Q, c < L (see dense.ts).
+ */
+export type GemmOperands = [
   F: number,
   fp: number,
   fq: number,
@@ -36,8 +39,10 @@ export type Gemm = (
   P: number,
   Q: number,
   L: number,
-  scratch: number,
-) => void;
+];
+
+/** wasm/gemm.wat's `gemm` and `gemm64` exports (dense.ts, lowrank.ts): GemmOperands, then a scratch row. */
+export type Gemm = (...operands: [...GemmOperands, scratch: number]) => void;
 
 const compiled = new Map<string, WasmModule | null>();
 

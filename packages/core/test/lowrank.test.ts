@@ -19,6 +19,10 @@ describe('LowRankProducts (wasm/gemm.wat)', () => {
     const { compileWat } = await import('../wasm/build.ts');
     const { GEMM_WASM_BASE64 } = await import('../src/gemm-wasm.ts');
     expect(Buffer.from(await compileWat('gemm.wat')).toString('base64')).toBe(GEMM_WASM_BASE64);
+    const { GEMM_SHARED_WASM_BASE64 } = await import('../src/gemm-shared-wasm.ts');
+    expect(Buffer.from(await compileWat('gemm.wat', { shared: true })).toString('base64')).toBe(
+      GEMM_SHARED_WASM_BASE64,
+    );
   });
 
   // odd sizes on purpose: odd row counts (the kernel's paired rows), l not a multiple of 8 (padding), K odd
@@ -96,8 +100,10 @@ describe('Float64Arena (wasm/gemm.wat gemm64)', () => {
     const P = 7;
     const Q = 45;
     const L = 136;
-    const run = (simd: boolean, transposed: boolean) => {
-      const arena = new Float64Arena((P * Q + Q * L + P * L) * 8, L, { simd });
+    const run = (simd: boolean, transposed: boolean, shared = false) => {
+      const arena = new Float64Arena((P * Q + Q * L + P * L) * 8, L, { simd, shared });
+      expect(arena.buffer instanceof SharedArrayBuffer).toBe(shared);
+      expect(arena.shared !== undefined).toBe(shared && simd);
       expect(arena.simd).toBe(simd);
       arena.f64(0, P * Q).set(normals(P * Q, 11));
       arena.f64(P * Q * 8, Q * L).set(normals(Q * L, 12));
@@ -106,7 +112,13 @@ describe('Float64Arena (wasm/gemm.wat gemm64)', () => {
       arena.gemm64(0, fp, fq, P * Q * 8, L * 8, (P * Q + Q * L) * 8, L * 8, P, Q, L);
       return arena.f64((P * Q + Q * L) * 8, P * L).slice();
     };
-    for (const transposed of [false, true]) expect(run(true, transposed)).toEqual(run(false, transposed));
+    for (const transposed of [false, true]) {
+      const reference = run(false, transposed);
+      expect(run(true, transposed)).toEqual(reference);
+      // over a shared memory (worker threads): the same kernel, the same sums
+      expect(run(true, transposed, true)).toEqual(reference);
+      expect(run(false, transposed, true)).toEqual(reference);
+    }
     const a = new Float64Arena(64, 8);
     expect(() => a.gemm64(0, 8, 8, 0, 8, 0, 8, 1, 1, 5)).toThrow(/L = 5 is not a multiple of 8/);
   });

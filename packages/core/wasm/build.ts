@@ -14,12 +14,25 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const MODULES = [
   { wat: 'score.wat', out: '../src/score-wasm.ts', constant: 'SCORE_WASM_BASE64' },
   { wat: 'gemm.wat', out: '../src/gemm-wasm.ts', constant: 'GEMM_WASM_BASE64' },
+  { wat: 'gemm.wat', out: '../src/gemm-shared-wasm.ts', constant: 'GEMM_SHARED_WASM_BASE64', shared: true },
 ] as const;
 
-export async function compileWat(file: string): Promise<Uint8Array> {
+/** The import of the kernels' memory, and the same as a shared memory (threads; the maximum is required). */
+const MEMORY_IMPORT = '(import "env" "memory" (memory 1))';
+const SHARED_MEMORY_IMPORT = '(import "env" "memory" (memory 1 65536 shared))';
+
+/** Compiles `file`; `shared`: importing a shared memory instead (one memory for the kernels of every thread). */
+export async function compileWat(file: string, { shared = false } = {}): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat(file, readFileSync(join(here, file), 'utf8'), { simd: true });
-  module.validate();
+  let source = readFileSync(join(here, file), 'utf8');
+  if (shared) {
+    if (!source.includes(MEMORY_IMPORT)) throw new Error(`${file}: no ${MEMORY_IMPORT} to share`);
+    source = source.replace(MEMORY_IMPORT, SHARED_MEMORY_IMPORT);
+  }
+  const features = { simd: true, threads: shared };
+  const module = wabt.parseWat(file, source, features);
+  // wabt's validate takes the features too (its .d.ts omits the argument): without them shared memory is refused
+  (module as unknown as { validate(features: object): void }).validate(features);
   const { buffer } = module.toBinary({});
   module.destroy();
   return buffer;
@@ -28,8 +41,9 @@ export async function compileWat(file: string): Promise<Uint8Array> {
 export const compileScoreKernel = (): Promise<Uint8Array> => compileWat('score.wat');
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const { wat, out, constant } of MODULES) {
-    const bytes = await compileWat(wat);
+  for (const module of MODULES) {
+    const { wat, out, constant } = module;
+    const bytes = await compileWat(wat, { shared: 'shared' in module });
     const lines =
       Buffer.from(bytes)
         .toString('base64')

@@ -13,15 +13,7 @@ export {
   flattenEvaluation,
 } from './cross-validate.ts';
 export type { BayesSettings, Engine, EpochStats, FitOptions, TrainConfig } from './engine.ts';
-export {
-  ADAM_BETA1,
-  ADAM_BETA2,
-  ADAM_EPSILON,
-  accumulateBatchGradient,
-  adamDenseStep,
-  adamEngine,
-  createAdamEngine,
-} from './engines/adam.ts';
+export { adamEngine, createAdamEngine } from './engines/adam.ts';
 export { alsEngine } from './engines/als.ts';
 export { bayesEngine, createBayesEngine, popularityRankBias } from './engines/bayes.ts';
 export { movieFeatures } from './engines/bpmf/feature-prior.ts';
@@ -42,8 +34,9 @@ export {
   easeWeightsReference,
   fitEase,
   type RankingFitOptions,
+  trainEase,
 } from './engines/ease.ts';
-export { fitIals, IALS_DEFAULTS, type IalsConfig } from './engines/ials.ts';
+export { fitIals, IALS_DEFAULTS, type IalsConfig, trainIals } from './engines/ials.ts';
 export { fitItemKnn, ITEM_KNN_DEFAULTS, type ItemKnnConfig } from './engines/item-knn.ts';
 export {
   epochInstances,
@@ -94,6 +87,7 @@ export {
   engineDefaults,
   type PresetName,
   presets,
+  TUNED_SGD,
 } from './presets.ts';
 export {
   evaluateRanking,

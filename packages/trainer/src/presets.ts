@@ -11,8 +11,11 @@ export const DEFAULT_BAYES: BayesSettings = {
   rankPopularity: 0.5,
 };
 
-/** The Bayesian presets' settings for another optimizer, read only when one is chosen: a tuned biased SGD. */
-const SGD_FALLBACK = {
+/**
+ * A tuned biased SGD: the Bayesian presets' settings for another optimizer (read only when one is chosen), and the
+ * SGD model the web tests serve (apps/api/test/web-fixture.ts).
+ */
+export const TUNED_SGD = {
   batchSize: 4096,
   learningRate: 0.007,
   l2: 0.05,
@@ -49,7 +52,7 @@ export const presets = {
     factors: 32,
     epochs: 120,
     bayes: DEFAULT_BAYES,
-    ...SGD_FALLBACK,
+    ...TUNED_SGD,
     seed: 42,
   },
   temporal: {
@@ -68,7 +71,7 @@ export const presets = {
       temporal: { itemBins: 0, userDrift: false, userDay: true, userDayMinDays: 2 },
       implicit: true,
     },
-    ...SGD_FALLBACK,
+    ...TUNED_SGD,
     seed: 42,
   },
 } as const satisfies Record<string, TrainConfig>;

@@ -6,6 +6,9 @@ import { createBayesEngine } from '../src/engines/bayes.ts';
 import { type BpmfConfig, type BpmfResult, fitBpmf } from '../src/engines/bpmf/gibbs.ts';
 import { balancedChunks } from '../src/engines/bpmf/rows.mjs';
 import { initialParams, meanRating, TrainingInputError } from '../src/engines/common.ts';
+import { easeWeightsReference, fitEase, trainEase } from '../src/engines/ease.ts';
+import { fitIals, trainIals } from '../src/engines/ials.ts';
+import { gramChunks } from '../src/engines/ials-rows.mjs';
 import { presets } from '../src/presets.ts';
 
 // 80,000 ratings: three worker threads' worth (25,000 ratings per thread at least)
@@ -179,6 +182,162 @@ describe('ALS half-steps by rows on worker threads', () => {
       await expect(failing.fit(data.ratings, shape, als, { threads: 2 })).rejects.toThrow(
         /als: a training worker failed: Cholesky exploded on row 42/,
       );
+    },
+    SLOW,
+  );
+});
+
+describe('iALS half-sweeps by rows on worker threads', () => {
+  const config = { factors: 8, sweeps: 3, seed: 5 };
+
+  it('splits the Gram into chunks of rows that cover each row once', () => {
+    for (const [k, count] of [
+      [64, 8],
+      [8, 8],
+      [3, 8],
+      [1, 1],
+    ] as const) {
+      const b = gramChunks(k, count);
+      expect(b.length).toBe(count + 1);
+      expect(b[0]).toBe(0);
+      expect(b[count]).toBe(k);
+      expect([...b]).toEqual([...b].sort((x, y) => x - y));
+    }
+    // about equal triangle area: the first of 8 chunks of 64 rows holds more rows than the last
+    const b = gramChunks(64, 8);
+    expect(b[1]! - b[0]!).toBeGreaterThan(b[8]! - b[7]!);
+  });
+
+  it(
+    'gives the model of the one-thread fit (fitIals) bit for bit on 1, 2 and 3 threads',
+    async () => {
+      const reference = fitIals(data, config);
+      for (const threads of [1, 2, 3]) {
+        const progress: number[] = [];
+        const model = await trainIals(data, config, { threads, onProgress: (p) => progress.push(p.done) });
+        expect(model.userFactors).toEqual(reference.userFactors);
+        expect(model.itemFactors).toEqual(reference.itemFactors);
+        expect(model.userFactors.buffer).toBeInstanceOf(ArrayBuffer);
+        expect(progress).toEqual([1, 2, 3]);
+      }
+      const other = await trainIals(data, { ...config, seed: 6 }, { threads: 2 });
+      expect(other.itemFactors).not.toEqual(reference.itemFactors);
+    },
+    SLOW,
+  );
+
+  it(
+    'refuses threads < 1, and fails with the message of a worker that throws',
+    async () => {
+      await expect(trainIals(data, config, { threads: 0 })).rejects.toThrow(
+        /ials: threads must be a positive integer, got 0/,
+      );
+      await expect(trainIals(data, config, { threads: 1.5 })).rejects.toThrow(TrainingInputError);
+      await expect(
+        trainIals(data, config, {
+          threads: 2,
+          workerUrl: new URL('./fixtures/failing-rows-worker.mjs', import.meta.url),
+        }),
+      ).rejects.toThrow(/ials: a training worker failed: Cholesky exploded on row 42/);
+    },
+    SLOW,
+  );
+
+  it(
+    'stops every worker and rejects with the AbortError when aborted mid-training',
+    async () => {
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const fit = trainIals(
+        data,
+        { ...config, sweeps: 10_000 },
+        {
+          threads: 2,
+          signal: controller.signal,
+          onProgress: (p) => {
+            seen.push(p.done);
+            if (p.done === 2) controller.abort();
+          },
+        },
+      );
+      await expect(fit).rejects.toThrow(/aborted/i);
+      expect(seen.length).toBeLessThan(5);
+    },
+    SLOW,
+  );
+});
+
+describe("EASE's Gram and sweep on worker threads (one shared WebAssembly.Memory)", () => {
+  // ≈ 300 kept items: past 2 × 128, so 3 threads get 3 workers
+  const ratings = generateSynthetic({ users: 300, items: 300, ratings: 20_000, seed: 3 });
+  const config = { lambda: 40, minCount: 1 };
+  const dense = (model: Awaited<ReturnType<typeof trainEase>>) => {
+    if (model.weights.kind !== 'dense') throw new Error('EASE weights are dense');
+    return model.weights;
+  };
+
+  it(
+    "gives fitEase's weights bit for bit on 1, 2 and 3 threads, and the scalar Cholesky reference's within 1e-6",
+    async () => {
+      const one = dense(fitEase(ratings, config));
+      const m = one.kept.length;
+      expect(m).toBeGreaterThan(256);
+      for (const threads of [1, 2, 3]) {
+        const progress: number[] = [];
+        const w = dense(
+          await trainEase(ratings, config, { threads, onProgress: (p) => progress.push(p.done) }),
+        );
+        expect(w.kept).toEqual(one.kept);
+        expect(w.matrix).toEqual(one.matrix);
+        expect(progress.length).toBeGreaterThan(1);
+      }
+      // the reference: G = XᵀX + λI over distinct (user, kept item) pairs, inverted by Cholesky
+      const position = new Map([...one.kept].map((item, a) => [item, a]));
+      const sets = new Map<number, Set<number>>();
+      const cols = ratings.ratings;
+      for (let r = 0; r < cols.length; r++) {
+        const a = position.get(cols.items[r]!);
+        if (a === undefined) continue;
+        const set = sets.get(cols.users[r]!) ?? new Set<number>();
+        set.add(a);
+        sets.set(cols.users[r]!, set);
+      }
+      const g = new Float64Array(m * m);
+      for (const set of sets.values())
+        for (const a of set) for (const b of set) if (b <= a) g[a * m + b]! += 1;
+      for (let a = 0; a < m; a++) g[a * m + a]! += config.lambda;
+      const ref = easeWeightsReference(g, m);
+      let d = 0;
+      for (let t = 0; t < m * m; t++) d = Math.max(d, Math.abs(one.matrix[t]! - ref[t]!));
+      expect(d).toBeLessThan(1e-6);
+    },
+    SLOW,
+  );
+
+  it(
+    'refuses threads < 1, fails with the message of a worker that throws, and stops when aborted',
+    async () => {
+      await expect(trainEase(ratings, config, { threads: 0 })).rejects.toThrow(
+        /ease: threads must be a positive integer, got 0/,
+      );
+      await expect(
+        trainEase(ratings, config, {
+          threads: 2,
+          workerUrl: new URL('./fixtures/failing-rows-worker.mjs', import.meta.url),
+        }),
+      ).rejects.toThrow(/ease: a training worker failed: Cholesky exploded on row 42/);
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const fit = trainEase(ratings, config, {
+        threads: 2,
+        signal: controller.signal,
+        onProgress: (p) => {
+          seen.push(p.done);
+          controller.abort();
+        },
+      });
+      await expect(fit).rejects.toThrow(/aborted/i);
+      expect(seen.length).toBe(1);
     },
     SLOW,
   );

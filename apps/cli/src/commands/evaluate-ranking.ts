@@ -37,6 +37,8 @@ export async function evaluateRankingTask(
       );
   const protocol: RankingProtocol = choiceFlag(values, 'protocol', RANKING_PROTOCOLS) ?? 'temporal';
   const k = intFlag(values, 'k', 1) ?? 10;
+  // worker threads for the families that use them (iALS, EASE); default every core
+  const threads = intFlag(values, 'threads', 1);
   const choice = rankingChoice(ctx, values);
   const split = rankingSplit(dataset.ratings, protocol);
   if (split.test.length === 0)
@@ -74,6 +76,7 @@ export async function evaluateRankingTask(
       trainSet,
       run.config,
       `train ${run.config.family}`,
+      threads === undefined ? {} : { threads },
     );
     rows.push({
       name: run.name,

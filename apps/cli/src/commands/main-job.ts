@@ -4,21 +4,8 @@ import { CliError, EXIT_INTERRUPTED, isAbortError } from '../framework/errors.ts
 import { loadRatings } from '../sources.ts';
 import { datasetFingerprint, trainingChoice } from '../training.ts';
 import { SERVE_OPTIONS, sampleQuery, startApi, untilInterrupted } from './serve.ts';
-import {
-  printHoldoutEvaluation,
-  runTraining,
-  TRAIN_RUN_OPTIONS,
-  trainJson,
-  trainRunFlags,
-  versionMetrics,
-} from './train.ts';
-import {
-  printRankingEvaluation,
-  rankingFlags,
-  rankingTrainJson,
-  rankingVersionMetrics,
-  runRankingTraining,
-} from './train-ranking.ts';
+import { runTraining, TRAIN_RUN_OPTIONS, trainJson, trainRunFlags, versionMetrics } from './train.ts';
+import { rankingFlags, rankingTrainJson, runRankingTraining, saveRankingVersion } from './train-ranking.ts';
 
 export const mainCommand: Command = {
   name: 'main',
@@ -48,8 +35,7 @@ export const mainCommand: Command = {
     'pnpm --filter cli main --epochs 5 --port 8080',
     'movierec main --no-serve --json',
   ],
-  async run(ctx, input) {
-    const { values } = input;
+  async run(ctx, { values }) {
     // flag errors before any work
     trainingChoice(values);
     trainRunFlags(values);
@@ -57,6 +43,7 @@ export const mainCommand: Command = {
     const rankingValues = {
       preset: values['ranking-preset'] ?? 'default',
       ...(values.validation === undefined ? {} : { validation: values.validation }),
+      ...(values.threads === undefined ? {} : { threads: values.threads }),
     };
     rankingFlags(ctx, rankingValues);
     const db = await openCliDb(ctx);
@@ -91,7 +78,6 @@ export const mainCommand: Command = {
       const { ratings: dataset, interactions } = await afterImport(() => db.readRatingsAndInteractions());
       ctx.print(`3/5  rating model: training on the ${dataset.ratings.length} ratings in the database`);
       const run = await afterImport(() => runTraining(ctx, dataset, values, { epochLines: ctx.verbose }));
-      printHoldoutEvaluation(ctx, run);
 
       ctx.print('');
       // the ranking model trains on every interaction: the ratings and the views of unrated movies (watch history)
@@ -100,7 +86,6 @@ export const mainCommand: Command = {
           `in the database (ratings${interactions.ratings.length > dataset.ratings.length ? ' and views' : ''})`,
       );
       const ranking = await afterImport(() => runRankingTraining(ctx, interactions, rankingValues));
-      printRankingEvaluation(ctx, ranking);
 
       await afterImport(async () => ctx.signal.throwIfAborted());
       const fingerprint = datasetFingerprint(dataset);
@@ -110,12 +95,7 @@ export const mainCommand: Command = {
         engine: run.choice.engineName,
         activate: true,
       });
-      const rankingVersion = await db.store.saveModel(db.raw, ranking.model, {
-        datasetFingerprint: fingerprint,
-        metrics: rankingVersionMetrics(ranking),
-        task: 'ranking',
-        activate: true,
-      });
+      const rankingVersion = await saveRankingVersion(db, ranking, fingerprint, true);
       ctx.print('');
       ctx.print(
         `5/5  saved and activated model versions ${version} (rating: predictRating) and ${rankingVersion} ` +

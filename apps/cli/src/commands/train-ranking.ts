@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Metrics } from '@movierec/core';
 import type { Dataset } from '@movierec/data';
 import {
@@ -9,7 +10,8 @@ import {
   relevantThresholdFor,
   type TrainedRankingModel,
 } from '@movierec/trainer';
-import { type Context, numberFlag, type Values } from '../framework/command.ts';
+import type { CliDb } from '../db.ts';
+import { type Context, intFlag, numberFlag, type Values } from '../framework/command.ts';
 import { UsageError } from '../framework/errors.ts';
 import {
   describeRanking,
@@ -34,7 +36,8 @@ export interface RankingRun {
 
 /**
  * The flags of a ranking training, checked (train calls it before reading any data): the --preset configuration,
- * and whether to evaluate (--validation other than 0). Rating-model flags are usage errors.
+ * whether to evaluate (--validation other than 0) and --threads (≥ 1, default every core: iALS and EASE use them).
+ * Rating-model flags are usage errors.
  */
 export function rankingFlags(
   ctx: Context,
@@ -48,7 +51,7 @@ export function rankingFlags(
     'l2',
     'patience',
   ],
-): { choice: RankingChoice; evaluate: boolean } {
+): { choice: RankingChoice; evaluate: boolean; threads: number } {
   for (const flag of rejected)
     if (values[flag] !== undefined)
       throw new UsageError(
@@ -56,20 +59,21 @@ export function rankingFlags(
       );
   const choice = rankingChoice(ctx, values);
   const ratio = numberFlag(values, 'validation', { min: 0, max: 0.9 });
-  return { choice, evaluate: ratio !== 0 };
+  const threads = intFlag(values, 'threads', 1) ?? os.availableParallelism();
+  return { choice, evaluate: ratio !== 0, threads };
 }
 
 /**
  * `train --task ranking` and the main job's recommendation model: the configuration of --preset, scored first by the
  * temporal protocol (fitted on each user's earlier 80%, ranked against their latest 20%) unless --validation 0, then
- * fitted on every interaction for serving.
+ * fitted on every interaction for serving; prints the evaluation table.
  */
 export async function runRankingTraining(
   ctx: Context,
   dataset: Dataset,
   values: Values,
 ): Promise<RankingRun> {
-  const { choice, evaluate } = rankingFlags(ctx, values);
+  const { choice, evaluate, threads } = rankingFlags(ctx, values);
   ctx.log(`ranking model ${describeRanking(choice.config)} (preset ${choice.source}) on ${dataset.name}`);
   let evaluation: RankingRun['evaluation'];
   if (evaluate) {
@@ -80,6 +84,7 @@ export async function runRankingTraining(
       trainSet,
       choice.config,
       `train ${choice.config.family} (holdout)`,
+      { threads },
     );
     // watch history: every held-out interaction is relevant (its values are weights, not ratings)
     const options = {
@@ -98,8 +103,9 @@ export async function runRankingTraining(
     dataset,
     choice.config,
     `train ${choice.config.family}`,
+    { threads },
   );
-  return {
+  const run: RankingRun = {
     model,
     config: choice.config,
     source: choice.source,
@@ -107,9 +113,11 @@ export async function runRankingTraining(
     seconds,
     ...(evaluation ? { evaluation } : {}),
   };
+  printRankingEvaluation(ctx, run);
+  return run;
 }
 
-export function printRankingEvaluation(ctx: Context, run: RankingRun): void {
+function printRankingEvaluation(ctx: Context, run: RankingRun): void {
   const e = run.evaluation;
   if (!e) return;
   ctx.print('');
@@ -131,7 +139,7 @@ export function printRankingEvaluation(ctx: Context, run: RankingRun): void {
  * baseline's on the same split, which `models list`, GraphQL `ModelMetrics` and the web page show side by side.
  * Non-finite figures are left out.
  */
-export function rankingVersionMetrics(run: RankingRun): Metrics {
+function rankingVersionMetrics(run: RankingRun): Metrics {
   const e = run.evaluation;
   if (!e) return {};
   const m = e.model;
@@ -149,6 +157,21 @@ export function rankingVersionMetrics(run: RankingRun): Metrics {
     heldOutInteractions: e.heldOut,
   };
   return Object.fromEntries(Object.entries(all).filter(([, v]) => Number.isFinite(v))) as Metrics;
+}
+
+/** Saves the run's model as a model version of task 'ranking' with its rankingVersionMetrics; its id. */
+export function saveRankingVersion(
+  db: CliDb,
+  run: RankingRun,
+  datasetFingerprint: string,
+  activate: boolean,
+) {
+  return db.store.saveModel(db.raw, run.model, {
+    datasetFingerprint,
+    metrics: rankingVersionMetrics(run),
+    task: 'ranking',
+    activate,
+  });
 }
 
 export function rankingTrainJson(run: RankingRun) {

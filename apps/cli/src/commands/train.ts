@@ -25,13 +25,7 @@ import {
   threadsWarning,
   trainingChoice,
 } from '../training.ts';
-import {
-  printRankingEvaluation,
-  rankingFlags,
-  rankingTrainJson,
-  rankingVersionMetrics,
-  runRankingTraining,
-} from './train-ranking.ts';
+import { rankingFlags, rankingTrainJson, runRankingTraining, saveRankingVersion } from './train-ranking.ts';
 
 export const TRAIN_RUN_OPTIONS = {
   ...TRAINING_OPTIONS,
@@ -95,7 +89,7 @@ function trainingSummary(epochs: readonly EpochProgress[], seconds: number): str
 }
 
 /**
- * Training with a bar over epochs and the holdout evaluation; shared by train and main. `epochLines` (default on):
+ * Training with a bar over epochs and the holdout evaluation, whose table it prints; shared by train and main. `epochLines` (default on):
  * a line per epoch on stdout; off (the main job without --verbose), one summary line after the bar instead.
  */
 export async function runTraining(
@@ -158,7 +152,18 @@ export async function runTraining(
     evaluation = evaluate(model, split.test, split.train, { k: 10 });
     metrics = namedMetrics(evaluation);
   }
-  return { model, dataset, choice, epochs, evaluation, metrics, seconds, heldOut: split?.test.length ?? 0 };
+  const run = {
+    model,
+    dataset,
+    choice,
+    epochs,
+    evaluation,
+    metrics,
+    seconds,
+    heldOut: split?.test.length ?? 0,
+  };
+  printHoldoutEvaluation(ctx, run);
+  return run;
 }
 
 /** The evaluation table: the model next to the baselines fitted on the same training ratings. */
@@ -177,7 +182,7 @@ export function evaluationTable(
   );
 }
 
-export function printHoldoutEvaluation(ctx: Context, run: TrainRun): void {
+function printHoldoutEvaluation(ctx: Context, run: TrainRun): void {
   const e = run.evaluation;
   if (!e) return;
   const b = e.baselines;
@@ -230,14 +235,14 @@ export function trainJson(run: TrainRun) {
  */
 async function trainRanking(ctx: Context, input: CommandInput, out: string | undefined) {
   const { values } = input;
-  rankingFlags(ctx, values);
+  const warning = threadsWarning(rankingFlags(ctx, values).threads);
   // a database that cannot take the version is said before the training, not after
   if (out === undefined && values['from-db'] !== true)
     await withDb(ctx, (db) => db.store.assertMigrated(db.raw));
   // ratings (or watch history; --from-db: ratings and views) as interactions, --interactions applied
   const dataset = await loadRankingData(ctx, input);
+  if (warning) ctx.log(warning);
   const run = await runRankingTraining(ctx, dataset, values);
-  printRankingEvaluation(ctx, run);
   if (out !== undefined) {
     const path = ctx.resolvePath(out);
     try {
@@ -253,12 +258,7 @@ async function trainRanking(ctx: Context, input: CommandInput, out: string | und
   return withDb(ctx, async (db) => {
     await db.store.assertMigrated(db.raw);
     const activate = values.activate === true;
-    const id = await db.store.saveModel(db.raw, run.model, {
-      datasetFingerprint: datasetFingerprint(dataset),
-      metrics: rankingVersionMetrics(run),
-      task: 'ranking',
-      activate,
-    });
+    const id = await saveRankingVersion(db, run, datasetFingerprint(dataset), activate);
     ctx.print(
       `\nsaved ranking model version ${id} in ${db.location}${activate ? ' (active: it ranks recommendations)' : ` — activate it with 'movierec models activate ${id}'`}`,
     );
@@ -320,7 +320,6 @@ export const trainCommand: Command = {
         ? await withDb(ctx, (db) => db.readRatings())
         : await loadRatings(ctx, input.args['path|name'], input.values);
       const run = await runTraining(ctx, dataset, input.values);
-      printHoldoutEvaluation(ctx, run);
       const path = ctx.resolvePath(out);
       try {
         await saveRecommender(run.model, path);
@@ -336,7 +335,6 @@ export const trainCommand: Command = {
         ? await db.readRatings()
         : await loadRatings(ctx, input.args['path|name'], input.values);
       const run = await runTraining(ctx, dataset, input.values);
-      printHoldoutEvaluation(ctx, run);
       ctx.signal.throwIfAborted();
       const id = await db.store.saveModel(db.raw, run.model, {
         datasetFingerprint: datasetFingerprint(dataset),

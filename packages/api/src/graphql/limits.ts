@@ -89,39 +89,30 @@ function introspectionSizes(schema: GraphQLSchema): Record<string, number> {
   const types = Object.values(schema.getTypeMap()) as unknown as Array<Record<string, unknown>>;
   const call = <T>(t: Record<string, unknown>, name: string): T | undefined =>
     typeof t[name] === 'function' ? (t[name] as () => T).call(t) : undefined;
-  let fields = 0;
-  let args = 0;
-  let inputFields = 0;
-  let enumValues = 0;
-  let interfaces = 0;
-  let possibleTypes = 0;
+  // the largest count of each kind over the schema's types
+  const most = { fields: 0, args: 0, inputFields: 0, enumValues: 0, interfaces: 0, possibleTypes: 0 };
   for (const t of types) {
     const fs = call<Record<string, { args?: unknown[] }>>(t, 'getFields');
     const ifaces = call<unknown[]>(t, 'getInterfaces');
     if (fs !== undefined && ifaces !== undefined) {
       const list = Object.values(fs);
-      fields = Math.max(fields, list.length);
-      for (const f of list) args = Math.max(args, f.args?.length ?? 0);
-      interfaces = Math.max(interfaces, ifaces.length);
+      most.fields = Math.max(most.fields, list.length);
+      for (const f of list) most.args = Math.max(most.args, f.args?.length ?? 0);
+      most.interfaces = Math.max(most.interfaces, ifaces.length);
       if (typeof t.resolveType !== 'undefined' && !('isTypeOf' in t)) {
-        possibleTypes = Math.max(possibleTypes, schema.getPossibleTypes(t as never).length);
+        most.possibleTypes = Math.max(most.possibleTypes, schema.getPossibleTypes(t as never).length);
       }
-    } else if (fs !== undefined) inputFields = Math.max(inputFields, Object.keys(fs).length);
+    } else if (fs !== undefined) most.inputFields = Math.max(most.inputFields, Object.keys(fs).length);
     const values = call<unknown[]>(t, 'getValues');
-    if (values !== undefined) enumValues = Math.max(enumValues, values.length);
+    if (values !== undefined) most.enumValues = Math.max(most.enumValues, values.length);
     const members = call<unknown[]>(t, 'getTypes');
-    if (members !== undefined) possibleTypes = Math.max(possibleTypes, members.length);
+    if (members !== undefined) most.possibleTypes = Math.max(most.possibleTypes, members.length);
   }
   const directives = schema.getDirectives();
-  for (const d of directives) args = Math.max(args, d.args.length);
+  for (const d of directives) most.args = Math.max(most.args, d.args.length);
   return {
     types: types.length,
-    fields,
-    args,
-    inputFields,
-    enumValues,
-    interfaces,
-    possibleTypes,
+    ...most,
     directives: directives.length,
   };
 }

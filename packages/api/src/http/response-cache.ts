@@ -146,8 +146,10 @@ export class ResponseCache {
     body.copy(own);
     this.#entries.set(key, { body: own, epoch, deps, expires: now + this.#ttlMs });
     this.#bytes += size;
+    // oldest first: over the budget, and expired ones (every entry lives ttlMs, so insertion order is expiry order
+    // and the expired are all at the front) — otherwise entries nobody asks for again stay until the budget is full
     for (const [k, e] of this.#entries) {
-      if (this.#bytes <= this.#maxBytes) break;
+      if (this.#bytes <= this.#maxBytes && e.expires >= now) break;
       this.#delete(k, e);
     }
   }

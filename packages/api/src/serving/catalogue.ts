@@ -112,6 +112,43 @@ export class Catalogue {
     return { indices, total, hasNext };
   }
 
+  /**
+   * Whether `rows` lists the same movies with the same metadata, in the same order (a model activation reloads the
+   * movies; when they are unchanged the catalogue, its movie views, genre masks and the held models' item spaces
+   * are kept and only the statistics refreshed: refreshStats).
+   */
+  sameMovies(rows: MovieRows): boolean {
+    const a = this.rows;
+    if (rows.externalIds.length !== this.size) return false;
+    for (let m = 0; m < this.size; m++) {
+      if (
+        a.externalIds[m] !== rows.externalIds[m] ||
+        a.titles[m] !== rows.titles[m] ||
+        a.years[m] !== rows.years[m]
+      )
+        return false;
+      const g = a.genres[m]!;
+      const h = rows.genres[m]!;
+      if (g.length !== h.length) return false;
+      for (let j = 0; j < g.length; j++) if (g[j] !== h[j]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Takes the rating statistics of `rows` (the same movies: sameMovies), bumping statsVersion where they changed,
+   * e.g. by ratings other processes stored.
+   */
+  refreshStats(rows: MovieRows): void {
+    const { ratingCounts, ratingSums } = this.rows;
+    for (let m = 0; m < this.size; m++) {
+      if (ratingCounts[m] === rows.ratingCounts[m] && ratingSums[m] === rows.ratingSums[m]) continue;
+      ratingCounts[m] = rows.ratingCounts[m]!;
+      ratingSums[m] = rows.ratingSums[m]!;
+      this.statsVersion[m]!++;
+    }
+  }
+
   /** Per movie, bumped whenever its rating statistics change (cached responses showing them compare it). */
   readonly statsVersion: Uint32Array = new Uint32Array(0);
 

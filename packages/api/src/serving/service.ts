@@ -226,14 +226,28 @@ export class RecommenderService {
     const loaded = await this.store.loadActiveModels(held);
     const movies = await this.store.loadMovies();
     await turn();
-    const catalogue = step('catalogue', () => new Catalogue(movies));
+    // unchanged movies (the usual activation): the catalogue is kept with fresh statistics, and so are the item
+    // spaces of the models that stay active
+    const previous = this.#snapshot;
+    const kept = previous !== null && step('compare movies', () => previous.catalogue.sameMovies(movies));
+    const catalogue = kept
+      ? step('refresh stats', () => {
+          previous.catalogue.refreshStats(movies);
+          return previous.catalogue;
+        })
+      : step('catalogue', () => new Catalogue(movies));
     const served: Partial<Record<'rating' | 'ranking', Served | null>> = {};
     for (const task of ['rating', 'ranking'] as const) {
-      await turn();
       const found = loaded.find((l) => l.version.task === task);
-      served[task] = found
-        ? step(`${task} items`, () => Snapshot.serve(found.version, found.model, catalogue))
-        : null;
+      const same = kept
+        ? [previous.rating, previous.ranking].find((s) => s?.model === found?.model)
+        : undefined;
+      if (found === undefined) served[task] = null;
+      else if (same != null) served[task] = { version: found.version, model: found.model, space: same.space };
+      else {
+        await turn();
+        served[task] = step(`${task} items`, () => Snapshot.serve(found.version, found.model, catalogue));
+      }
     }
     await turn();
     const snapshot = step(
@@ -243,7 +257,7 @@ export class RecommenderService {
           served.rating ?? null,
           served.ranking ?? null,
           catalogue,
-          new UserStateCache(this.#userCacheBytes, this.#maxUsers),
+          new UserStateCache<UserState>(this.#userCacheBytes, this.#maxUsers),
           this.#similarModel,
         ),
     );

@@ -102,7 +102,7 @@ export class Snapshot {
   readonly #similarOther = new Map<number, TopItems>();
   readonly #emptyUsers = new Map<Recommender, ModelUserState>();
   /** The users' states, bounded by bytes and count (UserStateCache). */
-  readonly users: UserStateCache;
+  readonly users: UserStateCache<UserState>;
   readonly pending = new Map<string, Promise<UserState>>();
   /** Users whose stored ratings changed after the models were trained: served by fold-in, not their trained row. */
   readonly dirtyUsers = new Set<string>();
@@ -114,7 +114,7 @@ export class Snapshot {
     readonly ranking: Served | null,
     readonly catalogue: Catalogue,
     /** Where the users' states are held (a new, empty cache per snapshot). */
-    users: UserStateCache = new UserStateCache(),
+    users: UserStateCache<UserState> = new UserStateCache(),
     /** The model whose neighbours `similarMovies` lists, when it is active (else the other one). */
     readonly similarTask: SimilarModelTask = DEFAULT_SIMILAR_MODEL,
   ) {

@@ -6,7 +6,23 @@
  * states. Evicted states are marked stale (response-cache entries built from them check `valid`).
  */
 import type { TopItems } from '@movierec/core';
-import type { ModelUser, UserState } from './snapshot.ts';
+
+/** What the cache reads of a user as one model sees them (snapshot.ts's ModelUser). */
+export interface SizedModelUser {
+  readonly history: object;
+  readonly exclude: Int32Array;
+  readonly state: object | null;
+}
+
+/** What the cache reads and marks of a user's state (snapshot.ts's UserState). */
+export interface CachedState {
+  readonly userId: string;
+  /** Set false when the state is replaced or evicted. */
+  valid: boolean;
+  readonly tops: ReadonlyMap<string, TopItems>;
+  readonly recommending: SizedModelUser | null;
+  readonly rating: SizedModelUser | null;
+}
 
 /** Default byte budget of the user-state cache (MOVIEREC_USER_CACHE_BYTES, ServiceOptions.userCacheBytes). */
 export const DEFAULT_USER_CACHE_BYTES = 16 * 1024 * 1024;
@@ -29,9 +45,9 @@ const TOP_OVERHEAD = 160;
  */
 const ARRAY_OVERHEAD = 112;
 
-export class UserStateCache {
-  readonly #states = new Map<string, UserState>();
-  readonly #bytes = new Map<UserState, number>();
+export class UserStateCache<S extends CachedState = CachedState> {
+  readonly #states = new Map<string, S>();
+  readonly #bytes = new Map<S, number>();
   #total = 0;
 
   constructor(
@@ -53,12 +69,12 @@ export class UserStateCache {
     return this.#total;
   }
 
-  get(userId: string): UserState | undefined {
+  get(userId: string): S | undefined {
     return this.#states.get(userId);
   }
 
   /** Stores a state (replacing and staling the user's old one), then evicts the oldest until within both bounds. */
-  remember(state: UserState): void {
+  remember(state: S): void {
     this.forget(state.userId);
     const bytes = stateBytes(state);
     if (bytes > this.maxBytes || this.maxUsers === 0) {
@@ -72,7 +88,7 @@ export class UserStateCache {
   }
 
   /** A top-N list cached on a held state: its bytes count against the budget (a state no longer held: nothing). */
-  charge(state: UserState, key: string, top: TopItems): void {
+  charge(state: S, key: string, top: TopItems): void {
     const bytes = this.#bytes.get(state);
     if (bytes === undefined) return;
     const more = topBytes(key, top);
@@ -105,13 +121,13 @@ function arrayBytes(value: object | null | undefined): number {
   return n;
 }
 
-function modelUserBytes(user: ModelUser | null): number {
+function modelUserBytes(user: SizedModelUser | null): number {
   if (user === null) return 0;
-  return arrayBytes(user.history) + user.exclude.byteLength + arrayBytes(user.state as object | null) + 64;
+  return arrayBytes(user.history) + user.exclude.byteLength + arrayBytes(user.state) + 64;
 }
 
 /** The estimated bytes of a state as stored (before any top-N list is cached on it). */
-export function stateBytes(state: UserState): number {
+export function stateBytes(state: CachedState): number {
   let n = STATE_OVERHEAD + 2 * state.userId.length + modelUserBytes(state.recommending);
   if (state.rating !== state.recommending) n += modelUserBytes(state.rating);
   for (const [key, top] of state.tops) n += topBytes(key, top);

@@ -13,29 +13,14 @@
  * small matrix-vector product plus, per item, the hidden layers above the first.
  */
 import { Rng } from '@movierec/data';
-import {
-  decodeFamily,
-  encodeContainer,
-  type FamilyFormat,
-  type IdentityHeader,
-  identityFromHeader,
-  identityHeader,
-  ratedIndexBlobs,
-} from '../container.ts';
+import { decodeFamily, encodeFamily, type FamilyFormat } from '../container.ts';
 import { CosineIndex } from '../cosine.ts';
 import { checkUserIndex } from '../errors.ts';
-import type {
-  ModelTask,
-  Recommender,
-  RecommendQuery,
-  TopItems,
-  UserHistory,
-  UserState,
-} from '../recommender.ts';
+import { ParamsModel, type ParamsModelInit } from '../params-model.ts';
+import type { Recommender, RecommendQuery, TopItems, UserHistory, UserState } from '../recommender.ts';
 import { registerModelClass } from '../registry.ts';
 import { DotScorer } from '../score.ts';
 import { topK } from '../top-k.ts';
-import { ParamsModel, type ParamsModelInit } from './params-model.ts';
 
 export type NcfKind = 'gmf' | 'mlp' | 'neumf';
 
@@ -154,7 +139,7 @@ export function checkNcfParams(p: NcfParams, where = 'NcfModel'): void {
  */
 export class NcfModel extends ParamsModel<NcfParams, NcfLog> implements Recommender {
   readonly family = 'ncf';
-  readonly task: ModelTask = 'ranking';
+  readonly task = 'ranking' as const;
   readonly #dM: number;
   #gmfScorer: DotScorer | undefined;
   #itemFirst: Float32Array | undefined;
@@ -555,7 +540,8 @@ export const NCF_FORMAT = 'movierec-ncf';
 export const NCF_FORMAT_VERSION = 1;
 const NCF: FamilyFormat = { magic: 'MRNC', version: NCF_FORMAT_VERSION, format: NCF_FORMAT };
 
-interface NcfHeader extends IdentityHeader<NcfModel['log']> {
+/** The NCF header's own fields (container.ts's encodeFamily adds config, log, users, items, blobs). */
+interface NcfHeader {
   format: string;
   family: 'ncf';
   version: number;
@@ -567,35 +553,29 @@ interface NcfHeader extends IdentityHeader<NcfModel['log']> {
 /** The model as bytes (float32 weights bit for bit, the ID maps, config and log in the header). */
 export function serializeNcf(model: NcfModel): Uint8Array {
   const p = model.params;
-  const arrays: [string, Float32Array | Int32Array][] = [
-    ['gmfUser', p.gmfUser],
-    ['gmfItem', p.gmfItem],
-    ['mlpUser', p.mlpUser],
-    ['mlpItem', p.mlpItem],
-    ...p.mlpKernels.map((w, l) => [`mlpKernel${l + 1}`, w] as [string, Float32Array]),
-    ...p.mlpBiases.map((b, l) => [`mlpBias${l + 1}`, b] as [string, Float32Array]),
-    ['outKernel', p.outKernel],
-    ...ratedIndexBlobs(model.rated),
-  ];
-  return encodeContainer(
-    NCF.magic,
-    NCF_FORMAT_VERSION,
-    arrays,
-    (blobs): NcfHeader => ({
-      format: NCF_FORMAT,
+  return encodeFamily<NcfHeader>(NCF, model, {
+    blobs: [
+      ['gmfUser', p.gmfUser],
+      ['gmfItem', p.gmfItem],
+      ['mlpUser', p.mlpUser],
+      ['mlpItem', p.mlpItem],
+      ...p.mlpKernels.map((w, l) => [`mlpKernel${l + 1}`, w] as [string, Float32Array]),
+      ...p.mlpBiases.map((b, l) => [`mlpBias${l + 1}`, b] as [string, Float32Array]),
+      ['outKernel', p.outKernel],
+    ],
+    header: {
       family: 'ncf',
       version: NCF_FORMAT_VERSION,
       kind: p.kind,
       shapes: { numUsers: p.numUsers, numItems: p.numItems, gmfFactors: p.gmfFactors, layers: [...p.layers] },
       outBias: p.outBias,
-      ...identityHeader(model, blobs),
-    }),
-  );
+    },
+  });
 }
 
 /** Reads serializeNcf's bytes back; a ModelFormatError names what is wrong (magic, version, a blob's shape). */
 export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfModel {
-  const { header, blobs: found, fail } = decodeFamily<NcfHeader>(bytes, source, NCF);
+  const { header, blobs: found, fail, identity } = decodeFamily<NcfHeader, NcfLog>(bytes, source, NCF);
   const f32 = (name: string): Float32Array => {
     const a = found.get(name);
     if (!(a instanceof Float32Array)) return fail(`float32 blob ${name} is missing`);
@@ -626,7 +606,7 @@ export function deserializeNcf(bytes: Uint8Array, source = 'NCF model'): NcfMode
   }
   return new NcfModel({
     params,
-    ...identityFromHeader(header, found, params.numUsers, { engine: 'unknown' }, fail),
+    ...identity(params.numUsers, { engine: 'unknown' }),
   });
 }
 

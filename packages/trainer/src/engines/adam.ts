@@ -1,15 +1,8 @@
 import { copyParams, type MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
 import type { Engine, FitOptions, TrainConfig } from '../engine.ts';
-import { runEpochs, startMinibatch } from './epoch-loop.ts';
-import {
-  type NativeEngineOptions,
-  PREFETCH_AHEAD,
-  ptr,
-  ratingsArenaSize,
-  ratingsInArena,
-  WasmArena,
-} from './wasm.ts';
+import { minibatchRows, runEpochs, startMinibatch } from './epoch-loop.ts';
+import { type NativeEngineOptions, PREFETCH_AHEAD, ptr, ratingsArenaSize, WasmArena } from './wasm.ts';
 
 /** tfjs' AdamOptimizer defaults (tf.train.adam: β1 0.9, β2 0.999, ε = backend epsilon 1e-7 for float32). */
 export const ADAM_BETA1 = 0.9;
@@ -182,8 +175,6 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
       const total = (numUsers + numItems) * (k + 1);
       const padded = (total + 3) & ~3;
       let arena: WasmArena | undefined;
-      let scratch: Int32Array;
-      let packed: Int32Array = new Int32Array(0);
       let theta: FlatParams;
       let grad: FlatParams;
       let m: Float32Array;
@@ -194,14 +185,13 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
         grad = flatViews(arena.f32(padded), numUsers, numItems, k);
         m = arena.f32(padded);
         v = arena.f32(padded);
-        ({ packed, scratch } = ratingsInArena(arena, train));
       } else {
         theta = allocFlat(numUsers, numItems, k, start.globalMean);
         grad = allocFlat(numUsers, numItems, k);
         m = new Float32Array(total);
         v = new Float32Array(total);
-        scratch = new Int32Array(options.batchOrder ? 0 : n);
       }
+      const { packed, scratch, inScratch } = minibatchRows(arena, train, options);
       theta.view.userFactors.set(start.userFactors);
       theta.view.itemFactors.set(start.itemFactors);
       theta.view.userBias.set(start.userBias);
@@ -213,7 +203,6 @@ export function createAdamEngine(engineOptions: NativeEngineOptions = {}): Engin
       const lr = config.learningRate;
       const kernels = arena?.kernels;
       let step = 0;
-      const inScratch = wasm;
       await runEpochs(
         'adam',
         n,

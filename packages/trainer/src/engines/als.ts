@@ -1,23 +1,21 @@
 import { type MFParams, solveBiasedRidge } from '@movierec/core';
-import { type RatingColumns, Rng } from '@movierec/data';
+import type { RatingColumns } from '@movierec/data';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
-import { alsRows, alsScratch, balancedChunks } from './bpmf/rows.mjs';
+import {
+  type AlsOperands,
+  alsRows,
+  alsScratch,
+  balancedChunks,
+  type RatingRowArrays as RatingRows,
+} from './bpmf/rows.mjs';
 import {
   DivergenceError,
-  initialParams,
-  meanRating,
+  seededStart,
   TrainingInputError,
   validateTraining,
   yieldToEventLoop,
 } from './common.ts';
 import { defaultThreads, WorkerPool } from './pool.ts';
-
-/** Ratings grouped by row (user or item): the other side's index and the rating, rows given by offsets. */
-export interface RatingRows {
-  offsets: Int32Array;
-  others: Int32Array;
-  ratings: Float32Array;
-}
 
 /**
  * Groups the rating columns by user (byUser = true) or by item, as compressed sparse rows (counting sort, O(n));
@@ -56,14 +54,7 @@ export function groupRatings(
 export function alsHalfStep(
   rows: RatingRows,
   count: number,
-  factors: Float32Array,
-  bias: Float32Array,
-  otherFactors: Float32Array,
-  otherBias: Float32Array,
-  k: number,
-  mu: number,
-  lambda: number,
-  lambdaBias: number,
+  ...[factors, bias, otherFactors, otherBias, k, mu, lambda, lambdaBias]: AlsOperands
 ): void {
   let maxDegree = 0;
   for (let x = 0; x < count; x++) maxDegree = Math.max(maxDegree, rows.offsets[x + 1]! - rows.offsets[x]!);
@@ -131,8 +122,7 @@ export function createAlsEngine(engineOptions: { workerUrl?: URL } = {}): Engine
         throw new TrainingInputError(`als: threads must be a positive integer, got ${requested}`);
       const n = train.length;
       const threads = Math.max(1, Math.min(requested, Math.floor(n / RATINGS_PER_THREAD)));
-      const random = new Rng(config.seed);
-      const start = initialParams(shape, config, meanRating(train), options.init, random);
+      const { start } = seededStart(train, shape, config, options.init);
       const params: MFParams = {
         ...start,
         userFactors: sharedCopy(start.userFactors),

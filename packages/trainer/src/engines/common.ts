@@ -1,5 +1,5 @@
 import { allocParams, type MFParams } from '@movierec/core';
-import type { RatingColumns, Rng } from '@movierec/data';
+import { type RatingColumns, Rng } from '@movierec/data';
 import type { TrainConfig } from '../engine.ts';
 
 /** Training stopped because the loss became NaN or ±Infinity. */
@@ -128,6 +128,21 @@ export function initialParams(
   fillInitialFactors(params.userFactors, random, config.initStd, config.init);
   fillInitialFactors(params.itemFactors, random, config.initStd, config.init);
   return params;
+}
+
+/**
+ * The seeded start every MF engine shares: one Rng(config.seed), which draws the initial factors first (and then
+ * whatever the engine draws next, e.g. each epoch's shuffle), μ = meanRating(train), and initialParams around it.
+ */
+export function seededStart(
+  train: RatingColumns,
+  shape: { numUsers: number; numItems: number },
+  config: TrainConfig,
+  init: MFParams | undefined,
+): { random: Rng; mean: number; start: MFParams } {
+  const random = new Rng(config.seed);
+  const mean = meanRating(train);
+  return { random, mean, start: initialParams(shape, config, mean, init, random) };
 }
 
 /** The row order for an epoch: the caller's, checked, or a seeded shuffle. */

@@ -4,8 +4,20 @@ import {
   Float64Arena,
   type HistoryWeighting,
   ItemItemModel,
+  NO_WEIGHTING,
 } from '@movierec/core';
 import { checkField, type InteractionData, userRows, weightedHistory } from '../ranking/interactions.ts';
+import { TrainingInputError, yieldToEventLoop } from './common.ts';
+import {
+  easeGramRows,
+  easeUnPart,
+  easeUpdatePart,
+  easeUpdateParts,
+  easeWeightRows,
+  UN_COLUMNS,
+} from './ease-sweep.mjs';
+import { gramChunks } from './ials-rows.mjs';
+import { defaultThreads, WorkerPool } from './pool.ts';
 
 /**
  * EASE^R (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW 2019): the item-item weight matrix
@@ -14,9 +26,10 @@ import { checkField, type InteractionData, userRows, weightedHistory } from '../
  * interactions. Scoring: s_u = x_u·B with x_u the user's weighted history (HistoryWeighting).
  *
  * Size limit: P is a dense m × m float64 matrix and B a float32 one, 12·m² bytes (m = 10,000 → 1.2 GB), and the
- * inversion (a blocked sweep on WebAssembly SIMD, see easeWeights) costs ≈ m³/2 multiply-adds (m = 1,852 on the
- * bundled data: about a second; m = 10,000 several minutes on this project's 2-core machine). Past `maxItems` (default 10,000) the catalogue is pruned to the `maxItems` most
- * popular items and `onMessage` says so; the others rank last (UNSCORED).
+ * inversion (a blocked sweep on WebAssembly SIMD, see easeWeights; on worker threads by trainEase) costs ≈ m³/2
+ * multiply-adds (m = 1,852 on the bundled data: about a second; m = 10,000 several minutes on this project's 2-core
+ * machine). Past `maxItems` (default 10,000) the catalogue is pruned to the `maxItems` most popular items and
+ * `onMessage` says so; the others rank last (UNSCORED).
  */
 export interface EaseConfig {
   /** λ of the ridge term (Steck uses 200–1,000 on ML-20M). */
@@ -33,7 +46,7 @@ export const EASE_DEFAULTS: EaseConfig = {
   lambda: 300,
   minCount: 10,
   maxItems: 10_000,
-  weighting: { recencyTau: 0, likeThreshold: 0, lowWeight: 1 },
+  weighting: NO_WEIGHTING,
 };
 
 export interface RankingFitOptions {
@@ -42,6 +55,8 @@ export interface RankingFitOptions {
   /** Progress in arbitrary units (done of total). */
   onProgress?: (p: { done: number; total: number }) => void;
   signal?: AbortSignal;
+  /** Worker threads (trainRanking's iALS and EASE; default every core). fitRanking fits on the calling thread. */
+  threads?: number;
 }
 
 export function checkWeighting(who: string, w: HistoryWeighting): void {
@@ -50,11 +65,7 @@ export function checkWeighting(who: string, w: HistoryWeighting): void {
   checkField(who, 'weighting.lowWeight', w.lowWeight, 0, 1);
 }
 
-export function fitEase(
-  data: InteractionData,
-  config: Partial<EaseConfig> = {},
-  options: RankingFitOptions = {},
-): ItemItemModel {
+function easeConfig(config: Partial<EaseConfig>): EaseConfig {
   const c: EaseConfig = {
     ...EASE_DEFAULTS,
     ...config,
@@ -64,10 +75,31 @@ export function fitEase(
   checkField('ease', 'minCount', c.minCount, 1, Number.POSITIVE_INFINITY, true);
   checkField('ease', 'maxItems', c.maxItems, 1, 65_535, true);
   checkWeighting('ease', c.weighting);
+  return c;
+}
+
+/** What one fit works on: the kept items, each user's kept items, and the arena G is built and swept in. */
+interface EaseProblem {
+  started: number;
+  ur: ReturnType<typeof userRows>;
+  m: number;
+  kept: Int32Array;
+  /** Each user's kept items as ascending distinct positions 0…m (a CSR over users; ease-sweep.mjs). */
+  offsets: Int32Array;
+  positions: Int32Array;
+  gram: EaseGram;
+}
+
+function easeProblem(
+  data: InteractionData,
+  c: EaseConfig,
+  options: RankingFitOptions,
+  shared: boolean,
+): EaseProblem {
   const started = performance.now();
   const ur = userRows(data, 'ease');
   const cols = data.ratings;
-  const { numItems, popularity } = ur;
+  const { numItems, numUsers, popularity } = ur;
   // items with ≥ minCount distinct users, pruned to the maxItems most popular when there are more
   let candidates: number[] = [];
   for (let i = 0; i < numItems; i++) if (popularity[i]! >= c.minCount) candidates.push(i);
@@ -88,49 +120,152 @@ export function fitEase(
   const kept = Int32Array.from(candidates);
   const position = new Int32Array(numItems).fill(-1);
   for (let a = 0; a < m; a++) position[kept[a]!] = a;
-  // G = XᵀX (lower triangle) over distinct (user, kept item) pairs, built where the sweep inverts it
-  const gram = easeGram(m);
-  const { A: g, mp } = gram;
+  // each user's distinct kept items, ascending (X's rows)
+  const buffer = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const offsets = new Int32Array(buffer(4 * (numUsers + 1)));
+  const all = new Int32Array(cols.length);
   const mark = new Int32Array(numItems).fill(-1);
-  const list = new Int32Array(m);
-  for (let u = 0; u < ur.numUsers; u++) {
-    let n = 0;
+  let n = 0;
+  for (let u = 0; u < numUsers; u++) {
+    const from = n;
     for (let e = ur.offsets[u]!; e < ur.offsets[u + 1]!; e++) {
       const i = cols.items[ur.rows[e]!]!;
       const a = position[i]!;
       if (a < 0 || mark[i] === u) continue;
       mark[i] = u;
-      list[n++] = a;
+      all[n++] = a;
     }
-    for (let x = 0; x < n; x++) {
-      const a = list[x]!;
-      for (let y = 0; y < n; y++) {
-        const b = list[y]!;
-        if (b <= a) g[a * mp + b]! += 1;
-      }
-    }
+    all.subarray(from, n).sort();
+    offsets[u + 1] = n;
   }
-  for (let a = 0; a < m; a++) g[a * mp + a]! += c.lambda;
+  const positions = new Int32Array(buffer(4 * n));
+  positions.set(all.subarray(0, n));
+  return { started, ur, m, kept, offsets, positions, gram: easeGram(m, { shared }) };
+}
+
+/** A step of the fit whose parts may run on worker threads (ease-sweep.mjs). */
+type EaseStep = { type: 'gram' } | { type: 'un'; kb: number } | { type: 'update'; k0: number; kb: number };
+
+/**
+ * The fit as a sequence of steps: G = XᵀX + λI (the 'gram' step, then λ on the diagonal), the sweep (sweepSteps),
+ * then the model. The caller runs each yielded step's parts, on this thread (fitEase) or on the pool (trainEase).
+ */
+function* easeSteps(
+  data: InteractionData,
+  p: EaseProblem,
+  c: EaseConfig,
+  options: RankingFitOptions,
+): Generator<EaseStep, ItemItemModel> {
+  const { A, mp } = p.gram;
+  yield { type: 'gram' };
+  for (let a = 0; a < p.m; a++) A[a * mp + a]! += c.lambda;
   options.signal?.throwIfAborted();
-  const matrix = sweepEase(gram, m, options);
-  const history = weightedHistory(data, ur, c.weighting);
+  const matrix = yield* sweepSteps(p.gram, p.m, options);
+  const history = weightedHistory(data, p.ur, c.weighting);
   return new ItemItemModel({
     family: 'ease',
     users: data.users,
     items: data.items,
-    weights: { kind: 'dense', kept, matrix },
+    weights: { kind: 'dense', kept: p.kept, matrix },
     history,
-    popularity,
+    popularity: p.ur.popularity,
     weighting: c.weighting,
     config: { ...c },
     log: {
       engine: 'ease',
       epochs: [],
-      keptItems: m,
-      seconds: (performance.now() - started) / 1000,
-      numInteractions: cols.length,
+      keptItems: p.m,
+      seconds: (performance.now() - p.started) / 1000,
+      numInteractions: data.ratings.length,
     },
   });
+}
+
+/** The parts of the Gram step: rows of G's lower triangle in chunks of about equal area (fixed by m). */
+const GRAM_PARTS = 32;
+
+/** Runs every part of `step` on this thread, in order. */
+function runHere(gram: EaseGram, step: EaseStep, p?: Pick<EaseProblem, 'offsets' | 'positions' | 'm'>): void {
+  const gemm = gram.gemm;
+  if (step.type === 'gram') {
+    if (p) easeGramRows(gram.A, gram.mp, p.offsets, p.positions, 0, p.m);
+  } else if (step.type === 'un') {
+    for (let part = 0; part < Math.ceil(gram.mp / UN_COLUMNS); part++) easeUnPart(gemm, gram, step.kb, part);
+  } else
+    for (let part = 0; part < easeUpdateParts(gram.mp, EASE_BLOCK); part++)
+      easeUpdatePart(gemm, gram.arena.buffer, gram, step.k0, step.kb, EASE_BLOCK, part);
+}
+
+/** Drives a step sequence to its end, running each step by `run`. */
+function drive<T>(steps: Generator<EaseStep, T>, run: (step: EaseStep) => void): T {
+  for (let next = steps.next(); ; next = steps.next()) {
+    if (next.done) return next.value;
+    run(next.value);
+  }
+}
+
+/** Fits EASE on this thread (synchronously: fitRanking, tune); trainEase runs the same steps on worker threads. */
+export function fitEase(
+  data: InteractionData,
+  config: Partial<EaseConfig> = {},
+  options: RankingFitOptions = {},
+): ItemItemModel {
+  const c = easeConfig(config);
+  const p = easeProblem(data, c, options, false);
+  return drive(easeSteps(data, p, c, options), (step) => runHere(p.gram, step, p));
+}
+
+/** Fewest kept items per thread worth a thread of its own (a smaller sweep runs on fewer: the same result). */
+const ITEMS_PER_THREAD = 128;
+
+/**
+ * Fits EASE with its dense algebra on `options.threads` worker threads (default every core; one per 128 kept items
+ * at most): G = XᵀX by rows of its lower triangle, and each block of the sweep's −D·A_K,: by column panels and its
+ * rank-64 update by row blocks, every thread running core's WebAssembly SIMD GEMM over one shared
+ * WebAssembly.Memory (Float64Arena with `shared`). No part writes another's entries and each entry's sum keeps its
+ * order, so the model is bit-identical to fitEase's for any thread count. Without WebAssembly SIMD, one thread.
+ */
+export async function trainEase(
+  data: InteractionData,
+  config: Partial<EaseConfig> = {},
+  options: RankingFitOptions & { workerUrl?: URL } = {},
+): Promise<ItemItemModel> {
+  const c = easeConfig(config);
+  const requested = options.threads ?? defaultThreads();
+  if (!(Number.isInteger(requested) && requested >= 1))
+    throw new TrainingInputError(`ease: threads must be a positive integer, got ${requested}`);
+  await yieldToEventLoop();
+  const p = easeProblem(data, c, options, requested > 1);
+  const threads = Math.max(1, Math.min(requested, Math.ceil(p.m / ITEMS_PER_THREAD)));
+  const shared = p.gram.arena.shared;
+  const steps = easeSteps(data, p, c, options);
+  if (threads === 1 || !shared) return drive(steps, (step) => runHere(p.gram, step, p));
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  const { mp, rwPtr, unPtr, dnPtr } = p.gram;
+  const pool = new WorkerPool(
+    options.workerUrl ?? new URL('./rows-worker.mjs', import.meta.url),
+    threads,
+    {
+      kind: 'ease',
+      ...shared,
+      layout: { mp, rwPtr, unPtr, dnPtr },
+      nb: EASE_BLOCK,
+      offsets: p.offsets,
+      positions: p.positions,
+      gramBounds: gramChunks(p.m, Math.min(p.m, GRAM_PARTS)),
+      control,
+    },
+    'ease',
+  );
+  try {
+    for (let next = steps.next(); ; next = steps.next()) {
+      if (next.done) return next.value;
+      Atomics.store(control, 0, 0);
+      await pool.run(next.value, { signal: options.signal });
+    }
+  } finally {
+    await pool.close();
+  }
 }
 
 /**
@@ -148,39 +283,53 @@ export function easeWeights(
   m: number,
   options: RankingFitOptions & { simd?: boolean } = {},
 ): Float32Array {
-  const gram = easeGram(m, options.simd);
+  const gram = easeGram(m, options.simd === undefined ? {} : { simd: options.simd });
   for (let i = 0; i < m; i++) for (let j = 0; j <= i; j++) gram.A[i * gram.mp + j] = g[i * m + j]!;
-  return sweepEase(gram, m, options);
+  return drive(sweepSteps(gram, m, options), (step) => runHere(gram, step));
 }
 
-/** Where fitEase builds G: the lower triangle of an mp × mp float64 matrix (mp = m rounded up to 8) in an arena. */
+/** Where G is built and swept: the lower triangle of an mp × mp float64 matrix (mp = m rounded up to 8), then Rw,
+ * Un (nb × mp each) and Dn (nb × nb), in an arena (ease-sweep.mjs's layout) with its GEMM. */
 interface EaseGram {
   arena: Float64Arena;
+  gemm: Gemm64;
   A: Float64Array;
   mp: number;
+  rwPtr: number;
+  unPtr: number;
+  dnPtr: number;
 }
+
+type Gemm64 = Float64Arena['gemm64'];
 
 const EASE_BLOCK = 64;
 
-function easeGram(m: number, simd?: boolean): EaseGram {
+function easeGram(m: number, options: { simd?: boolean; shared?: boolean }): EaseGram {
   const mp = (m + 7) & ~7;
   const nb = EASE_BLOCK;
-  // A mp × mp, then Rw, Un (nb × mp each) and Dn (nb × nb)
-  const arena = new Float64Arena(
-    (mp * mp + 2 * nb * mp + nb * nb) * 8,
-    mp,
-    simd === false ? { simd: false } : {},
-  );
-  return { arena, A: arena.f64(0, mp * mp), mp };
-}
-
-/** The sweep (see easeWeights) on G's lower triangle in `gram.A`, overwritten. */
-function sweepEase({ arena, A, mp }: EaseGram, m: number, options: RankingFitOptions): Float32Array {
-  const nb = EASE_BLOCK;
+  const arena = new Float64Arena((mp * mp + 2 * nb * mp + nb * nb) * 8, mp, options);
   const row = mp * 8;
   const rwPtr = mp * row;
   const unPtr = rwPtr + nb * row;
-  const dnPtr = unPtr + nb * row;
+  return {
+    arena,
+    gemm: arena.gemm64.bind(arena),
+    A: arena.f64(0, mp * mp),
+    mp,
+    rwPtr,
+    unPtr,
+    dnPtr: unPtr + nb * row,
+  };
+}
+
+/** The sweep (see easeWeights) on G's lower triangle in `gram.A`, overwritten; yields its 'un' and 'update' steps. */
+function* sweepSteps(
+  gram: EaseGram,
+  m: number,
+  options: RankingFitOptions,
+): Generator<EaseStep, Float32Array> {
+  const { arena, A, mp, rwPtr, unPtr, dnPtr } = gram;
+  const nb = EASE_BLOCK;
   const Rw = arena.f64(rwPtr, nb * mp);
   const Un = arena.f64(unPtr, nb * mp);
   const Dn = arena.f64(dnPtr, nb * nb);
@@ -214,31 +363,19 @@ function sweepEase({ arena, A, mp }: EaseGram, m: number, options: RankingFitOpt
       for (let q = 0; q < qEnd; q++) Rw[q * mp + c] = A[c * mp + k0 + q]!;
     }
     // Un = −D·Rw (kb × mp): −Un[:, c] = D A_K,c are the swept rows (and, transposed, columns)
+    // (by column panels: ease-sweep.mjs's easeUnPart)
     Un.fill(0, 0, kb * mp);
-    arena.gemm64(dnPtr, kb * 8, 8, rwPtr, row, unPtr, row, kb, kb, mp);
-    // A_ij += Σ_q Un[q, i]·Rw[q, j] = −(A_iK D A_Kj) on the lower triangle, by row blocks: rows [r0, r1), columns
-    // < r1; F = Unᵀ through swapped strides
-    for (let r0 = 0; r0 < mp; r0 += nb) {
-      const r1 = Math.min(mp, r0 + nb);
-      arena.gemm64(unPtr + r0 * 8, 8, row, rwPtr, row, r0 * row, row, r1 - r0, kb, r1);
-    }
-    // the swept block's rows and columns: A_KR ← D A_KR (= −Un), A_RK ← A_RK D (its transpose), A_KK ← −D
-    for (let q = 0; q < kb; q++) {
-      const k = k0 + q;
-      for (let c = 0; c < k0; c++) A[k * mp + c] = -Un[q * mp + c]!;
-      for (let s = 0; s <= q; s++) A[k * mp + k0 + s] = -D[q * kb + s]!;
-    }
-    for (let i = k0 + kb; i < mp; i++) for (let q = 0; q < kb; q++) A[i * mp + k0 + q] = -Un[q * mp + i]!;
+    yield { type: 'un', kb };
+    // A_ij += Σ_q Un[q, i]·Rw[q, j] = −(A_iK D A_Kj) on the lower triangle, then the swept block's rows and columns
+    // A_KR ← D A_KR (= −Un), A_RK ← A_RK D (its transpose), A_KK ← −D, by row blocks (easeUpdatePart)
+    yield { type: 'update', k0, kb };
     tick(options, k0, mp);
   }
-  // P = −A; B_ij = −P_ij / P_jj = −A_ij / A_jj, B_ii = 0
+  // P = −A; B_ij = −P_ij / P_jj = −A_ij / A_jj, B_ii = 0 (easeWeightRows), on this thread: B on a SharedArrayBuffer
+  // for the workers would need a plain copy for the model, 4m² bytes more at the peak (m² divisions take far less
+  // than the sweep's m³/2 multiply-adds)
   const b = new Float32Array(m * m);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < i; j++) {
-      const a = A[i * mp + j]!;
-      b[i * m + j] = -a / A[j * mp + j]!;
-      b[j * m + i] = -a / A[i * mp + i]!;
-    }
+  easeWeightRows(A, mp, b, m, 0, m);
   return b;
 }
 

@@ -1,16 +1,15 @@
 import type { MFParams } from '@movierec/core';
-import { type RatingColumns, Rng } from '@movierec/data';
+import type { RatingColumns, Rng } from '@movierec/data';
 import type { EpochStats, FitOptions, TrainConfig } from '../engine.ts';
 import {
   DivergenceError,
   diverged,
   epochOrder,
-  initialParams,
-  meanRating,
+  seededStart,
   validateTraining,
   yieldToEventLoop,
 } from './common.ts';
-import { type NativeEngineOptions, useWasmKernels } from './wasm.ts';
+import { type NativeEngineOptions, ratingsInArena, useWasmKernels, type WasmArena } from './wasm.ts';
 
 /**
  * How the minibatch engines (Adam, SGD) start: the input checked, the seeded generator (which draws the initial
@@ -26,10 +25,26 @@ export function startMinibatch(
   engineOptions: NativeEngineOptions,
 ): { random: Rng; mean: number; start: MFParams; wasm: boolean } {
   validateTraining(engine, train, shape, config);
-  const random = new Rng(config.seed);
-  const mean = meanRating(train);
-  const start = initialParams(shape, config, mean, options.init, random);
+  const { random, mean, start } = seededStart(train, shape, config, options.init);
   return { random, mean, start, wasm: useWasmKernels(engineOptions, config.factors, engine) };
+}
+
+/**
+ * The ratings side of a minibatch engine, after its parameters: with the wasm kernels (an arena) the packed rows and
+ * the epoch's row order in the arena, which runEpochs then fills in place (`inScratch`); without, a plain row-order
+ * scratch (none when batchOrder gives the order) and no packed rows.
+ */
+export function minibatchRows(
+  arena: WasmArena | undefined,
+  train: RatingColumns,
+  options: FitOptions,
+): { packed: Int32Array; scratch: Int32Array; inScratch: boolean } {
+  if (arena) return { ...ratingsInArena(arena, train), inScratch: true };
+  return {
+    packed: new Int32Array(0),
+    scratch: new Int32Array(options.batchOrder ? 0 : train.length),
+    inScratch: false,
+  };
 }
 
 /** What one batch reports: its loss (checked for divergence) and its share of the epoch's summed loss. */

@@ -1,8 +1,19 @@
 import { type Confidence, type Csr, confidence, FactorModel } from '@movierec/core';
 import { Rng } from '@movierec/data';
 import { checkField, type InteractionData, rawHistory, userRows } from '../ranking/interactions.ts';
-import { TrainingInputError } from './common.ts';
+import { balancedChunks } from './bpmf/rows.mjs';
+import { RATINGS_PER_THREAD } from './bpmf/sweeps.ts';
+import { TrainingInputError, yieldToEventLoop } from './common.ts';
 import type { RankingFitOptions } from './ease.ts';
+import {
+  gramChunks,
+  type IalsScratch,
+  ialsGramMirror,
+  ialsGramRows,
+  ialsRows,
+  ialsScratch,
+} from './ials-rows.mjs';
+import { defaultThreads, WorkerPool } from './pool.ts';
 
 /**
  * Implicit ALS (Hu, Koren & Volinsky, "Collaborative filtering for implicit feedback datasets", ICDM 2008):
@@ -36,11 +47,8 @@ export const IALS_DEFAULTS: IalsConfig = {
   seed: 42,
 };
 
-export function fitIals(
-  data: InteractionData,
-  config: Partial<IalsConfig> = {},
-  options: RankingFitOptions = {},
-): FactorModel {
+/** The configuration over its defaults, checked (fitIals, trainIals). */
+function ialsConfig(config: Partial<IalsConfig>): IalsConfig {
   const c: IalsConfig = {
     ...IALS_DEFAULTS,
     ...config,
@@ -58,6 +66,23 @@ export function fitIals(
     throw new TrainingInputError(
       `ials: confidence.scheme must be 'linear' or 'log', got ${JSON.stringify(c.confidence.scheme)}`,
     );
+  return c;
+}
+
+/** What one fit works on: both orientations of the history with their confidences, and the factors. */
+interface IalsProblem {
+  c: IalsConfig;
+  ur: ReturnType<typeof userRows>;
+  byUser: Csr;
+  byItem: Csr;
+  userConf: Float32Array;
+  itemConf: Float32Array;
+  X: Float32Array;
+  Y: Float32Array;
+  started: number;
+}
+
+function ialsProblem(data: InteractionData, c: IalsConfig): IalsProblem {
   const started = performance.now();
   const ur = userRows(data, 'ials');
   const { numUsers, numItems } = ur;
@@ -65,37 +90,159 @@ export function fitIals(
   const byItem = transpose(byUser, numItems);
   // confidences once: c_ui per entry of each orientation
   const conf = (csr: Csr) => Float32Array.from(csr.values, (r) => confidence(c.confidence, r));
-  const userConf = conf(byUser);
-  const itemConf = conf(byItem);
   const k = c.factors;
   const rng = new Rng(c.seed);
   const X = Float32Array.from({ length: numUsers * k }, () => c.initStd * rng.normal());
   const Y = Float32Array.from({ length: numItems * k }, () => c.initStd * rng.normal());
-  const scratch = cgScratch(k);
-  for (let sweep = 0; sweep < c.sweeps; sweep++) {
-    halfSweep(X, Y, byUser, userConf, numUsers, k, c, scratch);
-    halfSweep(Y, X, byItem, itemConf, numItems, k, c, scratch);
-    options.onProgress?.({ done: sweep + 1, total: c.sweeps });
-    options.signal?.throwIfAborted();
-  }
+  return { c, ur, byUser, byItem, userConf: conf(byUser), itemConf: conf(byItem), X, Y, started };
+}
+
+function ialsModel(data: InteractionData, p: IalsProblem, X: Float32Array, Y: Float32Array): FactorModel {
+  const { c } = p;
   return new FactorModel({
     family: 'ials',
     users: data.users,
     items: data.items,
-    factors: k,
+    factors: c.factors,
     userFactors: X,
     itemFactors: Y,
     foldIn: { l2: c.l2, confidence: c.confidence },
-    history: byUser,
-    popularity: ur.popularity,
+    history: p.byUser,
+    popularity: p.ur.popularity,
     config: { ...c },
     log: {
       engine: 'ials',
       epochs: [],
-      seconds: (performance.now() - started) / 1000,
+      seconds: (performance.now() - p.started) / 1000,
       numInteractions: data.ratings.length,
     },
   });
+}
+
+/**
+ * One half-sweep on this thread: O = `other`, gram = OᵀO (ialsGramRows over every row of the Gram), then every
+ * row of `target` by CG given O (ialsRows).
+ */
+function halfSweep(
+  target: Float32Array,
+  other: Float32Array,
+  rows: Csr,
+  conf: Float32Array,
+  c: IalsConfig,
+  gram: Float64Array,
+  scratch: IalsScratch,
+): void {
+  const k = c.factors;
+  ialsGramRows(other, k, gram, 0, k);
+  ialsGramMirror(gram, k);
+  ialsRows(target, other, rows, conf, gram, k, c.l2, c.cgSteps, 0, rows.offsets.length - 1, scratch);
+}
+
+/** Fits iALS on this thread (synchronously: fitRanking, tune); trainIals runs the same sweeps on worker threads. */
+export function fitIals(
+  data: InteractionData,
+  config: Partial<IalsConfig> = {},
+  options: RankingFitOptions = {},
+): FactorModel {
+  const p = ialsProblem(data, ialsConfig(config));
+  const { c, X, Y } = p;
+  const gram = new Float64Array(c.factors * c.factors);
+  const scratch = ialsScratch(c.factors);
+  for (let sweep = 0; sweep < c.sweeps; sweep++) {
+    halfSweep(X, Y, p.byUser, p.userConf, c, gram, scratch);
+    halfSweep(Y, X, p.byItem, p.itemConf, c, gram, scratch);
+    options.onProgress?.({ done: sweep + 1, total: c.sweeps });
+    options.signal?.throwIfAborted();
+  }
+  return ialsModel(data, p, X, Y);
+}
+
+/** Chunks of rows per side, fixed by the data (not the thread count). */
+const CHUNKS = 64;
+
+/** A copy of `a` on a SharedArrayBuffer (worker threads read or write it). */
+function shared<T extends Float32Array | Int32Array>(a: T): T {
+  const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
+}
+
+/**
+ * Fits iALS on `options.threads` worker threads (default every core; fewer when there are under 25,000
+ * interactions per thread): each half-sweep's Gram OᵀO by rows of the Gram, then its rows' CG solves by 64 chunks
+ * of rows balanced by history length, on the training pool (pool.ts, rows-worker.mjs) over SharedArrayBuffers.
+ * Every row's solve reads only the other side and OᵀO, and every Gram entry sums in the same order, so the model
+ * is bit-identical to fitIals's for any thread count. A worker's error fails the fit with its message; `signal`
+ * stops every worker.
+ */
+export async function trainIals(
+  data: InteractionData,
+  config: Partial<IalsConfig> = {},
+  options: RankingFitOptions & { workerUrl?: URL } = {},
+): Promise<FactorModel> {
+  const c = ialsConfig(config);
+  const requested = options.threads ?? defaultThreads();
+  if (!(Number.isInteger(requested) && requested >= 1))
+    throw new TrainingInputError(`ials: threads must be a positive integer, got ${requested}`);
+  const threads = Math.max(1, Math.min(requested, Math.floor(data.ratings.length / RATINGS_PER_THREAD)));
+  if (threads === 1) {
+    await yieldToEventLoop();
+    return fitIals(data, config, options);
+  }
+  const p = ialsProblem(data, c);
+  const k = c.factors;
+  const X = shared(p.X);
+  const Y = shared(p.Y);
+  const rows = (csr: Csr) => ({ offsets: shared(csr.offsets), items: shared(csr.items) });
+  const byUser = rows(p.byUser);
+  const byItem = rows(p.byItem);
+  // a row's k × k product with OᵀO per CG step ≈ k/2 history entries' (2k flops each)
+  const perRow = Math.ceil(k / 2);
+  const bounds = [
+    balancedChunks(byUser.offsets, p.ur.numUsers, Math.min(CHUNKS, Math.max(1, p.ur.numUsers)), perRow),
+    balancedChunks(byItem.offsets, p.ur.numItems, Math.min(CHUNKS, Math.max(1, p.ur.numItems)), perRow),
+  ];
+  const gram = new Float64Array(new SharedArrayBuffer(8 * k * k));
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  const pool = new WorkerPool(
+    options.workerUrl ?? new URL('./rows-worker.mjs', import.meta.url),
+    threads,
+    {
+      kind: 'ials',
+      byUser,
+      byItem,
+      userConf: shared(p.userConf),
+      itemConf: shared(p.itemConf),
+      X,
+      Y,
+      gram,
+      bounds,
+      gramBounds: gramChunks(k, Math.min(k, 4 * threads)),
+      control,
+      k,
+      l2: c.l2,
+      cgSteps: c.cgSteps,
+    },
+    'ials',
+  );
+  const step = async (message: { type: 'gram' | 'rows'; side: 0 | 1 }) => {
+    Atomics.store(control, 0, 0);
+    await pool.run(message, { signal: options.signal });
+  };
+  try {
+    for (let sweep = 0; sweep < c.sweeps; sweep++)
+      for (const side of [0, 1] as const) {
+        options.signal?.throwIfAborted();
+        await step({ type: 'gram', side });
+        ialsGramMirror(gram, k);
+        await step({ type: 'rows', side });
+        if (side === 1) options.onProgress?.({ done: sweep + 1, total: c.sweeps });
+      }
+  } finally {
+    await pool.close();
+  }
+  // plain (unshared) copies for the model
+  return ialsModel(data, p, X.slice(), Y.slice());
 }
 
 /** CSR (row → cols) to (col → rows), values carried along; rows stay ascending. */
@@ -114,96 +261,4 @@ export function transpose(csr: Csr, numCols: number): Csr {
       values[slot] = csr.values[e]!;
     }
   return { offsets, items, values };
-}
-
-function cgScratch(k: number) {
-  return {
-    gram: new Float64Array(k * k),
-    x: new Float64Array(k),
-    r: new Float64Array(k),
-    p: new Float64Array(k),
-    ap: new Float64Array(k),
-  };
-}
-
-/**
- * Solves every row x_u of `target` against fixed `other`: A = OᵀO + Σ_{j∈h(u)} (c_uj − 1) o_j o_jᵀ + λI,
- * b = Σ_j c_uj o_j, by `cgSteps` CG steps from the current x_u (Takács et al. 2011, alg. 2).
- */
-function halfSweep(
-  target: Float32Array,
-  other: Float32Array,
-  rows: Csr,
-  conf: Float32Array,
-  numRows: number,
-  k: number,
-  c: IalsConfig,
-  s: ReturnType<typeof cgScratch>,
-): void {
-  const { gram, x, r, p, ap } = s;
-  gram.fill(0);
-  const numOther = other.length / k;
-  for (let j = 0; j < numOther; j++) {
-    const base = j * k;
-    for (let a = 0; a < k; a++) {
-      const oa = other[base + a]!;
-      if (oa === 0) continue;
-      for (let b = 0; b <= a; b++) gram[a * k + b]! += oa * other[base + b]!;
-    }
-  }
-  for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) gram[a * k + b] = gram[b * k + a]!;
-  // A·v for the row's system, into out
-  const apply = (from: number, to: number, v: Float64Array, out: Float64Array) => {
-    for (let a = 0; a < k; a++) {
-      let t = c.l2 * v[a]!;
-      const ga = a * k;
-      for (let b = 0; b < k; b++) t += gram[ga + b]! * v[b]!;
-      out[a] = t;
-    }
-    for (let e = from; e < to; e++) {
-      const base = rows.items[e]! * k;
-      let d = 0;
-      for (let a = 0; a < k; a++) d += other[base + a]! * v[a]!;
-      d *= conf[e]! - 1;
-      for (let a = 0; a < k; a++) out[a]! += d * other[base + a]!;
-    }
-  };
-  for (let u = 0; u < numRows; u++) {
-    const from = rows.offsets[u]!;
-    const to = rows.offsets[u + 1]!;
-    const tb = u * k;
-    if (from === to) {
-      // no interactions: the minimiser of Σ_i (0 − xᵀy_i)² + λ‖x‖² is x = 0
-      target.fill(0, tb, tb + k);
-      continue;
-    }
-    for (let a = 0; a < k; a++) x[a] = target[tb + a]!;
-    // r = b − A·x
-    apply(from, to, x, ap);
-    for (let a = 0; a < k; a++) r[a] = -ap[a]!;
-    for (let e = from; e < to; e++) {
-      const base = rows.items[e]! * k;
-      const ce = conf[e]!;
-      for (let a = 0; a < k; a++) r[a]! += ce * other[base + a]!;
-    }
-    for (let a = 0; a < k; a++) p[a] = r[a]!;
-    let rr = 0;
-    for (let a = 0; a < k; a++) rr += r[a]! * r[a]!;
-    for (let step = 0; step < c.cgSteps && rr > 1e-20; step++) {
-      apply(from, to, p, ap);
-      let pap = 0;
-      for (let a = 0; a < k; a++) pap += p[a]! * ap[a]!;
-      const alpha = rr / pap;
-      let rrNew = 0;
-      for (let a = 0; a < k; a++) {
-        x[a]! += alpha * p[a]!;
-        r[a]! -= alpha * ap[a]!;
-        rrNew += r[a]! * r[a]!;
-      }
-      const beta = rrNew / rr;
-      for (let a = 0; a < k; a++) p[a] = r[a]! + beta * p[a]!;
-      rr = rrNew;
-    }
-    for (let a = 0; a < k; a++) target[tb + a] = x[a]!;
-  }
 }

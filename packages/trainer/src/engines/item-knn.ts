@@ -1,4 +1,4 @@
-import { type HistoryWeighting, ItemItemModel } from '@movierec/core';
+import { type HistoryWeighting, ItemItemModel, NO_WEIGHTING } from '@movierec/core';
 import { checkField, type InteractionData, userRows, weightedHistory } from '../ranking/interactions.ts';
 import { checkWeighting, type RankingFitOptions } from './ease.ts';
 
@@ -22,7 +22,7 @@ export const ITEM_KNN_DEFAULTS: ItemKnnConfig = {
   neighbours: 100,
   shrinkage: 10,
   minCount: 2,
-  weighting: { recencyTau: 0, likeThreshold: 0, lowWeight: 1 },
+  weighting: NO_WEIGHTING,
 };
 
 export function fitItemKnn(

@@ -15,6 +15,7 @@
  */
 import type { RatingColumns, Rng } from '@movierec/data';
 import { sgdStep } from './sgd.ts';
+import type { SgdHyper } from './wasm.ts';
 
 /** Blocks per side for t threads: at least 2t (so a round has spare blocks to balance uneven ones), and 16. */
 export function blocksPerSide(threads: number): number {
@@ -137,23 +138,41 @@ export function epochSchedule(
 }
 
 /**
- * The float64 reference of wasm/sgd-blocks.wat's sgd_block: sgdStep (sgd.ts; Funk 2006, Koren et al. 2009 eq. 5)
- * over packed rows [start, end). `k` is the row stride of P and Q. Returns Σe² of the pre-update errors.
+ * One block's pass: sgdStep (sgd.ts; Funk 2006, Koren et al. 2009 eq. 5) over packed rows [start, end), returning
+ * Σe² of the pre-update errors. F is how the parameters P, Q, b_u, b_i are given and R the packed rows: typed arrays
+ * to sgdBlockPassJs, byte offsets into the shared memory to the kernel.
  */
-export function sgdBlockPassJs(
-  P: Float32Array,
-  Q: Float32Array,
-  bu: Float32Array,
-  bi: Float32Array,
-  packed: Int32Array,
+export type SgdBlockPass<F, R> = (
+  P: F,
+  Q: F,
+  bu: F,
+  bi: F,
+  rows: R,
   start: number,
   end: number,
-  k: number,
-  mu: number,
-  gamma: number,
-  decay: number,
-  decayBias: number,
-): number {
+  ...hyper: SgdHyper
+) => number;
+
+/** wasm/sgd-blocks.wat's exports (run by sgd-parallel.ts on one thread and by sgd-worker.mjs on each worker). */
+export interface BlockKernels {
+  sgd_block: SgdBlockPass<number, number>;
+}
+
+/** The float64 reference of BlockKernels' sgd_block. */
+export const sgdBlockPassJs: SgdBlockPass<Float32Array, Int32Array> = (
+  P,
+  Q,
+  bu,
+  bi,
+  packed,
+  start,
+  end,
+  k,
+  mu,
+  gamma,
+  decay,
+  decayBias,
+) => {
   const asFloat = new Float32Array(packed.buffer, packed.byteOffset, packed.length);
   let sse = 0;
   for (let j = start; j < end; j++)
@@ -172,4 +191,4 @@ export function sgdBlockPassJs(
       decayBias,
     );
   return sse;
-}
+};

@@ -13,26 +13,15 @@ import {
 } from './common.ts';
 import { defaultThreads, WorkerPool } from './pool.ts';
 import { createSgdEngine } from './sgd.ts';
-import { blocksPerSide, epochSchedule, packByBlocks, sgdBlockPassJs } from './sgd-blocks.ts';
+import {
+  type BlockKernels,
+  blocksPerSide,
+  epochSchedule,
+  packByBlocks,
+  sgdBlockPassJs,
+} from './sgd-blocks.ts';
 import { SGD_BLOCKS_WASM_BASE64 } from './sgd-blocks-wasm.ts';
 import { compileWasm, packedRowsSize, ptr, WasmArena } from './wasm.ts';
-
-interface BlockKernels {
-  sgd_block(
-    P: number,
-    Q: number,
-    bu: number,
-    bi: number,
-    rows: number,
-    start: number,
-    end: number,
-    k: number,
-    mu: number,
-    gamma: number,
-    decay: number,
-    decayBias: number,
-  ): number;
-}
 
 /** The compiled sgd-blocks module, or null where WebAssembly SIMD or shared memory is unavailable. */
 const blockModule = () => compileWasm(SGD_BLOCKS_WASM_BASE64);

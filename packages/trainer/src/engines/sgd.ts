@@ -1,15 +1,8 @@
 import { copyParams, type MFParams } from '@movierec/core';
 import type { RatingColumns } from '@movierec/data';
 import type { Engine, FitOptions, TrainConfig } from '../engine.ts';
-import { runEpochs, startMinibatch } from './epoch-loop.ts';
-import {
-  type NativeEngineOptions,
-  PREFETCH_AHEAD,
-  ptr,
-  ratingsArenaSize,
-  ratingsInArena,
-  WasmArena,
-} from './wasm.ts';
+import { minibatchRows, runEpochs, startMinibatch } from './epoch-loop.ts';
+import { type NativeEngineOptions, PREFETCH_AHEAD, ptr, ratingsArenaSize, WasmArena } from './wasm.ts';
 
 /**
  * One rating's SGD step (Funk 2006; Koren, Bell & Volinsky 2009, eq. 5), with decay = 1 − γλ, decayBias = 1 − γλ_b:
@@ -88,8 +81,6 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
       const k = config.factors;
       const { numUsers, numItems } = shape;
       let params: MFParams = start;
-      let scratch: Int32Array;
-      let packed: Int32Array = new Int32Array(0);
       let arena: WasmArena | undefined;
       if (wasm) {
         arena = new WasmArena(
@@ -110,15 +101,12 @@ export function createSgdEngine(engineOptions: NativeEngineOptions = {}): Engine
         params.itemFactors.set(start.itemFactors);
         params.userBias.set(start.userBias);
         params.itemBias.set(start.itemBias);
-        ({ packed, scratch } = ratingsInArena(arena, train));
-      } else {
-        scratch = new Int32Array(options.batchOrder ? 0 : n);
       }
+      const { packed, scratch, inScratch } = minibatchRows(arena, train, options);
       const gamma = config.learningRate;
       const lambda = config.l2;
       const lambdaBias = config.l2Bias ?? config.l2;
       const kernels = arena?.kernels;
-      const inScratch = wasm;
       await runEpochs('sgd', n, config, random, options, { scratch, inScratch }, params, (order, s, e) => {
         const sse = kernels
           ? kernels.sgd_pass(

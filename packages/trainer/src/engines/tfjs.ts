@@ -5,15 +5,14 @@
  * TensorFlow.js is imported on the first fit, so importing @movierec/trainer stays cheap.
  */
 import type { MFParams } from '@movierec/core';
-import { type RatingColumns, Rng } from '@movierec/data';
+import type { RatingColumns } from '@movierec/data';
 import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
 import type { TfjsBackendInfo, TfjsBackendName } from '../tfjs/index.ts';
 import {
   DivergenceError,
   diverged,
   epochOrder,
-  initialParams,
-  meanRating,
+  seededStart,
   TrainingInputError,
   validateTraining,
   yieldToEventLoop,
@@ -74,12 +73,10 @@ async function fitLayers(
 ): Promise<MFParams> {
   const n = train.length;
   const { batchSize, epochs } = config;
-  // μ = mean training rating, a fixed constant of the model (as in the notebook and the native engines).
-  const globalMean = meanRating(train);
-  // The same seeded draws as the native engines (initial factors, then one shuffle per epoch), so a given seed gives
-  // the same start and batch order on every engine; `init` and `batchOrder` override them.
-  const random = new Rng(config.seed);
-  const initial = initialParams(shape, config, globalMean, options.init, random);
+  // μ = mean training rating, a fixed constant of the model (as in the notebook and the native engines); the same
+  // seeded draws as the native engines (initial factors, then one shuffle per epoch), so a given seed gives the same
+  // start and batch order on every engine; `init` and `batchOrder` override them.
+  const { random, mean: globalMean, start: initial } = seededStart(train, shape, config, options.init);
   const model = buildMFModel({
     numUsers: shape.numUsers,
     numItems: shape.numItems,

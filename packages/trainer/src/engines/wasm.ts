@@ -4,6 +4,12 @@ import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
 // the one WebAssembly plumbing (the typed global, modules compiled once) is core's; the engines import it from here
 export { compileWasm, type WasmModule };
 
+/**
+ * What every form of the SGD update takes after its data (sgdStep of sgd.ts, the block pass of sgd-blocks.ts, the
+ * kernels): k the row stride of P and Q, μ, γ, decay = 1 − γλ and decayBias = 1 − γλ_b.
+ */
+export type SgdHyper = [k: number, mu: number, gamma: number, decay: number, decayBias: number];
+
 /** The SIMD kernels of wasm/kernels.wat (pointers are byte offsets into the arena's memory). */
 export interface WasmKernels {
   adam_grad(
@@ -35,6 +41,7 @@ export interface WasmKernels {
     epsHat: number,
     twoLambda: number,
   ): number;
+  /** sgdStep over rows order[start…end) of the packed rows; `ahead` is the software-prefetch distance (0 = off). */
   sgd_pass(
     P: number,
     Q: number,
@@ -44,13 +51,7 @@ export interface WasmKernels {
     order: number,
     start: number,
     end: number,
-    k: number,
-    mu: number,
-    gamma: number,
-    decay: number,
-    decayBias: number,
-    /** Software-prefetch distance in ratings (0 = off). */
-    ahead: number,
+    ...hyper: [...SgdHyper, ahead: number]
   ): number;
 }
 

@@ -1,7 +1,7 @@
 import type { NcfModel, RankingModel } from '@movierec/core';
 import { type BprConfig, fitBpr } from '../engines/bpr.ts';
-import { type EaseConfig, fitEase, type RankingFitOptions } from '../engines/ease.ts';
-import { fitIals, type IalsConfig } from '../engines/ials.ts';
+import { type EaseConfig, fitEase, type RankingFitOptions, trainEase } from '../engines/ease.ts';
+import { fitIals, type IalsConfig, trainIals } from '../engines/ials.ts';
 import { fitItemKnn, type ItemKnnConfig } from '../engines/item-knn.ts';
 import { NCF_DEFAULTS, type NcfConfig, trainNcf } from '../engines/ncf.ts';
 import type { InteractionData } from './interactions.ts';
@@ -53,7 +53,9 @@ export function fitRanking(
 export type TrainedRankingModel = RankingModel | NcfModel;
 
 /**
- * Fits any ranking family behind the one Recommender interface: the native families by fitRanking, the NCF family
+ * Fits any ranking family behind the one Recommender interface: iALS and EASE by trainIals and trainEase on
+ * `options.threads` worker threads (the same model as fitRanking's for any thread count), the other native families
+ * by fitRanking, the NCF family
  * (GMF, MLP, NeuMF with pre-training) by trainNcf on TF.js layers — log loss with sampled negatives over every
  * interaction as a positive. Progress counts epochs for NCF (every stage's), the families' own units otherwise.
  */
@@ -62,6 +64,15 @@ export async function trainRanking(
   config: AnyRankingConfig,
   options: RankingFitOptions = {},
 ): Promise<TrainedRankingModel> {
+  // iALS and EASE on worker threads (options.threads, default every core); the others on this thread
+  if (config.family === 'ials') {
+    const { family: _f, ...rest } = config;
+    return trainIals(data, rest, options);
+  }
+  if (config.family === 'ease') {
+    const { family: _f, ...rest } = config;
+    return trainEase(data, rest, options);
+  }
   if (config.family !== 'ncf') return fitRanking(data, config, options);
   const { family: _f, ...rest } = config;
   const c = { ...NCF_DEFAULTS, ...rest };

@@ -59,6 +59,7 @@ export function sseRows(
   pu: Float64Array,
 ): number;
 
+/** Ratings grouped by row (user or item): the other side's index and the rating, rows given by offsets (als.ts). */
 export interface RatingRowArrays {
   readonly offsets: Int32Array;
   readonly others: Int32Array;
@@ -71,9 +72,8 @@ export interface AlsScratch {
   readonly row: Float64Array;
 }
 
-export function alsScratch(k: number): AlsScratch;
-export function alsRows(
-  rows: RatingRowArrays,
+/** What an ALS half-step solves: the rows' factors and biases against the fixed other side's, with μ, λ and λ_b. */
+export type AlsOperands = [
   factors: Float32Array,
   bias: Float32Array,
   otherFactors: Float32Array,
@@ -82,7 +82,10 @@ export function alsRows(
   mu: number,
   lambda: number,
   lambdaBias: number,
-  r0: number,
-  r1: number,
-  scratch: AlsScratch,
+];
+
+export function alsScratch(k: number): AlsScratch;
+export function alsRows(
+  rows: RatingRowArrays,
+  ...rest: [...AlsOperands, r0: number, r1: number, scratch: AlsScratch]
 ): void;

@@ -1,8 +1,8 @@
 import { IdMap } from '@movierec/data';
-import type { CosineIndex } from '../cosine.ts';
-import { checkItemIndex, checkUserIndex } from '../errors.ts';
-import { type RatedIndex, ratedItems } from '../rated-index.ts';
-import type { TopItems, UserHistory, UserState } from '../recommender.ts';
+import type { CosineIndex } from './cosine.ts';
+import { checkItemIndex, checkUserIndex } from './errors.ts';
+import { type RatedIndex, ratedItems } from './rated-index.ts';
+import type { TopItems, UserHistory, UserState } from './recommender.ts';
 
 /** What a model made of one params object is built from besides it (MFModel, NcfModel). */
 export interface ParamsModelInit<P, L> {
