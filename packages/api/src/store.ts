@@ -40,6 +40,12 @@ export interface ApiStore {
   listModelVersions(): Promise<ModelVersionInfo[]>;
   /** Every movie with its rating statistics. */
   loadMovies(): Promise<MovieRows>;
+  /**
+   * A stamp of the movie metadata (equal stamps: the same movies in the same order) and the statistics alone, so an
+   * activation with unchanged movies need not read every row again; a store without them reloads the movies.
+   */
+  movieStamp?(): Promise<string>;
+  movieStats?(): Promise<Pick<MovieRows, 'ratingCounts' | 'ratingSums'>>;
   userRatings(userId: string): Promise<UserRatings>;
   /** A page of a user's ratings, newest first, after the (ratedAt, movieId) cursor; null when no such user. */
   ratingPage(

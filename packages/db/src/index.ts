@@ -69,7 +69,9 @@ export { defaultPgliteDir, migrationsDir } from './paths.ts';
 export {
   changedUsersSince,
   loadMovieRows,
+  loadMovieStats,
   type MovieRows,
+  movieCatalogueStamp,
   movieTitles,
   ping,
   type Queryable,

@@ -115,6 +115,45 @@ export async function loadMovieRows(db: Queryable): Promise<MovieRows> {
   return out;
 }
 
+/**
+ * A digest of the movie metadata in loadMovieRows' order (IDs, titles, years, genres), computed by the database: the
+ * API compares it on a model activation and, when the movies are unchanged, reads only their statistics
+ * (loadMovieStats) instead of every row again — parsing ~10,000 rows with their genre arrays held its event loop
+ * for ~60 ms.
+ */
+export async function movieCatalogueStamp(db: Queryable): Promise<string> {
+  const [row] = await db.query<{ n: number; digest: string | null }>(
+    `SELECT count(*)::int AS n,
+            md5(string_agg(external_id || chr(9) || title || chr(9) || coalesce(year::text, '') || chr(9) ||
+                           coalesce(array_to_string(genres, chr(31)), ''), chr(10) ORDER BY id)) AS digest
+       FROM movies`,
+  );
+  return `${row?.n ?? 0}:${row?.digest ?? ''}`;
+}
+
+/**
+ * Every movie's rating count and sum in loadMovieRows' order, as one text value parsed here: a tenth of the work of
+ * reading them as rows.
+ */
+export async function loadMovieStats(db: Queryable): Promise<Pick<MovieRows, 'ratingCounts' | 'ratingSums'>> {
+  const [row] = await db.query<{ stats: string | null }>(
+    `SELECT string_agg(coalesce(s.n, 0)::text || ':' || coalesce(s.total, 0)::text, ',' ORDER BY m.id) AS stats
+       FROM movies m
+       LEFT JOIN (SELECT movie_id, count(*) AS n, sum(rating::float8) AS total FROM ratings GROUP BY movie_id) s
+         ON s.movie_id = m.id`,
+  );
+  const pairs = row?.stats ? row.stats.split(',') : [];
+  const ratingCounts = new Int32Array(pairs.length);
+  const ratingSums = new Float64Array(pairs.length);
+  for (let j = 0; j < pairs.length; j++) {
+    const pair = pairs[j]!;
+    const colon = pair.indexOf(':');
+    ratingCounts[j] = Number(pair.slice(0, colon));
+    ratingSums[j] = Number(pair.slice(colon + 1));
+  }
+  return { ratingCounts, ratingSums };
+}
+
 /** External movie ID → title, for every movie. */
 export async function movieTitles(db: Queryable): Promise<Map<string, string>> {
   const rows = await db.query<{ external_id: string; title: string }>(

@@ -51,7 +51,11 @@ export class Catalogue {
   readonly #views: (MovieView | undefined)[];
   readonly #genreNames = new Map<string, string>();
 
-  constructor(rows: MovieRows) {
+  constructor(
+    rows: MovieRows,
+    /** The database's stamp of these movies' metadata (ApiStore.movieStamp), null where the store has none. */
+    readonly stamp: string | null = null,
+  ) {
     this.rows = rows;
     this.size = rows.externalIds.length;
     this.#titlesLower = rows.titles.map((t) => t.toLowerCase());
@@ -113,33 +117,10 @@ export class Catalogue {
   }
 
   /**
-   * Whether `rows` lists the same movies with the same metadata, in the same order (a model activation reloads the
-   * movies; when they are unchanged the catalogue, its movie views, genre masks and the held models' item spaces
-   * are kept and only the statistics refreshed: refreshStats).
+   * Takes fresh rating statistics of the same movies (equal `stamp`), bumping statsVersion where they changed, e.g.
+   * by ratings other processes stored.
    */
-  sameMovies(rows: MovieRows): boolean {
-    const a = this.rows;
-    if (rows.externalIds.length !== this.size) return false;
-    for (let m = 0; m < this.size; m++) {
-      if (
-        a.externalIds[m] !== rows.externalIds[m] ||
-        a.titles[m] !== rows.titles[m] ||
-        a.years[m] !== rows.years[m]
-      )
-        return false;
-      const g = a.genres[m]!;
-      const h = rows.genres[m]!;
-      if (g.length !== h.length) return false;
-      for (let j = 0; j < g.length; j++) if (g[j] !== h[j]) return false;
-    }
-    return true;
-  }
-
-  /**
-   * Takes the rating statistics of `rows` (the same movies: sameMovies), bumping statsVersion where they changed,
-   * e.g. by ratings other processes stored.
-   */
-  refreshStats(rows: MovieRows): void {
+  refreshStats(rows: Pick<MovieRows, 'ratingCounts' | 'ratingSums'>): void {
     const { ratingCounts, ratingSums } = this.rows;
     for (let m = 0; m < this.size; m++) {
       if (ratingCounts[m] === rows.ratingCounts[m] && ratingSums[m] === rows.ratingSums[m]) continue;

@@ -224,29 +224,37 @@ export class RecommenderService {
     for (const s of [this.#snapshot?.rating, this.#snapshot?.ranking])
       if (s != null) held.set(s.version.id, s.model);
     const loaded = await this.store.loadActiveModels(held);
-    const movies = await this.store.loadMovies();
-    await turn();
-    // unchanged movies (the usual activation): the catalogue is kept with fresh statistics, and so are the item
-    // spaces of the models that stay active
+    // unchanged movies (the usual activation: the database's stamp of their metadata is the catalogue's) keep the
+    // catalogue (movie views, genre masks) and the item spaces of the models that stay active, and only their
+    // statistics are read again; otherwise every movie row is read and the catalogue built anew
     const previous = this.#snapshot;
-    const kept = previous !== null && step('compare movies', () => previous.catalogue.sameMovies(movies));
-    const catalogue = kept
-      ? step('refresh stats', () => {
-          previous.catalogue.refreshStats(movies);
-          return previous.catalogue;
-        })
-      : step('catalogue', () => new Catalogue(movies));
+    const stamp = (await this.store.movieStamp?.()) ?? null;
+    let catalogue: Catalogue | null = null;
+    if (previous !== null && stamp !== null && previous.catalogue.stamp === stamp && this.store.movieStats) {
+      const stats = await this.store.movieStats();
+      if (stats.ratingCounts.length === previous.catalogue.size) {
+        catalogue = previous.catalogue;
+        step('refresh stats', () => previous.catalogue.refreshStats(stats));
+      }
+    }
+    const kept = catalogue !== null;
+    if (catalogue === null) {
+      const movies = await this.store.loadMovies();
+      await turn();
+      catalogue = step('catalogue', () => new Catalogue(movies, stamp));
+    }
+    const current = catalogue;
     const served: Partial<Record<'rating' | 'ranking', Served | null>> = {};
     for (const task of ['rating', 'ranking'] as const) {
       const found = loaded.find((l) => l.version.task === task);
       const same = kept
-        ? [previous.rating, previous.ranking].find((s) => s?.model === found?.model)
+        ? [previous?.rating, previous?.ranking].find((s) => s?.model === found?.model)
         : undefined;
       if (found === undefined) served[task] = null;
       else if (same != null) served[task] = { version: found.version, model: found.model, space: same.space };
       else {
         await turn();
-        served[task] = step(`${task} items`, () => Snapshot.serve(found.version, found.model, catalogue));
+        served[task] = step(`${task} items`, () => Snapshot.serve(found.version, found.model, current));
       }
     }
     await turn();
@@ -256,7 +264,7 @@ export class RecommenderService {
         new Snapshot(
           served.rating ?? null,
           served.ranking ?? null,
-          catalogue,
+          current,
           new UserStateCache<UserState>(this.#userCacheBytes, this.#maxUsers),
           this.#similarModel,
         ),
