@@ -35,6 +35,23 @@ async function sweeps(config: BpmfConfig) {
   return { mse, result };
 }
 
+/**
+ * Starts a training that reports each finished step (sweep, epoch) to `step`, aborts it after the second, and expects
+ * the AbortError soon after: every worker stopped rather than running the thousands of steps asked for.
+ */
+async function expectStopsOnAbort(
+  start: (signal: AbortSignal, step: (done: number) => void) => Promise<unknown>,
+): Promise<void> {
+  const controller = new AbortController();
+  const seen: number[] = [];
+  const fit = start(controller.signal, (done) => {
+    seen.push(done);
+    if (done === 2) controller.abort();
+  });
+  await expect(fit).rejects.toThrow(/aborted/i);
+  expect(seen.length).toBeLessThan(5);
+}
+
 describe('BPMF Gibbs sweeps by rows on worker threads', () => {
   it('balances chunks of rows by ratings and covers every row once', () => {
     const start = new Int32Array([0, 100, 100, 101, 102, 300, 301, 302, 303, 400]);
@@ -93,26 +110,22 @@ describe('BPMF Gibbs sweeps by rows on worker threads', () => {
 
   it(
     'stops every worker and rejects with the AbortError when aborted mid-training',
-    async () => {
-      const controller = new AbortController();
-      const seen: number[] = [];
-      const fit = createBayesEngine().fit(
-        data.ratings,
-        shape,
-        { ...presets.default, epochs: 10_000, factors: 4, bayes: { ...presets.default.bayes, burnIn: 5 } },
-        {
-          threads: 2,
-          signal: controller.signal,
-          onEpoch: (s) => {
-            seen.push(s.epoch);
-            if (s.epoch === 2) controller.abort();
-            return undefined;
+    () =>
+      expectStopsOnAbort((signal, step) =>
+        createBayesEngine().fit(
+          data.ratings,
+          shape,
+          { ...presets.default, epochs: 10_000, factors: 4, bayes: { ...presets.default.bayes, burnIn: 5 } },
+          {
+            threads: 2,
+            signal,
+            onEpoch: (s) => {
+              step(s.epoch);
+              return undefined;
+            },
           },
-        },
-      );
-      await expect(fit).rejects.toThrow(/aborted/i);
-      expect(seen.length).toBeLessThan(5);
-    },
+        ),
+      ),
     SLOW,
   );
 });
@@ -245,24 +258,14 @@ describe('iALS half-sweeps by rows on worker threads', () => {
 
   it(
     'stops every worker and rejects with the AbortError when aborted mid-training',
-    async () => {
-      const controller = new AbortController();
-      const seen: number[] = [];
-      const fit = trainIals(
-        data,
-        { ...config, sweeps: 10_000 },
-        {
-          threads: 2,
-          signal: controller.signal,
-          onProgress: (p) => {
-            seen.push(p.done);
-            if (p.done === 2) controller.abort();
-          },
-        },
-      );
-      await expect(fit).rejects.toThrow(/aborted/i);
-      expect(seen.length).toBeLessThan(5);
-    },
+    () =>
+      expectStopsOnAbort((signal, step) =>
+        trainIals(
+          data,
+          { ...config, sweeps: 10_000 },
+          { threads: 2, signal, onProgress: (p) => step(p.done) },
+        ),
+      ),
     SLOW,
   );
 });

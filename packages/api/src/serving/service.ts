@@ -269,6 +269,7 @@ export class RecommenderService {
           this.#similarModel,
         ),
     );
+    if (kept && previous !== null) snapshot.keepFrom(previous);
     if (loaded.length > 0) {
       // users who rated after the oldest active model was trained are served by fold-in from their stored ratings
       const oldest = loaded.reduce((a, b) => (a.version.createdAt <= b.version.createdAt ? a : b));

@@ -98,8 +98,8 @@ export class Snapshot {
   /** The non-personalised fallback in the recommending model's item space (flagged POPULARITY). */
   readonly #popularity: PopularityModel | null;
   readonly #popularTops = new Map<string, TopItems>();
-  readonly #similar = new Map<number, TopItems>();
-  readonly #similarOther = new Map<number, TopItems>();
+  #similar = new Map<number, TopItems>();
+  #similarOther = new Map<number, TopItems>();
   readonly #emptyUsers = new Map<Recommender, ModelUserState>();
   /** The users' states, bounded by bytes and count (UserStateCache). */
   readonly users: UserStateCache<UserState>;
@@ -149,6 +149,24 @@ export class Snapshot {
    */
   get similarModel(): Served | null {
     return this.similarTask === 'ranking' ? (this.ranking ?? this.rating) : (this.rating ?? this.ranking);
+  }
+
+  /**
+   * Takes over the previous snapshot's similar-movie lists of each model that stays active with the same item space
+   * (an activation of the rating model keeps the ranking model's lists), so they are neither computed nor allocated
+   * again — up to 20,000 lists of 100 per model, garbage that made the heap peak after each activation.
+   */
+  keepFrom(previous: Snapshot): void {
+    const same = (a: Served | null, b: Served | null) =>
+      a !== null && b !== null && a.model === b.model && a.space === b.space;
+    const first = this.similarModel;
+    const second = first === this.ranking ? this.rating : this.ranking;
+    const prevFirst = previous.similarModel;
+    const prevSecond = prevFirst === previous.ranking ? previous.rating : previous.ranking;
+    if (same(first, prevFirst)) this.#similar = previous.#similar;
+    else if (same(first, prevSecond)) this.#similar = previous.#similarOther;
+    if (same(second, prevSecond)) this.#similarOther = previous.#similarOther;
+    else if (same(second, prevFirst)) this.#similarOther = previous.#similar;
   }
 
   /** The state of a user with no history in `model` (its fold-in of nothing; for MF the baseline μ + b_i). */
