@@ -109,6 +109,11 @@ describe('pushed events between replicas (PostgreSQL LISTEN/NOTIFY)', () => {
     expect(value(/^movierec_db_pool_connections\{state="total"\} (\d+)/m)).toBeGreaterThan(0);
     expect(value(/^movierec_db_call_duration_seconds_count\{outcome="ok"\} (\d+)/m)).toBeGreaterThan(0);
     expect(text).toMatch(/^movierec_process_resident_memory_bytes \d+/m);
+    // the bounded caches report what they hold: the response cache has the repeated query, the user cache the user
+    expect(value(/^movierec_cache_bytes\{cache="response"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(value(/^movierec_cache_entries\{cache="response"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(value(/^movierec_cache_bytes\{cache="user"\} (\d+)/m)).toBeGreaterThan(0);
+    expect(value(/^movierec_cache_entries\{cache="user"\} (\d+)/m)).toBeGreaterThan(0);
   }, 30_000);
 
   it('serves metrics only on a separate port when one is given', async () => {

@@ -78,6 +78,10 @@ export interface TableCounts {
 /** Seconds of overlap between change-feed polls, so a rating whose transaction started earlier is not missed. */
 const FEED_OVERLAP_SECONDS = 5;
 
+/** Each movie's rating count n and sum total (alias s), joined onto movies m: loadMovieRows and loadMovieStats. */
+const MOVIE_STATS_JOIN = `LEFT JOIN (SELECT movie_id, count(*) AS n, sum(rating::float8) AS total FROM ratings GROUP BY movie_id) s
+         ON s.movie_id = m.id`;
+
 /** Every movie with its rating count and sum, in one GROUP BY pass over ratings. */
 export async function loadMovieRows(db: Queryable): Promise<MovieRows> {
   const rows = await db.query<{
@@ -90,8 +94,7 @@ export async function loadMovieRows(db: Queryable): Promise<MovieRows> {
   }>(
     `SELECT m.external_id, m.title, m.year, m.genres, coalesce(s.n, 0)::int AS n, coalesce(s.total, 0)::float8 AS total
        FROM movies m
-       LEFT JOIN (SELECT movie_id, count(*) AS n, sum(rating::float8) AS total FROM ratings GROUP BY movie_id) s
-         ON s.movie_id = m.id
+       ${MOVIE_STATS_JOIN}
       ORDER BY m.id`,
   );
   const size = rows.length;
@@ -132,15 +135,14 @@ export async function movieCatalogueStamp(db: Queryable): Promise<string> {
 }
 
 /**
- * Every movie's rating count and sum in loadMovieRows' order, as one text value parsed here: a tenth of the work of
- * reading them as rows.
+ * Every movie's rating count and sum in loadMovieRows' order, as one text value split here rather than ~10,000
+ * rows through the driver's row parser.
  */
 export async function loadMovieStats(db: Queryable): Promise<Pick<MovieRows, 'ratingCounts' | 'ratingSums'>> {
   const [row] = await db.query<{ stats: string | null }>(
     `SELECT string_agg(coalesce(s.n, 0)::text || ':' || coalesce(s.total, 0)::text, ',' ORDER BY m.id) AS stats
        FROM movies m
-       LEFT JOIN (SELECT movie_id, count(*) AS n, sum(rating::float8) AS total FROM ratings GROUP BY movie_id) s
-         ON s.movie_id = m.id`,
+       ${MOVIE_STATS_JOIN}`,
   );
   const pairs = row?.stats ? row.stats.split(',') : [];
   const ratingCounts = new Int32Array(pairs.length);

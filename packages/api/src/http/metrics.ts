@@ -113,24 +113,23 @@ export class Metrics {
   constructor(options: { pool?: () => { total: number; idle: number; waiting: number } | null } = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'movierec_' });
     const caches = this.#caches;
-    new Gauge({
-      name: 'movierec_cache_bytes',
-      help: 'Bytes held by each bounded cache (response, user), as the cache accounts them against its budget',
-      labelNames: ['cache'] as const,
-      registers: [this.registry],
-      collect() {
-        for (const [cache, read] of caches) this.set({ cache }, read().bytes);
-      },
-    });
-    new Gauge({
-      name: 'movierec_cache_entries',
-      help: 'Entries held by each bounded cache (response bodies, user states)',
-      labelNames: ['cache'] as const,
-      registers: [this.registry],
-      collect() {
-        for (const [cache, read] of caches) this.set({ cache }, read().entries);
-      },
-    });
+    for (const [field, help] of [
+      [
+        'bytes',
+        'Bytes held by each bounded cache (response, user), as the cache accounts them against its budget',
+      ],
+      ['entries', 'Entries held by each bounded cache (response bodies, user states)'],
+    ] as const) {
+      new Gauge({
+        name: `movierec_cache_${field}`,
+        help,
+        labelNames: ['cache'] as const,
+        registers: [this.registry],
+        collect() {
+          for (const [cache, read] of caches) this.set({ cache }, read()[field]);
+        },
+      });
+    }
     const pool = options.pool;
     if (pool !== undefined) {
       new Gauge({

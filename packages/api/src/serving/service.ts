@@ -304,7 +304,7 @@ export class RecommenderService {
     this.#watermark = feed.watermark;
     for (const userId of feed.users) {
       snapshot.dirtyUsers.add(userId);
-      snapshot.forget(userId);
+      snapshot.users.forget(userId);
     }
   }
 
@@ -327,7 +327,7 @@ export class RecommenderService {
           const state = snapshot.buildUserState(userId, stored);
           if (state.foldedIn > 0) this.#observer?.foldIn();
           // only keep it when no rating arrived while loading (the pending entry is dropped on rating)
-          if (snapshot.pending.get(userId) === pending) snapshot.remember(state);
+          if (snapshot.pending.get(userId) === pending) snapshot.users.remember(state);
           return state;
         })
         .finally(() => {
@@ -349,7 +349,7 @@ export class RecommenderService {
     const stored = await this.#db(() => this.store.upsertRating(userId, movieId, rating));
     snapshot.catalogue.applyRating(movieIndex, rating, stored.previous);
     snapshot.dirtyUsers.add(userId);
-    snapshot.forget(userId);
+    snapshot.users.forget(userId);
     snapshot.pending.delete(userId);
     const state = await this.userState(snapshot, userId);
     return { stored, state, snapshot };
@@ -369,7 +369,7 @@ export class RecommenderService {
     const movieId = snapshot.catalogue.rows.externalIds[movieIndex]!;
     const stored = await this.#db(() => this.store.upsertView(userId, movieId, weight));
     snapshot.dirtyUsers.add(userId);
-    snapshot.forget(userId);
+    snapshot.users.forget(userId);
     snapshot.pending.delete(userId);
     const state = await this.userState(snapshot, userId);
     return { stored, state, snapshot };

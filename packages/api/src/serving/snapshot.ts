@@ -254,15 +254,6 @@ export class Snapshot {
     return new UserState(userId, stored.exists, stored.movieIds.length, recommending, rating);
   }
 
-  /** Holds a user's state (the user-state cache's bounds apply; an evicted state is marked stale). */
-  remember(state: UserState): void {
-    this.users.remember(state);
-  }
-
-  forget(userId: string): void {
-    this.users.forget(userId);
-  }
-
   /**
    * The best MAX_LIMIT movies (items of the recommending model) for a user under the filters: the model's own
    * `recommend`, or the popularity fallback when the model has no state for the user; computed once and cached.

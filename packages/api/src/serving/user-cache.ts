@@ -46,8 +46,8 @@ const TOP_OVERHEAD = 160;
 const ARRAY_OVERHEAD = 112;
 
 export class UserStateCache<S extends CachedState = CachedState> {
-  readonly #states = new Map<string, S>();
-  readonly #bytes = new Map<S, number>();
+  /** By user ID, least recently stored first: each held state with its estimated bytes. */
+  readonly #entries = new Map<string, { state: S; bytes: number }>();
   #total = 0;
 
   constructor(
@@ -61,7 +61,7 @@ export class UserStateCache<S extends CachedState = CachedState> {
   }
 
   get size(): number {
-    return this.#states.size;
+    return this.#entries.size;
   }
 
   /** Bytes the held states are estimated to take. */
@@ -70,7 +70,7 @@ export class UserStateCache<S extends CachedState = CachedState> {
   }
 
   get(userId: string): S | undefined {
-    return this.#states.get(userId);
+    return this.#entries.get(userId)?.state;
   }
 
   /** Stores a state (replacing and staling the user's old one), then evicts the oldest until within both bounds. */
@@ -81,34 +81,32 @@ export class UserStateCache<S extends CachedState = CachedState> {
       state.valid = false;
       return;
     }
-    this.#states.set(state.userId, state);
-    this.#bytes.set(state, bytes);
+    this.#entries.set(state.userId, { state, bytes });
     this.#total += bytes;
     this.#evict();
   }
 
   /** A top-N list cached on a held state: its bytes count against the budget (a state no longer held: nothing). */
   charge(state: S, key: string, top: TopItems): void {
-    const bytes = this.#bytes.get(state);
-    if (bytes === undefined) return;
+    const entry = this.#entries.get(state.userId);
+    if (entry?.state !== state) return;
     const more = topBytes(key, top);
-    this.#bytes.set(state, bytes + more);
+    entry.bytes += more;
     this.#total += more;
     this.#evict();
   }
 
   forget(userId: string): void {
-    const old = this.#states.get(userId);
-    if (old === undefined) return;
-    old.valid = false;
-    this.#states.delete(userId);
-    this.#total -= this.#bytes.get(old) ?? 0;
-    this.#bytes.delete(old);
+    const entry = this.#entries.get(userId);
+    if (entry === undefined) return;
+    entry.state.valid = false;
+    this.#entries.delete(userId);
+    this.#total -= entry.bytes;
   }
 
   #evict(): void {
-    while (this.#states.size > 0 && (this.#total > this.maxBytes || this.#states.size > this.maxUsers)) {
-      this.forget(this.#states.keys().next().value as string);
+    while (this.#entries.size > 0 && (this.#total > this.maxBytes || this.#entries.size > this.maxUsers)) {
+      this.forget(this.#entries.keys().next().value as string);
     }
   }
 }
@@ -123,7 +121,7 @@ function arrayBytes(value: object | null | undefined): number {
 
 function modelUserBytes(user: SizedModelUser | null): number {
   if (user === null) return 0;
-  return arrayBytes(user.history) + user.exclude.byteLength + arrayBytes(user.state) + 64;
+  return arrayBytes(user.history) + user.exclude.byteLength + ARRAY_OVERHEAD + arrayBytes(user.state) + 64;
 }
 
 /** The estimated bytes of a state as stored (before any top-N list is cached on it). */
