@@ -11,6 +11,16 @@ import { authOptionsFromEnv } from './auth/tokens.ts';
 import { createLogger } from './logger.ts';
 import { startServer } from './start.ts';
 
+/** A cache budget from the environment: a whole number of bytes ≥ 0; anything else is an error naming the variable. */
+export function byteBudgetFromEnv(env: Record<string, string | undefined>, name: string): number {
+  const raw = env[name] ?? '';
+  if (!/^\d+$/.test(raw.trim()))
+    throw new RangeError(
+      `${name} must be a whole number of bytes (0 turns the cache off), got ${JSON.stringify(raw)}`,
+    );
+  return Number(raw);
+}
+
 export async function runFromEnv(options: { staticDir?: string } = {}): Promise<void> {
   const log = createLogger();
   const env = process.env;
@@ -25,9 +35,11 @@ export async function runFromEnv(options: { staticDir?: string } = {}): Promise<
         ...(env.MOVIEREC_PUSHED_EVENTS === '0' ? { pushedEvents: false } : {}),
         ...(env.MOVIEREC_METRICS_PORT ? { metricsPort: Number(env.MOVIEREC_METRICS_PORT) } : {}),
         ...(env.MOVIEREC_RESPONSE_CACHE_BYTES
-          ? { responseCacheBytes: Number(env.MOVIEREC_RESPONSE_CACHE_BYTES) }
+          ? { responseCacheBytes: byteBudgetFromEnv(env, 'MOVIEREC_RESPONSE_CACHE_BYTES') }
           : {}),
-        ...(env.MOVIEREC_USER_CACHE_BYTES ? { userCacheBytes: Number(env.MOVIEREC_USER_CACHE_BYTES) } : {}),
+        ...(env.MOVIEREC_USER_CACHE_BYTES
+          ? { userCacheBytes: byteBudgetFromEnv(env, 'MOVIEREC_USER_CACHE_BYTES') }
+          : {}),
       });
     // A replica started while its PostgreSQL is down waits for it (not listening, so a load balancer's check keeps
     // it out of rotation) instead of exiting; a SIGTERM while waiting stops it.

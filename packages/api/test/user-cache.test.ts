@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { TopItems } from '@movierec/core';
 import { describe, expect, it } from 'vitest';
+import { byteBudgetFromEnv } from '../src/run.ts';
 import { type ModelUser, UserState } from '../src/serving/snapshot.ts';
 import { stateBytes, UserStateCache } from '../src/serving/user-cache.ts';
 
@@ -113,5 +114,22 @@ describe('UserStateCache', () => {
     expect(cache.size).toBe(n);
     // the accounting may overcount (it is a budget), but must not undercount by more than a few percent
     expect(cache.bytes).toBeGreaterThanOrEqual(0.95 * grown);
+  });
+});
+
+describe('the cache budgets from the environment', () => {
+  it('takes whole numbers of bytes and refuses anything else, naming the variable', () => {
+    expect(byteBudgetFromEnv({ MOVIEREC_USER_CACHE_BYTES: '1048576' }, 'MOVIEREC_USER_CACHE_BYTES')).toBe(
+      1048576,
+    );
+    expect(byteBudgetFromEnv({ MOVIEREC_RESPONSE_CACHE_BYTES: '0' }, 'MOVIEREC_RESPONSE_CACHE_BYTES')).toBe(
+      0,
+    );
+    for (const bad of ['16MiB', '-1', '1.5', 'abc'])
+      expect(() =>
+        byteBudgetFromEnv({ MOVIEREC_USER_CACHE_BYTES: bad }, 'MOVIEREC_USER_CACHE_BYTES'),
+      ).toThrow(
+        `MOVIEREC_USER_CACHE_BYTES must be a whole number of bytes (0 turns the cache off), got "${bad}"`,
+      );
   });
 });
