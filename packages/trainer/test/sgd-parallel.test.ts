@@ -5,7 +5,7 @@ import { generateSynthetic, Rng, takeRows } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import type { Engine, FitOptions, TrainConfig } from '../src/engine.ts';
 import { TrainingInputError } from '../src/engines/common.ts';
-import { blocksPerSide, epochSchedule, packByBlocks } from '../src/engines/sgd-blocks.ts';
+import { blocksPerSide, epochSchedule, nestedOrder, packByBlocks } from '../src/engines/sgd-blocks.ts';
 import { SGD_BLOCKS_WASM_BASE64 } from '../src/engines/sgd-blocks-wasm.ts';
 import { createParallelSgdEngine } from '../src/engines/sgd-parallel.ts';
 
@@ -93,6 +93,60 @@ describe('block layout (LIBMF, Chin et al. 2015)', () => {
   });
 });
 
+describe('nested XOR rounds (which worker owns which blocks)', () => {
+  it('blocksPerSide is a power of two, 16 for 1…8 threads, at least 2t beyond', () => {
+    expect([1, 2, 3, 8, 9, 16, 17].map(blocksPerSide)).toEqual([16, 16, 16, 16, 32, 32, 64]);
+  });
+
+  it('nestedOrder keeps every aligned run together: a permutation whose halves, quarters, … are aligned blocks', () => {
+    const random = new Rng(3);
+    const seen = new Set<string>();
+    for (let draw = 0; draw < 20; draw++) {
+      const order = [...nestedOrder(16, random)];
+      seen.add(order.join());
+      expect([...order].sort((x, y) => x - y)).toEqual([...Array(16).keys()]);
+      for (const size of [8, 4, 2])
+        for (let at = 0; at < 16; at += size) {
+          const run = order.slice(at, at + size);
+          const base = Math.min(...run);
+          expect(base % size).toBe(0);
+          expect([...run].sort((x, y) => x - y)).toEqual(run.map((_, i) => base + i));
+        }
+    }
+    expect(seen.size).toBeGreaterThan(10); // random, not one fixed order
+  });
+
+  it('for T = 2, 4, 8 threads owning row blocks w·B/T … (w + 1)·B/T − 1, each keeps the same columns for B/T rounds and no two share one', () => {
+    const B = 16;
+    const packed = new Int32Array(3 * data.ratings.length);
+    const layout = packByBlocks(data.ratings, shape, B, new Rng(1), packed);
+    const random = new Rng(4);
+    for (let epoch = 0; epoch < 3; epoch++) {
+      const schedule = epochSchedule(layout, random, 'blocks', new Int32Array(B * B));
+      for (const T of [2, 4, 8]) {
+        const share = B / T;
+        const columnsOf = (round: number, w: number) =>
+          schedule
+            .subarray(round * B, (round + 1) * B)
+            .filter((b) => Math.floor(b / B / share) === w)
+            .map((b) => b % B)
+            .sort();
+        for (let round = 0; round < B; round++) {
+          const all = new Set<number>();
+          for (let w = 0; w < T; w++) {
+            const mine = columnsOf(round, w);
+            expect(mine.length).toBe(share);
+            for (const c of mine) all.add(c);
+            // the same columns through each aligned run of B/T rounds
+            expect(mine).toEqual(columnsOf(round - (round % share), w));
+          }
+          expect(all.size).toBe(B);
+        }
+      }
+    }
+  });
+});
+
 describe('parallel SGD', () => {
   it('the committed module is the compiled sgd-blocks.wat', async () => {
     expect(readFileSync(join(here, '../wasm/sgd-blocks.wat'), 'utf8')).toContain('sgd_block');
@@ -128,6 +182,26 @@ describe('parallel SGD', () => {
       expect(two.losses.at(-1)!).toBeLessThan(two.losses[0]!);
       const other = await run(engine, { ...config, seed: 12 }, { threads: 2 });
       expect(other.losses).not.toEqual(two.losses);
+    },
+    SLOW,
+  );
+
+  it(
+    'gives the same result on 3 threads (blocks from a shared counter) and 4 (blocks owned by row block) as on 1',
+    async () => {
+      // 100,000 ratings: enough for four workers
+      const big = generateSynthetic({ users: 800, items: 400, ratings: 100_000, seed: 6 });
+      const bigShape = { numUsers: big.users.size, numItems: big.items.size };
+      const engine = createParallelSgdEngine();
+      const fit = (threads: number) =>
+        fitWithLosses(engine, big.ratings, bigShape, { ...config, epochs: 4 }, { threads });
+      const one = await fit(1);
+      for (const threads of [3, 4]) {
+        const many = await fit(threads);
+        expect(many.losses).toEqual(one.losses);
+        expect(many.params.userFactors).toEqual(one.params.userFactors);
+        expect(many.params.itemBias).toEqual(one.params.itemBias);
+      }
     },
     SLOW,
   );

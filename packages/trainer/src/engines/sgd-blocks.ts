@@ -4,10 +4,16 @@
  * into B column blocks, so the rating matrix is a B × B grid; two blocks that share neither a row block nor a column
  * block touch disjoint parameters, and threads can update them at the same time without locks.
  *
- * Here an epoch is B rounds; round s updates the B blocks (π(a), ρ((a + s) mod B)), a = 0…B−1 — a perfect
- * matching of row and column blocks (one Latin-square diagonal), so the blocks of a round are independent and the
- * B rounds cover every block once. π, ρ and the round order are drawn from the seeded generator each epoch; the
- * ratings of a block lie contiguously (packed 12-byte rows) in an order shuffled once at the start. Because the
+ * Here an epoch is B rounds (B a power of two); round s updates the B blocks (π(a), ρ(a ⊕ s)), a = 0…B−1 — a
+ * perfect matching of row and column blocks (the XOR Latin square), so the blocks of a round are independent and the
+ * B rounds cover every block once. π, ρ and the round order are drawn from the seeded generator each epoch: ρ any
+ * permutation, π and the round order nested (nestedOrder: each aligned half, quarter, … of positions holds an
+ * aligned half, quarter, … of row blocks, and the rounds with the same top bits of s come one after another). So
+ * for T = 2, 4, 8, … threads where thread w owns the row blocks w·B/T … (w + 1)·B/T − 1 (sgd-worker.mjs): its rows
+ * sit at one aligned group g of positions, which meets in B/T consecutive rounds (the same top bits t of s) only the
+ * columns at positions g ⊕ t — no other thread's — so a row block's factors and ratings stay with one thread for good
+ * and a column block's for B/T rounds at a time. The ratings of a block lie contiguously (packed 12-byte rows) in an
+ * order shuffled once at the start. Because the
  * blocks of a round are independent and rounds run one after another, the result does not depend on how many
  * threads share a round or in which order they finish: it is the same for 1…B/2 threads, and deterministic for a
  * seed. Hogwild (Niu, Recht, Ré & Wright 2011) is the same layout with the blocks taken in a shuffled order and no
@@ -17,9 +23,14 @@ import type { RatingColumns, Rng } from '@movierec/data';
 import { sgdStep } from './sgd.ts';
 import type { SgdHyper } from './wasm.ts';
 
-/** Blocks per side for t threads: at least 2t (so a round has spare blocks to balance uneven ones), and 16. */
+/**
+ * Blocks per side for t threads: a power of two (the XOR rounds), at least 2t (so a round has spare blocks to balance
+ * uneven ones), and 16 — so 16 for 1…8 threads.
+ */
 export function blocksPerSide(threads: number): number {
-  return Math.max(16, 2 * threads);
+  let B = 16;
+  while (B < 2 * threads) B *= 2;
+  return B;
 }
 
 /**
@@ -111,8 +122,8 @@ export function packByBlocks(
 
 /**
  * One epoch's order of blocks into `out` (B² block ids). 'blocks': B rounds of B independent blocks (see the file
- * comment), each round's blocks largest first (so the threads sharing a round finish close together). 'hogwild':
- * all blocks in one shuffled sequence.
+ * comment), each round's blocks largest first (so threads that take a round's blocks from a shared counter finish
+ * close together). 'hogwild': all blocks in one shuffled sequence.
  */
 export function epochSchedule(
   layout: BlockLayout,
@@ -125,15 +136,38 @@ export function epochSchedule(
     for (let b = 0; b < B * B; b++) out[b] = b;
     return random.shuffle(out);
   }
-  const rowPerm = random.permutation(B);
+  if ((B & (B - 1)) !== 0) throw new RangeError(`sgd: blocks per side must be a power of two, got ${B}`);
+  const rowPerm = nestedOrder(B, random);
   const colPerm = random.permutation(B);
-  const rounds = random.permutation(B);
+  const rounds = nestedOrder(B, random);
   const size = (b: number) => blockStart[b + 1]! - blockStart[b]!;
   for (let s = 0; s < B; s++) {
     const round = out.subarray(s * B, (s + 1) * B);
-    for (let a = 0; a < B; a++) round[a] = rowPerm[a]! * B + colPerm[(a + rounds[s]!) % B]!;
+    // the XOR Latin square: row position a meets column position a ⊕ s
+    for (let a = 0; a < B; a++) round[a] = rowPerm[a]! * B + colPerm[a ^ rounds[s]!]!;
     round.sort((x, y) => size(y) - size(x) || x - y);
   }
+  return out;
+}
+
+/**
+ * 0…B−1 (B a power of two) in a random nested order: the two halves one after the other in a random order, each
+ * half's two quarters likewise, and so on down to single values (B − 1 coin flips). Any aligned run of B/2ᵏ values
+ * (the same top k bits) stays together.
+ */
+export function nestedOrder(B: number, random: Rng): Int32Array {
+  const out = new Int32Array(B);
+  const fill = (from: number, size: number, at: number) => {
+    if (size === 1) {
+      out[at] = from;
+      return;
+    }
+    const half = size >> 1;
+    const first = random.int(2) * half;
+    fill(from + first, half, at);
+    fill(from + half - first, half, at + half);
+  };
+  fill(0, B, 0);
   return out;
 }
 

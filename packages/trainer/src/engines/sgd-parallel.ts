@@ -30,9 +30,9 @@ export interface ParallelSgdOptions {
   /**
    * 'blocks' (default): LIBMF's block scheduling in rounds of independent blocks (src/engines/sgd-blocks.ts);
    * deterministic for a seed, and the same result for any thread count up to 8 (the grid is 16 × 16 blocks up to
-   * 8 threads, 2t × 2t beyond). 'hogwild': the same blocks taken in a shuffled order with no rounds (threads race
-   * on shared rows: NOT deterministic with more than one thread). 'shuffle': the single-threaded engine of sgd.ts
-   * (one global shuffle per epoch; what `batchOrder` needs).
+   * 8 threads, B × B beyond, B the power of two ≥ 2t). 'hogwild': the same blocks taken in a shuffled order with no
+   * rounds (threads race on shared rows: NOT deterministic with more than one thread). 'shuffle': the
+   * single-threaded engine of sgd.ts (one global shuffle per epoch; what `batchOrder` needs).
    */
   schedule?: 'blocks' | 'hogwild' | 'shuffle';
   /** 'wasm' (default when WebAssembly SIMD is available) or 'js' (the float64 reference kernel, one thread). */
@@ -130,6 +130,7 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       ctl.set(firstSlots(layout.itemBlock, B), words.ITEM_SLOTS);
       const scheduleSlot = (epoch: number) =>
         ctl.subarray(words.SCHEDULE + (epoch & 1) * BB, words.SCHEDULE + ((epoch & 1) + 1) * BB);
+      const drawSchedule = (epoch: number) => epochSchedule(layout, random, mode, scheduleSlot(epoch));
       // Σe² per block, epoch e in half e mod 2
       const blockSse = new SharedArrayBuffer(16 * BB);
       const sse = new Float64Array(blockSse);
@@ -208,8 +209,7 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
       let result: ParamArrays = live;
       try {
         // the generator draws the schedules in epoch order, `lag` epochs ahead of the workers
-        for (let e = 0; e < Math.min(lag, config.epochs); e++)
-          epochSchedule(layout, random, mode, scheduleSlot(e));
+        for (let e = 0; e < Math.min(lag, config.epochs); e++) drawSchedule(e);
         let t0 = performance.now();
         for (let epoch = 0; epoch < config.epochs; epoch++) {
           options.signal?.throwIfAborted();
@@ -225,16 +225,18 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
                 }),
             };
             // the workers' one message, once a failing worker's error has a listener
-            // epochs overlap, so blocks are counted per epoch parity (epochs e and e + 2 never overlap)
+            // epochs overlap, so blocks are counted per epoch parity (epochs e and e + 2 never overlap). With
+            // snapshots, this epoch's parameters are complete in their slot once the next epoch's first round has
+            // copied them, which comes after every block of this epoch: one wake-up per epoch instead of two (each
+            // takes a core from a worker)
             const parity = (epoch & 1) * words.LINE;
             await pool.until(
-              reached(words.DONE + parity, ((epoch >> 1) + 1) * BB),
+              snapshots && !last
+                ? reached(words.SAVED + parity, ((epoch >> 1) + 1) * 2 * B)
+                : reached(words.DONE + parity, ((epoch >> 1) + 1) * BB),
               progress,
               epoch === 0 ? () => pool.post({ type: 'start' }) : undefined,
             );
-            // this epoch's parameters are complete in their slot once the next epoch's first round has begun
-            if (snapshots && !last)
-              await pool.until(reached(words.SAVED + parity, ((epoch >> 1) + 1) * 2 * B), progress);
           } else {
             // progress, abort and the event loop between every B blocks (a round)
             let done = 0;
@@ -281,7 +283,7 @@ export function createParallelSgdEngine(engineOptions: ParallelSgdOptions = {}):
             break;
           }
           // the schedule slot and loss half of this epoch are free: draw epoch + lag's, then let the workers on
-          if (epoch + lag < config.epochs) epochSchedule(layout, random, mode, scheduleSlot(epoch + lag));
+          if (epoch + lag < config.epochs) drawSchedule(epoch + lag);
           Atomics.store(ctl, words.READ, epoch + 1);
           Atomics.notify(ctl, words.READ);
           // (with workers this thread waited in the event loop the whole epoch)
