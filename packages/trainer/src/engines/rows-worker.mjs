@@ -34,8 +34,9 @@ function take(chunks, run) {
 }
 
 function bpmfSteps() {
-  const { byUser, byItem, U, V, extra, priorShift, step, bounds, sse, d, k, seed } = workerData;
-  const scratch = rowScratch(d);
+  const { byUser, byItem, U, V, extra, priorShift, step, bounds, sse, d, k, seed, kernel } = workerData;
+  // kernel: the compiled wasm/bpmf-rows.wat (a WebAssembly.Module crosses to a worker), undefined for scalar loops
+  const scratch = rowScratch(d, kernel);
   const pu = new Float64Array(k);
   const sides = [
     { start: byUser.start, cols: byUser.cols, values: byUser.values, X: U, Y: V, selfExtra: extra },

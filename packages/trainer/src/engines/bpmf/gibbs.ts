@@ -66,6 +66,11 @@ export interface BpmfConfig {
   signal?: AbortSignal;
   /** The worker script (tests substitute one that fails). */
   workerUrl?: URL;
+  /**
+   * The row draws' sums on the WebAssembly SIMD kernel where it compiles (default true); false forces the scalar
+   * loops of rows.mjs, the reference (sweeps.ts).
+   */
+  simd?: boolean;
 }
 
 export interface BpmfSample {
@@ -171,6 +176,7 @@ export async function fitBpmf(
     threads,
     signal: config.signal,
     workerUrl: config.workerUrl,
+    simd: config.simd,
   });
   try {
     for (let sweep = 0; sweep < total; sweep++) {

@@ -1,4 +1,5 @@
 // Types of rows.mjs (plain JavaScript shared by the main thread and the pool's workers).
+import type { WasmModule } from '@movierec/core';
 
 export interface CsrArrays {
   readonly start: Int32Array;
@@ -34,6 +35,17 @@ export class RowRng {
   normal(): number;
 }
 
+/** The SIMD path's per-thread state: the kernel instance and its own memory's Gram G and batch F. */
+export interface RowSimd {
+  readonly dq: number;
+  readonly syrk: (F: number, n: number, dq: number, G: number) => void;
+  readonly G: Float64Array;
+  readonly F: Float64Array;
+  readonly fAt: number;
+  /** Where the gather's prefetching pass leaves its (meaningless) sum. */
+  touched: number;
+}
+
 export interface RowScratch {
   readonly tri: Float64Array;
   readonly prec: Float64Array;
@@ -41,11 +53,15 @@ export interface RowScratch {
   readonly z: Float64Array;
   readonly f: Float64Array;
   readonly rng: RowRng;
+  /** Set when rowScratch was given the kernel: sampleRows then runs its sums there. */
+  readonly simd: RowSimd | undefined;
 }
 
 export function balancedChunks(start: Int32Array, rows: number, count: number, perRow: number): Int32Array;
-export function rowScratch(d: number): RowScratch;
+export function rowScratch(d: number, kernel?: WasmModule | undefined): RowScratch;
 export function sampleRows(side: RowSide, step: RowStep, r0: number, r1: number, scratch: RowScratch): void;
+/** Row r's Λ* (lower triangle of scratch.prec) and right-hand side (scratch.rhs), before the draw. */
+export function rowSums(side: RowSide, step: RowStep, r: number, scratch: RowScratch): void;
 export function sseRows(
   byUser: CsrArrays,
   U: Float64Array,

@@ -101,8 +101,15 @@ function fmix(h) {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Scratch arrays of one thread for d-dimensional rows. */
-export function rowScratch(d) {
+/** Ratings per batch of the SIMD path: F is BATCH × dq float64s (24 KiB at d = 11, so it stays in L1). */
+const BATCH = 256;
+
+/**
+ * Scratch arrays of one thread for d-dimensional rows. `kernel`: the compiled module of wasm/bpmf-rows.wat
+ * (./rows-wasm.ts), or undefined for the scalar path; each thread instantiates it on a small memory of its own
+ * (the Gram G and one batch F of gathered rows, never the factors or the ratings).
+ */
+export function rowScratch(d, kernel) {
   return {
     tri: new Float64Array((d * (d + 1)) / 2),
     prec: new Float64Array(d * d),
@@ -110,7 +117,22 @@ export function rowScratch(d) {
     z: new Float64Array(d),
     f: new Float64Array(d),
     rng: new RowRng(),
+    simd: kernel ? simdScratch(d, kernel) : undefined,
   };
+}
+
+function simdScratch(d, kernel) {
+  // F's columns: f_j (d), t_j, zeros up to a multiple of 4 (the kernel's 4 × 4 blocks)
+  const dq = (d + 4) & ~3;
+  const gBytes = dq * dq * 8;
+  const pages = Math.ceil((gBytes + BATCH * dq * 8) / 65536);
+  // a fixed size: the views below are never detached by a grow
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const { syrk } = new WebAssembly.Instance(kernel, { env: { memory } }).exports;
+  const F = new Float64Array(memory.buffer, gBytes, BATCH * dq);
+  // column d - 1 = k is f_j's constant 1 (the bias), set once; columns after d stay 0
+  for (let q = d - 1; q < F.length; q += dq) F[q] = 1;
+  return { dq, syrk, G: new Float64Array(memory.buffer, 0, dq * dq), F, fAt: gBytes, touched: 0 };
 }
 
 /**
@@ -119,101 +141,166 @@ export function rowScratch(d) {
  *   Λ* = Λ + α Σ_j f_j f_jᵀ,  m* = Λ*⁻¹ (α Σ_j f_j t_j + Λ μ),  x ~ N(m*, Λ*⁻¹)   (Salakhutdinov & Mnih 2008, eq. 12–13).
  * `side` = { start, cols, values, X, Y, selfExtra?, otherExtra?, priorShift? }, `step` = { d, k, mean, alpha,
  * lambda (d×d), lmu (Λμ), seed, sweep, sideIndex }. Throws when a conditional precision is not positive definite.
+ * With `scratch.simd` (rowScratch given the kernel) the sums run on the WebAssembly kernel (simdSums); the scalar
+ * loops below are the reference it is tested against (test/bpmf-simd.test.ts).
  */
 export function sampleRows(side, step, r0, r1, scratch) {
-  const { start, cols, values, X, Y, selfExtra, otherExtra, priorShift } = side;
-  const { d, k, mean, alpha, lambda, lmu, seed, sweep, sideIndex } = step;
-  const { tri, prec, rhs, z, f, rng } = scratch;
-  const plain = otherExtra === undefined && selfExtra === undefined;
+  const { X } = side;
+  const { d, seed, sweep, sideIndex } = step;
+  const { prec, rhs, z, rng } = scratch;
   for (let r = r0; r < r1; r++) {
-    // Λ* accumulates in the packed lower triangle `tri` (entry (a, b), b ≤ a, at a(a+1)/2 + b), starting from Λ.
-    let p = 0;
-    for (let a = 0; a < d; a++) {
-      const row = a * d;
-      for (let b = 0; b <= a; b++) tri[p++] = lambda[row + b];
-    }
-    for (let a = 0; a < d; a++) rhs[a] = lmu[a];
-    if (priorShift) {
-      // Prior mean μ + s_r (s_r = Bᵀ g_r): Λ(μ + s_r) = Λμ + Λ s_r.
-      const os = r * d;
-      for (let a = 0; a < d; a++) {
-        let t = 0;
-        for (let b = 0; b < d; b++) t += lambda[a * d + b] * priorShift[os + b];
-        rhs[a] += t;
-      }
-    }
-    const e0 = start[r];
-    const e1 = start[r + 1];
-    if (plain) {
-      // f_j = (y_j factors, 1) read straight from Y: Λ* += α f_j f_jᵀ, rhs += α f_j t_j (t_j = r − μ − y_j bias).
-      // Four ratings per pass over the triangle: one load/store of each Λ* entry per four rank-one updates.
-      let e = e0;
-      for (; e + 4 <= e1; e += 4) {
-        const o0 = cols[e] * d;
-        const o1 = cols[e + 1] * d;
-        const o2 = cols[e + 2] * d;
-        const o3 = cols[e + 3] * d;
-        const t0 = alpha * (values[e] - mean - Y[o0 + k]);
-        const t1 = alpha * (values[e + 1] - mean - Y[o1 + k]);
-        const t2 = alpha * (values[e + 2] - mean - Y[o2 + k]);
-        const t3 = alpha * (values[e + 3] - mean - Y[o3 + k]);
-        p = 0;
-        for (let a = 0; a < k; a++) {
-          const y0 = Y[o0 + a];
-          const y1 = Y[o1 + a];
-          const y2 = Y[o2 + a];
-          const y3 = Y[o3 + a];
-          rhs[a] += y0 * t0 + y1 * t1 + y2 * t2 + y3 * t3;
-          const f0 = alpha * y0;
-          const f1 = alpha * y1;
-          const f2 = alpha * y2;
-          const f3 = alpha * y3;
-          for (let b = 0; b <= a; b++)
-            tri[p++] += f0 * Y[o0 + b] + f1 * Y[o1 + b] + f2 * Y[o2 + b] + f3 * Y[o3 + b];
-        }
-        rhs[k] += t0 + t1 + t2 + t3;
-        for (let b = 0; b < k; b++) tri[p++] += alpha * (Y[o0 + b] + Y[o1 + b] + Y[o2 + b] + Y[o3 + b]);
-        tri[p] += 4 * alpha;
-      }
-      for (; e < e1; e++) {
-        const o = cols[e] * d;
-        const t = alpha * (values[e] - mean - Y[o + k]);
-        p = 0;
-        for (let a = 0; a < k; a++) {
-          const ya = Y[o + a];
-          rhs[a] += ya * t;
-          const fa = alpha * ya;
-          for (let b = 0; b <= a; b++) tri[p++] += fa * Y[o + b];
-        }
-        rhs[k] += t;
-        for (let b = 0; b < k; b++) tri[p++] += alpha * Y[o + b];
-        tri[p] += alpha;
-      }
-    } else {
-      for (let e = e0; e < e1; e++) {
-        const c = cols[e];
-        const o = c * d;
-        for (let a = 0; a < k; a++) f[a] = Y[o + a];
-        if (otherExtra) for (let a = 0; a < k; a++) f[a] += otherExtra[c * k + a];
-        f[k] = 1;
-        let off = 0;
-        if (selfExtra) for (let a = 0; a < k; a++) off += f[a] * selfExtra[r * k + a];
-        const t = alpha * (values[e] - mean - Y[o + k] - off);
-        p = 0;
-        for (let a = 0; a < d; a++) {
-          const fa = alpha * f[a];
-          rhs[a] += f[a] * t;
-          for (let b = 0; b <= a; b++) tri[p++] += fa * f[b];
-        }
-      }
-    }
-    p = 0;
-    for (let a = 0; a < d; a++) {
-      const row = a * d;
-      for (let b = 0; b <= a; b++) prec[row + b] = tri[p++];
-    }
+    rowSums(side, step, r, scratch);
     rng.reset(seed, sweep, sideIndex, r);
     drawGaussian(prec, rhs, d, rng, z, X, r * d);
+  }
+}
+
+/**
+ * Row r's conditional: Λ* = Λ + α Σ_j f_j f_jᵀ into the lower triangle of scratch.prec (d × d row-major) and
+ * α Σ_j f_j t_j + Λμ (+ Λ s_r with a prior shift) into scratch.rhs — on the kernel when scratch.simd is set
+ * (simdSums), else by the scalar loops (the reference).
+ */
+export function rowSums(side, step, r, scratch) {
+  const { start, cols, values, Y, selfExtra, otherExtra, priorShift } = side;
+  const { d, k, mean, alpha, lambda, lmu } = step;
+  const { tri, prec, rhs, f, simd } = scratch;
+  if (simd) {
+    simdSums(side, step, r, simd);
+    // Λ* = Λ + α Σ f fᵀ, rhs = Λμ + α Σ f t (+ Λ s_r below): G's lower triangle and its row d
+    const { G, dq } = simd;
+    for (let a = 0; a < d; a++) {
+      const row = a * d;
+      const g = a * dq;
+      for (let b = 0; b <= a; b++) prec[row + b] = lambda[row + b] + alpha * G[g + b];
+      rhs[a] = lmu[a] + alpha * G[d * dq + a];
+    }
+    if (priorShift) addPriorShift(lambda, priorShift, r, d, rhs);
+    return;
+  }
+  const plain = otherExtra === undefined && selfExtra === undefined;
+  // Λ* accumulates in the packed lower triangle `tri` (entry (a, b), b ≤ a, at a(a+1)/2 + b), starting from Λ.
+  let p = 0;
+  for (let a = 0; a < d; a++) {
+    const row = a * d;
+    for (let b = 0; b <= a; b++) tri[p++] = lambda[row + b];
+  }
+  for (let a = 0; a < d; a++) rhs[a] = lmu[a];
+  if (priorShift) addPriorShift(lambda, priorShift, r, d, rhs);
+  const e0 = start[r];
+  const e1 = start[r + 1];
+  if (plain) {
+    // f_j = (y_j factors, 1) read straight from Y: Λ* += α f_j f_jᵀ, rhs += α f_j t_j (t_j = r − μ − y_j bias).
+    // Four ratings per pass over the triangle: one load/store of each Λ* entry per four rank-one updates.
+    let e = e0;
+    for (; e + 4 <= e1; e += 4) {
+      const o0 = cols[e] * d;
+      const o1 = cols[e + 1] * d;
+      const o2 = cols[e + 2] * d;
+      const o3 = cols[e + 3] * d;
+      const t0 = alpha * (values[e] - mean - Y[o0 + k]);
+      const t1 = alpha * (values[e + 1] - mean - Y[o1 + k]);
+      const t2 = alpha * (values[e + 2] - mean - Y[o2 + k]);
+      const t3 = alpha * (values[e + 3] - mean - Y[o3 + k]);
+      p = 0;
+      for (let a = 0; a < k; a++) {
+        const y0 = Y[o0 + a];
+        const y1 = Y[o1 + a];
+        const y2 = Y[o2 + a];
+        const y3 = Y[o3 + a];
+        rhs[a] += y0 * t0 + y1 * t1 + y2 * t2 + y3 * t3;
+        const f0 = alpha * y0;
+        const f1 = alpha * y1;
+        const f2 = alpha * y2;
+        const f3 = alpha * y3;
+        for (let b = 0; b <= a; b++)
+          tri[p++] += f0 * Y[o0 + b] + f1 * Y[o1 + b] + f2 * Y[o2 + b] + f3 * Y[o3 + b];
+      }
+      rhs[k] += t0 + t1 + t2 + t3;
+      for (let b = 0; b < k; b++) tri[p++] += alpha * (Y[o0 + b] + Y[o1 + b] + Y[o2 + b] + Y[o3 + b]);
+      tri[p] += 4 * alpha;
+    }
+    for (; e < e1; e++) {
+      const o = cols[e] * d;
+      const t = alpha * (values[e] - mean - Y[o + k]);
+      p = 0;
+      for (let a = 0; a < k; a++) {
+        const ya = Y[o + a];
+        rhs[a] += ya * t;
+        const fa = alpha * ya;
+        for (let b = 0; b <= a; b++) tri[p++] += fa * Y[o + b];
+      }
+      rhs[k] += t;
+      for (let b = 0; b < k; b++) tri[p++] += alpha * Y[o + b];
+      tri[p] += alpha;
+    }
+  } else {
+    for (let e = e0; e < e1; e++) {
+      const c = cols[e];
+      const o = c * d;
+      for (let a = 0; a < k; a++) f[a] = Y[o + a];
+      if (otherExtra) for (let a = 0; a < k; a++) f[a] += otherExtra[c * k + a];
+      f[k] = 1;
+      let off = 0;
+      if (selfExtra) for (let a = 0; a < k; a++) off += f[a] * selfExtra[r * k + a];
+      const t = alpha * (values[e] - mean - Y[o + k] - off);
+      p = 0;
+      for (let a = 0; a < d; a++) {
+        const fa = alpha * f[a];
+        rhs[a] += f[a] * t;
+        for (let b = 0; b <= a; b++) tri[p++] += fa * f[b];
+      }
+    }
+  }
+  p = 0;
+  for (let a = 0; a < d; a++) {
+    const row = a * d;
+    for (let b = 0; b <= a; b++) prec[row + b] = tri[p++];
+  }
+}
+
+/** Prior mean μ + s_r (s_r = Bᵀ g_r, row r of `priorShift`): Λ(μ + s_r) = Λμ + Λ s_r, so rhs += Λ s_r. */
+function addPriorShift(lambda, priorShift, r, d, rhs) {
+  const os = r * d;
+  for (let a = 0; a < d; a++) {
+    let t = 0;
+    for (let b = 0; b < d; b++) t += lambda[a * d + b] * priorShift[os + b];
+    rhs[a] += t;
+  }
+}
+
+/**
+ * Row r's sums on the kernel: G = Σ_j (f_j, t_j)(f_j, t_j)ᵀ (lower triangle, dq × dq) with f_j = (y_j + e_j, 1)
+ * (e_j: row j of otherExtra, the SVD++ part, when given) and t_j = r_j − μ − (y_j bias) − f_j·s (s: this row's
+ * selfExtra, when given) — the scalar loops' f and t before α. The row's ratings are gathered BATCH at a time into
+ * F (O(n·d) copies against the kernel's O(n·d²/2) products).
+ */
+function simdSums(side, step, r, simd) {
+  const { start, cols, values, Y, selfExtra, otherExtra } = side;
+  const { d, k, mean } = step;
+  const { dq, syrk, G, F, fAt } = simd;
+  G.fill(0);
+  const e1 = start[r + 1];
+  const os = r * k;
+  for (let e = start[r]; e < e1; ) {
+    const n = Math.min(BATCH, e1 - e);
+    // touch the batch's rows of Y first: independent loads, so their cache misses overlap (the gather's own loop
+    // keeps few ratings in flight); the sum only keeps the loads from being dropped
+    let touch = 0;
+    for (let x = e, last = e + n; x < last; x++) {
+      const o = cols[x] * d;
+      touch += Y[o] + Y[o + k];
+    }
+    simd.touched = touch;
+    for (let q = 0, last = e + n; e < last; e++, q += dq) {
+      const c = cols[e];
+      const o = c * d;
+      for (let a = 0; a < k; a++) F[q + a] = Y[o + a];
+      if (otherExtra) for (let a = 0, oe = c * k; a < k; a++) F[q + a] += otherExtra[oe + a];
+      let off = 0;
+      if (selfExtra) for (let a = 0; a < k; a++) off += F[q + a] * selfExtra[os + a];
+      F[q + d] = values[e] - mean - Y[o + k] - off;
+    }
+    syrk(fAt, n, dq, 0);
   }
 }
 

@@ -1,6 +1,8 @@
 import { WorkerPool } from '../pool.ts';
+import { compileWasm } from '../wasm.ts';
 import type { Csr } from './csr.ts';
 import { balancedChunks, rowScratch, sampleRows, sseRows } from './rows.mjs';
+import { BPMF_ROWS_WASM_BASE64 } from './rows-wasm.ts';
 import type { Hyper } from './wishart.ts';
 
 /**
@@ -29,6 +31,11 @@ export interface RowSweepSetup {
   signal?: AbortSignal | undefined;
   /** The worker script (default ../rows-worker.mjs); tests substitute one that fails. */
   workerUrl?: URL | undefined;
+  /**
+   * The row sums on the WebAssembly SIMD kernel (wasm/bpmf-rows.wat) where it compiles (default true); false: the
+   * scalar loops of rows.mjs, the reference the kernel is tested against.
+   */
+  simd?: boolean | undefined;
 }
 
 /**
@@ -57,7 +64,9 @@ export class RowSweeps {
       balancedChunks(byItem.start, byItem.rows, Math.min(CHUNKS, Math.max(1, byItem.rows)), perRow),
     ];
     this.#step = new Float64Array(new SharedArrayBuffer(8 * (d * d + d)));
-    this.#scratch = rowScratch(d);
+    // null where WebAssembly SIMD is unavailable: every thread then runs the scalar loops
+    const kernel = setup.simd === false ? undefined : (compileWasm(BPMF_ROWS_WASM_BASE64) ?? undefined);
+    this.#scratch = rowScratch(d, kernel);
     this.#pu = new Float64Array(k);
     if (setup.threads > 1) {
       for (const [what, a] of [
@@ -89,6 +98,7 @@ export class RowSweeps {
           d,
           k,
           seed: setup.seed,
+          kernel,
         },
         'bpmf',
       );

@@ -1,0 +1,86 @@
+;; The dominant loop of a BPMF row draw (src/engines/bpmf/rows.mjs's sampleRows): the row's Gram sums over its
+;; ratings, as one symmetric rank-n update G += Fᵀ F of a batch of gathered rows F (n × dq, row-major, f64).
+;; Each row of F is (f_j, t_j, 0 …): the other side's features f_j = (factors, 1) and the target t_j, padded with
+;; zeros to dq columns (dq a multiple of 4), so G's lower triangle holds Σ f fᵀ (rows and columns < d) and, in row d,
+;; Σ t_j f_j — the precision and right-hand-side sums of Salakhutdinov & Mnih 2008, eq. 12–13, in one pass.
+;; The memory is the calling thread's own (imported): F and G are byte offsets into it, filled by rows.mjs.
+;; Build: pnpm --filter @movierec/trainer build:wasm
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; G[a, c] += Σ_j F[j, a]·F[j, c] for the 4 × 4 blocks on or below the diagonal (a0 ≥ c0, steps of 4): eight f64x2
+  ;; accumulators (4 rows × 2 column pairs) stay in registers over all n rows of F; F[j, a] is splat, F[j, c…c+3]
+  ;; loaded as two pairs. Entries above the diagonal inside a diagonal block are summed too (and not read).
+  (func (export "syrk") (param $F i32) (param $n i32) (param $dq i32) (param $G i32)
+    (local $stride i32) (local $a0 i32) (local $c0 i32) (local $row i32) (local $pa i32) (local $end i32) (local $span i32)
+    (local $g0 i32) (local $g1 i32) (local $g2 i32) (local $g3 i32)
+    (local $s v128) (local $b0 v128) (local $b1 v128)
+    (local $x00 v128) (local $x01 v128) (local $x10 v128) (local $x11 v128)
+    (local $x20 v128) (local $x21 v128) (local $x30 v128) (local $x31 v128)
+    (local.set $stride (i32.shl (local.get $dq) (i32.const 3)))
+    (local.set $span (i32.mul (local.get $n) (local.get $stride)))
+    (local.set $a0 (i32.const 0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $a0) (local.get $dq)))
+        (local.set $c0 (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.gt_u (local.get $c0) (local.get $a0)))
+            ;; G rows a0 … a0+3 at columns c0 … c0+3 (byte addresses)
+            (local.set $g0
+              (i32.add (local.get $G)
+                (i32.shl (i32.add (i32.mul (local.get $a0) (local.get $dq)) (local.get $c0)) (i32.const 3))))
+            (local.set $g1 (i32.add (local.get $g0) (local.get $stride)))
+            (local.set $g2 (i32.add (local.get $g1) (local.get $stride)))
+            (local.set $g3 (i32.add (local.get $g2) (local.get $stride)))
+            (local.set $x00 (v128.load (local.get $g0)))
+            (local.set $x01 (v128.load offset=16 (local.get $g0)))
+            (local.set $x10 (v128.load (local.get $g1)))
+            (local.set $x11 (v128.load offset=16 (local.get $g1)))
+            (local.set $x20 (v128.load (local.get $g2)))
+            (local.set $x21 (v128.load offset=16 (local.get $g2)))
+            (local.set $x30 (v128.load (local.get $g3)))
+            (local.set $x31 (v128.load offset=16 (local.get $g3)))
+            ;; $row walks F[j, c0], $pa walks F[j, a0]; $end is F[n, c0]
+            (local.set $row (i32.add (local.get $F) (i32.shl (local.get $c0) (i32.const 3))))
+            (local.set $pa (i32.add (local.get $F) (i32.shl (local.get $a0) (i32.const 3))))
+            (local.set $end (i32.add (local.get $row) (local.get $span)))
+            (block $done
+              (loop $each
+                (br_if $done (i32.ge_u (local.get $row) (local.get $end)))
+                (local.set $b0
+                  (v128.load (local.get $row)))
+                (local.set $b1
+                  (v128.load offset=16 (local.get $row)))
+                (local.set $s
+                  (v128.load64_splat (local.get $pa)))
+                (local.set $x00 (f64x2.add (local.get $x00) (f64x2.mul (local.get $s) (local.get $b0))))
+                (local.set $x01 (f64x2.add (local.get $x01) (f64x2.mul (local.get $s) (local.get $b1))))
+                (local.set $s
+                  (v128.load64_splat offset=8 (local.get $pa)))
+                (local.set $x10 (f64x2.add (local.get $x10) (f64x2.mul (local.get $s) (local.get $b0))))
+                (local.set $x11 (f64x2.add (local.get $x11) (f64x2.mul (local.get $s) (local.get $b1))))
+                (local.set $s
+                  (v128.load64_splat offset=16 (local.get $pa)))
+                (local.set $x20 (f64x2.add (local.get $x20) (f64x2.mul (local.get $s) (local.get $b0))))
+                (local.set $x21 (f64x2.add (local.get $x21) (f64x2.mul (local.get $s) (local.get $b1))))
+                (local.set $s
+                  (v128.load64_splat offset=24 (local.get $pa)))
+                (local.set $x30 (f64x2.add (local.get $x30) (f64x2.mul (local.get $s) (local.get $b0))))
+                (local.set $x31 (f64x2.add (local.get $x31) (f64x2.mul (local.get $s) (local.get $b1))))
+                (local.set $row (i32.add (local.get $row) (local.get $stride)))
+                (local.set $pa (i32.add (local.get $pa) (local.get $stride)))
+                (br $each)))
+            (v128.store (local.get $g0) (local.get $x00))
+            (v128.store offset=16 (local.get $g0) (local.get $x01))
+            (v128.store (local.get $g1) (local.get $x10))
+            (v128.store offset=16 (local.get $g1) (local.get $x11))
+            (v128.store (local.get $g2) (local.get $x20))
+            (v128.store offset=16 (local.get $g2) (local.get $x21))
+            (v128.store (local.get $g3) (local.get $x30))
+            (v128.store offset=16 (local.get $g3) (local.get $x31))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 4)))
+            (br $cols)))
+        (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
+        (br $rows)))))
