@@ -4,9 +4,29 @@ import { describe, expect, it } from 'vitest';
 import { type BpmfConfig, type BpmfResult, fitBpmf } from '../src/engines/bpmf/gibbs.ts';
 import { type RowSide, type RowStep, rowScratch, rowSums, sampleRows } from '../src/engines/bpmf/rows.mjs';
 import { BPMF_ROWS_WASM_BASE64 } from '../src/engines/bpmf/rows-wasm.ts';
+import { kernelPlace, rowFactors } from '../src/engines/bpmf/sweeps.ts';
 
-// The BPMF row kernel (wasm/bpmf-rows.wat through rows.mjs's simdSums) against the scalar loops of rows.mjs.
+// The BPMF row kernel (wasm/bpmf-rows.wat through rows.mjs's simdSums) against the scalar loops of rows.mjs, in its
+// two forms: rows gathered by JavaScript (`syrk`; any Y, and the SVD++ rows), and by the kernel itself
+// (`gather_syrk`; plain rows whose Y lives in the kernel's memory, as rowFactors lays the engine's U and V out).
 const kernel = compileWasm(BPMF_ROWS_WASM_BASE64);
+
+/** The kernel scratch that gathers by JavaScript, and a copy of `c`'s Y in a kernel memory with its scratch there. */
+function kernelForms(c: Case) {
+  const { d } = c.step;
+  const others = c.side.Y.length / d;
+  const placed = rowFactors(1, others, d, 1, true);
+  placed.V.set(c.side.Y);
+  expect(placed.kernel?.memory).toBeDefined();
+  return [
+    ['rows gathered by JavaScript', c.side, rowScratch(d, { module: kernel! })],
+    [
+      'rows gathered by the kernel',
+      { ...c.side, Y: placed.V },
+      rowScratch(d, kernelPlace(placed.kernel!, 0)),
+    ],
+  ] as const;
+}
 
 // Ratings per row: none, fewer than the scalar loop's unroll of 4, exactly 4, one over, and past the kernel's batch
 // of 256 (one, two and three batches).
@@ -116,32 +136,32 @@ describe.skipIf(kernel === null)('BPMF row kernel (WebAssembly SIMD) against the
         const c = makeCase(k, extras, 100 + k);
         const { d } = c.step;
         const scalar = rowScratch(d);
-        const simd = rowScratch(d, kernel!);
         expect(scalar.simd).toBeUndefined();
-        expect(simd.simd).toBeDefined();
-        for (let r = 0; r < c.rows; r++) {
-          rowSums(c.side, c.step, r, scalar);
-          rowSums(c.side, c.step, r, simd);
-          const m = magnitudes(c, r);
-          // A sum of n terms in any order is within (n − 1)·u·Σ|terms| of the exact one (Higham 2002, §4.2;
-          // u = 2⁻⁵³ ≈ 1.1e-16); n ≤ 600 here, so both orders are within 6.7e-14·Σ|terms| and of each other
-          // within 1.4e-13·Σ|terms|, under the 1e-12 asserted.
-          for (let a = 0; a < d; a++) {
-            for (let b = 0; b <= a; b++) {
-              const i = a * d + b;
-              expect(Math.abs(simd.prec[i]! - scalar.prec[i]!)).toBeLessThanOrEqual(1e-12 * m.prec[i]!);
+        for (const [form, side, simd] of kernelForms(c))
+          for (let r = 0; r < c.rows; r++) {
+            expect(simd.simd, form).toBeDefined();
+            rowSums(c.side, c.step, r, scalar);
+            rowSums(side, c.step, r, simd);
+            const m = magnitudes(c, r);
+            // A sum of n terms in any order is within (n − 1)·u·Σ|terms| of the exact one (Higham 2002, §4.2;
+            // u = 2⁻⁵³ ≈ 1.1e-16); n ≤ 600 here, so both orders are within 6.7e-14·Σ|terms| and of each other
+            // within 1.4e-13·Σ|terms|, under the 1e-12 asserted.
+            for (let a = 0; a < d; a++) {
+              for (let b = 0; b <= a; b++) {
+                const i = a * d + b;
+                expect(Math.abs(simd.prec[i]! - scalar.prec[i]!)).toBeLessThanOrEqual(1e-12 * m.prec[i]!);
+              }
+              expect(Math.abs(simd.rhs[a]! - scalar.rhs[a]!)).toBeLessThanOrEqual(1e-12 * m.rhs[a]!);
             }
-            expect(Math.abs(simd.rhs[a]! - scalar.rhs[a]!)).toBeLessThanOrEqual(1e-12 * m.rhs[a]!);
+            if (COUNTS[r] === 0) {
+              // no ratings: Λ* = Λ and the right-hand side Λμ (+ Λ s_r) exactly, in both
+              for (let a = 0; a < d; a++)
+                for (let b = 0; b <= a; b++) expect(simd.prec[a * d + b]).toBe(c.step.lambda[a * d + b]);
+              expect(simd.rhs).toEqual(scalar.rhs);
+            }
+            // the kernel's sums were really added (Λ*'s bias entry gains α·n)
+            if (COUNTS[r]! > 0) expect(simd.prec[d * d - 1]).not.toBe(c.step.lambda[d * d - 1]);
           }
-          if (COUNTS[r] === 0) {
-            // no ratings: Λ* = Λ and the right-hand side Λμ (+ Λ s_r) exactly, in both
-            for (let a = 0; a < d; a++)
-              for (let b = 0; b <= a; b++) expect(simd.prec[a * d + b]).toBe(c.step.lambda[a * d + b]);
-            expect(simd.rhs).toEqual(scalar.rhs);
-          }
-          // the kernel's sums were really added (Λ*'s bias entry gains α·n)
-          if (COUNTS[r]! > 0) expect(simd.prec[d * d - 1]).not.toBe(c.step.lambda[d * d - 1]);
-        }
       },
     );
 
@@ -149,9 +169,14 @@ describe.skipIf(kernel === null)('BPMF row kernel (WebAssembly SIMD) against the
       const c = makeCase(k, extras, 200 + k);
       const { d } = c.step;
       const Xs = new Float64Array(c.rows * d);
-      const Xv = new Float64Array(c.rows * d);
       sampleRows({ ...c.side, X: Xs }, c.step, 0, c.rows, rowScratch(d));
-      sampleRows({ ...c.side, X: Xv }, c.step, 0, c.rows, rowScratch(d, kernel!));
+      const [[, sideJs, scratchJs], [, sideKernel, scratchKernel]] = kernelForms(c);
+      const Xv = new Float64Array(c.rows * d);
+      const Xk = new Float64Array(c.rows * d);
+      sampleRows({ ...sideJs, X: Xv }, c.step, 0, c.rows, scratchJs);
+      sampleRows({ ...sideKernel, X: Xk }, c.step, 0, c.rows, scratchKernel);
+      // the same F either way (copies, and t_j's subtractions in the same order): the same draws, bit for bit
+      expect(Xk).toEqual(Xv);
       // Both draws use the row's one random stream, so they differ only by the sums' rounding (≤ 1e-12 relative,
       // above) carried through the Cholesky factor and the solves, which amplify it by at most κ(Λ*) — below 10⁴
       // here (Λ ⪰ I; the largest eigenvalue ≤ α·n·|f|² ≈ 1.7·600·(0.16k + 1)): within 1e-8 of the row's scale.

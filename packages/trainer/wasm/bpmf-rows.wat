@@ -6,12 +6,12 @@
 ;; The memory is the calling thread's own (imported): F and G are byte offsets into it, filled by rows.mjs.
 ;; Build: pnpm --filter @movierec/trainer build:wasm
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; G[a, c] += Σ_j F[j, a]·F[j, c] for the 4 × 4 blocks on or below the diagonal (a0 ≥ c0, steps of 4): eight f64x2
   ;; accumulators (4 rows × 2 column pairs) stay in registers over all n rows of F; F[j, a] is splat, F[j, c…c+3]
   ;; loaded as two pairs. Entries above the diagonal inside a diagonal block are summed too (and not read).
-  (func (export "syrk") (param $F i32) (param $n i32) (param $dq i32) (param $G i32)
+  (func $syrk (export "syrk") (param $F i32) (param $n i32) (param $dq i32) (param $G i32)
     (local $stride i32) (local $a0 i32) (local $c0 i32) (local $row i32) (local $pa i32) (local $end i32) (local $span i32)
     (local $g0 i32) (local $g1 i32) (local $g2 i32) (local $g3 i32)
     (local $s v128) (local $b0 v128) (local $b1 v128)
@@ -83,4 +83,63 @@
             (local.set $c0 (i32.add (local.get $c0) (i32.const 4)))
             (br $cols)))
         (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
-        (br $rows)))))
+        (br $rows))))
+
+  ;; The plain rows' gather and sums in one call: row j of F = (y_c, 1, t_j, 0 …) for c = cols[j] (i32), y_c the
+  ;; d = k + 1 float64s of Y's row c (factors, then bias), t_j = vals[j] (f32) − μ − (y_c bias); then G += Fᵀ F.
+  ;; A first pass only loads each y_c's two ends, so the cache misses of all n rows are in flight together (the
+  ;; copying pass then finds them in cache); its sum is returned only so the loads are kept. n ≤ F's rows.
+  (func (export "gather_syrk")
+    (param $Y i32) (param $cols i32) (param $vals i32) (param $n i32) (param $d i32) (param $dq i32)
+    (param $mean f64) (param $F i32) (param $G i32)
+    (result f64)
+    (local $j i32) (local $p i32) (local $q i32) (local $a i32) (local $rowBytes i32) (local $kBytes i32)
+    (local $pairs i32) (local $touch f64)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $kBytes (i32.sub (local.get $rowBytes) (i32.const 8)))
+    ;; the factors copied in pairs: ⌈k/2⌉·16 bytes (an odd k copies the bias too, overwritten by the 1 below)
+    (local.set $pairs (i32.and (i32.add (local.get $kBytes) (i32.const 15)) (i32.const -16)))
+    (local.set $j (i32.const 0))
+    (block $touched
+      (loop $touch
+        (br_if $touched (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $p
+          (i32.add (local.get $Y)
+            (i32.mul (i32.load (i32.add (local.get $cols) (i32.shl (local.get $j) (i32.const 2))))
+                     (local.get $rowBytes))))
+        (local.set $touch
+          (f64.add (local.get $touch)
+            (f64.add (f64.load (local.get $p)) (f64.load (i32.add (local.get $p) (local.get $kBytes))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $touch)))
+    (local.set $j (i32.const 0))
+    (local.set $q (local.get $F))
+    (block $gathered
+      (loop $gather
+        (br_if $gathered (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $p
+          (i32.add (local.get $Y)
+            (i32.mul (i32.load (i32.add (local.get $cols) (i32.shl (local.get $j) (i32.const 2))))
+                     (local.get $rowBytes))))
+        (local.set $a (i32.const 0))
+        (block $copied
+          (loop $copy
+            (br_if $copied (i32.ge_u (local.get $a) (local.get $pairs)))
+            (v128.store (i32.add (local.get $q) (local.get $a))
+              (v128.load (i32.add (local.get $p) (local.get $a))))
+            (local.set $a (i32.add (local.get $a) (i32.const 16)))
+            (br $copy)))
+        ;; F[j, k] = 1; F[j, d] = t_j = (r_j − μ) − y_c bias (the scalar path's order)
+        (f64.store (i32.add (local.get $q) (local.get $kBytes)) (f64.const 1))
+        (f64.store (i32.add (local.get $q) (local.get $rowBytes))
+          (f64.sub
+            (f64.sub
+              (f64.promote_f32 (f32.load (i32.add (local.get $vals) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.get $mean))
+            (f64.load (i32.add (local.get $p) (local.get $kBytes)))))
+        (local.set $q (i32.add (local.get $q) (i32.shl (local.get $dq) (i32.const 3))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $gather)))
+    (call $syrk (local.get $F) (local.get $n) (local.get $dq) (local.get $G))
+    (local.get $touch))
+)

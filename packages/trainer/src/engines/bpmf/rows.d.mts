@@ -35,15 +35,41 @@ export class RowRng {
   normal(): number;
 }
 
-/** The SIMD path's per-thread state: the kernel instance and its own memory's Gram G and batch F. */
+/** The SIMD path's per-thread state: the kernel instance's exports and views of its scratch. */
 export interface RowSimd {
   readonly dq: number;
   readonly syrk: (F: number, n: number, dq: number, G: number) => void;
+  readonly gatherSyrk: (
+    Y: number,
+    cols: number,
+    vals: number,
+    n: number,
+    d: number,
+    dq: number,
+    mean: number,
+    F: number,
+    G: number,
+  ) => number;
+  /** The kernel memory's buffer: a Y on it is gathered by the kernel. */
+  readonly buffer: SharedArrayBuffer;
   readonly G: Float64Array;
   readonly F: Float64Array;
+  readonly C: Int32Array;
+  readonly values: Float32Array;
+  readonly gAt: number;
   readonly fAt: number;
+  readonly cAt: number;
+  readonly vAt: number;
   /** Where the gather's prefetching pass leaves its (meaningless) sum. */
   touched: number;
+}
+
+/** The row kernel for rowScratch: the compiled module, and optionally where in a shared memory the scratch goes. */
+export interface RowKernelPlace {
+  readonly module: WasmModule;
+  readonly memory?: { readonly buffer: SharedArrayBuffer } | undefined;
+  /** Byte offset of this thread's rowScratchBytes(d) bytes in `memory` (16-aligned). */
+  readonly at?: number | undefined;
 }
 
 export interface RowScratch {
@@ -58,7 +84,8 @@ export interface RowScratch {
 }
 
 export function balancedChunks(start: Int32Array, rows: number, count: number, perRow: number): Int32Array;
-export function rowScratch(d: number, kernel?: WasmModule | undefined): RowScratch;
+export function rowScratch(d: number, kernel?: RowKernelPlace | undefined): RowScratch;
+export function rowScratchBytes(d: number): number;
 export function sampleRows(side: RowSide, step: RowStep, r0: number, r1: number, scratch: RowScratch): void;
 /** Row r's Λ* (lower triangle of scratch.prec) and right-hand side (scratch.rhs), before the draw. */
 export function rowSums(side: RowSide, step: RowStep, r: number, scratch: RowScratch): void;

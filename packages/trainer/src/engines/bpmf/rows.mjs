@@ -104,10 +104,20 @@ function fmix(h) {
 /** Ratings per batch of the SIMD path: F is BATCH × dq float64s (24 KiB at d = 11, so it stays in L1). */
 const BATCH = 256;
 
+/** F's columns: f_j (d), t_j, zeros up to a multiple of 4 (the kernel's 4 × 4 blocks). */
+const columns = (d) => (d + 4) & ~3;
+
+/** Bytes of one thread's kernel scratch (rowScratch's `at`): G (dq²), F (BATCH × dq), a batch of cols and values. */
+export function rowScratchBytes(d) {
+  const dq = columns(d);
+  return 8 * dq * dq + 8 * BATCH * dq + 8 * BATCH;
+}
+
 /**
- * Scratch arrays of one thread for d-dimensional rows. `kernel`: the compiled module of wasm/bpmf-rows.wat
- * (./rows-wasm.ts), or undefined for the scalar path; each thread instantiates it on a small memory of its own
- * (the Gram G and one batch F of gathered rows, never the factors or the ratings).
+ * Scratch arrays of one thread for d-dimensional rows. `kernel` ({ module, memory?, at? }): the compiled
+ * wasm/bpmf-rows.wat (./rows-wasm.ts) and where this thread's kernel scratch lives — rowScratchBytes(d) bytes at
+ * byte `at` of `memory` (a shared WebAssembly.Memory that may also hold the factors, sweeps.ts's rowFactors), or,
+ * without memory, a small memory of its own; undefined: the scalar path.
  */
 export function rowScratch(d, kernel) {
   return {
@@ -121,18 +131,35 @@ export function rowScratch(d, kernel) {
   };
 }
 
-function simdScratch(d, kernel) {
-  // F's columns: f_j (d), t_j, zeros up to a multiple of 4 (the kernel's 4 × 4 blocks)
-  const dq = (d + 4) & ~3;
-  const gBytes = dq * dq * 8;
-  const pages = Math.ceil((gBytes + BATCH * dq * 8) / 65536);
-  // a fixed size: the views below are never detached by a grow
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  const { syrk } = new WebAssembly.Instance(kernel, { env: { memory } }).exports;
-  const F = new Float64Array(memory.buffer, gBytes, BATCH * dq);
+function simdScratch(d, { module, memory, at = 0 }) {
+  const dq = columns(d);
+  // a fixed size, never grown: the views below are never detached
+  const pages = Math.ceil(rowScratchBytes(d) / 65536);
+  const mem = memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const { syrk, gather_syrk } = new WebAssembly.Instance(module, { env: { memory: mem } }).exports;
+  const gAt = at;
+  const fAt = gAt + 8 * dq * dq;
+  const cAt = fAt + 8 * BATCH * dq;
+  const vAt = cAt + 4 * BATCH;
+  const F = new Float64Array(mem.buffer, fAt, BATCH * dq);
+  F.fill(0);
   // column d - 1 = k is f_j's constant 1 (the bias), set once; columns after d stay 0
   for (let q = d - 1; q < F.length; q += dq) F[q] = 1;
-  return { dq, syrk, G: new Float64Array(memory.buffer, 0, dq * dq), F, fAt: gBytes, touched: 0 };
+  return {
+    dq,
+    syrk,
+    gatherSyrk: gather_syrk,
+    buffer: mem.buffer,
+    G: new Float64Array(mem.buffer, gAt, dq * dq),
+    F,
+    C: new Int32Array(mem.buffer, cAt, BATCH),
+    values: new Float32Array(mem.buffer, vAt, BATCH),
+    gAt,
+    fAt,
+    cAt,
+    vAt,
+    touched: 0,
+  };
 }
 
 /**
@@ -272,14 +299,27 @@ function addPriorShift(lambda, priorShift, r, d, rhs) {
  * Row r's sums on the kernel: G = Σ_j (f_j, t_j)(f_j, t_j)ᵀ (lower triangle, dq × dq) with f_j = (y_j + e_j, 1)
  * (e_j: row j of otherExtra, the SVD++ part, when given) and t_j = r_j − μ − (y_j bias) − f_j·s (s: this row's
  * selfExtra, when given) — the scalar loops' f and t before α. The row's ratings are gathered BATCH at a time into
- * F (O(n·d) copies against the kernel's O(n·d²/2) products).
+ * F (O(n·d) copies against the kernel's O(n·d²/2) products): by the kernel itself (gather_syrk) for plain rows whose
+ * Y lives in its memory, else here.
  */
 function simdSums(side, step, r, simd) {
   const { start, cols, values, Y, selfExtra, otherExtra } = side;
   const { d, k, mean } = step;
-  const { dq, syrk, G, F, fAt } = simd;
+  const { dq, G, F, fAt, gAt } = simd;
   G.fill(0);
   const e1 = start[r + 1];
+  if (otherExtra === undefined && selfExtra === undefined && Y.buffer === simd.buffer) {
+    // Y in the kernel's memory: the kernel gathers the rows itself from a copy of the batch's cols and values
+    const { C, cAt, vAt, gatherSyrk } = simd;
+    for (let e = start[r]; e < e1; ) {
+      const n = Math.min(BATCH, e1 - e);
+      C.set(cols.subarray(e, e + n));
+      simd.values.set(values.subarray(e, e + n));
+      simd.touched = gatherSyrk(Y.byteOffset, cAt, vAt, n, d, dq, mean, fAt, gAt);
+      e += n;
+    }
+    return;
+  }
   const os = r * k;
   for (let e = start[r]; e < e1; ) {
     const n = Math.min(BATCH, e1 - e);
@@ -300,7 +340,7 @@ function simdSums(side, step, r, simd) {
       if (selfExtra) for (let a = 0; a < k; a++) off += F[q + a] * selfExtra[os + a];
       F[q + d] = values[e] - mean - Y[o + k] - off;
     }
-    syrk(fAt, n, dq, 0);
+    simd.syrk(fAt, n, dq, gAt);
   }
 }
 
