@@ -2,7 +2,15 @@ import { compileWasm } from '@movierec/core';
 import { generateSynthetic, Rng } from '@movierec/data';
 import { describe, expect, it } from 'vitest';
 import { type BpmfConfig, type BpmfResult, fitBpmf } from '../src/engines/bpmf/gibbs.ts';
-import { type RowSide, type RowStep, rowScratch, rowSums, sampleRows } from '../src/engines/bpmf/rows.mjs';
+import {
+  drawGaussian,
+  RowRng,
+  type RowSide,
+  type RowStep,
+  rowScratch,
+  rowSums,
+  sampleRows,
+} from '../src/engines/bpmf/rows.mjs';
 import { BPMF_ROWS_WASM_BASE64 } from '../src/engines/bpmf/rows-wasm.ts';
 import { kernelPlace, rowFactors } from '../src/engines/bpmf/sweeps.ts';
 
@@ -188,6 +196,36 @@ describe.skipIf(kernel === null)('BPMF row kernel (WebAssembly SIMD) against the
       }
       expect(Xv.some((x) => x !== 0)).toBe(true);
     });
+  });
+
+  it("draws as the scalar Cholesky factor and solves do, bit for bit, from the kernel's own sums", () => {
+    // the kernel's system and draw repeat drawGaussian's operations in order (no fused multiply-add): the same x
+    const c = makeCase(10, { shift: true }, 400);
+    const { d } = c.step;
+    const scratch = rowScratch(d, { module: kernel! });
+    const rng = new RowRng();
+    for (let r = 0; r < c.rows; r++) {
+      rowSums(c.side, c.step, r, scratch);
+      const prec = Float64Array.from(scratch.prec);
+      const rhs = Float64Array.from(scratch.rhs);
+      const expected = new Float64Array(d);
+      rng.reset(1, 2, 3, r);
+      drawGaussian(prec, rhs, d, rng, new Float64Array(d), expected, 0);
+      const X = new Float64Array(c.rows * d);
+      sampleRows({ ...c.side, X }, { ...c.step, seed: 1, sweep: 2, sideIndex: 3 }, r, r + 1, scratch);
+      expect(X.subarray(r * d, (r + 1) * d)).toEqual(expected);
+    }
+  });
+
+  it('refuses a precision that is not positive definite on either path', () => {
+    const c = makeCase(10, {}, 300);
+    const { d } = c.step;
+    // Λ = 0 and no ratings in row 0: Λ* = 0
+    const step = { ...c.step, lambda: new Float64Array(d * d) };
+    for (const scratch of [rowScratch(d), rowScratch(d, { module: kernel! })])
+      expect(() => sampleRows(c.side, step, 0, 1, scratch)).toThrow(
+        'BPMF: conditional precision is not positive definite',
+      );
   });
 
   it('keeps the whole sampler on the scalar path with simd: false, and close to it with the kernel', async () => {

@@ -142,4 +142,179 @@
         (br $gather)))
     (call $syrk (local.get $F) (local.get $n) (local.get $dq) (local.get $G))
     (local.get $touch))
+;; ---- the rest of a row's draw, after its sums: the arithmetic of rows.mjs's drawGaussian, cholesky and solve,
+  ;; operation for operation (no fused multiply-add in WebAssembly), so it gives their results bit for bit. Matrices
+  ;; are d × d row-major f64 (lower triangle used); pointers are byte offsets, walked row by row (V8 does not inline
+  ;; WebAssembly calls, so no address helper).
+
+  ;; The row's system from its sums G (dq × dq, syrk's): P = Λ + α G (lower triangle), B = Λμ + α G[d, :], then
+  ;; B += Λ s (s at $shift, when $shift ≠ 0: the prior-mean shift), each Σ_b summed from 0 in b order.
+  (func (export "system")
+    (param $G i32) (param $dq i32) (param $lam i32) (param $lmu i32) (param $alpha f64) (param $shift i32)
+    (param $P i32) (param $B i32) (param $d i32)
+    (local $a i32) (local $b i32) (local $rowBytes i32) (local $p i32) (local $l i32) (local $g i32) (local $end i32)
+    (local $sumRow i32) (local $t f64)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    ;; G's row d: Σ_j t_j f_j
+    (local.set $sumRow (i32.add (local.get $G) (i32.shl (i32.mul (local.get $d) (local.get $dq)) (i32.const 3))))
+    (local.set $a (i32.const 0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $a) (local.get $d)))
+        (local.set $p (i32.add (local.get $P) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $l (i32.add (local.get $lam) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $g (i32.add (local.get $G) (i32.shl (i32.mul (local.get $a) (local.get $dq)) (i32.const 3))))
+        ;; entries b = 0 … a of the row
+        (local.set $end (i32.add (local.get $p) (i32.shl (i32.add (local.get $a) (i32.const 1)) (i32.const 3))))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $p) (local.get $end)))
+            (f64.store (local.get $p)
+              (f64.add (f64.load (local.get $l)) (f64.mul (local.get $alpha) (f64.load (local.get $g)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (local.set $l (i32.add (local.get $l) (i32.const 8)))
+            (local.set $g (i32.add (local.get $g) (i32.const 8)))
+            (br $cols)))
+        (f64.store (i32.add (local.get $B) (i32.shl (local.get $a) (i32.const 3)))
+          (f64.add (f64.load (i32.add (local.get $lmu) (i32.shl (local.get $a) (i32.const 3))))
+            (f64.mul (local.get $alpha)
+              (f64.load (i32.add (local.get $sumRow) (i32.shl (local.get $a) (i32.const 3)))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $rows)))
+    (if (local.get $shift)
+      (then
+        (local.set $a (i32.const 0))
+        (block $done
+          (loop $each
+            (br_if $done (i32.ge_u (local.get $a) (local.get $d)))
+            (local.set $t (f64.const 0))
+            (local.set $l (i32.add (local.get $lam) (i32.mul (local.get $a) (local.get $rowBytes))))
+            (local.set $b (i32.const 0))
+            (block $dotDone
+              (loop $dot
+                (br_if $dotDone (i32.ge_u (local.get $b) (local.get $rowBytes)))
+                (local.set $t
+                  (f64.add (local.get $t)
+                    (f64.mul (f64.load (i32.add (local.get $l) (local.get $b)))
+                      (f64.load (i32.add (local.get $shift) (local.get $b))))))
+                (local.set $b (i32.add (local.get $b) (i32.const 8)))
+                (br $dot)))
+            (local.set $p (i32.add (local.get $B) (i32.shl (local.get $a) (i32.const 3))))
+            (f64.store (local.get $p) (f64.add (f64.load (local.get $p)) (local.get $t)))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $each))))))
+
+  ;; Lᵀ x = y in place in the vector at $v (L the lower triangle at $L): x_i = (y_i − Σ_{m>i} L_mi x_m) / L_ii.
+  (func $backSolve (param $L i32) (param $v i32) (param $d i32)
+    (local $i i32) (local $rowBytes i32) (local $col i32) (local $vi i32) (local $vm i32) (local $end i32)
+    (local $s f64)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $end (i32.add (local.get $v) (local.get $rowBytes)))
+    (local.set $i (i32.sub (local.get $d) (i32.const 1)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.lt_s (local.get $i) (i32.const 0)))
+        (local.set $vi (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $s (f64.load (local.get $vi)))
+        ;; L[i, i], then down column i: L[m, i] for m = i + 1 …, against v[m]
+        (local.set $col
+          (i32.add (local.get $L) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $d)) (local.get $i)) (i32.const 3))))
+        (local.set $vm (i32.add (local.get $vi) (i32.const 8)))
+        (block $sumDone
+          (loop $sum
+            (br_if $sumDone (i32.ge_u (local.get $vm) (local.get $end)))
+            (local.set $col (i32.add (local.get $col) (local.get $rowBytes)))
+            (local.set $s (f64.sub (local.get $s) (f64.mul (f64.load (local.get $col)) (f64.load (local.get $vm)))))
+            (local.set $vm (i32.add (local.get $vm) (i32.const 8)))
+            (br $sum)))
+        (f64.store (local.get $vi)
+          (f64.div (local.get $s)
+            (f64.load
+              (i32.add (local.get $L)
+                (i32.shl (i32.add (i32.mul (local.get $i) (local.get $d)) (local.get $i)) (i32.const 3))))))
+        (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+        (br $each))))
+
+  ;; x ~ N(P⁻¹ B, P⁻¹) with z ~ N(0, I) given at $Z (Rue 2001, alg. 2.5): P = L Lᵀ in place (Cholesky–Banachiewicz:
+  ;; L_jj = √(P_jj − Σ_m L_jm²), L_ij = (P_ij − Σ_m L_im L_jm) / L_jj), B ← L⁻ᵀ L⁻¹ B, Z ← L⁻ᵀ Z, out = B + Z.
+  ;; Returns 0 (out untouched) when P is not positive definite, else 1.
+  (func (export "draw") (param $P i32) (param $B i32) (param $Z i32) (param $out i32) (param $d i32) (result i32)
+    (local $i i32) (local $j i32) (local $m i32) (local $rowBytes i32) (local $rowJ i32) (local $rowI i32)
+    (local $jBytes i32) (local $s f64) (local $t f64) (local $ljj f64)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $j (i32.const 0))
+    (block $factored
+      (loop $cols
+        (br_if $factored (i32.ge_u (local.get $j) (local.get $d)))
+        (local.set $rowJ (i32.add (local.get $P) (i32.mul (local.get $j) (local.get $rowBytes))))
+        (local.set $jBytes (i32.shl (local.get $j) (i32.const 3)))
+        (local.set $s (f64.load (i32.add (local.get $rowJ) (local.get $jBytes))))
+        (local.set $m (i32.const 0))
+        (block $diagDone
+          (loop $diag
+            (br_if $diagDone (i32.ge_u (local.get $m) (local.get $jBytes)))
+            (local.set $t (f64.load (i32.add (local.get $rowJ) (local.get $m))))
+            (local.set $s (f64.sub (local.get $s) (f64.mul (local.get $t) (local.get $t))))
+            (local.set $m (i32.add (local.get $m) (i32.const 8)))
+            (br $diag)))
+        ;; not (s > 0): also NaN
+        (if (i32.eqz (f64.gt (local.get $s) (f64.const 0))) (then (return (i32.const 0))))
+        (local.set $ljj (f64.sqrt (local.get $s)))
+        (f64.store (i32.add (local.get $rowJ) (local.get $jBytes)) (local.get $ljj))
+        (local.set $rowI (i32.add (local.get $rowJ) (local.get $rowBytes)))
+        (local.set $i (i32.add (local.get $j) (i32.const 1)))
+        (block $belowDone
+          (loop $below
+            (br_if $belowDone (i32.ge_u (local.get $i) (local.get $d)))
+            (local.set $t (f64.load (i32.add (local.get $rowI) (local.get $jBytes))))
+            (local.set $m (i32.const 0))
+            (block $dotDone
+              (loop $dot
+                (br_if $dotDone (i32.ge_u (local.get $m) (local.get $jBytes)))
+                (local.set $t
+                  (f64.sub (local.get $t)
+                    (f64.mul (f64.load (i32.add (local.get $rowI) (local.get $m)))
+                      (f64.load (i32.add (local.get $rowJ) (local.get $m))))))
+                (local.set $m (i32.add (local.get $m) (i32.const 8)))
+                (br $dot)))
+            (f64.store (i32.add (local.get $rowI) (local.get $jBytes)) (f64.div (local.get $t) (local.get $ljj)))
+            (local.set $rowI (i32.add (local.get $rowI) (local.get $rowBytes)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $below)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $cols)))
+    ;; L y = B (forward): y_i = (B_i − Σ_{m<i} L_im y_m) / L_ii
+    (local.set $i (i32.const 0))
+    (local.set $rowI (local.get $P))
+    (block $fwdDone
+      (loop $fwd
+        (br_if $fwdDone (i32.ge_u (local.get $i) (local.get $d)))
+        (local.set $jBytes (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $s (f64.load (i32.add (local.get $B) (local.get $jBytes))))
+        (local.set $m (i32.const 0))
+        (block $sumDone
+          (loop $sum
+            (br_if $sumDone (i32.ge_u (local.get $m) (local.get $jBytes)))
+            (local.set $s
+              (f64.sub (local.get $s)
+                (f64.mul (f64.load (i32.add (local.get $rowI) (local.get $m)))
+                  (f64.load (i32.add (local.get $B) (local.get $m))))))
+            (local.set $m (i32.add (local.get $m) (i32.const 8)))
+            (br $sum)))
+        (f64.store (i32.add (local.get $B) (local.get $jBytes))
+          (f64.div (local.get $s) (f64.load (i32.add (local.get $rowI) (local.get $jBytes)))))
+        (local.set $rowI (i32.add (local.get $rowI) (local.get $rowBytes)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $fwd)))
+    (call $backSolve (local.get $P) (local.get $B) (local.get $d))
+    (call $backSolve (local.get $P) (local.get $Z) (local.get $d))
+    (local.set $m (i32.const 0))
+    (block $outDone
+      (loop $outs
+        (br_if $outDone (i32.ge_u (local.get $m) (local.get $rowBytes)))
+        (f64.store (i32.add (local.get $out) (local.get $m))
+          (f64.add (f64.load (i32.add (local.get $B) (local.get $m))) (f64.load (i32.add (local.get $Z) (local.get $m)))))
+        (local.set $m (i32.add (local.get $m) (i32.const 8)))
+        (br $outs)))
+    (i32.const 1))
 )

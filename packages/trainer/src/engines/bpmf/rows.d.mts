@@ -50,16 +50,43 @@ export interface RowSimd {
     F: number,
     G: number,
   ) => number;
-  /** The kernel memory's buffer: a Y on it is gathered by the kernel. */
+  readonly system: (
+    G: number,
+    dq: number,
+    lambda: number,
+    lmu: number,
+    alpha: number,
+    shift: number,
+    P: number,
+    B: number,
+    d: number,
+  ) => void;
+  /** 1, or 0 when P is not positive definite. */
+  readonly draw: (P: number, B: number, Z: number, out: number, d: number) => number;
+  /** The kernel memory's buffer: a Y on it is gathered by the kernel, an X on it written in place. */
   readonly buffer: SharedArrayBuffer;
   readonly G: Float64Array;
   readonly F: Float64Array;
   readonly C: Int32Array;
   readonly values: Float32Array;
+  readonly lambda: Float64Array;
+  readonly lmu: Float64Array;
+  readonly P: Float64Array;
+  readonly B: Float64Array;
+  readonly Z: Float64Array;
+  readonly S: Float64Array;
+  readonly out: Float64Array;
   readonly gAt: number;
   readonly fAt: number;
   readonly cAt: number;
   readonly vAt: number;
+  readonly lamAt: number;
+  readonly lmuAt: number;
+  readonly pAt: number;
+  readonly bAt: number;
+  readonly zAt: number;
+  readonly sAt: number;
+  readonly outAt: number;
   /** Where the gather's prefetching pass leaves its (meaningless) sum. */
   touched: number;
 }
@@ -87,6 +114,19 @@ export function balancedChunks(start: Int32Array, rows: number, count: number, p
 export function rowScratch(d: number, kernel?: RowKernelPlace | undefined): RowScratch;
 export function rowScratchBytes(d: number): number;
 export function sampleRows(side: RowSide, step: RowStep, r0: number, r1: number, scratch: RowScratch): void;
+/**
+ * x ~ N(Λ⁻¹ b, Λ⁻¹) into out[at … at + d) by the scalar Cholesky factor and solves (Λ's lower triangle in `l`,
+ * factored in place; b in `rhs`, solved in place; z scratch): the reference of the kernel's `draw`.
+ */
+export function drawGaussian(
+  l: Float64Array,
+  rhs: Float64Array,
+  d: number,
+  rng: RowRng,
+  z: Float64Array,
+  out: Float64Array,
+  at: number,
+): void;
 /** Row r's Λ* (lower triangle of scratch.prec) and right-hand side (scratch.rhs), before the draw. */
 export function rowSums(side: RowSide, step: RowStep, r: number, scratch: RowScratch): void;
 export function sseRows(

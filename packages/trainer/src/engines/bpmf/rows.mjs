@@ -107,27 +107,35 @@ const BATCH = 256;
 /** F's columns: f_j (d), t_j, zeros up to a multiple of 4 (the kernel's 4 × 4 blocks). */
 const columns = (d) => (d + 4) & ~3;
 
-/** Bytes of one thread's kernel scratch (rowScratch's `at`): G (dq²), F (BATCH × dq), a batch of cols and values. */
+/** 8-byte entries of one thread's kernel scratch after G, F and the batch: Λ, Λμ, P, B, Z, s and one drawn row. */
+const tail = (d) => 2 * d * d + 5 * d;
+
+/**
+ * Bytes of one thread's kernel scratch (rowScratch's `at`, 16-aligned): G (dq²), F (BATCH × dq), a batch of cols
+ * and values, then the draw's Λ, Λμ, P = Λ*, B, Z, s (the prior shift) and the drawn row.
+ */
 export function rowScratchBytes(d) {
   const dq = columns(d);
-  return 8 * dq * dq + 8 * BATCH * dq + 8 * BATCH;
+  return (8 * dq * dq + 8 * BATCH * dq + 8 * BATCH + 8 * tail(d) + 15) & ~15;
 }
 
 /**
  * Scratch arrays of one thread for d-dimensional rows. `kernel` ({ module, memory?, at? }): the compiled
  * wasm/bpmf-rows.wat (./rows-wasm.ts) and where this thread's kernel scratch lives — rowScratchBytes(d) bytes at
  * byte `at` of `memory` (a shared WebAssembly.Memory that may also hold the factors, sweeps.ts's rowFactors), or,
- * without memory, a small memory of its own; undefined: the scalar path.
+ * without memory, a small memory of its own; undefined: the scalar path. With the kernel, prec, rhs and z are views
+ * of its memory.
  */
 export function rowScratch(d, kernel) {
+  const simd = kernel ? simdScratch(d, kernel) : undefined;
   return {
     tri: new Float64Array((d * (d + 1)) / 2),
-    prec: new Float64Array(d * d),
-    rhs: new Float64Array(d),
-    z: new Float64Array(d),
+    prec: simd ? simd.P : new Float64Array(d * d),
+    rhs: simd ? simd.B : new Float64Array(d),
+    z: simd ? simd.Z : new Float64Array(d),
     f: new Float64Array(d),
     rng: new RowRng(),
-    simd: kernel ? simdScratch(d, kernel) : undefined,
+    simd,
   };
 }
 
@@ -136,12 +144,21 @@ function simdScratch(d, { module, memory, at = 0 }) {
   // a fixed size, never grown: the views below are never detached
   const pages = Math.ceil(rowScratchBytes(d) / 65536);
   const mem = memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const { syrk, gather_syrk } = new WebAssembly.Instance(module, { env: { memory: mem } }).exports;
+  const { syrk, gather_syrk, system, draw } = new WebAssembly.Instance(module, { env: { memory: mem } })
+    .exports;
   const gAt = at;
   const fAt = gAt + 8 * dq * dq;
   const cAt = fAt + 8 * BATCH * dq;
   const vAt = cAt + 4 * BATCH;
-  const F = new Float64Array(mem.buffer, fAt, BATCH * dq);
+  const lamAt = vAt + 4 * BATCH;
+  const lmuAt = lamAt + 8 * d * d;
+  const pAt = lmuAt + 8 * d;
+  const bAt = pAt + 8 * d * d;
+  const zAt = bAt + 8 * d;
+  const sAt = zAt + 8 * d;
+  const outAt = sAt + 8 * d;
+  const f64 = (from, length) => new Float64Array(mem.buffer, from, length);
+  const F = f64(fAt, BATCH * dq);
   F.fill(0);
   // column d - 1 = k is f_j's constant 1 (the bias), set once; columns after d stay 0
   for (let q = d - 1; q < F.length; q += dq) F[q] = 1;
@@ -149,15 +166,31 @@ function simdScratch(d, { module, memory, at = 0 }) {
     dq,
     syrk,
     gatherSyrk: gather_syrk,
+    system,
+    draw,
     buffer: mem.buffer,
-    G: new Float64Array(mem.buffer, gAt, dq * dq),
+    G: f64(gAt, dq * dq),
     F,
     C: new Int32Array(mem.buffer, cAt, BATCH),
     values: new Float32Array(mem.buffer, vAt, BATCH),
+    lambda: f64(lamAt, d * d),
+    lmu: f64(lmuAt, d),
+    P: f64(pAt, d * d),
+    B: f64(bAt, d),
+    Z: f64(zAt, d),
+    S: f64(sAt, d),
+    out: f64(outAt, d),
     gAt,
     fAt,
     cAt,
     vAt,
+    lamAt,
+    lmuAt,
+    pAt,
+    bAt,
+    zAt,
+    sAt,
+    outAt,
     touched: 0,
   };
 }
@@ -168,40 +201,70 @@ function simdScratch(d, { module, memory, at = 0 }) {
  *   Λ* = Λ + α Σ_j f_j f_jᵀ,  m* = Λ*⁻¹ (α Σ_j f_j t_j + Λ μ),  x ~ N(m*, Λ*⁻¹)   (Salakhutdinov & Mnih 2008, eq. 12–13).
  * `side` = { start, cols, values, X, Y, selfExtra?, otherExtra?, priorShift? }, `step` = { d, k, mean, alpha,
  * lambda (d×d), lmu (Λμ), seed, sweep, sideIndex }. Throws when a conditional precision is not positive definite.
- * With `scratch.simd` (rowScratch given the kernel) the sums run on the WebAssembly kernel (simdSums); the scalar
- * loops below are the reference it is tested against (test/bpmf-simd.test.ts).
+ * With `scratch.simd` (rowScratch given the kernel) the whole row runs on the WebAssembly kernel — its sums
+ * (simdSums), its system and the draw — but for the random numbers; the scalar loops below are the reference it is
+ * tested against (test/bpmf-simd.test.ts).
  */
 export function sampleRows(side, step, r0, r1, scratch) {
   const { X } = side;
   const { d, seed, sweep, sideIndex } = step;
-  const { prec, rhs, z, rng } = scratch;
-  for (let r = r0; r < r1; r++) {
-    rowSums(side, step, r, scratch);
-    rng.reset(seed, sweep, sideIndex, r);
-    drawGaussian(prec, rhs, d, rng, z, X, r * d);
+  const { prec, rhs, z, rng, simd } = scratch;
+  if (!simd) {
+    for (let r = r0; r < r1; r++) {
+      systemOf(side, step, r, scratch);
+      rng.reset(seed, sweep, sideIndex, r);
+      drawGaussian(prec, rhs, d, rng, z, X, r * d);
+    }
+    return;
   }
+  loadPrior(step, simd);
+  // X in the kernel's memory (rowFactors' U and V): the kernel writes the drawn row in place
+  const inPlace = X.buffer === simd.buffer;
+  for (let r = r0; r < r1; r++) {
+    systemOf(side, step, r, scratch);
+    rng.reset(seed, sweep, sideIndex, r);
+    for (let a = 0; a < d; a++) z[a] = rng.normal();
+    if (!simd.draw(simd.pAt, simd.bAt, simd.zAt, inPlace ? X.byteOffset + 8 * r * d : simd.outAt, d))
+      throw new Error('BPMF: conditional precision is not positive definite');
+    if (!inPlace) X.set(simd.out, r * d);
+  }
+}
+
+/** Λ and Λμ into the kernel's scratch (once per call of sampleRows: they change between steps, not rows). */
+function loadPrior(step, simd) {
+  simd.lambda.set(step.lambda);
+  simd.lmu.set(step.lmu);
 }
 
 /**
  * Row r's conditional: Λ* = Λ + α Σ_j f_j f_jᵀ into the lower triangle of scratch.prec (d × d row-major) and
  * α Σ_j f_j t_j + Λμ (+ Λ s_r with a prior shift) into scratch.rhs — on the kernel when scratch.simd is set
- * (simdSums), else by the scalar loops (the reference).
+ * (simdSums, then its `system`), else by the scalar loops (the reference).
  */
 export function rowSums(side, step, r, scratch) {
+  if (scratch.simd) loadPrior(step, scratch.simd);
+  systemOf(side, step, r, scratch);
+}
+
+function systemOf(side, step, r, scratch) {
   const { start, cols, values, Y, selfExtra, otherExtra, priorShift } = side;
   const { d, k, mean, alpha, lambda, lmu } = step;
   const { tri, prec, rhs, f, simd } = scratch;
   if (simd) {
     simdSums(side, step, r, simd);
-    // Λ* = Λ + α Σ f fᵀ, rhs = Λμ + α Σ f t (+ Λ s_r below): G's lower triangle and its row d
-    const { G, dq } = simd;
-    for (let a = 0; a < d; a++) {
-      const row = a * d;
-      const g = a * dq;
-      for (let b = 0; b <= a; b++) prec[row + b] = lambda[row + b] + alpha * G[g + b];
-      rhs[a] = lmu[a] + alpha * G[d * dq + a];
-    }
-    if (priorShift) addPriorShift(lambda, priorShift, r, d, rhs);
+    // Λ* = Λ + α Σ f fᵀ, rhs = Λμ + α Σ f t (+ Λ s_r): G's lower triangle and its row d
+    if (priorShift) for (let a = 0, os = r * d; a < d; a++) simd.S[a] = priorShift[os + a];
+    simd.system(
+      simd.gAt,
+      simd.dq,
+      simd.lamAt,
+      simd.lmuAt,
+      alpha,
+      priorShift ? simd.sAt : 0,
+      simd.pAt,
+      simd.bAt,
+      d,
+    );
     return;
   }
   const plain = otherExtra === undefined && selfExtra === undefined;
@@ -348,7 +411,7 @@ function simdSums(side, step, r, simd) {
  * x ~ N(Λ⁻¹ b, Λ⁻¹) given the precision Λ (lower triangle of `prec`, factored in place) and b (`rhs`): with
  * Λ = L Lᵀ, x = L⁻ᵀ L⁻¹ b + L⁻ᵀ z, z ~ N(0, I) (Rue 2001, alg. 2.5); written into out[at … at+d).
  */
-function drawGaussian(l, rhs, d, rng, z, out, at) {
+export function drawGaussian(l, rhs, d, rng, z, out, at) {
   if (!cholesky(l, d)) throw new Error('BPMF: conditional precision is not positive definite');
   solve(l, d, rhs);
   // Lᵀ w = z: w ~ N(0, Λ⁻¹).
