@@ -10,6 +10,7 @@ import {
   rowScratch,
   rowSums,
   sampleRows,
+  sseRows,
 } from '../src/engines/bpmf/rows.mjs';
 import { BPMF_ROWS_WASM_BASE64 } from '../src/engines/bpmf/rows-wasm.ts';
 import { kernelPlace, rowFactors } from '../src/engines/bpmf/sweeps.ts';
@@ -215,6 +216,24 @@ describe.skipIf(kernel === null)('BPMF row kernel (WebAssembly SIMD) against the
       sampleRows({ ...c.side, X }, { ...c.step, seed: 1, sweep: 2, sideIndex: 3 }, r, r + 1, scratch);
       expect(X.subarray(r * d, (r + 1) * d)).toEqual(expected);
     }
+  });
+
+  it("sums the training SSE as sseRows' scalar loop does, bit for bit", () => {
+    // users = the case's rows, items = its other side; U and V laid out in a kernel memory as the engine does
+    const c = makeCase(10, {}, 500);
+    const { d, k, mean } = c.step;
+    const items = c.side.Y.length / d;
+    const placed = rowFactors(c.rows, items, d, 1, true);
+    const rng = new Rng(7);
+    for (let i = 0; i < placed.U.length; i++) placed.U[i] = 0.3 * rng.normal();
+    placed.V.set(c.side.Y);
+    const scratch = rowScratch(d, kernelPlace(placed.kernel!, 0));
+    const pu = new Float64Array(k);
+    const byUser = { start: c.side.start, cols: c.side.cols, values: c.side.values };
+    const scalar = sseRows(byUser, placed.U, placed.V, undefined, d, k, mean, 0, c.rows, pu);
+    const kernelSum = sseRows(byUser, placed.U, placed.V, undefined, d, k, mean, 0, c.rows, pu, scratch.simd);
+    expect(kernelSum).toBe(scalar);
+    expect(scalar).toBeGreaterThan(0);
   });
 
   it('refuses a precision that is not positive definite on either path', () => {

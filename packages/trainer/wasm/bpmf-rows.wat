@@ -317,4 +317,44 @@
         (local.set $m (i32.add (local.get $m) (i32.const 8)))
         (br $outs)))
     (i32.const 1))
+;; ---- the training SSE (rows.mjs's sseRows), user by user, in its order of operations: bit for bit the same sum.
+
+  ;; acc + Σ_j (r_j − p_j)², p_j = (μ + b_u + b_c) + Σ_a p_u,a · v_c,a (a = 0 … k−1 in order), c = cols[j]: the user's
+  ;; row at $u (k factors, then b_u), V's rows of d = k + 1 (factors, then b_c) at $V, the ratings' cols (i32) and
+  ;; values (f32). Returns the new acc.
+  (func (export "sse_row")
+    (param $u i32) (param $V i32) (param $d i32) (param $cols i32) (param $vals i32) (param $n i32)
+    (param $mean f64) (param $acc f64) (result f64)
+    (local $j i32) (local $a i32) (local $v i32) (local $rowBytes i32) (local $kBytes i32) (local $base f64)
+    (local $p f64) (local $err f64)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $kBytes (i32.sub (local.get $rowBytes) (i32.const 8)))
+    (local.set $base (f64.add (local.get $mean) (f64.load (i32.add (local.get $u) (local.get $kBytes)))))
+    (local.set $j (i32.const 0))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $v
+          (i32.add (local.get $V)
+            (i32.mul (i32.load (i32.add (local.get $cols) (i32.shl (local.get $j) (i32.const 2))))
+                     (local.get $rowBytes))))
+        (local.set $p (f64.add (local.get $base) (f64.load (i32.add (local.get $v) (local.get $kBytes)))))
+        (local.set $a (i32.const 0))
+        (block $dotDone
+          (loop $dot
+            (br_if $dotDone (i32.ge_u (local.get $a) (local.get $kBytes)))
+            (local.set $p
+              (f64.add (local.get $p)
+                (f64.mul (f64.load (i32.add (local.get $u) (local.get $a)))
+                  (f64.load (i32.add (local.get $v) (local.get $a))))))
+            (local.set $a (i32.add (local.get $a) (i32.const 8)))
+            (br $dot)))
+        (local.set $err
+          (f64.sub
+            (f64.promote_f32 (f32.load (i32.add (local.get $vals) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.get $p)))
+        (local.set $acc (f64.add (local.get $acc) (f64.mul (local.get $err) (local.get $err))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $each)))
+    (local.get $acc))
 )

@@ -77,7 +77,7 @@ function bpmfSteps() {
     } else if (m.type === 'sse') {
       const b = bounds[0];
       take(b.length - 1, (c) => {
-        sse[c] = sseRows(byUser, U, V, extra, d, k, m.mean, b[c], b[c + 1], pu);
+        sse[c] = sseRows(byUser, U, V, extra, d, k, m.mean, b[c], b[c + 1], pu, scratch.simd);
       });
     }
   };

@@ -63,6 +63,17 @@ export interface RowSimd {
   ) => void;
   /** 1, or 0 when P is not positive definite. */
   readonly draw: (P: number, B: number, Z: number, out: number, d: number) => number;
+  /** acc + the squared errors of n ratings of the user whose row is at `u` (sseRows' order of operations). */
+  readonly sseRow: (
+    u: number,
+    V: number,
+    d: number,
+    cols: number,
+    vals: number,
+    n: number,
+    mean: number,
+    acc: number,
+  ) => number;
   /** The kernel memory's buffer: a Y on it is gathered by the kernel, an X on it written in place. */
   readonly buffer: SharedArrayBuffer;
   readonly G: Float64Array;
@@ -140,6 +151,7 @@ export function sseRows(
   r0: number,
   r1: number,
   pu: Float64Array,
+  simd?: RowSimd | undefined,
 ): number;
 
 /** Ratings grouped by row (user or item): the other side's index and the rating, rows given by offsets (als.ts). */

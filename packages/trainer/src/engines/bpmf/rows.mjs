@@ -144,8 +144,9 @@ function simdScratch(d, { module, memory, at = 0 }) {
   // a fixed size, never grown: the views below are never detached
   const pages = Math.ceil(rowScratchBytes(d) / 65536);
   const mem = memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const { syrk, gather_syrk, system, draw } = new WebAssembly.Instance(module, { env: { memory: mem } })
-    .exports;
+  const { syrk, gather_syrk, system, draw, sse_row } = new WebAssembly.Instance(module, {
+    env: { memory: mem },
+  }).exports;
   const gAt = at;
   const fAt = gAt + 8 * dq * dq;
   const cAt = fAt + 8 * BATCH * dq;
@@ -168,6 +169,7 @@ function simdScratch(d, { module, memory, at = 0 }) {
     gatherSyrk: gather_syrk,
     system,
     draw,
+    sseRow: sse_row,
     buffer: mem.buffer,
     G: f64(gAt, dq * dq),
     F,
@@ -521,11 +523,27 @@ export function alsScratch(k) {
 
 /**
  * Σ (r_ui − μ − b_u − b_i − p'_u·q_i)² over the ratings of users r0…r1 (p'_u = p_u + the implicit part when
- * `extra` is given): the training SSE that α's Gamma posterior reads.
+ * `extra` is given): the training SSE that α's Gamma posterior reads. `simd` (a scratch's): on the kernel when U and
+ * V live in its memory and there is no implicit part — the same operations in the same order, so the same sum.
  */
-export function sseRows(byUser, U, V, extra, d, k, mean, r0, r1, pu) {
+export function sseRows(byUser, U, V, extra, d, k, mean, r0, r1, pu, simd) {
   const { start, cols, values } = byUser;
   let sse = 0;
+  if (simd && extra === undefined && U.buffer === simd.buffer && V.buffer === simd.buffer) {
+    // U and V in the kernel's memory: the same sum on the kernel (sse_row), the ratings copied in BATCH at a time
+    const { C, cAt, vAt, sseRow } = simd;
+    for (let u = r0; u < r1; u++) {
+      const e1 = start[u + 1];
+      for (let e = start[u]; e < e1; ) {
+        const n = Math.min(BATCH, e1 - e);
+        C.set(cols.subarray(e, e + n));
+        simd.values.set(values.subarray(e, e + n));
+        sse = sseRow(U.byteOffset + 8 * u * d, V.byteOffset, d, cAt, vAt, n, mean, sse);
+        e += n;
+      }
+    }
+    return sse;
+  }
   for (let u = r0; u < r1; u++) {
     const ou = u * d;
     for (let a = 0; a < k; a++) pu[a] = U[ou + a] + (extra ? extra[u * k + a] : 0);

@@ -207,7 +207,19 @@ export class RowSweeps {
       await this.#pool.run({ type: 'sse', mean }, { signal: this.#s.signal });
     } else
       for (let c = 0; c < chunks; c++)
-        this.#sse[c] = sseRows(byUser, U, V, extra, d, k, mean, bounds[c]!, bounds[c + 1]!, this.#pu);
+        this.#sse[c] = sseRows(
+          byUser,
+          U,
+          V,
+          extra,
+          d,
+          k,
+          mean,
+          bounds[c]!,
+          bounds[c + 1]!,
+          this.#pu,
+          this.#scratch.simd,
+        );
     let total = 0;
     for (let c = 0; c < chunks; c++) total += this.#sse[c]!;
     return total;
