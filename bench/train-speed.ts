@@ -6,10 +6,13 @@
  *     ML-1M shape (6,040 users, 3,706 movies, 1,000,209 ratings), 32 factors, batch 4096:
  *     native Adam (lr 0.005, no L2 — the reference preset's maths) and native SGD (γ 0.005, λ 0.02), seconds per epoch.
  *     --js also runs the plain typed-array kernels (the float64 reference) for comparison.
- *   pnpm exec tsx bench/train-speed.ts --scale [--engine adam|sgd|als|bpmf] [--factors K] [--threads N] [--json]
+ *   pnpm exec tsx bench/train-speed.ts --scale [--engine adam|sgd|als|bpmf] [--factors K] [--threads N] [--js]
+ *       [--sample-factors K] [--json]
  *     ML-25M shape (162,541 users, 59,047 movies, 25,000,095 ratings): ONE epoch of the default preset's engine
  *     (or --engine; the default preset's other settings, its factor count unless --factors) on --threads worker
  *     threads (default every core; engines without threads ignore it) and the process's peak resident memory.
+ *     --js with bpmf: its scalar row loops (the reference) instead of the WebAssembly SIMD kernel (bpmf-rows.wat);
+ *     --sample-factors K: bpmf's sampled factor count (default the preset's 10, rows of d = K + 1).
  *
  * How it is measured: wall seconds per epoch are the engine's own EpochStats.seconds (around its epoch loop, after
  * the data exists); CPU seconds are process.cpuUsage() (user + system) between epoch ends (the first epoch's also
@@ -21,6 +24,7 @@ import os from 'node:os';
 import { generateSynthetic } from '../packages/data/src/index.ts';
 import type { Engine, TrainConfig } from '../packages/trainer/src/engine.ts';
 import { createAdamEngine } from '../packages/trainer/src/engines/adam.ts';
+import { createBayesEngine } from '../packages/trainer/src/engines/bayes.ts';
 import { createSgdEngine } from '../packages/trainer/src/engines/sgd.ts';
 import { presets } from '../packages/trainer/src/presets.ts';
 import { nativeEngines } from '../packages/trainer/src/train.ts';
@@ -102,16 +106,33 @@ if (scale) {
   const factors = Number(flag('--factors') ?? presets.default.factors);
   const config: TrainConfig = { ...(presets.default as TrainConfig), optimizer: which, epochs, factors };
   // the Bayesian engine needs epochs (Gibbs sweeps) > burn-in: time the sweeps asked for with the burn-in cut short
-  if (which === 'bpmf')
+  if (which === 'bpmf') {
     config.bayes = { ...config.bayes, burnIn: Math.min(config.bayes?.burnIn ?? 0, epochs - 1) };
-  const engine = nativeEngines[which];
+    // --sample-factors K: the sampler's own factor count (the default preset's 10; d = K + 1 per row)
+    const sampled = flag('--sample-factors');
+    if (sampled !== undefined) {
+      const count = Number(sampled);
+      if (!(Number.isInteger(count) && count >= 1))
+        throw new Error(`--sample-factors must be a positive integer, got ${sampled}`);
+      config.bayes = { ...config.bayes, sampleFactors: count };
+    }
+  }
+  // --js: the Bayesian engine's scalar row loops (the reference) instead of its SIMD kernel
+  const engine = which === 'bpmf' && withJs ? createBayesEngine({ kernels: 'js' }) : nativeEngines[which];
   if (!engine)
     throw new Error(`--engine must be one of ${Object.keys(nativeEngines).join(', ')}, got ${which}`);
   const threads = flag('--threads') === undefined ? undefined : Number(flag('--threads'));
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
     throw new Error(`--threads must be a positive integer, got ${flag('--threads')}`);
   runs.push(
-    await measure(which, which === 'adam' || which === 'sgd' ? 'auto' : 'js', engine, data, config, threads),
+    await measure(
+      which,
+      which === 'adam' || which === 'sgd' || (which === 'bpmf' && !withJs) ? 'auto' : 'js',
+      engine,
+      data,
+      config,
+      threads,
+    ),
   );
 } else {
   const base = { factors: 32, epochs, batchSize: 4096, initStd: 0.05, seed: 42 };

@@ -67,6 +67,7 @@ describe('BPMF Gibbs sweeps by rows on worker threads', () => {
   it.each([
     ['plain, with the movie-feature prior', {}],
     ['with the SVD++ implicit block', { implicit: true }],
+    ['the scalar loops, without the SIMD kernel', { simd: false }],
   ])(
     'draws the same samples on 1, 2 and 3 threads, deterministic for a seed (%s)',
     async (_, extra) => {

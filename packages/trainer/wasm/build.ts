@@ -1,6 +1,7 @@
 /**
  * Compiles the .wat modules to TypeScript files holding each module as base64, so the engines need no build step or
- * dependency at run time: kernels.wat → src/engines/kernels-wasm.ts, sgd-blocks.wat → src/engines/sgd-blocks-wasm.ts.
+ * dependency at run time: kernels.wat → src/engines/kernels-wasm.ts, sgd-blocks.wat → src/engines/sgd-blocks-wasm.ts,
+ * bpmf-rows.wat → src/engines/bpmf/rows-wasm.ts.
  * Run after editing a .wat: pnpm --filter @movierec/trainer build:wasm
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const MODULES = [
   { wat: 'kernels.wat', out: '../src/engines/kernels-wasm.ts', constant: 'KERNELS_WASM_BASE64' },
   { wat: 'sgd-blocks.wat', out: '../src/engines/sgd-blocks-wasm.ts', constant: 'SGD_BLOCKS_WASM_BASE64' },
+  { wat: 'bpmf-rows.wat', out: '../src/engines/bpmf/rows-wasm.ts', constant: 'BPMF_ROWS_WASM_BASE64' },
 ] as const;
 
 export async function compileWat(file: string): Promise<Uint8Array> {

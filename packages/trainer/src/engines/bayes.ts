@@ -5,8 +5,10 @@ import type { Engine, EpochStats, FitOptions, TrainConfig } from '../engine.ts';
 import { DEFAULT_BAYES } from '../presets.ts';
 import { movieFeatures } from './bpmf/feature-prior.ts';
 import { type BpmfConfig, type BpmfResult, bpmfToParams, fitBpmf } from './bpmf/gibbs.ts';
+import { BPMF_ROWS_WASM_BASE64 } from './bpmf/rows-wasm.ts';
 import { TemporalMean } from './bpmf/temporal.ts';
 import { defaultThreads } from './pool.ts';
+import { compileWasm } from './wasm.ts';
 
 /**
  * The accuracy default as an Engine: BPMF by Gibbs sampling with a feature prior on movies (see bpmf/gibbs.ts), the
@@ -19,12 +21,20 @@ export function createBayesEngine(
     movies?: MovieTable | undefined;
     /** The worker script of the row draws (tests substitute one that fails). */
     workerUrl?: URL;
+    /**
+     * The row draws' sums: 'auto' (default) on the WebAssembly SIMD kernel (wasm/bpmf-rows.wat) where it compiles,
+     * else the scalar loops; 'js' the scalar loops of bpmf/rows.mjs (the reference); 'wasm' the kernel or an error.
+     */
+    kernels?: 'auto' | 'wasm' | 'js';
   } = {},
 ): Engine {
+  const kernels = options.kernels ?? 'auto';
+  if (kernels === 'wasm' && compileWasm(BPMF_ROWS_WASM_BASE64) === null)
+    throw new RangeError('bpmf: kernels "wasm" needs WebAssembly SIMD, unavailable in this runtime');
   return {
     name: 'bpmf',
     fit: (train, shape, config, fitOptions) =>
-      fitBayes(train, shape, config, options.movies, fitOptions, options.workerUrl),
+      fitBayes(train, shape, config, options.movies, fitOptions, options.workerUrl, kernels !== 'js'),
   };
 }
 
@@ -38,6 +48,7 @@ async function fitBayes(
   movies: MovieTable | undefined,
   options: FitOptions = {},
   workerUrl: URL | undefined = undefined,
+  simd = true,
 ): Promise<MFParams> {
   const bayes = { ...DEFAULT_BAYES, ...config.bayes };
   if (train.length === 0)
@@ -82,6 +93,7 @@ async function fitBayes(
     threads: options.threads ?? defaultThreads(),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(workerUrl ? { workerUrl } : {}),
+    simd,
   };
 
   let last = performance.now();

@@ -34,8 +34,16 @@ function take(chunks, run) {
 }
 
 function bpmfSteps() {
-  const { byUser, byItem, U, V, extra, priorShift, step, bounds, sse, d, k, seed } = workerData;
-  const scratch = rowScratch(d);
+  const { byUser, byItem, U, V, extra, priorShift, step, bounds, sse, d, k, seed, kernel, slots } =
+    workerData;
+  // kernel (sweeps.ts's RowKernel): the compiled wasm/bpmf-rows.wat (a WebAssembly.Module crosses to a worker) and
+  // the shared memory holding U, V and one scratch slot per thread; undefined for the scalar loops
+  let place;
+  if (kernel) {
+    const { module, memory, slotsAt = 0, slotBytes = 0 } = kernel;
+    place = memory ? { module, memory, at: slotsAt + Atomics.add(slots, 0, 1) * slotBytes } : { module };
+  }
+  const scratch = rowScratch(d, place);
   const pu = new Float64Array(k);
   const sides = [
     { start: byUser.start, cols: byUser.cols, values: byUser.values, X: U, Y: V, selfExtra: extra },
@@ -69,7 +77,7 @@ function bpmfSteps() {
     } else if (m.type === 'sse') {
       const b = bounds[0];
       take(b.length - 1, (c) => {
-        sse[c] = sseRows(byUser, U, V, extra, d, k, m.mean, b[c], b[c + 1], pu);
+        sse[c] = sseRows(byUser, U, V, extra, d, k, m.mean, b[c], b[c + 1], pu, scratch.simd);
       });
     }
   };

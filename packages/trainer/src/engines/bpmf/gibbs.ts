@@ -5,7 +5,7 @@ import { TrainingInputError } from '../common.ts';
 import { type Csr, toCsr } from './csr.ts';
 import { FeaturePrior, itemFeatureMatrix } from './feature-prior.ts';
 import { Implicit } from './svdpp.ts';
-import { RATINGS_PER_THREAD, RowSweeps } from './sweeps.ts';
+import { RATINGS_PER_THREAD, RowSweeps, rowFactors } from './sweeps.ts';
 import { TemporalBlock, type TemporalSample, type TemporalSettings } from './temporal.ts';
 import { type Hyper, sampleHyper } from './wishart.ts';
 import { Workspace } from './workspace.ts';
@@ -66,6 +66,11 @@ export interface BpmfConfig {
   signal?: AbortSignal;
   /** The worker script (tests substitute one that fails). */
   workerUrl?: URL;
+  /**
+   * The row draws' sums on the WebAssembly SIMD kernel where it compiles (default true); false forces the scalar
+   * loops of rows.mjs, the reference (sweeps.ts).
+   */
+  simd?: boolean;
 }
 
 export interface BpmfSample {
@@ -135,8 +140,8 @@ export async function fitBpmf(
   const byUser = toCsr(train, numUsers, true, true);
   const byItem = toCsr(train, numItems, false, true);
   // Latent rows of d = k+1 entries: factors then bias.
-  const U = sharedF64(numUsers * d);
-  const V = sharedF64(numItems * d);
+  // in the row kernel's shared memory when it runs (sweeps.ts), else on SharedArrayBuffers
+  const { U, V, kernel } = rowFactors(numUsers, numItems, d, threads, config.simd !== false);
   const initStd = config.initStd ?? 0.1;
   for (let i = 0; i < U.length; i++) U[i] = i % d === k ? 0 : initStd * rng.normal();
   for (let i = 0; i < V.length; i++) V[i] = i % d === k ? 0 : initStd * rng.normal();
@@ -171,6 +176,7 @@ export async function fitBpmf(
     threads,
     signal: config.signal,
     workerUrl: config.workerUrl,
+    kernel,
   });
   try {
     for (let sweep = 0; sweep < total; sweep++) {
@@ -220,11 +226,6 @@ export async function fitBpmf(
     await rows.close();
   }
   return result;
-}
-
-/** A float64 array on a SharedArrayBuffer (worker threads read and write it). */
-function sharedF64(length: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(8 * length));
 }
 
 /** The training row behind each CSR position, by user and by item (same fill order as toCsr). */

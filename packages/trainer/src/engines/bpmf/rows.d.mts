@@ -1,4 +1,5 @@
 // Types of rows.mjs (plain JavaScript shared by the main thread and the pool's workers).
+import type { WasmModule } from '@movierec/core';
 
 export interface CsrArrays {
   readonly start: Int32Array;
@@ -34,6 +35,81 @@ export class RowRng {
   normal(): number;
 }
 
+/** The SIMD path's per-thread state: the kernel instance's exports and views of its scratch. */
+export interface RowSimd {
+  readonly dq: number;
+  readonly syrk: (F: number, n: number, dq: number, G: number) => void;
+  readonly gatherSyrk: (
+    Y: number,
+    cols: number,
+    vals: number,
+    n: number,
+    d: number,
+    dq: number,
+    mean: number,
+    F: number,
+    G: number,
+  ) => number;
+  readonly system: (
+    G: number,
+    dq: number,
+    lambda: number,
+    lmu: number,
+    alpha: number,
+    shift: number,
+    P: number,
+    B: number,
+    d: number,
+  ) => void;
+  /** 1, or 0 when P is not positive definite. */
+  readonly draw: (P: number, B: number, Z: number, out: number, d: number) => number;
+  /** acc + the squared errors of n ratings of the user whose row is at `u` (sseRows' order of operations). */
+  readonly sseRow: (
+    u: number,
+    V: number,
+    d: number,
+    cols: number,
+    vals: number,
+    n: number,
+    mean: number,
+    acc: number,
+  ) => number;
+  /** The kernel memory's buffer: a Y on it is gathered by the kernel, an X on it written in place. */
+  readonly buffer: SharedArrayBuffer;
+  readonly G: Float64Array;
+  readonly F: Float64Array;
+  readonly C: Int32Array;
+  readonly values: Float32Array;
+  readonly lambda: Float64Array;
+  readonly lmu: Float64Array;
+  readonly P: Float64Array;
+  readonly B: Float64Array;
+  readonly Z: Float64Array;
+  readonly S: Float64Array;
+  readonly out: Float64Array;
+  readonly gAt: number;
+  readonly fAt: number;
+  readonly cAt: number;
+  readonly vAt: number;
+  readonly lamAt: number;
+  readonly lmuAt: number;
+  readonly pAt: number;
+  readonly bAt: number;
+  readonly zAt: number;
+  readonly sAt: number;
+  readonly outAt: number;
+  /** Where the gather's prefetching pass leaves its (meaningless) sum. */
+  touched: number;
+}
+
+/** The row kernel for rowScratch: the compiled module, and optionally where in a shared memory the scratch goes. */
+export interface RowKernelPlace {
+  readonly module: WasmModule;
+  readonly memory?: { readonly buffer: SharedArrayBuffer } | undefined;
+  /** Byte offset of this thread's rowScratchBytes(d) bytes in `memory` (16-aligned). */
+  readonly at?: number | undefined;
+}
+
 export interface RowScratch {
   readonly tri: Float64Array;
   readonly prec: Float64Array;
@@ -41,11 +117,29 @@ export interface RowScratch {
   readonly z: Float64Array;
   readonly f: Float64Array;
   readonly rng: RowRng;
+  /** Set when rowScratch was given the kernel: sampleRows then runs its sums there. */
+  readonly simd: RowSimd | undefined;
 }
 
 export function balancedChunks(start: Int32Array, rows: number, count: number, perRow: number): Int32Array;
-export function rowScratch(d: number): RowScratch;
+export function rowScratch(d: number, kernel?: RowKernelPlace | undefined): RowScratch;
+export function rowScratchBytes(d: number): number;
 export function sampleRows(side: RowSide, step: RowStep, r0: number, r1: number, scratch: RowScratch): void;
+/**
+ * x ~ N(Λ⁻¹ b, Λ⁻¹) into out[at … at + d) by the scalar Cholesky factor and solves (Λ's lower triangle in `l`,
+ * factored in place; b in `rhs`, solved in place; z scratch): the reference of the kernel's `draw`.
+ */
+export function drawGaussian(
+  l: Float64Array,
+  rhs: Float64Array,
+  d: number,
+  rng: RowRng,
+  z: Float64Array,
+  out: Float64Array,
+  at: number,
+): void;
+/** Row r's Λ* (lower triangle of scratch.prec) and right-hand side (scratch.rhs), before the draw. */
+export function rowSums(side: RowSide, step: RowStep, r: number, scratch: RowScratch): void;
 export function sseRows(
   byUser: CsrArrays,
   U: Float64Array,
@@ -57,6 +151,7 @@ export function sseRows(
   r0: number,
   r1: number,
   pu: Float64Array,
+  simd?: RowSimd | undefined,
 ): number;
 
 /** Ratings grouped by row (user or item): the other side's index and the rating, rows given by offsets (als.ts). */

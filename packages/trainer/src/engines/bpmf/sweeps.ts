@@ -1,6 +1,9 @@
+import { wasm } from '@movierec/core';
 import { WorkerPool } from '../pool.ts';
+import { compileWasm, type WasmModule } from '../wasm.ts';
 import type { Csr } from './csr.ts';
-import { balancedChunks, rowScratch, sampleRows, sseRows } from './rows.mjs';
+import { balancedChunks, rowScratch, rowScratchBytes, sampleRows, sseRows } from './rows.mjs';
+import { BPMF_ROWS_WASM_BASE64 } from './rows-wasm.ts';
 import type { Hyper } from './wishart.ts';
 
 /**
@@ -29,6 +32,61 @@ export interface RowSweepSetup {
   signal?: AbortSignal | undefined;
   /** The worker script (default ../rows-worker.mjs); tests substitute one that fails. */
   workerUrl?: URL | undefined;
+  /** The row kernel (rowFactors'), or undefined for the scalar loops of rows.mjs (the reference). */
+  kernel?: RowKernel | undefined;
+}
+
+/**
+ * The WebAssembly SIMD row kernel (wasm/bpmf-rows.wat): its module and, when U and V live in its shared memory,
+ * that memory and each thread's scratch (`slotBytes` bytes from `slotsAt`, thread t at slotsAt + t·slotBytes).
+ */
+export interface RowKernel {
+  module: WasmModule;
+  memory?: { readonly buffer: SharedArrayBuffer } | undefined;
+  slotsAt?: number;
+  slotBytes?: number;
+}
+
+const align16 = (bytes: number) => (bytes + 15) & ~15;
+
+/**
+ * U (numUsers × d) and V (numItems × d) on shared memory, and the row kernel. With `simd` and WebAssembly SIMD
+ * available they are laid out in one shared WebAssembly.Memory with a kernel scratch per thread after them, so the
+ * kernel gathers a row's other-side vectors itself; they are the factors' only copy (the ratings stay outside,
+ * copied 256 at a time). Otherwise (or past 4 GiB) SharedArrayBuffers, and the kernel, if any, gets rows gathered
+ * by JavaScript.
+ */
+export function rowFactors(
+  numUsers: number,
+  numItems: number,
+  d: number,
+  threads: number,
+  simd: boolean,
+): { U: Float64Array; V: Float64Array; kernel: RowKernel | undefined } {
+  // null where WebAssembly SIMD (or shared memory) is unavailable: every thread then runs the scalar loops
+  const module = simd ? compileWasm(BPMF_ROWS_WASM_BASE64) : null;
+  if (module) {
+    const uBytes = align16(8 * numUsers * d);
+    const slotsAt = uBytes + align16(8 * numItems * d);
+    const slotBytes = rowScratchBytes(d);
+    const pages = Math.ceil((slotsAt + threads * slotBytes) / 65536);
+    if (pages <= 65536) {
+      const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+      return {
+        U: new Float64Array(memory.buffer, 0, numUsers * d),
+        V: new Float64Array(memory.buffer, uBytes, numItems * d),
+        kernel: { module, memory, slotsAt, slotBytes },
+      };
+    }
+  }
+  const shared = (n: number) => new Float64Array(new SharedArrayBuffer(8 * n));
+  return { U: shared(numUsers * d), V: shared(numItems * d), kernel: module ? { module } : undefined };
+}
+
+/** Thread `slot`'s place for rowScratch. */
+export function kernelPlace(kernel: RowKernel, slot: number) {
+  const { module, memory, slotsAt = 0, slotBytes = 0 } = kernel;
+  return memory ? { module, memory, at: slotsAt + slot * slotBytes } : { module };
 }
 
 /**
@@ -57,7 +115,9 @@ export class RowSweeps {
       balancedChunks(byItem.start, byItem.rows, Math.min(CHUNKS, Math.max(1, byItem.rows)), perRow),
     ];
     this.#step = new Float64Array(new SharedArrayBuffer(8 * (d * d + d)));
-    this.#scratch = rowScratch(d);
+    const { kernel } = setup;
+    // with one thread the calling thread draws the rows, in thread slot 0
+    this.#scratch = rowScratch(d, kernel && setup.threads === 1 ? kernelPlace(kernel, 0) : undefined);
     this.#pu = new Float64Array(k);
     if (setup.threads > 1) {
       for (const [what, a] of [
@@ -89,6 +149,9 @@ export class RowSweeps {
           d,
           k,
           seed: setup.seed,
+          kernel,
+          // each worker takes its kernel scratch slot from this counter
+          slots: new Int32Array(new SharedArrayBuffer(4)),
         },
         'bpmf',
       );
@@ -144,7 +207,19 @@ export class RowSweeps {
       await this.#pool.run({ type: 'sse', mean }, { signal: this.#s.signal });
     } else
       for (let c = 0; c < chunks; c++)
-        this.#sse[c] = sseRows(byUser, U, V, extra, d, k, mean, bounds[c]!, bounds[c + 1]!, this.#pu);
+        this.#sse[c] = sseRows(
+          byUser,
+          U,
+          V,
+          extra,
+          d,
+          k,
+          mean,
+          bounds[c]!,
+          bounds[c + 1]!,
+          this.#pu,
+          this.#scratch.simd,
+        );
     let total = 0;
     for (let c = 0; c < chunks; c++) total += this.#sse[c]!;
     return total;
