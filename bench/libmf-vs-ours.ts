@@ -18,9 +18,10 @@
  * At 1 thread the process CPU time per epoch (process.cpuUsage, differenced the same way for LIBMF, per epoch for
  * ours) is printed too: it is what the work costs when other jobs take the cores.
  * Our 1 → 2-thread speed-up is taken apart from those two runs, because one pair of ~10 ms epochs on a shared VM
- * moves by ±50%: `--pairs` fits of `--speed-epochs` epochs each at 1 and at 2 threads, interleaved (1, 2, 1, 2, …),
- * each timed as above (median of its EpochStats.seconds); each pair gives a ratio t₁/t₂, and the median ratio and
- * its range are printed (libmf's speed-up beside it is from its two runs above).
+ * moves by ±50% (and a 20-epoch median at 2 threads still holds the new workers' first, slower epochs):
+ * `--pairs` fits of `--speed-epochs` epochs each at 1 and at 2 threads, interleaved (1, 2, 1, 2, …), each timed as
+ * above (median of its EpochStats.seconds); each pair gives a ratio t₁/t₂, and the median ratio and its range are
+ * printed, with libmf's speed-up and ours from the two runs above beside them.
  * Also printed: the final training loss at 2 threads against 1 (block scheduling gives the same result; also checked
  * on every speed pair), Hogwild at 2 threads and the single-threaded global-shuffle engine (loss and holdout RMSE
  * after the same epochs, seconds).
