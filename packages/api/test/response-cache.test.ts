@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EntryDeps, ResponseCache } from '../src/http/response-cache.ts';
+import { gql, type Seeded, seededDatabase, serveSeeded } from './fixtures.ts';
 
 const deps: EntryDeps = {
   users: [],
@@ -27,9 +30,11 @@ describe('ResponseCache', () => {
     const cache = new ResponseCache(budget);
     const body = Buffer.alloc(300, 'x');
     for (let j = 0; j < 1000; j++) cache.set(`key-${j}`, body, 1, deps, 0);
-    // 300 B body + 2 B per key character + 256 B overhead ≈ 570 B an entry: at most 64 KiB / 570 ≈ 114 entries
-    expect(cache.size).toBeLessThanOrEqual(Math.floor(budget / (300 + 2 * 'key-999'.length + 256)) + 1);
-    expect(cache.size).toBeGreaterThan(100);
+    // 300 B body + 2 B per key character + 256 B overhead + 2 × 112 B for the deps' two (empty) arrays ≈ 794 B an
+    // entry: at most 64 KiB / 794 ≈ 82 entries
+    const entry = 300 + 2 * 'key-999'.length + 256 + 2 * 112;
+    expect(cache.size).toBeLessThanOrEqual(Math.floor(budget / entry) + 1);
+    expect(cache.size).toBeGreaterThan(75);
     expect(cache.get('key-999', 1, 0)).not.toBeNull();
     expect(cache.get('key-0', 1, 0)).toBeNull();
   });
@@ -40,7 +45,57 @@ describe('ResponseCache', () => {
     for (let t = 0; t < 5000; t += 10) cache.set(`key-${t}`, body, 1, deps, t);
     // one entry every 10 ms living 1 s: about 100 alive at any time, far below what the budget would hold
     expect(cache.size).toBeLessThanOrEqual(101);
-    expect(cache.bytes).toBeLessThanOrEqual(101 * (100 + 2 * 'key-4990'.length + 256));
+    expect(cache.bytes).toBeLessThanOrEqual(101 * (100 + 2 * 'key-4990'.length + 256 + 2 * 112));
     expect(cache.get('key-4990', 1, 4990)).not.toBeNull();
   });
+});
+
+describe('the response cache in the server', () => {
+  let seeded: Seeded;
+  beforeAll(async () => {
+    seeded = await seededDatabase('pglite');
+  }, 180_000);
+  afterAll(async () => {
+    await seeded?.db.close();
+  });
+
+  it('keeps only a flag of the user states its answers read, so an evicted state is freed', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const server = await serveSeeded(seeded);
+    try {
+      const query = 'query($u: ID!) { recommendations(userId: $u, limit: 5) { items { movie { id } } } }';
+      const user = seeded.dataset.users.ids()[3]!;
+      const first = await gql(server.url, query, { u: user });
+      expect(first.errors).toBeUndefined();
+      await gql(server.url, query, { u: user }); // the doorkeeper: stored from the second miss on
+      const hits = async () => {
+        const text = await (await fetch(server.metricsUrl)).text();
+        return Number(
+          /^movierec_cache_requests_total\{cache="response",result="hit"\} (\d+)/m.exec(text)?.[1] ?? 0,
+        );
+      };
+      const hitsBefore = await hits();
+      const snapshot = server.service.snapshot!;
+      const state = new WeakRef(snapshot.users.get(user)!);
+      expect(state.deref()).toBeDefined();
+      // the answer is cached: a third request is a hit (the same bytes)
+      const third = await gql(server.url, query, { u: user });
+      expect(third.data).toEqual(first.data);
+      expect(await hits()).toBe(hitsBefore + 1);
+      // the user cache lets the state go (as under memory pressure from other users); the cached answer must not
+      // keep it alive — before, each entry held its states with their histories, model states and top-N lists
+      snapshot.users.forget(user);
+      await new Promise((done) => setTimeout(done, 0));
+      gc();
+      gc();
+      expect(state.deref()).toBeUndefined();
+      // and the entry is stale: the next request computes the answer again, the same as before
+      const again = await gql(server.url, query, { u: user });
+      expect(again.data).toEqual(first.data);
+      expect(snapshot.users.get(user)).toBeDefined();
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 });

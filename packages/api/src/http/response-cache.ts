@@ -14,11 +14,11 @@
  * set, so a false "seen" (a one-off body stored anyway) stays below (1/8)² ≈ 1.6%.
  */
 import type { Catalogue } from '../serving/catalogue.ts';
-import type { UserState } from '../serving/snapshot.ts';
 
-/** What a cached answer read: user states and movies whose statistics it shows (with their stats version). */
+/** What a cached answer read: user states (their validity flags, not the states: see UserState.validity) and
+ * movies whose statistics it shows (with their stats version). */
 export interface EntryDeps {
-  users: UserState[];
+  users: { readonly valid: boolean }[];
   catalogue: Catalogue | null;
   movies: Int32Array;
   movieVersions: Uint32Array;
@@ -77,9 +77,20 @@ class Doorkeeper {
   }
 }
 
-/** Bytes an entry costs beyond its body and key: the Map slot, the entry object, its deps and its buffer's header. */
+/** Bytes an entry costs beyond its body, key and deps' arrays: the Map slot, the entry object, its deps and its
+ * buffer's header. */
 const ENTRY_OVERHEAD = 256;
-const entryBytes = (key: string, body: Buffer) => body.length + key.length * 2 + ENTRY_OVERHEAD;
+/** Per typed array of the deps (movies, movieVersions): the view, ArrayBuffer and backing-store record (as in the
+ * user cache's ARRAY_OVERHEAD). */
+const ARRAY_OVERHEAD = 112;
+const entryBytes = (key: string, e: { body: Buffer; deps: EntryDeps }) =>
+  e.body.length +
+  key.length * 2 +
+  ENTRY_OVERHEAD +
+  8 * e.deps.users.length +
+  e.deps.movies.byteLength +
+  e.deps.movieVersions.byteLength +
+  2 * ARRAY_OVERHEAD;
 
 /** Default budget of the whole-response cache (MOVIEREC_RESPONSE_CACHE_BYTES, responseCacheBytes). */
 export const DEFAULT_RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
@@ -137,7 +148,7 @@ export class ResponseCache {
     if (this.#maxBytes <= 0) return;
     const old = this.#entries.get(key);
     if (old !== undefined) this.#delete(key, old);
-    const size = entryBytes(key, body);
+    const size = entryBytes(key, { body, deps });
     if (size > this.#maxBytes / 16) return;
     // A body under 4 KiB made by Buffer.from(string) is a slice of Node's shared 8 KiB pool, and keeping the slice
     // keeps the whole slab: the budget counted ~1.5 KB per entry while each held ~8 KB (the soak's resident memory
@@ -161,6 +172,6 @@ export class ResponseCache {
 
   #delete(key: string, e: Entry): void {
     this.#entries.delete(key);
-    this.#bytes -= entryBytes(key, e.body);
+    this.#bytes -= entryBytes(key, e);
   }
 }

@@ -366,7 +366,7 @@ export async function startHttp(
       movies[j] = pairs[2 * j]!;
       movieVersions[j] = pairs[2 * j + 1]!;
     }
-    const users = [...new Set(deps.users)];
+    const users = [...new Set(deps.users)].map((state) => state.validity);
     cache.set(cacheKey, out, epoch, { users, catalogue, movies, movieVersions }, Date.now());
   }
 
