@@ -2,6 +2,7 @@
 import { type Authenticator, type AuthOptions, createAuthenticator } from './auth/tokens.ts';
 import type { ExecutorStats } from './graphql/executor.ts';
 import type { QueryLimits } from './graphql/limits.ts';
+import { heapGrowingPercentFromEnv, limitHeapGrowth } from './heap.ts';
 import { Metrics } from './http/metrics.ts';
 import type { RateLimitOptions } from './http/security.ts';
 import { startHttp, startMetricsHttp } from './http/server.ts';
@@ -69,6 +70,12 @@ export interface ServerOptions {
    * (cosine of movie factors); default MOVIEREC_SIMILAR_MODEL, else DEFAULT_SIMILAR_MODEL (packages/api/README.md).
    */
   similarModel?: SimilarModelTask;
+  /**
+   * V8's old-generation growing factor for the process, as 1 + percent/100 (heap.ts: it keeps a loaded server's
+   * memory from jumping after an outage or activation); 0 leaves V8's dynamic factor. Default
+   * MOVIEREC_HEAP_GROWING_PERCENT, else 30.
+   */
+  heapGrowingPercent?: number;
 }
 
 export interface RunningServer {
@@ -90,6 +97,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const log = options.logger ?? createLogger();
   const host = options.host ?? process.env.HOST ?? '127.0.0.1';
   const similarModel = options.similarModel ?? similarModelFromEnv(process.env);
+  limitHeapGrowth(options.heapGrowingPercent ?? heapGrowingPercentFromEnv(process.env));
   // before anything opens: a refused configuration must not leave a database or poller behind
   const auth = await createAuthenticator(options.auth ?? { mode: 'off' }, host);
   let store = options.store;
