@@ -13,10 +13,17 @@
  * minute (end readings, and minute means: V8 lets garbage pile up between full collections, so one reading can sit
  * 50 MB above or below the next), and every acknowledged rating looked up in the database.
  *
- *   pnpm exec tsx bench/soak.ts [--minutes 10] [--clients 16] [--outage-seconds 10] [--json]
+ * --trace prints every 5-s reading: RSS split into anonymous and file-backed pages (/proc/PID/smaps_rollup), the V8
+ * heap in use and committed (total and its new space), external memory — to tell garbage-collector slack from a leak.
+ * It scrapes /metrics every 5 s, so the minute's event-loop figure is then the largest of those scrapes.
+ * --node-args='<flags>' starts the server with those Node/V8 flags (e.g. '--trace-gc'); what the server prints on
+ * stdout then goes to stderr, each line prefixed with `server:`.
+ *
+ *   pnpm exec tsx bench/soak.ts [--minutes 10] [--clients 16] [--outage-seconds 10] [--trace] [--node-args F] [--json]
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { activateModelVersion } from '../packages/db/src/index.ts';
 import { CuttableProxy } from '../packages/db/src/testing.ts';
@@ -28,6 +35,8 @@ const { values: args } = parseArgs({
     minutes: { type: 'string', default: '10' },
     clients: { type: 'string', default: '16' },
     'outage-seconds': { type: 'string', default: '10' },
+    trace: { type: 'boolean', default: false },
+    'node-args': { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -45,11 +54,22 @@ const proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
 await proxy.open();
 const viaProxy = new URL(db.url!);
 viaProxy.host = `127.0.0.1:${proxy.port}`;
-const server = await startReplica(viaProxy.toString(), { env: { MOVIEREC_POLL_MS: '1000' } });
+const nodeArgs = args['node-args'].split(' ').filter(Boolean);
+const server = await startReplica(viaProxy.toString(), { env: { MOVIEREC_POLL_MS: '1000' }, nodeArgs });
+if (nodeArgs.length > 0) {
+  createInterface({ input: server.child.stdout! }).on('line', (line) => console.error(`server: ${line}`));
+}
 const pid = server.child.pid!;
 const rssMb = () => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+/** Resident memory by kind (MB): anonymous pages (the V8 heap, malloc) and file-backed ones (the binary, libraries). */
+const residentParts = () => {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { anonMb: kb('Anonymous') / 1024, fileMb: (kb('Rss') - kb('Anonymous')) / 1024 };
 };
 
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]!;
@@ -177,7 +197,10 @@ async function hostileStream(): Promise<void> {
 
 /** The server's event-loop stall (ms; the scrape resets it), V8 heap in use and external memory (MB). */
 async function scrape(): Promise<
-  Pick<Minute, 'eventLoopMaxMs' | 'heapUsedMb' | 'externalMb' | 'userCacheMb' | 'responseCacheMb'>
+  Pick<Minute, 'eventLoopMaxMs' | 'heapUsedMb' | 'externalMb' | 'userCacheMb' | 'responseCacheMb'> & {
+    heapTotalMb: number;
+    newSpaceMb: number;
+  }
 > {
   const text = await (await fetch(`${server.url}/metrics`)).text().catch(() => '');
   const read = (series: string, scale: number) => {
@@ -191,6 +214,8 @@ async function scrape(): Promise<
     externalMb: read('nodejs_external_memory_bytes', 1 / 2 ** 20),
     userCacheMb: read('cache_bytes{cache="user"}', 1 / 2 ** 20),
     responseCacheMb: read('cache_bytes{cache="response"}', 1 / 2 ** 20),
+    heapTotalMb: read('nodejs_heap_size_total_bytes', 1 / 2 ** 20),
+    newSpaceMb: read('nodejs_heap_space_size_total_bytes{space="new"}', 1 / 2 ** 20),
   };
 }
 
@@ -203,7 +228,19 @@ async function timeline(): Promise<void> {
     const t = elapsed();
     if (t - sampled >= 5000) {
       sampled = t;
-      minutes[minutes.length - 1]!.rssSamples.push(rssMb());
+      const m = minutes[minutes.length - 1]!;
+      const rss = rssMb();
+      m.rssSamples.push(rss);
+      if (args.trace) {
+        const x = await scrape();
+        m.eventLoopMaxMs = Math.max(m.eventLoopMaxMs, x.eventLoopMaxMs);
+        const { anonMb, fileMb } = residentParts();
+        log(
+          `  ${(t / 1000).toFixed(0).padStart(4)} s  RSS ${rss.toFixed(0)} MB (anon ${anonMb.toFixed(0)}, file ${fileMb.toFixed(0)})  ` +
+            `heap used ${x.heapUsedMb.toFixed(0)} / committed ${x.heapTotalMb.toFixed(0)} (new space ${x.newSpaceMb.toFixed(0)})  ` +
+            `external ${x.externalMb.toFixed(0)}  non-heap anon ${(anonMb - x.heapTotalMb).toFixed(0)} MB`,
+        );
+      }
     }
     if (!activated && t >= totalMs * 0.5) {
       activated = true;
@@ -222,7 +259,9 @@ async function timeline(): Promise<void> {
     }
     if (t >= minutes.length * 60_000) {
       const m = minutes[minutes.length - 1]!;
+      const stallSoFar = m.eventLoopMaxMs;
       Object.assign(m, await scrape());
+      m.eventLoopMaxMs = Math.max(m.eventLoopMaxMs, stallSoFar);
       m.rssMb = rssMb();
       m.load = loadavg()[0]!;
       log(summary(m, minutes.length));

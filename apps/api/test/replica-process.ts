@@ -24,9 +24,15 @@ export interface ReplicaProcess {
  */
 export async function startReplica(
   databaseUrl: string,
-  options: { port?: number; env?: Record<string, string>; onSpawn?: (child: ChildProcess) => void } = {},
+  options: {
+    port?: number;
+    env?: Record<string, string>;
+    /** Node/V8 flags for the child (a bench's experiments: `--trace-gc`, heap sizes). */
+    nodeArgs?: readonly string[];
+    onSpawn?: (child: ChildProcess) => void;
+  } = {},
 ): Promise<ReplicaProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', main], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
