@@ -235,7 +235,8 @@ async function timeline(): Promise<void> {
         const x = await scrape();
         m.eventLoopMaxMs = Math.max(m.eventLoopMaxMs, x.eventLoopMaxMs);
         const { anonMb, fileMb } = residentParts();
-        log(
+        // on stderr with --json too: the trace was asked for
+        console.error(
           `  ${(t / 1000).toFixed(0).padStart(4)} s  RSS ${rss.toFixed(0)} MB (anon ${anonMb.toFixed(0)}, file ${fileMb.toFixed(0)})  ` +
             `heap used ${x.heapUsedMb.toFixed(0)} / committed ${x.heapTotalMb.toFixed(0)} (new space ${x.newSpaceMb.toFixed(0)})  ` +
             `external ${x.externalMb.toFixed(0)}  non-heap anon ${(anonMb - x.heapTotalMb).toFixed(0)} MB`,
