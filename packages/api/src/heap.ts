@@ -13,9 +13,10 @@
  *
  * `--heap-growing-percent=p` fixes f = 1 + p/100 (V8's flag; read at every limit computation, so setting it once
  * the process runs takes effect at the next collection). The default 30 is V8's own conservative factor (1.3,
- * kConservativeGrowingFactor, what it uses when it optimises for memory); under the soak's steady load full collections
- * came every 10–25 s with or without it, and only the spikes go: bench/soak.ts's resident memory (mean of the minute) grew 210 → 241 MB over 4 minutes with
- * it, 248 → 334 MB without (bench/results/session7.txt).
+ * kConservativeGrowingFactor, what it uses when it optimises for memory). Under the soak's steady load full
+ * collections came every 10–25 s with or without it, and only the spikes went: bench/soak.ts's resident memory
+ * (mean of the minute) grew 210 → 248 MB over 5 minutes with it, 248 → 334 MB without; wrk's distinct-body
+ * recommendations ran at 6,889 req/s with it, 6,234 without, in the same session (bench/results/session7.txt).
  */
 import { setFlagsFromString } from 'node:v8';
 
