@@ -14,6 +14,7 @@
  * set, so a false "seen" (a one-off body stored anyway) stays below (1/8)² ≈ 1.6%.
  */
 import type { Catalogue } from '../serving/catalogue.ts';
+import { ARRAY_OVERHEAD } from '../serving/user-cache.ts';
 
 /** What a cached answer read: user states (their validity flags, not the states: see UserState.validity) and
  * movies whose statistics it shows (with their stats version). */
@@ -80,9 +81,8 @@ class Doorkeeper {
 /** Bytes an entry costs beyond its body, key and deps' arrays: the Map slot, the entry object, its deps and its
  * buffer's header. */
 const ENTRY_OVERHEAD = 256;
-/** Per typed array of the deps (movies, movieVersions): the view, ArrayBuffer and backing-store record (as in the
- * user cache's ARRAY_OVERHEAD). */
-const ARRAY_OVERHEAD = 112;
+/** An entry's bytes; each of the deps' two typed arrays also costs the user cache's ARRAY_OVERHEAD (view, ArrayBuffer,
+ * backing-store record). */
 const entryBytes = (key: string, e: { body: Buffer; deps: EntryDeps }) =>
   e.body.length +
   key.length * 2 +

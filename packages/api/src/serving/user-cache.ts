@@ -43,7 +43,7 @@ const TOP_OVERHEAD = 160;
  * Without it the estimate came to 4.4 KB for a state the heap and array buffers grew by 5.2 KB for (10 arrays;
  * test/user-cache.test.ts measures it).
  */
-const ARRAY_OVERHEAD = 112;
+export const ARRAY_OVERHEAD = 112;
 
 export class UserStateCache<S extends CachedState = CachedState> {
   /** By user ID, least recently stored first: each held state with its estimated bytes. */
