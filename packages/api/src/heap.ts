@@ -22,20 +22,21 @@ import { setFlagsFromString } from 'node:v8';
 
 /** Default growth of the old generation past the last full collection's survivors, in percent. */
 export const DEFAULT_HEAP_GROWING_PERCENT = 30;
+/** The largest growth accepted, in percent (a factor of 4, V8's own maximum). */
+const MAX_HEAP_GROWING_PERCENT = 300;
 
-let applied: number | null = null;
+const isPercent = (n: number) => Number.isInteger(n) && n >= 0 && n <= MAX_HEAP_GROWING_PERCENT;
 
 /**
  * Sets V8's old-generation growing factor for this process to 1 + percent/100 (0: V8's own dynamic factor).
- * Process-wide and idempotent; returns the percent in force.
+ * Process-wide; setting the same value again changes nothing. Returns the percent in force.
  */
 export function limitHeapGrowth(percent: number = DEFAULT_HEAP_GROWING_PERCENT): number {
-  if (!Number.isInteger(percent) || percent < 0 || percent > 300)
-    throw new RangeError(`heap growing percent must be a whole number from 0 to 300, got ${percent}`);
-  if (applied !== percent) {
-    setFlagsFromString(`--heap-growing-percent=${percent}`);
-    applied = percent;
-  }
+  if (!isPercent(percent))
+    throw new RangeError(
+      `heap growing percent must be a whole number from 0 to ${MAX_HEAP_GROWING_PERCENT}, got ${percent}`,
+    );
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
   return percent;
 }
 
@@ -44,9 +45,9 @@ export function heapGrowingPercentFromEnv(env: Record<string, string | undefined
   const raw = env.MOVIEREC_HEAP_GROWING_PERCENT;
   if (raw === undefined || raw === '') return DEFAULT_HEAP_GROWING_PERCENT;
   const n = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-  if (!(n >= 0 && n <= 300))
+  if (!isPercent(n))
     throw new RangeError(
-      `MOVIEREC_HEAP_GROWING_PERCENT must be a whole number from 0 to 300 (0: V8's own factor), got ${JSON.stringify(raw)}`,
+      `MOVIEREC_HEAP_GROWING_PERCENT must be a whole number from 0 to ${MAX_HEAP_GROWING_PERCENT} (0: V8's own factor), got ${JSON.stringify(raw)}`,
     );
   return n;
 }
