@@ -17,12 +17,26 @@ describe('ResponseCache', () => {
     const body = Buffer.from('{"data":{"movie":{"id":"1"}}}', 'utf8');
     // a small Buffer.from is a view into Node's 8 KiB pool: keeping it would keep the whole slab
     expect(body.buffer.byteLength).toBeGreaterThan(body.length);
-    expect(cache.admits('k')).toBe(false); // the doorkeeper: a key is stored from its second miss on
-    expect(cache.admits('k')).toBe(true);
+    expect(cache.admits('k', 0)).toBe(false); // the doorkeeper: a key is stored from its second miss on
+    expect(cache.admits('k', 0)).toBe(true);
     cache.set('k', body, 1, deps, 0);
     const stored = cache.get('k', 1, 0)!;
     expect(stored.toString()).toBe(body.toString());
     expect(stored.buffer.byteLength).toBe(body.length);
+  });
+
+  it('admits a key seen again within one to two TTLs, not one last seen longer ago', () => {
+    const ttl = 1000;
+    const cache = new ResponseCache(1 << 20, ttl);
+    // windows of one TTL, each opened by the first call a TTL or more after the last one opened: [0, 1500), [1500, 3100), …
+    expect(cache.admits('soon', 0)).toBe(false);
+    expect(cache.admits('late', 200)).toBe(false);
+    expect(cache.admits('next', 500)).toBe(false);
+    expect(cache.admits('soon', 900)).toBe(true); // same window
+    expect(cache.admits('next', 1500)).toBe(true); // the next window: still in the previous set
+    expect(cache.admits('late', 3100)).toBe(false); // two windows on: forgotten, and seen afresh
+    expect(cache.admits('late', 3200)).toBe(true);
+    expect(cache.refused).toBe(4);
   });
 
   it('keeps within its byte budget counting each entry’s overhead, oldest out first', () => {

@@ -5,13 +5,18 @@
  * A hit skips JSON parsing, Apollo and the resolvers entirely. Bounded by bytes (oldest out) and by age (movie
  * statistics such as ratingCount, which other users' ratings change, are at most `ttlMs` stale in a cached answer).
  *
- * Admission: an answer is stored the second time its key misses, not the first (TinyLFU's "doorkeeper", Einziger,
- * Friedman & Manes, "TinyLFU: A Highly Efficient Cache Admission Policy", ACM ToS 2017). Bodies that never repeat —
- * a nonce, a timestamp, a large user population — would otherwise fill the cache with entries no request reads,
- * and every one of them would live long enough to be promoted to the old generation and cost the garbage collector
- * (measured: a quarter of the CPU on a load of distinct bodies). The doorkeeper is a bit set over a hash of the key
- * (two bits per key, no per-key objects); it is cleared after 2^16 keys, when at most an eighth of its bits are
- * set, so a false "seen" (a one-off body stored anyway) stays below (1/8)² ≈ 1.6%.
+ * Admission: an answer is stored the second time its key misses within the last one to two TTLs, not the first
+ * (TinyLFU's "doorkeeper", Einziger, Friedman & Manes, "TinyLFU: A Highly Efficient Cache Admission Policy", ACM ToS
+ * 2017, with its reset tied to time). Bodies that never repeat — a nonce, a timestamp, a large user population —
+ * would otherwise fill the cache with entries no request reads, and every one of them would live long enough to be
+ * promoted to the old generation and cost the garbage collector (measured: a quarter of the CPU on a load of
+ * distinct bodies). An entry pays off only if its key comes back before it expires, so a key last seen longer ago
+ * than that is a poor bet too: with a doorkeeper that only ever filled, a soak's cache kept growing for minutes
+ * (4 → 20 MB, bench/results/session7.txt) with entries for keys that come back every few minutes, each stored, kept
+ * a TTL and never read. The doorkeeper is two bit sets over a hash of the key (two bits per key, no per-key
+ * objects): keys are added to the current one, looked up in both, and every TTL the current one becomes the previous
+ * one and a cleared set the current one — also after 2^16 keys, when at most an eighth of a set's bits are set, so
+ * a false "seen" (a one-off body stored anyway) stays below 2·(1/8)² ≈ 3%.
  */
 import type { Catalogue } from '../serving/catalogue.ts';
 import { ARRAY_OVERHEAD } from '../serving/user-cache.ts';
@@ -55,26 +60,43 @@ function hashKey(key: string): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A set of key hashes in a bit array: `checkAndAdd` says whether the key was (probably) seen before. */
+/** Key hashes seen in the current and the previous window, in two bit arrays: `checkAndAdd` says whether the key was
+ * (probably) seen in either. */
 class Doorkeeper {
-  readonly #bits = new Uint32Array(DOORKEEPER_BITS / 32);
+  #current = new Uint32Array(DOORKEEPER_BITS / 32);
+  #previous = new Uint32Array(DOORKEEPER_BITS / 32);
   #added = 0;
+  #windowStart: number;
+  readonly #windowMs: number;
 
-  checkAndAdd(key: string): boolean {
+  constructor(windowMs: number, now = 0) {
+    this.#windowMs = windowMs;
+    this.#windowStart = now;
+  }
+
+  checkAndAdd(key: string, now: number): boolean {
+    if (now - this.#windowStart >= this.#windowMs) this.#rotate(now);
     const h = hashKey(key);
     // two bits per key (double hashing from one 32-bit hash): a false positive needs both set
     const a = h & (DOORKEEPER_BITS - 1);
     const b = (Math.imul(h, 0x9e3779b1) >>> 12) & (DOORKEEPER_BITS - 1);
-    const bits = this.#bits;
-    const seen = (bits[a >>> 5]! & (1 << (a & 31))) !== 0 && (bits[b >>> 5]! & (1 << (b & 31))) !== 0;
-    if (seen) return true;
+    const has = (bits: Uint32Array) =>
+      (bits[a >>> 5]! & (1 << (a & 31))) !== 0 && (bits[b >>> 5]! & (1 << (b & 31))) !== 0;
+    const bits = this.#current;
+    if (has(bits)) return true;
     bits[a >>> 5]! |= 1 << (a & 31);
     bits[b >>> 5]! |= 1 << (b & 31);
-    if (++this.#added >= DOORKEEPER_BITS / 16) {
-      bits.fill(0);
-      this.#added = 0;
-    }
-    return false;
+    if (++this.#added >= DOORKEEPER_BITS / 16) this.#rotate(now);
+    return has(this.#previous);
+  }
+
+  #rotate(now: number): void {
+    const old = this.#previous;
+    this.#previous = this.#current;
+    old.fill(0);
+    this.#current = old;
+    this.#added = 0;
+    this.#windowStart = now;
   }
 }
 
@@ -100,7 +122,7 @@ export class ResponseCache {
   readonly #maxBytes: number;
   readonly #ttlMs: number;
   #bytes = 0;
-  readonly #doorkeeper = new Doorkeeper();
+  readonly #doorkeeper: Doorkeeper;
   hits = 0;
   misses = 0;
   /** Answers not stored because their key had not missed before (see Admission above). */
@@ -109,6 +131,7 @@ export class ResponseCache {
   constructor(maxBytes = DEFAULT_RESPONSE_CACHE_BYTES, ttlMs = 60_000) {
     this.#maxBytes = maxBytes;
     this.#ttlMs = ttlMs;
+    this.#doorkeeper = new Doorkeeper(ttlMs);
   }
 
   get size(): number {
@@ -135,10 +158,11 @@ export class ResponseCache {
     return e.body;
   }
 
-  /** Whether `set` would store an answer under this key (seen before); records the key for next time. */
-  admits(key: string): boolean {
+  /** Whether `set` would store an answer under this key (seen in the last one to two TTLs); records the key for
+   * next time. */
+  admits(key: string, now: number): boolean {
     if (this.#maxBytes <= 0) return false;
-    if (this.#entries.has(key) || this.#doorkeeper.checkAndAdd(key)) return true;
+    if (this.#entries.has(key) || this.#doorkeeper.checkAndAdd(key, now)) return true;
     this.refused++;
     return false;
   }

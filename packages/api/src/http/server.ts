@@ -323,7 +323,12 @@ export async function startHttp(
         // the string goes to the socket as it is; a Buffer copy is made only for an answer the cache will keep
         res.end(text, 'utf8');
         metrics?.graphqlDone(prepared.label, 'ok', (performance.now() - started) / 1000);
-        if (cacheKey !== null && deps.cacheable && epoch === service.epoch && cache.admits(cacheKey))
+        if (
+          cacheKey !== null &&
+          deps.cacheable &&
+          epoch === service.epoch &&
+          cache.admits(cacheKey, Date.now())
+        )
           remember(cacheKey, Buffer.from(text, 'utf8'), epoch, deps);
         return deps.cacheable ? 'miss' : undefined;
       }
@@ -345,7 +350,7 @@ export async function startHttp(
       res.writeHead(status);
       res.end(out);
       if (cacheKey !== null && deps.cacheable && status === 200 && epoch === service.epoch) {
-        if (!result.body.string.includes('"errors":') && cache.admits(cacheKey))
+        if (!result.body.string.includes('"errors":') && cache.admits(cacheKey, Date.now()))
           remember(cacheKey, out, epoch, deps);
       }
       return deps.cacheable ? 'miss' : undefined;
