@@ -112,6 +112,8 @@ interface Minute {
   /** What the bounded caches hold by their own accounting (movierec_cache_bytes): user states, response bodies. */
   userCacheMb: number;
   responseCacheMb: number;
+  /** Share of the minute's whole-response cache look-ups that hit (movierec_cache_requests_total). */
+  responseHitRate: number;
   load: number;
 }
 const newMinute = (): Minute => ({
@@ -129,6 +131,7 @@ const newMinute = (): Minute => ({
   externalMb: 0,
   userCacheMb: 0,
   responseCacheMb: 0,
+  responseHitRate: 0,
   load: 0,
 });
 const minutes: Minute[] = [newMinute()];
@@ -200,6 +203,8 @@ async function scrape(): Promise<
   Pick<Minute, 'eventLoopMaxMs' | 'heapUsedMb' | 'externalMb' | 'userCacheMb' | 'responseCacheMb'> & {
     heapTotalMb: number;
     newSpaceMb: number;
+    responseHits: number;
+    responseMisses: number;
   }
 > {
   const text = await (await fetch(`${server.url}/metrics`)).text().catch(() => '');
@@ -216,8 +221,13 @@ async function scrape(): Promise<
     responseCacheMb: read('cache_bytes{cache="response"}', 1 / 2 ** 20),
     heapTotalMb: read('nodejs_heap_size_total_bytes', 1 / 2 ** 20),
     newSpaceMb: read('nodejs_heap_space_size_total_bytes{space="new"}', 1 / 2 ** 20),
+    responseHits: read('cache_requests_total{cache="response",result="hit"}', 1),
+    responseMisses: read('cache_requests_total{cache="response",result="miss"}', 1),
   };
 }
+
+/** The response cache's counters at the last minute's end. */
+const counted = { hits: 0, misses: 0 };
 
 async function timeline(): Promise<void> {
   await scrape(); // resets the event-loop histogram
@@ -261,7 +271,11 @@ async function timeline(): Promise<void> {
     if (t >= minutes.length * 60_000) {
       const m = minutes[minutes.length - 1]!;
       const stallSoFar = m.eventLoopMaxMs;
-      Object.assign(m, await scrape());
+      const { responseHits, responseMisses, ...x } = await scrape();
+      Object.assign(m, x);
+      m.responseHitRate =
+        (responseHits - counted.hits) / (responseHits + responseMisses - counted.hits - counted.misses);
+      Object.assign(counted, { hits: responseHits, misses: responseMisses });
       m.eventLoopMaxMs = Math.max(m.eventLoopMaxMs, stallSoFar);
       m.rssMb = rssMb();
       m.load = loadavg()[0]!;
@@ -281,7 +295,7 @@ function summary(m: Minute, k: number): string {
   return (
     `minute ${String(k).padStart(2)}: ${(m.requests / 60).toFixed(0).padStart(5)} req/s  p99 ${p99(m.latencies).toFixed(1).padStart(6)} ms  ` +
     `5xx ${m.status5xxOutside} (+${m.status5xxInOutage} in outage)  other errors ${m.otherErrors}  hostile refused ${m.hostileRefused}/${m.hostileRefused + m.hostileAccepted}  ` +
-    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB, minute mean ${mean(m.rssSamples).toFixed(0)} max ${Math.max(...m.rssSamples).toFixed(0)} (heap ${m.heapUsedMb.toFixed(0)}, external ${m.externalMb.toFixed(0)}; caches: users ${m.userCacheMb.toFixed(1)}, responses ${m.responseCacheMb.toFixed(1)})  load ${m.load.toFixed(1)}`
+    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB, minute mean ${mean(m.rssSamples).toFixed(0)} max ${Math.max(...m.rssSamples).toFixed(0)} (heap ${m.heapUsedMb.toFixed(0)}, external ${m.externalMb.toFixed(0)}; caches: users ${m.userCacheMb.toFixed(1)}, responses ${m.responseCacheMb.toFixed(1)}, hit rate ${(100 * m.responseHitRate).toFixed(0)}%)  load ${m.load.toFixed(1)}`
   );
 }
 
@@ -324,6 +338,7 @@ try {
       externalMb: m.externalMb,
       userCacheMb: m.userCacheMb,
       responseCacheMb: m.responseCacheMb,
+      responseHitRate: m.responseHitRate,
       load: m.load,
     })),
     rssStartMb: rssStart,
