@@ -1,7 +1,7 @@
 /**
  * Runs the server as a process, configured from the environment: PORT, HOST, DATABASE_URL (else the embedded PGlite
  * in MOVIEREC_DATA_DIR or .data/pglite), LOG_LEVEL, MOVIEREC_POLL_MS, MOVIEREC_RESPONSE_CACHE_BYTES,
- * MOVIEREC_USER_CACHE_BYTES,
+ * MOVIEREC_USER_CACHE_BYTES, MOVIEREC_LIST_CACHE_BYTES,
  * MOVIEREC_METRICS_PORT, MOVIEREC_PUSHED_EVENTS (0: poll only). Prints one
  * machine-readable line `{"listening":"http://…"}` on stdout; SIGINT/SIGTERM shut it down gracefully (exit 0), or
  * after 9 s whatever is still running (exit 1). Authentication from MOVIEREC_AUTH, MOVIEREC_JWT_SECRET, … (see
@@ -39,6 +39,9 @@ export async function runFromEnv(options: { staticDir?: string } = {}): Promise<
           : {}),
         ...(env.MOVIEREC_USER_CACHE_BYTES
           ? { userCacheBytes: byteBudgetFromEnv(env, 'MOVIEREC_USER_CACHE_BYTES') }
+          : {}),
+        ...(env.MOVIEREC_LIST_CACHE_BYTES
+          ? { listCacheBytes: byteBudgetFromEnv(env, 'MOVIEREC_LIST_CACHE_BYTES') }
           : {}),
       });
     // A replica started while its PostgreSQL is down waits for it (not listening, so a load balancer's check keeps

@@ -33,6 +33,9 @@ export interface ServerOptions {
   responseCacheBytes?: number;
   /** Byte budget of the user states held in memory (default 16 MiB; 0 holds none). */
   userCacheBytes?: number;
+  /** Byte budget of each of the three caches of shared top-N lists: similar movies per model, popularity fallback
+   * (default 4 MiB; 0 holds none). */
+  listCacheBytes?: number;
   limits?: QueryLimits;
   /**
    * Authentication (see auth/tokens.ts): `{ mode: 'jwt', secret }`, `{ mode: 'demo' }`, `{ mode: 'off' }`, …
@@ -118,6 +121,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.pushedEvents !== undefined ? { pushedEvents: options.pushedEvents } : {}),
     similarModel,
     ...(options.userCacheBytes !== undefined ? { userCacheBytes: options.userCacheBytes } : {}),
+    ...(options.listCacheBytes !== undefined ? { listCacheBytes: options.listCacheBytes } : {}),
   });
   await service.start();
   let http: Awaited<ReturnType<typeof startHttp>>;

@@ -24,6 +24,16 @@ const version = (id: number, task: 'rating' | 'ranking'): ModelVersionInfo => ({
   trainingRun: null,
 });
 
+const catalogueOf = (ids: string[]) =>
+  new Catalogue({
+    externalIds: ids,
+    titles: ids.map((id) => `movie ${id}`),
+    years: new Int16Array(ids.length),
+    genres: ids.map(() => ['Drama']),
+    ratingCounts: new Int32Array(ids.length).fill(5),
+    ratingSums: new Float64Array(ids.length).fill(20),
+  });
+
 describe('Snapshot.keepFrom', () => {
   it('keeps the lists of a model that stays active, not of one that changed', async () => {
     const dataset = await bundledDataset();
@@ -33,14 +43,7 @@ describe('Snapshot.keepFrom', () => {
       trainAls(dataset, 8, 2, 3),
     ]);
     const ids = dataset.items.ids();
-    const catalogue = new Catalogue({
-      externalIds: ids,
-      titles: ids.map((id) => `movie ${id}`),
-      years: new Int16Array(ids.length),
-      genres: ids.map(() => ['Drama']),
-      ratingCounts: new Int32Array(ids.length).fill(5),
-      ratingSums: new Float64Array(ids.length).fill(20),
-    });
+    const catalogue = catalogueOf(ids);
     // similarMovies asks the ranking model first, the rating model where it cannot place a movie
     const ranking = Snapshot.serve(version(1, 'ranking'), a, catalogue);
     const before = new Snapshot(Snapshot.serve(version(2, 'rating'), b, catalogue), ranking, catalogue);
@@ -67,5 +70,33 @@ describe('Snapshot.keepFrom', () => {
     expect(Array.from(fresh.top.items)).toEqual(
       Array.from(c.similarItems(c.items.indexOf(ids[3]!), 100).items),
     );
+  });
+
+  it('holds similar-movie lists within the list-cache budget, the least recently asked out first', async () => {
+    const dataset = await bundledDataset();
+    const model = await trainAls(dataset, 8, 2, 1);
+    const ids = dataset.items.ids();
+    const catalogue = catalogueOf(ids);
+    const budget = 64 * 1024; // ~50 lists of 100
+    const snapshot = new Snapshot(
+      Snapshot.serve(version(1, 'rating'), model, catalogue),
+      null,
+      catalogue,
+      undefined,
+      'rating',
+      budget,
+    );
+    const first = snapshot.similar(0)!.top;
+    for (let m = 1; m < 500; m++) snapshot.similar(m);
+    const { bytes, entries } = snapshot.lists;
+    expect(bytes).toBeLessThanOrEqual(budget);
+    expect(entries).toBeGreaterThan(40);
+    expect(entries).toBeLessThan(100);
+    // movie 0's list was let go: asked again, it is computed afresh (the same neighbours, a new list)
+    const again = snapshot.similar(0)!.top;
+    expect(again).not.toBe(first);
+    expect(Array.from(again.items)).toEqual(Array.from(first.items));
+    // the most recently asked is still held
+    expect(snapshot.similar(499)!.top).toBe(snapshot.similar(499)!.top);
   });
 });

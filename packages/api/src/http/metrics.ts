@@ -116,9 +116,9 @@ export class Metrics {
     for (const [field, help] of [
       [
         'bytes',
-        'Bytes held by each bounded cache (response, user), as the cache accounts them against its budget',
+        'Bytes held by each bounded cache (response, user, lists), as the cache accounts them against its budget',
       ],
-      ['entries', 'Entries held by each bounded cache (response bodies, user states)'],
+      ['entries', 'Entries held by each bounded cache (response bodies, user states, shared top-N lists)'],
     ] as const) {
       new Gauge({
         name: `movierec_cache_${field}`,

@@ -251,6 +251,7 @@ export async function startHttp(
     const users = service.snapshot?.users;
     return { bytes: users?.bytes ?? 0, entries: users?.size ?? 0 };
   });
+  options.metrics?.watchCache('lists', () => service.snapshot?.lists ?? { bytes: 0, entries: 0 });
   const rateLimiter = createRateLimiter(options.rateLimit);
   const auth = options.auth;
   let closing = false;

@@ -9,6 +9,7 @@ import { databaseUnavailable, modelNotReady } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ApiStore, StoredRating, StoredView } from '../store.ts';
 import { Catalogue } from './catalogue.ts';
+import { DEFAULT_LIST_CACHE_BYTES } from './list-cache.ts';
 import {
   DEFAULT_SIMILAR_MODEL,
   type Served,
@@ -28,6 +29,11 @@ export interface ServiceOptions {
    * model states and cached top-N lists, least recently stored out first.
    */
   userCacheBytes?: number;
+  /**
+   * Byte budget of each of a snapshot's three caches of shared top-N lists — similar movies by each active model,
+   * the popularity fallback's lists (default DEFAULT_LIST_CACHE_BYTES, 4 MiB), least recently used out first.
+   */
+  listCacheBytes?: number;
   /**
    * While pushed events arrive (LISTEN/NOTIFY on a shared PostgreSQL), the poll only runs as a safety net this often
    * (ms, default 30000); when the listening connection is lost it runs every pollMs again.
@@ -59,6 +65,7 @@ export class RecommenderService {
   readonly #pollMs: number;
   readonly #maxUsers: number;
   readonly #userCacheBytes: number;
+  readonly #listCacheBytes: number;
   #snapshot: Snapshot | null = null;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
@@ -85,6 +92,7 @@ export class RecommenderService {
     this.#pollMs = options.pollMs ?? 2000;
     this.#maxUsers = options.maxUsers ?? DEFAULT_MAX_USERS;
     this.#userCacheBytes = options.userCacheBytes ?? DEFAULT_USER_CACHE_BYTES;
+    this.#listCacheBytes = options.listCacheBytes ?? DEFAULT_LIST_CACHE_BYTES;
     this.#safetyPollMs = options.safetyPollMs ?? 30_000;
     this.#onEventLag = options.onEventLag;
     this.#observer = options.observer;
@@ -267,6 +275,7 @@ export class RecommenderService {
           current,
           new UserStateCache<UserState>(this.#userCacheBytes, this.#maxUsers),
           this.#similarModel,
+          this.#listCacheBytes,
         ),
     );
     if (kept && previous !== null) snapshot.keepFrom(previous);

@@ -14,6 +14,7 @@ import {
 } from '@movierec/core';
 import { type ModelVersionInfo, type StoredHistory, storedHistory, type UserRatings } from '@movierec/db';
 import { type Catalogue, ItemSpace } from './catalogue.ts';
+import { DEFAULT_LIST_CACHE_BYTES, ListCache } from './list-cache.ts';
 import { UserStateCache } from './user-cache.ts';
 
 export type RecommendationSource = 'PERSONALIZED' | 'POPULARITY';
@@ -108,9 +109,11 @@ export class Snapshot {
   readonly recommending: Served | null;
   /** The non-personalised fallback in the recommending model's item space (flagged POPULARITY). */
   readonly #popularity: PopularityModel | null;
-  readonly #popularTops = new Map<string, TopItems>();
-  #similar = new Map<number, TopItems>();
-  #similarOther = new Map<number, TopItems>();
+  /** The popularity fallback's lists by filter key, and each movie's similar movies by the similarity model and by
+   * the other active model (ListCache: least recently used out, within listCacheBytes each). */
+  readonly #popularTops: ListCache<string>;
+  #similar: ListCache<number>;
+  #similarOther: ListCache<number>;
   readonly #emptyUsers = new Map<Recommender, ModelUserState>();
   /** The users' states, bounded by bytes and count (UserStateCache). */
   readonly users: UserStateCache<UserState>;
@@ -128,8 +131,13 @@ export class Snapshot {
     users: UserStateCache<UserState> = new UserStateCache(),
     /** The model whose neighbours `similarMovies` lists, when it is active (else the other one). */
     readonly similarTask: SimilarModelTask = DEFAULT_SIMILAR_MODEL,
+    /** Byte budget of each of the three list caches (ServiceOptions.listCacheBytes). */
+    listCacheBytes = DEFAULT_LIST_CACHE_BYTES,
   ) {
     this.users = users;
+    this.#popularTops = new ListCache(listCacheBytes);
+    this.#similar = new ListCache(listCacheBytes);
+    this.#similarOther = new ListCache(listCacheBytes);
     this.recommending = ranking ?? rating;
     this.#popularity = this.#buildPopularity();
   }
@@ -165,8 +173,17 @@ export class Snapshot {
   /**
    * Takes over the previous snapshot's similar-movie lists of each model that stays active with the same item space
    * (an activation of the rating model keeps the ranking model's lists), so they are neither computed nor allocated
-   * again — up to 20,000 lists of 100 per model, garbage that made the heap peak after each activation.
+   * again — a list cache's budget of lists of 100 per model, garbage that made the heap peak after each activation.
    */
+  /** What the three list caches hold together (movierec_cache_bytes{cache="lists"}). */
+  get lists(): { bytes: number; entries: number } {
+    const all = [this.#popularTops, this.#similar, this.#similarOther];
+    return {
+      bytes: all.reduce((n, c) => n + c.bytes, 0),
+      entries: all.reduce((n, c) => n + c.size, 0),
+    };
+  }
+
   keepFrom(previous: Snapshot): void {
     const same = (a: Served | null, b: Served | null) =>
       a !== null && b !== null && a.model === b.model && a.space === b.space;
@@ -282,9 +299,8 @@ export class Snapshot {
             .join('\u0000')
     }`;
     const fallback = user?.state == null;
-    const cache = fallback ? this.#popularTops : state.tops;
     const cacheKey = fallback ? `${key}|${exclude.length > 0 && excludeRated ? state.userId : ''}` : key;
-    const hit = cache.get(cacheKey);
+    const hit = fallback ? this.#popularTops.get(cacheKey) : state.tops.get(cacheKey);
     if (hit !== undefined) return hit;
     const query = {
       k: MAX_LIMIT,
@@ -294,9 +310,11 @@ export class Snapshot {
     const top = fallback
       ? this.#popularity!.recommend(this.emptyUser(this.#popularity!), query)
       : served.model.recommend(user!.state!, query);
-    if (cache.size < 4096) {
-      cache.set(cacheKey, top);
-      if (!fallback) this.users.charge(state, cacheKey, top);
+    if (fallback) this.#popularTops.set(cacheKey, top);
+    else if (state.tops.size < 4096) {
+      // a user's own lists count against the user cache's budget, with the state they belong to
+      state.tops.set(cacheKey, top);
+      this.users.charge(state, cacheKey, top);
     }
     return top;
   }
@@ -350,7 +368,7 @@ export class Snapshot {
       let top = cache.get(item);
       if (top === undefined) {
         top = served.model.similarItems(item, MAX_LIMIT, served.space.servable);
-        if (cache.size < 20_000) cache.set(item, top);
+        cache.set(item, top);
       }
       found = { served, top };
       if (top.items.length > 0) break;

@@ -132,6 +132,11 @@ export function stateBytes(state: CachedState): number {
   return n;
 }
 
+/** What one top-N list costs: its two arrays, each with ARRAY_OVERHEAD, and TOP_OVERHEAD (also list-cache.ts). */
+export function listBytes(top: TopItems): number {
+  return TOP_OVERHEAD + top.items.byteLength + top.scores.byteLength + 2 * ARRAY_OVERHEAD;
+}
+
 function topBytes(key: string, top: TopItems): number {
-  return TOP_OVERHEAD + 2 * key.length + top.items.byteLength + top.scores.byteLength + 2 * ARRAY_OVERHEAD;
+  return 2 * key.length + listBytes(top);
 }
