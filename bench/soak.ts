@@ -112,6 +112,8 @@ interface Minute {
   /** What the bounded caches hold by their own accounting (movierec_cache_bytes): user states, response bodies. */
   userCacheMb: number;
   responseCacheMb: number;
+  /** The shared top-N lists (similar movies, popularity fallback: movierec_cache_bytes{cache="lists"}). */
+  listCacheMb: number;
   /** Share of the minute's whole-response cache look-ups that hit (movierec_cache_requests_total). */
   responseHitRate: number;
   load: number;
@@ -131,6 +133,7 @@ const newMinute = (): Minute => ({
   externalMb: 0,
   userCacheMb: 0,
   responseCacheMb: 0,
+  listCacheMb: 0,
   responseHitRate: 0,
   load: 0,
 });
@@ -200,7 +203,10 @@ async function hostileStream(): Promise<void> {
 
 /** The server's event-loop stall (ms; the scrape resets it), V8 heap in use and external memory (MB). */
 async function scrape(): Promise<
-  Pick<Minute, 'eventLoopMaxMs' | 'heapUsedMb' | 'externalMb' | 'userCacheMb' | 'responseCacheMb'> & {
+  Pick<
+    Minute,
+    'eventLoopMaxMs' | 'heapUsedMb' | 'externalMb' | 'userCacheMb' | 'responseCacheMb' | 'listCacheMb'
+  > & {
     heapTotalMb: number;
     newSpaceMb: number;
     responseHits: number;
@@ -219,6 +225,7 @@ async function scrape(): Promise<
     externalMb: read('nodejs_external_memory_bytes', 1 / 2 ** 20),
     userCacheMb: read('cache_bytes{cache="user"}', 1 / 2 ** 20),
     responseCacheMb: read('cache_bytes{cache="response"}', 1 / 2 ** 20),
+    listCacheMb: read('cache_bytes{cache="lists"}', 1 / 2 ** 20),
     heapTotalMb: read('nodejs_heap_size_total_bytes', 1 / 2 ** 20),
     newSpaceMb: read('nodejs_heap_space_size_total_bytes{space="new"}', 1 / 2 ** 20),
     responseHits: read('cache_requests_total{cache="response",result="hit"}', 1),
@@ -295,7 +302,7 @@ function summary(m: Minute, k: number): string {
   return (
     `minute ${String(k).padStart(2)}: ${(m.requests / 60).toFixed(0).padStart(5)} req/s  p99 ${p99(m.latencies).toFixed(1).padStart(6)} ms  ` +
     `5xx ${m.status5xxOutside} (+${m.status5xxInOutage} in outage)  other errors ${m.otherErrors}  hostile refused ${m.hostileRefused}/${m.hostileRefused + m.hostileAccepted}  ` +
-    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB, minute mean ${mean(m.rssSamples).toFixed(0)} max ${Math.max(...m.rssSamples).toFixed(0)} (heap ${m.heapUsedMb.toFixed(0)}, external ${m.externalMb.toFixed(0)}; caches: users ${m.userCacheMb.toFixed(1)}, responses ${m.responseCacheMb.toFixed(1)}, hit rate ${(100 * m.responseHitRate).toFixed(0)}%)  load ${m.load.toFixed(1)}`
+    `event loop max ${m.eventLoopMaxMs.toFixed(1)} ms  RSS ${m.rssMb.toFixed(0)} MB, minute mean ${mean(m.rssSamples).toFixed(0)} max ${Math.max(...m.rssSamples).toFixed(0)} (heap ${m.heapUsedMb.toFixed(0)}, external ${m.externalMb.toFixed(0)}; caches: users ${m.userCacheMb.toFixed(1)}, responses ${m.responseCacheMb.toFixed(1)}, hit rate ${(100 * m.responseHitRate).toFixed(0)}%, lists ${m.listCacheMb.toFixed(1)})  load ${m.load.toFixed(1)}`
   );
 }
 
@@ -339,6 +346,7 @@ try {
       userCacheMb: m.userCacheMb,
       responseCacheMb: m.responseCacheMb,
       responseHitRate: m.responseHitRate,
+      listCacheMb: m.listCacheMb,
       load: m.load,
     })),
     rssStartMb: rssStart,
