@@ -293,6 +293,17 @@ describe('database commands on a fresh PostgreSQL database', () => {
       blocker.close();
     }
   });
+  it('serve reads the cache budgets from the environment as apps/api does: a bad one is one line naming it, exit 1', async () => {
+    const r = await runCli(['serve', '--port', '0'], {
+      env: { ...env, MOVIEREC_LIST_CACHE_BYTES: '4MB' },
+      cwd: dir.path,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(oneLine(r.stderr)).toBe(
+      'movierec: MOVIEREC_LIST_CACHE_BYTES must be a whole number of bytes (0 turns the cache off), got "4MB"',
+    );
+  });
+
   it('serve --workers 2: two processes answer on one port, and SIGTERM stops them all within 10 s', async () => {
     let stdout = '';
     let answers: unknown[] = [];

@@ -11,15 +11,8 @@ import { authOptionsFromEnv } from './auth/tokens.ts';
 import { createLogger } from './logger.ts';
 import { startServer } from './start.ts';
 
-/** A cache budget from the environment: a whole number of bytes ≥ 0; anything else is an error naming the variable. */
-export function byteBudgetFromEnv(env: Record<string, string | undefined>, name: string): number {
-  const raw = env[name] ?? '';
-  if (!/^\d+$/.test(raw.trim()))
-    throw new RangeError(
-      `${name} must be a whole number of bytes (0 turns the cache off), got ${JSON.stringify(raw)}`,
-    );
-  return Number(raw);
-}
+// where it lived before startServer read the variables itself (apps and tests import it from here)
+export { byteBudgetFromEnv } from './start.ts';
 
 export async function runFromEnv(options: { staticDir?: string } = {}): Promise<void> {
   const log = createLogger();
@@ -34,15 +27,6 @@ export async function runFromEnv(options: { staticDir?: string } = {}): Promise<
         ...(env.MOVIEREC_POLL_MS ? { pollMs: Number(env.MOVIEREC_POLL_MS) } : {}),
         ...(env.MOVIEREC_PUSHED_EVENTS === '0' ? { pushedEvents: false } : {}),
         ...(env.MOVIEREC_METRICS_PORT ? { metricsPort: Number(env.MOVIEREC_METRICS_PORT) } : {}),
-        ...(env.MOVIEREC_RESPONSE_CACHE_BYTES
-          ? { responseCacheBytes: byteBudgetFromEnv(env, 'MOVIEREC_RESPONSE_CACHE_BYTES') }
-          : {}),
-        ...(env.MOVIEREC_USER_CACHE_BYTES
-          ? { userCacheBytes: byteBudgetFromEnv(env, 'MOVIEREC_USER_CACHE_BYTES') }
-          : {}),
-        ...(env.MOVIEREC_LIST_CACHE_BYTES
-          ? { listCacheBytes: byteBudgetFromEnv(env, 'MOVIEREC_LIST_CACHE_BYTES') }
-          : {}),
       });
     // A replica started while its PostgreSQL is down waits for it (not listening, so a load balancer's check keeps
     // it out of rotation) instead of exiting; a SIGTERM while waiting stops it.

@@ -29,12 +29,12 @@ export interface ServerOptions {
   pollMs?: number;
   /** Folder served at / (the web page: apps/api/static, passed by apps/api and the CLI); none by default. */
   staticDir?: string;
-  /** Whole-response cache budget in bytes (default 64 MiB; 0 disables it). */
+  /** Whole-response cache budget in bytes (default MOVIEREC_RESPONSE_CACHE_BYTES, else 64 MiB; 0 disables it). */
   responseCacheBytes?: number;
-  /** Byte budget of the user states held in memory (default 16 MiB; 0 holds none). */
+  /** Byte budget of the user states held in memory (default MOVIEREC_USER_CACHE_BYTES, else 16 MiB; 0 holds none). */
   userCacheBytes?: number;
   /** Byte budget of each of the three caches of shared top-N lists: similar movies per model, popularity fallback
-   * (default 4 MiB; 0 holds none). */
+   * (default MOVIEREC_LIST_CACHE_BYTES, else 4 MiB; 0 holds none). */
   listCacheBytes?: number;
   limits?: QueryLimits;
   /**
@@ -96,10 +96,36 @@ export interface RunningServer {
   graphqlStats: ExecutorStats;
 }
 
+/** A cache budget from the environment: a whole number of bytes ≥ 0; anything else is an error naming the variable. */
+export function byteBudgetFromEnv(env: Record<string, string | undefined>, name: string): number {
+  const raw = env[name] ?? '';
+  if (!/^\d+$/.test(raw.trim()))
+    throw new RangeError(
+      `${name} must be a whole number of bytes (0 turns the cache off), got ${JSON.stringify(raw)}`,
+    );
+  return Number(raw);
+}
+
+/** The cache budgets the options leave out, from MOVIEREC_{RESPONSE,USER,LIST}_CACHE_BYTES where they are set (so
+ * `movierec serve`, the main job and apps/api all honour them). */
+function cacheBudgets(options: ServerOptions, env: Record<string, string | undefined>) {
+  const budget = (given: number | undefined, name: string) =>
+    given ?? (env[name] ? byteBudgetFromEnv(env, name) : undefined);
+  const response = budget(options.responseCacheBytes, 'MOVIEREC_RESPONSE_CACHE_BYTES');
+  const user = budget(options.userCacheBytes, 'MOVIEREC_USER_CACHE_BYTES');
+  const list = budget(options.listCacheBytes, 'MOVIEREC_LIST_CACHE_BYTES');
+  return {
+    ...(response !== undefined ? { responseCacheBytes: response } : {}),
+    ...(user !== undefined ? { userCacheBytes: user } : {}),
+    ...(list !== undefined ? { listCacheBytes: list } : {}),
+  };
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger();
   const host = options.host ?? process.env.HOST ?? '127.0.0.1';
   const similarModel = options.similarModel ?? similarModelFromEnv(process.env);
+  const budgets = cacheBudgets(options, process.env);
   limitHeapGrowth(options.heapGrowingPercent ?? heapGrowingPercentFromEnv(process.env));
   // before anything opens: a refused configuration must not leave a database or poller behind
   const auth = await createAuthenticator(options.auth ?? { mode: 'off' }, host);
@@ -120,8 +146,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.onEventLag !== undefined ? { onEventLag: options.onEventLag } : {}),
     ...(options.pushedEvents !== undefined ? { pushedEvents: options.pushedEvents } : {}),
     similarModel,
-    ...(options.userCacheBytes !== undefined ? { userCacheBytes: options.userCacheBytes } : {}),
-    ...(options.listCacheBytes !== undefined ? { listCacheBytes: options.listCacheBytes } : {}),
+    ...(budgets.userCacheBytes !== undefined ? { userCacheBytes: budgets.userCacheBytes } : {}),
+    ...(budgets.listCacheBytes !== undefined ? { listCacheBytes: budgets.listCacheBytes } : {}),
   });
   await service.start();
   let http: Awaited<ReturnType<typeof startHttp>>;
@@ -135,7 +161,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
       ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
       ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
-      ...(options.responseCacheBytes !== undefined ? { responseCacheBytes: options.responseCacheBytes } : {}),
+      ...(budgets.responseCacheBytes !== undefined ? { responseCacheBytes: budgets.responseCacheBytes } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
       ...(options.compile !== undefined ? { compile: options.compile } : {}),
       metrics,
