@@ -60,18 +60,21 @@ function hashKey(key: string): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** Whether both of a key's bits, a and b, are set. */
+const hasBits = (bits: Uint32Array, a: number, b: number) =>
+  (bits[a >>> 5]! & (1 << (a & 31))) !== 0 && (bits[b >>> 5]! & (1 << (b & 31))) !== 0;
+
 /** Key hashes seen in the current and the previous window, in two bit arrays: `checkAndAdd` says whether the key was
  * (probably) seen in either. */
 class Doorkeeper {
   #current = new Uint32Array(DOORKEEPER_BITS / 32);
   #previous = new Uint32Array(DOORKEEPER_BITS / 32);
   #added = 0;
-  #windowStart: number;
+  #windowStart = 0;
   readonly #windowMs: number;
 
-  constructor(windowMs: number, now = 0) {
+  constructor(windowMs: number) {
     this.#windowMs = windowMs;
-    this.#windowStart = now;
   }
 
   checkAndAdd(key: string, now: number): boolean {
@@ -80,14 +83,12 @@ class Doorkeeper {
     // two bits per key (double hashing from one 32-bit hash): a false positive needs both set
     const a = h & (DOORKEEPER_BITS - 1);
     const b = (Math.imul(h, 0x9e3779b1) >>> 12) & (DOORKEEPER_BITS - 1);
-    const has = (bits: Uint32Array) =>
-      (bits[a >>> 5]! & (1 << (a & 31))) !== 0 && (bits[b >>> 5]! & (1 << (b & 31))) !== 0;
     const bits = this.#current;
-    if (has(bits)) return true;
+    if (hasBits(bits, a, b)) return true;
     bits[a >>> 5]! |= 1 << (a & 31);
     bits[b >>> 5]! |= 1 << (b & 31);
     if (++this.#added >= DOORKEEPER_BITS / 16) this.#rotate(now);
-    return has(this.#previous);
+    return hasBits(this.#previous, a, b);
   }
 
   #rotate(now: number): void {
