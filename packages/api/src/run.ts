@@ -11,9 +11,6 @@ import { authOptionsFromEnv } from './auth/tokens.ts';
 import { createLogger } from './logger.ts';
 import { startServer } from './start.ts';
 
-// where it lived before startServer read the variables itself (apps and tests import it from here)
-export { byteBudgetFromEnv } from './start.ts';
-
 export async function runFromEnv(options: { staticDir?: string } = {}): Promise<void> {
   const log = createLogger();
   const env = process.env;

@@ -106,26 +106,18 @@ export function byteBudgetFromEnv(env: Record<string, string | undefined>, name:
   return Number(raw);
 }
 
-/** The cache budgets the options leave out, from MOVIEREC_{RESPONSE,USER,LIST}_CACHE_BYTES where they are set (so
- * `movierec serve`, the main job and apps/api all honour them). */
-function cacheBudgets(options: ServerOptions, env: Record<string, string | undefined>) {
-  const budget = (given: number | undefined, name: string) =>
-    given ?? (env[name] ? byteBudgetFromEnv(env, name) : undefined);
-  const response = budget(options.responseCacheBytes, 'MOVIEREC_RESPONSE_CACHE_BYTES');
-  const user = budget(options.userCacheBytes, 'MOVIEREC_USER_CACHE_BYTES');
-  const list = budget(options.listCacheBytes, 'MOVIEREC_LIST_CACHE_BYTES');
-  return {
-    ...(response !== undefined ? { responseCacheBytes: response } : {}),
-    ...(user !== undefined ? { userCacheBytes: user } : {}),
-    ...(list !== undefined ? { listCacheBytes: list } : {}),
-  };
-}
+/** A cache budget the options leave out, from the variable where it is set (so `movierec serve`, the main job and
+ * apps/api all honour MOVIEREC_{RESPONSE,USER,LIST}_CACHE_BYTES); undefined: the cache's default. */
+const budget = (given: number | undefined, name: string) =>
+  given ?? (process.env[name] ? byteBudgetFromEnv(process.env, name) : undefined);
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger();
   const host = options.host ?? process.env.HOST ?? '127.0.0.1';
   const similarModel = options.similarModel ?? similarModelFromEnv(process.env);
-  const budgets = cacheBudgets(options, process.env);
+  const responseCacheBytes = budget(options.responseCacheBytes, 'MOVIEREC_RESPONSE_CACHE_BYTES');
+  const userCacheBytes = budget(options.userCacheBytes, 'MOVIEREC_USER_CACHE_BYTES');
+  const listCacheBytes = budget(options.listCacheBytes, 'MOVIEREC_LIST_CACHE_BYTES');
   limitHeapGrowth(options.heapGrowingPercent ?? heapGrowingPercentFromEnv(process.env));
   // before anything opens: a refused configuration must not leave a database or poller behind
   const auth = await createAuthenticator(options.auth ?? { mode: 'off' }, host);
@@ -146,8 +138,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(options.onEventLag !== undefined ? { onEventLag: options.onEventLag } : {}),
     ...(options.pushedEvents !== undefined ? { pushedEvents: options.pushedEvents } : {}),
     similarModel,
-    ...(budgets.userCacheBytes !== undefined ? { userCacheBytes: budgets.userCacheBytes } : {}),
-    ...(budgets.listCacheBytes !== undefined ? { listCacheBytes: budgets.listCacheBytes } : {}),
+    ...(userCacheBytes !== undefined ? { userCacheBytes } : {}),
+    ...(listCacheBytes !== undefined ? { listCacheBytes } : {}),
   });
   await service.start();
   let http: Awaited<ReturnType<typeof startHttp>>;
@@ -161,7 +153,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
       ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
       ...(options.staticDir !== undefined ? { staticDir: options.staticDir } : {}),
-      ...(budgets.responseCacheBytes !== undefined ? { responseCacheBytes: budgets.responseCacheBytes } : {}),
+      ...(responseCacheBytes !== undefined ? { responseCacheBytes } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
       ...(options.compile !== undefined ? { compile: options.compile } : {}),
       metrics,

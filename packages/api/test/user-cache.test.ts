@@ -6,9 +6,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { TopItems } from '@movierec/core';
 import { describe, expect, it } from 'vitest';
-import { byteBudgetFromEnv } from '../src/run.ts';
 import { type ModelUser, UserState } from '../src/serving/snapshot.ts';
 import { stateBytes, UserStateCache } from '../src/serving/user-cache.ts';
+import { byteBudgetFromEnv } from '../src/start.ts';
 
 /** A user as a model sees them, with `n` interactions and a k-factor state (the shapes the snapshot builds). */
 function modelUser(n: number, k: number): ModelUser {
