@@ -24,24 +24,36 @@ import { ARRAY_OVERHEAD } from '../serving/user-cache.ts';
 /** What a cached answer read: user states (their validity flags, not the states: see UserState.validity) and
  * movies whose statistics it shows (with their stats version). */
 export interface EntryDeps {
-  users: { readonly valid: boolean }[];
+  users: readonly { readonly valid: boolean }[];
   catalogue: Catalogue | null;
-  movies: Int32Array;
-  movieVersions: Uint32Array;
+  /** Pairs (catalogue index, stats version when read), flat: the movies whose rating statistics the answer shows. */
+  movieStats: readonly number[];
 }
 
+/**
+ * One answer. Its movie pairs and its body share one buffer of their own, off the V8 heap: an entry is a handful of
+ * heap objects (this record, the buffer's view, the key, the users array) where it had been a dozen (a deps record
+ * and two typed arrays, each a view and an ArrayBuffer, beside the body's). Entries live up to a TTL and then die in
+ * V8's old generation, and every object of theirs left a hole there: the soak's heap profile (objects that lived
+ * seconds and then died) put the response cache at ~45% of that churn, and the old generation's committed memory
+ * grew with it for minutes (bench/results/session9.txt).
+ */
 interface Entry {
-  body: Buffer;
+  /** `pairs` × (int32 catalogue index, uint32 stats version), then the body. */
+  bytes: Buffer;
+  pairs: number;
   epoch: number;
-  deps: EntryDeps;
+  users: readonly { readonly valid: boolean }[];
+  catalogue: Catalogue | null;
   expires: number;
 }
 
-function stale(d: EntryDeps): boolean {
-  for (const u of d.users) if (!u.valid) return true;
-  if (d.catalogue !== null) {
-    const v = d.catalogue.statsVersion;
-    for (let j = 0; j < d.movies.length; j++) if (v[d.movies[j]!] !== d.movieVersions[j]) return true;
+function stale(e: Entry): boolean {
+  for (const u of e.users) if (!u.valid) return true;
+  if (e.catalogue !== null) {
+    const v = e.catalogue.statsVersion;
+    for (let j = 0; j < e.pairs; j++)
+      if (v[e.bytes.readInt32LE(8 * j)] !== e.bytes.readUInt32LE(8 * j + 4)) return true;
   }
   return false;
 }
@@ -101,19 +113,12 @@ class Doorkeeper {
   }
 }
 
-/** Bytes an entry costs beyond its body, key and deps' arrays: the Map slot, the entry object, its deps and its
- * buffer's header. */
+/** Bytes an entry costs beyond its buffer's contents and its key: the Map slot, the entry record, its users array. */
 const ENTRY_OVERHEAD = 256;
-/** An entry's bytes; each of the deps' two typed arrays also costs the user cache's ARRAY_OVERHEAD (view, ArrayBuffer,
- * backing-store record). */
-const entryBytes = (key: string, e: { body: Buffer; deps: EntryDeps }) =>
-  e.body.length +
-  key.length * 2 +
-  ENTRY_OVERHEAD +
-  8 * e.deps.users.length +
-  e.deps.movies.byteLength +
-  e.deps.movieVersions.byteLength +
-  2 * ARRAY_OVERHEAD;
+/** An entry's bytes: its buffer (pairs and body) with the user cache's ARRAY_OVERHEAD (view, ArrayBuffer,
+ * backing-store record), its key (UTF-16) and ENTRY_OVERHEAD. */
+const entryBytes = (key: string, e: Entry) =>
+  e.bytes.length + ARRAY_OVERHEAD + key.length * 2 + ENTRY_OVERHEAD + 8 * e.users.length;
 
 /** Default budget of the whole-response cache (MOVIEREC_RESPONSE_CACHE_BYTES, responseCacheBytes). */
 export const DEFAULT_RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
@@ -150,13 +155,13 @@ export class ResponseCache {
       this.misses++;
       return null;
     }
-    if (e.epoch !== epoch || e.expires < now || stale(e.deps)) {
+    if (e.epoch !== epoch || e.expires < now || stale(e)) {
       this.#delete(key, e);
       this.misses++;
       return null;
     }
     this.hits++;
-    return e.body;
+    return e.pairs === 0 ? e.bytes : e.bytes.subarray(8 * e.pairs);
   }
 
   /** Whether `set` would store an answer under this key (seen in the last one to two TTLs); records the key for
@@ -173,15 +178,32 @@ export class ResponseCache {
     if (this.#maxBytes <= 0) return;
     const old = this.#entries.get(key);
     if (old !== undefined) this.#delete(key, old);
-    const size = entryBytes(key, { body, deps });
-    if (size > this.#maxBytes / 16) return;
-    // A body under 4 KiB made by Buffer.from(string) is a slice of Node's shared 8 KiB pool, and keeping the slice
-    // keeps the whole slab: the budget counted ~1.5 KB per entry while each held ~8 KB (the soak's resident memory
-    // grew 277 → 690 MB under a 64 MiB budget). A copy of its own holds only its bytes.
-    const own = Buffer.allocUnsafeSlow(body.length);
-    body.copy(own);
-    this.#entries.set(key, { body: own, epoch, deps, expires: now + this.#ttlMs });
-    this.#bytes += size;
+    const pairs = deps.movieStats.length >> 1;
+    const users = deps.users;
+    if (
+      8 * pairs + body.length + ARRAY_OVERHEAD + key.length * 2 + ENTRY_OVERHEAD + 8 * users.length >
+      this.#maxBytes / 16
+    )
+      return;
+    // A buffer of its own, never a view of another: a body under 4 KiB made by Buffer.from(string) is a slice of
+    // Node's shared 8 KiB pool, and keeping the slice keeps the whole slab (the budget counted ~1.5 KB per entry
+    // while each held ~8 KB: the soak's resident memory grew 277 → 690 MB under a 64 MiB budget).
+    const bytes = Buffer.allocUnsafeSlow(8 * pairs + body.length);
+    for (let j = 0; j < pairs; j++) {
+      bytes.writeInt32LE(deps.movieStats[2 * j]!, 8 * j);
+      bytes.writeUInt32LE(deps.movieStats[2 * j + 1]!, 8 * j + 4);
+    }
+    body.copy(bytes, 8 * pairs);
+    const entry: Entry = {
+      bytes,
+      pairs,
+      epoch,
+      users,
+      catalogue: deps.catalogue,
+      expires: now + this.#ttlMs,
+    };
+    this.#entries.set(key, entry);
+    this.#bytes += entryBytes(key, entry);
     // oldest first: over the budget, and expired ones (every entry lives ttlMs, so insertion order is expiry order
     // and the expired are all at the front) — otherwise entries nobody asks for again stay until the budget is full
     for (const [k, e] of this.#entries) {

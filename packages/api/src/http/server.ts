@@ -365,15 +365,11 @@ export async function startHttp(
   /** Stores an answer without errors in the whole-response cache, with what it read (callers ask `admits` first). */
   function remember(cacheKey: string, out: Buffer, epoch: number, deps: CacheDeps): void {
     const catalogue = service.snapshot?.catalogue ?? null;
-    const pairs = deps.movieStats;
-    const movies = new Int32Array(pairs.length / 2);
-    const movieVersions = new Uint32Array(pairs.length / 2);
-    for (let j = 0; j < movies.length; j++) {
-      movies[j] = pairs[2 * j]!;
-      movieVersions[j] = pairs[2 * j + 1]!;
-    }
-    const users = [...new Set(deps.users)].map((state) => state.validity);
-    cache.set(cacheKey, out, epoch, { users, catalogue, movies, movieVersions }, Date.now());
+    const users =
+      deps.users.length === 1
+        ? [deps.users[0]!.validity]
+        : [...new Set(deps.users)].map((state) => state.validity);
+    cache.set(cacheKey, out, epoch, { users, catalogue, movieStats: deps.movieStats }, Date.now());
   }
 
   /**
