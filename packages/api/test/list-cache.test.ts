@@ -25,6 +25,22 @@ describe('ListCache', () => {
     expect(cache.get(10)).toBeDefined();
   });
 
+  it('holds a copy whose items and scores share one buffer of their own, and hands that copy out', () => {
+    const cache = new ListCache<number>(1 << 20);
+    const top: TopItems = { items: Int32Array.of(7, 3, 9), scores: Float32Array.of(0.9, 0.5, 0.25) };
+    const held = cache.set(1, top);
+    expect(held).not.toBe(top);
+    expect(Array.from(held.items)).toEqual([7, 3, 9]);
+    expect(Array.from(held.scores)).toEqual([0.9, 0.5, 0.25].map(Math.fround));
+    expect(held.items.buffer).toBe(held.scores.buffer);
+    expect(held.items.buffer.byteLength).toBe(8 * 3);
+    expect(cache.get(1)).toBe(held);
+    // over the budget: not held, and the caller keeps its own list
+    const tiny = new ListCache<number>(16);
+    expect(tiny.set(1, top)).toBe(top);
+    expect(tiny.size).toBe(0);
+  });
+
   it('counts a string key, replaces a key without counting it twice, and holds nothing with a budget of 0', () => {
     const cache = new ListCache<string>(1 << 20);
     cache.set('1|drama', list(10));

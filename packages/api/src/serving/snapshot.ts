@@ -14,7 +14,7 @@ import {
 } from '@movierec/core';
 import { type ModelVersionInfo, type StoredHistory, storedHistory, type UserRatings } from '@movierec/db';
 import { type Catalogue, ItemSpace } from './catalogue.ts';
-import { DEFAULT_LIST_CACHE_BYTES, ListCache } from './list-cache.ts';
+import { DEFAULT_LIST_CACHE_BYTES, ListCache, packed } from './list-cache.ts';
 import { UserStateCache } from './user-cache.ts';
 
 export type RecommendationSource = 'PERSONALIZED' | 'POPULARITY';
@@ -310,13 +310,13 @@ export class Snapshot {
     const top = fallback
       ? this.#popularity!.recommend(this.emptyUser(this.#popularity!), query)
       : served.model.recommend(user!.state!, query);
-    if (fallback) this.#popularTops.set(cacheKey, top);
-    else if (state.tops.size < 4096) {
-      // a user's own lists count against the user cache's budget, with the state they belong to
-      state.tops.set(cacheKey, top);
-      this.users.charge(state, cacheKey, top);
-    }
-    return top;
+    if (fallback) return this.#popularTops.set(cacheKey, top);
+    if (state.tops.size >= 4096) return top;
+    // a user's own lists count against the user cache's budget, with the state they belong to
+    const held = packed(top);
+    state.tops.set(cacheKey, held);
+    this.users.charge(state, cacheKey, held);
+    return held;
   }
 
   /**
@@ -367,8 +367,7 @@ export class Snapshot {
       const cache = served === first ? this.#similar : this.#similarOther;
       let top = cache.get(item);
       if (top === undefined) {
-        top = served.model.similarItems(item, MAX_LIMIT, served.space.servable);
-        cache.set(item, top);
+        top = cache.set(item, served.model.similarItems(item, MAX_LIMIT, served.space.servable));
       }
       found = { served, top };
       if (top.items.length > 0) break;
