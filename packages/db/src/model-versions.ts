@@ -553,17 +553,23 @@ async function storedRows(
       if (bytes === null || bytes === undefined || row[column] !== null) continue;
       const total = Number(bytes);
       const value = new Uint8Array(total);
+      // each piece comes as hex text decoded straight into its place: as bytea, every piece was first a Buffer of
+      // its own (1 MiB outside the V8 heap, garbage until the next collection), and an activation's twenty-odd of
+      // them could raise malloc's high-water mark by as much for good (the soak: the main arena grew 21 → 39 MB
+      // across an EASE activation, bench/results/session9.txt)
+      const into = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
       const [from, key] = table === 'v' ? ['model_versions', 'id'] : ['model_parameters', 'model_version_id'];
       for (let at = 0; at < total; at += PIECE_BYTES) {
-        const [piece] = await db.query<{ b: Uint8Array }>(
-          `SELECT substring(${column} FROM $2 FOR $3) AS b FROM ${from} WHERE ${key} = $1`,
+        const [piece] = await db.query<{ h: string }>(
+          `SELECT encode(substring(${column} FROM $2 FOR $3), 'hex') AS h FROM ${from} WHERE ${key} = $1`,
           [row.id, at + 1, PIECE_BYTES],
         );
-        if (piece === undefined || piece.b.length !== Math.min(PIECE_BYTES, total - at))
+        const expected = Math.min(PIECE_BYTES, total - at);
+        if (piece === undefined || typeof piece.h !== 'string' || piece.h.length !== 2 * expected)
           throw new DatabaseError(
             `Model version ${row.id}: ${column} changed while it was read (a version's parameters are written once); the stored model is damaged`,
           );
-        value.set(piece.b, at);
+        into.write(piece.h, at, expected, 'hex');
       }
       row[column] = value;
     }
