@@ -209,6 +209,10 @@ async function scrape(): Promise<
   > & {
     heapTotalMb: number;
     newSpaceMb: number;
+    oldSpaceMb: number;
+    oldUsedMb: number;
+    largeSpaceMb: number;
+    codeSpaceMb: number;
     responseHits: number;
     responseMisses: number;
   }
@@ -228,6 +232,10 @@ async function scrape(): Promise<
     listCacheMb: read('cache_bytes{cache="lists"}', 1 / 2 ** 20),
     heapTotalMb: read('nodejs_heap_size_total_bytes', 1 / 2 ** 20),
     newSpaceMb: read('nodejs_heap_space_size_total_bytes{space="new"}', 1 / 2 ** 20),
+    oldSpaceMb: read('nodejs_heap_space_size_total_bytes{space="old"}', 1 / 2 ** 20),
+    oldUsedMb: read('nodejs_heap_space_size_used_bytes{space="old"}', 1 / 2 ** 20),
+    largeSpaceMb: read('nodejs_heap_space_size_total_bytes{space="large_object"}', 1 / 2 ** 20),
+    codeSpaceMb: read('nodejs_heap_space_size_total_bytes{space="code"}', 1 / 2 ** 20),
     responseHits: read('cache_requests_total{cache="response",result="hit"}', 1),
     responseMisses: read('cache_requests_total{cache="response",result="miss"}', 1),
   };
@@ -255,7 +263,7 @@ async function timeline(): Promise<void> {
         // on stderr with --json too: the trace was asked for
         console.error(
           `  ${(t / 1000).toFixed(0).padStart(4)} s  RSS ${rss.toFixed(0)} MB (anon ${anonMb.toFixed(0)}, file ${fileMb.toFixed(0)})  ` +
-            `heap used ${x.heapUsedMb.toFixed(0)} / committed ${x.heapTotalMb.toFixed(0)} (new space ${x.newSpaceMb.toFixed(0)})  ` +
+            `heap used ${x.heapUsedMb.toFixed(0)} / committed ${x.heapTotalMb.toFixed(0)} (new ${x.newSpaceMb.toFixed(0)}, old ${x.oldUsedMb.toFixed(0)} / ${x.oldSpaceMb.toFixed(0)}, large ${x.largeSpaceMb.toFixed(0)}, code ${x.codeSpaceMb.toFixed(0)})  ` +
             `external ${x.externalMb.toFixed(0)}  non-heap anon ${(anonMb - x.heapTotalMb).toFixed(0)} MB`,
         );
       }
