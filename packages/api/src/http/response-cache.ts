@@ -115,10 +115,10 @@ class Doorkeeper {
 
 /** Bytes an entry costs beyond its buffer's contents and its key: the Map slot, the entry record, its users array. */
 const ENTRY_OVERHEAD = 256;
-/** An entry's bytes: its buffer (pairs and body) with the user cache's ARRAY_OVERHEAD (view, ArrayBuffer,
- * backing-store record), its key (UTF-16) and ENTRY_OVERHEAD. */
-const entryBytes = (key: string, e: Entry) =>
-  e.bytes.length + ARRAY_OVERHEAD + key.length * 2 + ENTRY_OVERHEAD + 8 * e.users.length;
+/** An entry's bytes: its buffer (`stored`: pairs and body) with the user cache's ARRAY_OVERHEAD (view, ArrayBuffer,
+ * backing-store record), its key (UTF-16), its users array and ENTRY_OVERHEAD. */
+const entryBytes = (key: string, stored: number, users: number) =>
+  stored + ARRAY_OVERHEAD + key.length * 2 + ENTRY_OVERHEAD + 8 * users;
 
 /** Default budget of the whole-response cache (MOVIEREC_RESPONSE_CACHE_BYTES, responseCacheBytes). */
 export const DEFAULT_RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
@@ -180,11 +180,8 @@ export class ResponseCache {
     if (old !== undefined) this.#delete(key, old);
     const pairs = deps.movieStats.length >> 1;
     const users = deps.users;
-    if (
-      8 * pairs + body.length + ARRAY_OVERHEAD + key.length * 2 + ENTRY_OVERHEAD + 8 * users.length >
-      this.#maxBytes / 16
-    )
-      return;
+    const size = entryBytes(key, 8 * pairs + body.length, users.length);
+    if (size > this.#maxBytes / 16) return;
     // A buffer of its own, never a view of another: a body under 4 KiB made by Buffer.from(string) is a slice of
     // Node's shared 8 KiB pool, and keeping the slice keeps the whole slab (the budget counted ~1.5 KB per entry
     // while each held ~8 KB: the soak's resident memory grew 277 → 690 MB under a 64 MiB budget).
@@ -203,7 +200,7 @@ export class ResponseCache {
       expires: now + this.#ttlMs,
     };
     this.#entries.set(key, entry);
-    this.#bytes += entryBytes(key, entry);
+    this.#bytes += size;
     // oldest first: over the budget, and expired ones (every entry lives ttlMs, so insertion order is expiry order
     // and the expired are all at the front) — otherwise entries nobody asks for again stay until the budget is full
     for (const [k, e] of this.#entries) {
@@ -219,6 +216,6 @@ export class ResponseCache {
 
   #delete(key: string, e: Entry): void {
     this.#entries.delete(key);
-    this.#bytes -= entryBytes(key, e);
+    this.#bytes -= entryBytes(key, e.bytes.length, e.users.length);
   }
 }

@@ -365,10 +365,7 @@ export async function startHttp(
   /** Stores an answer without errors in the whole-response cache, with what it read (callers ask `admits` first). */
   function remember(cacheKey: string, out: Buffer, epoch: number, deps: CacheDeps): void {
     const catalogue = service.snapshot?.catalogue ?? null;
-    const users =
-      deps.users.length === 1
-        ? [deps.users[0]!.validity]
-        : [...new Set(deps.users)].map((state) => state.validity);
+    const users = [...new Set(deps.users)].map((state) => state.validity);
     cache.set(cacheKey, out, epoch, { users, catalogue, movieStats: deps.movieStats }, Date.now());
   }
 

@@ -170,11 +170,6 @@ export class Snapshot {
     return this.similarTask === 'ranking' ? (this.ranking ?? this.rating) : (this.rating ?? this.ranking);
   }
 
-  /**
-   * Takes over the previous snapshot's similar-movie lists of each model that stays active with the same item space
-   * (an activation of the rating model keeps the ranking model's lists), so they are neither computed nor allocated
-   * again — a list cache's budget of lists of 100 per model, garbage that made the heap peak after each activation.
-   */
   /** What the three list caches hold together (movierec_cache_bytes{cache="lists"}). */
   get lists(): { bytes: number; entries: number } {
     const all = [this.#popularTops, this.#similar, this.#similarOther];
@@ -184,6 +179,11 @@ export class Snapshot {
     };
   }
 
+  /**
+   * Takes over the previous snapshot's similar-movie lists of each model that stays active with the same item space
+   * (an activation of the rating model keeps the ranking model's lists), so they are neither computed nor allocated
+   * again — a list cache's budget of lists of 100 per model, garbage that made the heap peak after each activation.
+   */
   keepFrom(previous: Snapshot): void {
     const same = (a: Served | null, b: Served | null) =>
       a !== null && b !== null && a.model === b.model && a.space === b.space;
